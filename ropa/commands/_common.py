@@ -1,0 +1,28 @@
+"""Helpers shared by the CLI sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from ropa.errors import RopaError
+from ropa.storage.database import Database, default_db_path, open_database
+
+
+def database(args: argparse.Namespace) -> Database:
+    return open_database(args.db or default_db_path())
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RopaError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")

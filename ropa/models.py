@@ -1,0 +1,314 @@
+"""The register's records as validated models: the single path for forms, import and CLI.
+
+Free text is stored byte for byte (no trimming, no escaping: rendering and
+export escape at the edge); controlled fields must hold a key of the
+reference vocabulary; limits keep one record from swamping the register.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ropa.errors import FieldError, ValidationFailed
+from ropa.reference import is_country_code, load_reference
+
+SHORT_MAX = 500
+TEXT_MAX = 20_000
+LIST_MAX = 200
+
+FIELD_LABELS: dict[str, str] = {
+    "name": "Name",
+    "entity_id": "Entity",
+    "business_function": "Business function",
+    "purpose": "Purpose of processing",
+    "role": "Role",
+    "lawful_bases": "Article 6 lawful basis",
+    "art9_conditions": "Article 9 condition",
+    "data_subjects": "Categories of individuals",
+    "data_categories": "Categories of personal data",
+    "recipients": "Recipients",
+    "transfers": "Transfers",
+    "retention_months": "Retention period (months)",
+    "retention_trigger": "Retention trigger",
+    "security_measures": "Security measures",
+    "dpia_criteria": "DPIA screening criteria",
+    "adm_basis": "Article 22(2) basis",
+    "status": "Status",
+    "country": "Country",
+    "mechanism": "Transfer mechanism",
+    "category": "Recipient category",
+    "kind": "Kind",
+    "parent_id": "Parent entity",
+}
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Short = Annotated[str, Field(max_length=SHORT_MAX), AfterValidator(_no_nul)]
+Text = Annotated[str, Field(max_length=TEXT_MAX), AfterValidator(_no_nul)]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _vocab_check(vocabulary: str, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        vocab = load_reference().vocabulary(vocabulary)
+        if value not in vocab:
+            raise ValueError(f"unknown {what} '{value}'; choose one of: {', '.join(vocab.keys())}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _country_check(value: str) -> str:
+    if not is_country_code(value):
+        raise ValueError(f"'{value}' is not an ISO 3166 country code (e.g. GB, US, DE)")
+    return value
+
+
+def _email_check(value: str) -> str:
+    if value and not _EMAIL.match(value):
+        raise ValueError(f"'{value}' is not an email address")
+    return value
+
+
+def _mechanism_check(value: str) -> str:
+    if value not in load_reference().mechanisms():
+        keys = ", ".join(load_reference().mechanisms())
+        raise ValueError(f"unknown transfer mechanism '{value}'; choose one of: {keys}")
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [v for v in values if not (v in seen or seen.add(v))]
+
+
+Country = Annotated[str, AfterValidator(_country_check)]
+Email = Annotated[str, Field(max_length=SHORT_MAX), AfterValidator(_email_check)]
+LawfulBasis = Annotated[str, _vocab_check("lawful_bases", "lawful basis")]
+Art9Condition = Annotated[str, _vocab_check("art9_conditions", "Article 9 condition")]
+DataSubject = Annotated[str, _vocab_check("data_subjects", "data subject category")]
+DataCategory = Annotated[str, _vocab_check("data_categories", "data category")]
+SecurityMeasure = Annotated[str, _vocab_check("security_measures", "security measure")]
+DpiaCriterion = Annotated[str, _vocab_check("dpia_criteria", "DPIA criterion")]
+RecipientCategory = Annotated[str, _vocab_check("recipient_categories", "recipient category")]
+RecipientRole = Annotated[str, _vocab_check("recipient_roles", "recipient role")]
+RetentionTrigger = Annotated[str, _vocab_check("retention_triggers", "retention trigger")]
+AdmBasis = Annotated[str, _vocab_check("adm_bases", "Article 22(2) basis")]
+DpiaStatus = Annotated[str, _vocab_check("dpia_statuses", "DPIA status")]
+MechanismKey = Annotated[str, AfterValidator(_mechanism_check)]
+
+Role = Literal["controller", "joint_controller", "processor"]
+Status = Literal["draft", "in_review", "approved", "archived"]
+EntityKind = Literal["controller", "processor", "both"]
+RetentionKind = Literal["period", "rule", "unknown"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, str_strip_whitespace=False)
+
+
+class Recipient(_Record):
+    """Who receives the data (Art. 30(1)(d)); a processor needs an Art. 28 contract."""
+
+    category: RecipientCategory
+    name: Short = ""
+    role: RecipientRole | None = None
+    country: Country | None = None
+    contract_ref: Short = ""
+
+
+class Transfer(_Record):
+    """A transfer to a third country (Art. 30(1)(e)) and the Chapter V tool it rests on."""
+
+    country: Country
+    recipient: Short = ""
+    mechanism: MechanismKey | None = None
+    tia_ref: Short = ""
+    safeguard_doc: Short = ""
+
+
+class Activity(_Record):
+    """One processing activity: a row of the Article 30 record."""
+
+    id: int | None = None
+    entity_id: int
+    name: Annotated[Short, Field(min_length=1)]
+    business_function: Short = ""
+    purpose: Text = ""
+    role: Role = "controller"
+    controller_served: Text = ""
+    joint_controllers: Text = ""
+    joint_arrangement_ref: Short = ""
+    lawful_bases: Annotated[list[LawfulBasis], Field(max_length=LIST_MAX)] = []
+    legitimate_interest: Text = ""
+    lia_ref: Short = ""
+    consent_record_ref: Short = ""
+    art9_conditions: Annotated[list[Art9Condition], Field(max_length=LIST_MAX)] = []
+    art10_basis: Text = ""
+    dpa_schedule1_condition: Text = ""
+    data_subjects: Annotated[list[DataSubject], Field(max_length=LIST_MAX)] = []
+    data_categories: Annotated[list[DataCategory], Field(max_length=LIST_MAX)] = []
+    recipients: Annotated[list[Recipient], Field(max_length=LIST_MAX)] = []
+    transfers: Annotated[list[Transfer], Field(max_length=LIST_MAX)] = []
+    retention_kind: RetentionKind = "unknown"
+    retention_months: Annotated[int, Field(ge=0, le=1200)] | None = None
+    retention_trigger: RetentionTrigger | None = None
+    retention_rule: Text = ""
+    retention_policy_ref: Short = ""
+    security_measures: Annotated[list[SecurityMeasure], Field(max_length=LIST_MAX)] = []
+    security_description: Text = ""
+    systems: Annotated[list[Short], Field(max_length=LIST_MAX)] = []
+    data_location: Text = ""
+    data_source: Text = ""
+    rights_available: Text = ""
+    adm: bool = False
+    adm_description: Text = ""
+    adm_basis: AdmBasis | None = None
+    dpia_required: bool | None = None
+    dpia_status: DpiaStatus | None = None
+    dpia_ref: Short = ""
+    dpia_criteria: Annotated[list[DpiaCriterion], Field(max_length=LIST_MAX)] = []
+    breach_ref: Short = ""
+    owner: Short = ""
+    status: Status = "draft"
+    last_reviewed: date | None = None
+    next_review_due: date | None = None
+    source_document: Short = ""
+    source_section: Short = ""
+    notes: Text = ""
+    unmapped: dict[str, Text] = {}
+    version: int = 0
+    created_at: datetime | None = None
+    created_by: str = ""
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+    @field_validator(
+        "lawful_bases", "art9_conditions", "data_subjects", "data_categories",
+        "security_measures", "systems", "dpia_criteria",
+    )
+    @classmethod
+    def _dedupe(cls, values: list[str]) -> list[str]:
+        return _unique(values)
+
+    @model_validator(mode="after")
+    def retention_is_consistent(self) -> Activity:
+        if self.retention_kind == "period" and self.retention_months is None:
+            raise ValueError("a retention period needs a number of months")
+        if self.retention_kind == "rule" and not self.retention_rule.strip():
+            raise ValueError("a stated retention rule needs its text")
+        if self.retention_kind != "period" and self.retention_months is not None:
+            raise ValueError("retention months are only used with a structured period")
+        return self
+
+    @model_validator(mode="after")
+    def review_due_follows_review(self) -> Activity:
+        if self.last_reviewed and self.next_review_due and self.next_review_due < self.last_reviewed:
+            raise ValueError("next review is due before the last review")
+        return self
+
+    def content(self) -> dict[str, Any]:
+        """The record's content without bookkeeping: what an audit diff compares."""
+        return self.model_dump(
+            mode="json",
+            exclude={"id", "version", "created_at", "created_by", "updated_at", "updated_by"},
+        )
+
+    def has_special_category_data(self) -> bool:
+        special = set(load_reference().special_category_keys())
+        return any(key in special for key in self.data_categories)
+
+
+class Entity(_Record):
+    """A group company: controller, processor or both (Art. 30(1)(a), 30(2)(a))."""
+
+    id: int | None = None
+    name: Annotated[Short, Field(min_length=1)]
+    kind: EntityKind = "controller"
+    parent_id: int | None = None
+    company_number: Short = ""
+    ico_registration: Short = ""
+    country: Country = "GB"
+    address: Text = ""
+    email: Email = ""
+    phone: Short = ""
+    dpo_required: bool | None = None
+    dpo_name: Short = ""
+    dpo_email: Email = ""
+    dpo_phone: Short = ""
+    representative_name: Short = ""
+    representative_contact: Text = ""
+    notes: Text = ""
+    archived: bool = False
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def not_its_own_parent(self) -> Entity:
+        if self.id is not None and self.parent_id == self.id:
+            raise ValueError("an entity cannot be its own parent")
+        return self
+
+    def content(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"id", "version", "created_at", "updated_at"})
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"#{part + 1}")
+        else:
+            parts.append(FIELD_LABELS.get(part, part.replace("_", " ").capitalize()))
+    return " ".join(parts)
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if error["type"] == "string_too_long":
+        return f"is too long ({len(error['input']):,} characters; at most {error['ctx']['max_length']:,})"
+    if error["type"] in ("string_too_short", "too_short") and error["ctx"].get("min_length") == 1:
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return "is not a field of this record"
+    return message
+
+
+def validation_failed(error: ValidationError) -> ValidationFailed:
+    """Turn pydantic's errors into messages that name the field as the form does."""
+    return ValidationFailed([FieldError(_field_name(e["loc"]), _message(e)) for e in error.errors()])
+
+
+def parse_activity(data: dict[str, Any]) -> Activity:
+    try:
+        return Activity.model_validate(data)
+    except ValidationError as error:
+        raise validation_failed(error) from None
+
+
+def parse_entity(data: dict[str, Any]) -> Entity:
+    try:
+        return Entity.model_validate(data)
+    except ValidationError as error:
+        raise validation_failed(error) from None

@@ -1,0 +1,317 @@
+"""The versioned legal reference data (``gdpr.toml``) as typed, queryable objects.
+
+Everything that states a legal fact (a vocabulary, a mechanism's dates, a
+country's adequacy) is read from the one TOML file so that a DPO can see
+where each fact came from and when it was last checked.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Regime = Literal["EU", "UK"]
+
+VOCABULARY_NAMES = (
+    "lawful_bases",
+    "art9_conditions",
+    "adm_bases",
+    "roles",
+    "entity_kinds",
+    "statuses",
+    "dpia_statuses",
+    "retention_triggers",
+    "recipient_roles",
+    "recipient_categories",
+    "data_subjects",
+    "data_categories",
+    "security_measures",
+    "dpia_criteria",
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Frozen):
+    title: str
+    url: str
+
+
+class Term(_Frozen):
+    """One vocabulary entry: a stable key with its label and legal anchor."""
+
+    key: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    article: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    as_of: date
+    parent: str | None = None
+    special: bool = False
+    criminal: bool = False
+    deprecated: bool = False
+    replaced_by: str | None = None
+    check: str | None = None
+
+
+class Validity(_Frozen):
+    regime: Regime
+    from_: date = Field(alias="from")
+    until: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+
+class Mechanism(_Frozen):
+    """A Chapter V transfer tool and the days on which it could be relied on."""
+
+    key: str
+    label: str
+    article: str
+    kind: Literal["adequacy", "safeguard", "derogation"]
+    requires_tia: bool
+    source: str
+    as_of: date
+    validity: tuple[Validity, ...]
+    invalid_reason: str | None = None
+    check: str | None = None
+
+    def valid_on(self, regime: Regime, day: date) -> bool:
+        return any(v.regime == regime and v.covers(day) for v in self.validity)
+
+
+class Adequacy(_Frozen):
+    country: str
+    decision: str
+    from_: date = Field(alias="from")
+    until: date | None = None
+    partial: str | None = None
+    requires_mechanism: str | None = None
+    source: str
+    as_of: date
+    check: str | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+
+class Countries(_Frozen):
+    source: str
+    as_of: date
+    eea: tuple[str, ...]
+    adequacy_eu: tuple[Adequacy, ...]
+    adequacy_uk: tuple[Adequacy, ...]
+
+
+class Meta(_Frozen):
+    version: str
+    as_of: date
+    title: str
+
+
+class Vocabulary:
+    """An ordered set of terms with parent/child lookups."""
+
+    def __init__(self, name: str, terms: tuple[Term, ...]) -> None:
+        self.name = name
+        self.terms = terms
+        self._by_key = {t.key: t for t in terms}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def __iter__(self) -> Iterator[Term]:
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __getitem__(self, key: str) -> Term:
+        return self._by_key[key]
+
+    def keys(self) -> list[str]:
+        return [t.key for t in self.terms if not t.deprecated]
+
+    def label(self, key: str) -> str:
+        term = self._by_key.get(key)
+        return term.label if term else key
+
+    def labels(self) -> dict[str, str]:
+        return {t.key: t.label for t in self.terms}
+
+    def descendants(self, key: str) -> list[str]:
+        """The key itself and every key below it (dotted hierarchy)."""
+        return [t.key for t in self.terms if t.key == key or t.key.startswith(key + ".")]
+
+
+class Reference(_Frozen):
+    meta: Meta
+    sources: dict[str, Source]
+    lawful_bases: tuple[Term, ...]
+    art9_conditions: tuple[Term, ...]
+    adm_bases: tuple[Term, ...]
+    roles: tuple[Term, ...]
+    entity_kinds: tuple[Term, ...]
+    statuses: tuple[Term, ...]
+    dpia_statuses: tuple[Term, ...]
+    retention_triggers: tuple[Term, ...]
+    recipient_roles: tuple[Term, ...]
+    recipient_categories: tuple[Term, ...]
+    data_subjects: tuple[Term, ...]
+    data_categories: tuple[Term, ...]
+    security_measures: tuple[Term, ...]
+    dpia_criteria: tuple[Term, ...]
+    transfer_mechanisms: tuple[Mechanism, ...]
+    countries: Countries
+
+    @model_validator(mode="after")
+    def every_source_is_declared(self) -> Reference:
+        cited = {t.source for name in VOCABULARY_NAMES for t in getattr(self, name)}
+        cited |= {m.source for m in self.transfer_mechanisms}
+        cited |= {a.source for a in (*self.countries.adequacy_eu, *self.countries.adequacy_uk)}
+        cited.add(self.countries.source)
+        missing = cited - set(self.sources)
+        if missing:
+            raise ValueError(f"undeclared sources: {sorted(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def every_parent_exists_and_flags_inherit(self) -> Reference:
+        by_key = {t.key: t for t in self.data_categories}
+        for term in self.data_categories:
+            if term.parent is None:
+                continue
+            parent = by_key.get(term.parent)
+            if parent is None:
+                raise ValueError(f"{term.key}: parent {term.parent} does not exist")
+            if not term.key.startswith(term.parent + "."):
+                raise ValueError(f"{term.key}: key must extend its parent {term.parent}")
+            if (parent.special and not term.special) or (parent.criminal and not term.criminal):
+                raise ValueError(f"{term.key}: must carry its parent's special/criminal flag")
+        return self
+
+    def vocabulary(self, name: str) -> Vocabulary:
+        if name not in VOCABULARY_NAMES:
+            raise KeyError(name)
+        return _vocabulary(self, name)
+
+    def mechanism(self, key: str) -> Mechanism:
+        return _mechanisms(self)[key]
+
+    def mechanisms(self) -> dict[str, Mechanism]:
+        return dict(_mechanisms(self))
+
+    def special_category_keys(self) -> list[str]:
+        return [t.key for t in self.data_categories if t.special]
+
+    def criminal_category_keys(self) -> list[str]:
+        return [t.key for t in self.data_categories if t.criminal]
+
+    def is_eea(self, country: str) -> bool:
+        return country in self.countries.eea
+
+    def adequacy(self, regime: Regime, country: str, day: date) -> Adequacy | None:
+        """The adequacy finding covering ``country`` on ``day`` for exports from ``regime``."""
+        if regime == "UK" and self.is_eea(country) and day >= date(2021, 1, 1):
+            return Adequacy.model_validate(
+                {"country": country, "decision": "DPA 2018 Sch. 21 para 4 (EEA state)",
+                 "from": date(2021, 1, 1), "source": "uk_adequacy_regs", "as_of": self.meta.as_of}
+            )
+        table = self.countries.adequacy_eu if regime == "EU" else self.countries.adequacy_uk
+        for entry in table:
+            if entry.country == country and entry.covers(day):
+                return entry
+        return None
+
+    def is_third_country(self, regime: Regime, country: str) -> bool:
+        """True when sending data to ``country`` is a Chapter V transfer for ``regime``."""
+        if regime == "UK":
+            return country != "GB"
+        return not self.is_eea(country)
+
+
+def regime_for(country: str | None) -> Regime:
+    """The transfer regime of an exporter: UK GDPR for the UK, EU GDPR otherwise.
+
+    Entities outside both (e.g. an Australian subsidiary) are held to the EU
+    GDPR standard, the stricter group policy; a DPO can see this in the docs.
+    """
+    return "UK" if country == "GB" else "EU"
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    found = pycountry.countries.get(alpha_2=code)
+    if found is None:
+        return code
+    return str(getattr(found, "common_name", None) or found.name)
+
+
+def lookup_country(text: str) -> str | None:
+    """ISO alpha-2 code for a name or code ("Germany", "DE", "DEU", "UK"), else None."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    aliases = {"UK": "GB", "U.K.": "GB", "UNITED KINGDOM": "GB", "GREAT BRITAIN": "GB",
+               "ENGLAND": "GB", "USA": "US", "U.S.": "US", "U.S.A.": "US", "UNITED STATES": "US",
+               "UNITED STATES OF AMERICA": "US", "SOUTH KOREA": "KR", "KOREA": "KR"}
+    if cleaned.upper() in aliases:
+        return aliases[cleaned.upper()]
+    for attr in ("alpha_2", "alpha_3"):
+        found = pycountry.countries.get(**{attr: cleaned.upper()})
+        if found is not None:
+            return str(found.alpha_2)
+    try:
+        return str(pycountry.countries.lookup(cleaned).alpha_2)
+    except LookupError:
+        return None
+
+
+def is_country_code(code: str) -> bool:
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
+def all_countries() -> list[tuple[str, str]]:
+    """(code, name) of every ISO 3166-1 country, sorted by name."""
+    return sorted(((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
+                  key=lambda item: item[1])
+
+
+_VOCABULARIES: dict[tuple[int, str], Vocabulary] = {}
+_MECHANISMS: dict[int, dict[str, Mechanism]] = {}
+
+
+def _vocabulary(ref: Reference, name: str) -> Vocabulary:
+    key = (id(ref), name)
+    if key not in _VOCABULARIES:
+        _VOCABULARIES[key] = Vocabulary(name, getattr(ref, name))
+    return _VOCABULARIES[key]
+
+
+def _mechanisms(ref: Reference) -> dict[str, Mechanism]:
+    if id(ref) not in _MECHANISMS:
+        _MECHANISMS[id(ref)] = {m.key: m for m in ref.transfer_mechanisms}
+    return _MECHANISMS[id(ref)]
+
+
+def raw_reference() -> dict[str, object]:
+    text = resources.files(__package__).joinpath("gdpr.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    data.update(data.pop("vocabulary"))
+    return data
+
+
+@cache
+def load_reference() -> Reference:
+    """Parse and validate ``gdpr.toml`` once per process."""
+    return Reference.model_validate(raw_reference())

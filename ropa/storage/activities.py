@@ -1,0 +1,331 @@
+"""Reading and writing processing activities.
+
+Every write is one transaction that also writes its audit row. Updates carry
+the version the user started from; if someone saved in between, the write is
+refused with a ``ConflictError`` naming what they changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ropa.auth import Role, User, require
+from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
+from ropa.models import Activity, Recipient, Transfer, parse_activity
+from ropa.storage import audit
+from ropa.storage.database import Connection, Database, utcnow
+
+CHILD_FIELDS = ("recipients", "transfers")
+ACTIVITY_COLUMNS: tuple[str, ...] = tuple(f for f in Activity.model_fields if f not in CHILD_FIELDS)
+RECIPIENT_COLUMNS: tuple[str, ...] = tuple(Recipient.model_fields)
+TRANSFER_COLUMNS: tuple[str, ...] = tuple(Transfer.model_fields)
+
+_LIST_COLUMNS = {"lawful_bases", "art9_conditions", "data_subjects", "data_categories",
+                 "security_measures", "systems", "dpia_criteria"}
+_INT_COLUMNS = {"id", "entity_id", "retention_months", "version"}
+_BOOL_COLUMNS = {"adm", "dpia_required"}
+_DATE_COLUMNS = {"last_reviewed", "next_review_due"}
+_TIME_COLUMNS = {"created_at", "updated_at"}
+
+
+def _arrow_type(column: str) -> pa.DataType:
+    if column in _LIST_COLUMNS:
+        return pa.list_(pa.string())
+    if column in _INT_COLUMNS:
+        return pa.int32()
+    if column in _BOOL_COLUMNS:
+        return pa.bool_()
+    if column in _DATE_COLUMNS:
+        return pa.date32()
+    if column in _TIME_COLUMNS:
+        return pa.timestamp("us")
+    return pa.string()
+
+
+ACTIVITY_SCHEMA = pa.schema([(c, _arrow_type(c)) for c in ACTIVITY_COLUMNS])
+RECIPIENT_SCHEMA = pa.schema(
+    [("activity_id", pa.int32()), ("position", pa.int32())] + [(c, pa.string()) for c in RECIPIENT_COLUMNS]
+)
+TRANSFER_SCHEMA = pa.schema(
+    [("activity_id", pa.int32()), ("position", pa.int32())] + [(c, pa.string()) for c in TRANSFER_COLUMNS]
+)
+
+
+def _activity_row(activity: Activity) -> dict[str, Any]:
+    row = {c: getattr(activity, c) for c in ACTIVITY_COLUMNS}
+    row["unmapped"] = json.dumps(activity.unmapped, ensure_ascii=False, sort_keys=True)
+    return row
+
+
+def insert_activities(con: Connection, activities: Sequence[Activity]) -> None:
+    """Set-based insert of fully formed activities (ids and versions already set)."""
+    if not activities:
+        return
+    table = pa.Table.from_pylist([_activity_row(a) for a in activities], schema=ACTIVITY_SCHEMA)
+    recipients = pa.Table.from_pylist(
+        [{"activity_id": a.id, "position": i, **r.model_dump()} for a in activities for i, r in enumerate(a.recipients)],
+        schema=RECIPIENT_SCHEMA,
+    )
+    transfers = pa.Table.from_pylist(
+        [{"activity_id": a.id, "position": i, **t.model_dump()} for a in activities for i, t in enumerate(a.transfers)],
+        schema=TRANSFER_SCHEMA,
+    )
+    con.register("new_activities", table)
+    con.register("new_recipients", recipients)
+    con.register("new_transfers", transfers)
+    try:
+        con.execute("INSERT INTO activities BY NAME SELECT * FROM new_activities")
+        con.execute("INSERT INTO recipients BY NAME SELECT * FROM new_recipients")
+        con.execute("INSERT INTO transfers BY NAME SELECT * FROM new_transfers")
+    finally:
+        con.unregister("new_activities")
+        con.unregister("new_recipients")
+        con.unregister("new_transfers")
+
+
+def _rows_as_dicts(con: Connection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def load_activities(con: Connection, ids: Iterable[int] | None = None) -> list[Activity]:
+    """Activities with their recipients and transfers, three queries whatever the count."""
+    if ids is None:
+        where, params = "TRUE", []
+    else:
+        where, params = "list_contains(?, activity_id)", [list(ids)]
+    main_where = where.replace("activity_id", "id")
+    rows = _rows_as_dicts(con, f"SELECT * FROM activities WHERE {main_where} ORDER BY id", params)
+    children: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    for table, columns in (("recipients", RECIPIENT_COLUMNS), ("transfers", TRANSFER_COLUMNS)):
+        grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in _rows_as_dicts(
+            con, f"SELECT activity_id, {', '.join(columns)} FROM {table} WHERE {where} "
+                 "ORDER BY activity_id, position", params,
+        ):
+            grouped[row.pop("activity_id")].append(row)
+        children[table] = grouped
+    result = []
+    for row in rows:
+        data = {c: row[c] for c in ACTIVITY_COLUMNS}
+        data["unmapped"] = json.loads(row["unmapped"] or "{}")
+        data["recipients"] = [Recipient.model_construct(**r) for r in children["recipients"].get(row["id"], [])]
+        data["transfers"] = [Transfer.model_construct(**t) for t in children["transfers"].get(row["id"], [])]
+        # Rows were validated on the way in; re-validating 10,000 of them costs a second.
+        result.append(Activity.model_construct(**data))
+    return result
+
+
+def get_activity(db: Database, activity_id: int) -> Activity:
+    with db.connect() as con:
+        found = load_activities(con, [activity_id])
+    if not found:
+        raise NotFound(f"There is no activity with id {activity_id}.")
+    return found[0]
+
+
+def _check_entity(con: Connection, entity_id: int) -> None:
+    row = con.execute("SELECT archived FROM entities WHERE id = ?", [entity_id]).fetchone()
+    if row is None:
+        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {entity_id}")])
+
+
+def next_ids(con: Connection, sequence: str, count: int) -> list[int]:
+    if count == 0:
+        return []
+    rows = con.execute(f"SELECT nextval('{sequence}') FROM range(?)", [count]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def create_activity(db: Database, user: User, activity: Activity) -> Activity:
+    """Add a new activity as version 1."""
+    return create_activities(db, user, [activity])[0]
+
+
+def create_activities(db: Database, user: User, activities: Sequence[Activity], *, detail: str = "",
+                      con: Connection | None = None) -> list[Activity]:
+    """Add many activities in one transaction (import, demo, duplicate)."""
+    require(user, Role.EDITOR, "add processing activities")
+    if con is None:
+        with db.transaction() as tx:
+            return _create_activities(tx, user, activities, detail)
+    return _create_activities(con, user, activities, detail)
+
+
+def _create_activities(con: Connection, user: User, activities: Sequence[Activity], detail: str) -> list[Activity]:
+    entity_ids = sorted({a.entity_id for a in activities})
+    known = {r[0] for r in con.execute("SELECT id FROM entities WHERE list_contains(?, id)", [entity_ids]).fetchall()}
+    missing = [e for e in entity_ids if e not in known]
+    if missing:
+        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {missing[0]}")])
+    now = utcnow()
+    ids = next_ids(con, "activity_id_seq", len(activities))
+    stored = [
+        a.model_copy(update={"id": i, "version": 1, "created_at": now, "created_by": user.email,
+                             "updated_at": now, "updated_by": user.email})
+        for a, i in zip(activities, ids, strict=True)
+    ]
+    insert_activities(con, stored)
+    audit_rows = pa.Table.from_pylist(
+        [{"at_utc": now, "actor": user.email, "action": "create", "record_type": "activity",
+          "record_id": a.id, "entity_id": a.entity_id, "version": 1, "before": None,
+          "after": json.dumps(a.content(), ensure_ascii=False, sort_keys=True), "detail": detail}
+         for a in stored],
+        schema=pa.schema([("at_utc", pa.timestamp("us")), ("actor", pa.string()), ("action", pa.string()),
+                          ("record_type", pa.string()), ("record_id", pa.int32()), ("entity_id", pa.int32()),
+                          ("version", pa.int32()), ("before", pa.string()), ("after", pa.string()),
+                          ("detail", pa.string())]),
+    )
+    con.register("new_audit", audit_rows)
+    try:
+        con.execute("INSERT INTO audit_log BY NAME SELECT * FROM new_audit")
+    finally:
+        con.unregister("new_audit")
+    return stored
+
+
+def _conflict(con: Connection, current: Activity, expected: int) -> ConflictError:
+    base = audit.snapshot(con, "activity", current.id or 0, expected) or {}
+    changes = {c.field: (c.before, c.after) for c in audit.diff(base, current.content())}
+    at = current.updated_at.isoformat(sep=" ", timespec="seconds") if current.updated_at else "?"
+    return ConflictError(f"Activity {current.id} '{current.name}'", expected, current.version,
+                         current.updated_by, f"{at} UTC", changes)
+
+
+def _write_update(con: Connection, user: User, current: Activity, new: Activity, action: str, detail: str) -> Activity:
+    now = utcnow()
+    stored = new.model_copy(update={"id": current.id, "version": current.version + 1,
+                                    "created_at": current.created_at, "created_by": current.created_by,
+                                    "updated_at": now, "updated_by": user.email})
+    row = _activity_row(stored)
+    columns = [c for c in ACTIVITY_COLUMNS if c not in ("id", "created_at", "created_by")]
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    changed = con.execute(
+        f"UPDATE activities SET {assignments} WHERE id = ? AND version = ? RETURNING id",
+        [row[c] for c in columns] + [current.id, current.version],
+    ).fetchall()
+    if not changed:
+        raise _conflict(con, load_activities(con, [current.id or 0])[0], current.version)
+    con.execute("DELETE FROM recipients WHERE activity_id = ?", [current.id])
+    con.execute("DELETE FROM transfers WHERE activity_id = ?", [current.id])
+    _insert_children(con, stored)
+    audit.record(con, user, action, "activity", stored.id, entity_id=stored.entity_id, version=stored.version,
+                 before=current.content(), after=stored.content(), detail=detail, at=now)
+    return stored
+
+
+def _insert_children(con: Connection, activity: Activity) -> None:
+    for i, r in enumerate(activity.recipients):
+        con.execute(
+            f"INSERT INTO recipients (activity_id, position, {', '.join(RECIPIENT_COLUMNS)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(RECIPIENT_COLUMNS))})",
+            [activity.id, i, *(getattr(r, c) for c in RECIPIENT_COLUMNS)],
+        )
+    for i, t in enumerate(activity.transfers):
+        con.execute(
+            f"INSERT INTO transfers (activity_id, position, {', '.join(TRANSFER_COLUMNS)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(TRANSFER_COLUMNS))})",
+            [activity.id, i, *(getattr(t, c) for c in TRANSFER_COLUMNS)],
+        )
+
+
+def _mutate(db: Database, user: User, activity_id: int, expected_version: int, action: str,
+            change: dict[str, Any] | Activity, detail: str = "") -> Activity:
+    """Load, check the version, apply ``change`` and save: the one path of every update."""
+    try:
+        with db.transaction() as con:
+            found = load_activities(con, [activity_id])
+            if not found:
+                raise NotFound(f"There is no activity with id {activity_id}.")
+            current = found[0]
+            if current.version != expected_version:
+                raise _conflict(con, current, expected_version)
+            if isinstance(change, Activity):
+                new = change
+                _check_entity(con, new.entity_id)
+            else:
+                new = parse_activity({**current.model_dump(), **change})
+            if new.content() == current.content():
+                return current
+            return _write_update(con, user, current, new, action, detail)
+    except duckdb.TransactionException:
+        # Another thread of this process committed the same row first.
+        with db.connect() as con:
+            raise _conflict(con, load_activities(con, [activity_id])[0], expected_version) from None
+
+
+def update_activity(db: Database, user: User, activity: Activity, expected_version: int) -> Activity:
+    """Save an edited activity; refused if it changed since ``expected_version``."""
+    require(user, Role.EDITOR, "edit processing activities")
+    if activity.id is None:
+        raise NotFound("The activity has no id; create it first.")
+    return _mutate(db, user, activity.id, expected_version, "update", activity)
+
+
+def archive_activity(db: Database, user: User, activity_id: int, expected_version: int) -> Activity:
+    """Take an activity out of the live register; kept, with its history, for restore."""
+    require(user, Role.EDITOR, "archive processing activities")
+    return _mutate(db, user, activity_id, expected_version, "archive", {"status": "archived"})
+
+
+def restore_activity(db: Database, user: User, activity_id: int, expected_version: int) -> Activity:
+    """Bring an archived activity back as a draft, so it is reviewed before it counts as approved."""
+    require(user, Role.EDITOR, "restore processing activities")
+    current = get_activity(db, activity_id)
+    if current.status != "archived":
+        raise ValidationFailed([FieldError("Status", "only an archived activity can be restored")])
+    return _mutate(db, user, activity_id, expected_version, "restore", {"status": "draft"})
+
+
+TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"in_review"},
+    "in_review": {"approved", "draft"},
+    "approved": {"in_review"},
+    "archived": set(),
+}
+
+
+def transition(db: Database, user: User, activity_id: int, expected_version: int, to_status: str) -> Activity:
+    """Move an activity along draft -> in review -> approved (or back), audited with who and when."""
+    require(user, Role.EDITOR, "change the review status")
+    current = get_activity(db, activity_id)
+    if to_status not in TRANSITIONS.get(current.status, set()):
+        raise ValidationFailed([FieldError("Status", f"cannot go from {current.status} to {to_status}")])
+    return _mutate(db, user, activity_id, expected_version, "status", {"status": to_status},
+                   detail=f"{current.status} -> {to_status}")
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def mark_reviewed(db: Database, user: User, activity_id: int, expected_version: int, *,
+                  on: date, interval_months: int = 12) -> Activity:
+    """Record a review on ``on`` and set the next one ``interval_months`` later."""
+    require(user, Role.EDITOR, "mark activities reviewed")
+    return _mutate(db, user, activity_id, expected_version, "review",
+                   {"last_reviewed": on, "next_review_due": add_months(on, interval_months)},
+                   detail=f"reviewed on {on.isoformat()}")
+
+
+def duplicate_activity(db: Database, user: User, activity_id: int) -> Activity:
+    """A draft copy to start a similar activity from."""
+    source = get_activity(db, activity_id)
+    copy = source.model_copy(update={"id": None, "name": f"{source.name} (copy)"[:500], "status": "draft",
+                                     "last_reviewed": None, "next_review_due": None})
+    return create_activities(db, user, [copy], detail=f"duplicated from activity {activity_id}")[0]

@@ -1,0 +1,132 @@
+"""The one owner of the DuckDB file.
+
+DuckDB lets a single process hold a database file open for writing. So that
+the CLI (or a second app worker) can work while ``streamlit run`` is up, no
+connection outlives one unit of work: ``connect()`` opens the file, the work
+runs, the file is closed. A process that finds the file locked waits and
+retries with back-off up to ``busy_timeout`` seconds, then gives a clear
+error. Inside one process DuckDB shares a single instance among threads, so
+concurrent Streamlit sessions do not lock each other out.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ropa.errors import DatabaseBusy, RopaError
+from ropa.storage.migrations import MIGRATIONS
+
+DEFAULT_DB = Path("data/ropa.duckdb")
+Connection = duckdb.DuckDBPyConnection
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("ROPA_DB") or DEFAULT_DB)
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp: DuckDB TIMESTAMP has no zone, and every stored time is UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+class Database:
+    """A register stored in one DuckDB file; every query and write goes through it."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 20.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r})"
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A short-lived connection, retried while another process holds the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as error:
+                if not _is_lock_error(error):
+                    raise RopaError(f"Cannot open the register at {self.path}: {error}") from None
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"The register {self.path} is in use by another program; "
+                        f"waited {self.busy_timeout:.0f} s. Try again in a moment."
+                    ) from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work: all of it is written, or none of it."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.connect() as con:
+            return con.execute(sql, params or []).fetchall()
+
+    # -- schema ------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; returns the names applied."""
+        applied: list[str] = []
+        with self.transaction() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, utcnow()])
+                applied.append(name)
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.rows("SELECT name FROM schema_migrations ORDER BY name")]
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        rows = self.rows("SELECT value FROM settings WHERE key = ?", [key])
+        return rows[0][0] if rows else default
+
+
+def open_database(path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 20.0) -> Database:
+    """A migrated database at ``path`` (default: ``ROPA_DB`` or ``data/ropa.duckdb``)."""
+    db = Database(path or default_db_path(), busy_timeout=busy_timeout)
+    db.migrate()
+    return db

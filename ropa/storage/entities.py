@@ -1,0 +1,133 @@
+"""Group entities: the controllers and processors whose records the register holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ropa.auth import Role, User, require
+from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
+from ropa.models import Entity, parse_entity
+from ropa.storage import audit
+from ropa.storage.database import Connection, Database, utcnow
+
+ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
+
+
+def _load(con: Connection, where: str = "TRUE", params: list[Any] | None = None) -> list[Entity]:
+    cursor = con.execute(f"SELECT {', '.join(ENTITY_COLUMNS)} FROM entities WHERE {where} ORDER BY id", params or [])
+    return [Entity.model_validate(dict(zip(ENTITY_COLUMNS, row, strict=True))) for row in cursor.fetchall()]
+
+
+def list_entities(db: Database, *, include_archived: bool = False) -> list[Entity]:
+    with db.connect() as con:
+        return _load(con, "TRUE" if include_archived else "NOT archived")
+
+
+def get_entity(db: Database, entity_id: int) -> Entity:
+    with db.connect() as con:
+        found = _load(con, "id = ?", [entity_id])
+    if not found:
+        raise NotFound(f"There is no entity with id {entity_id}.")
+    return found[0]
+
+
+def find_entity(db: Database, name_or_id: str) -> Entity:
+    """An entity by id or by legal name (case-insensitive), for the CLI's --entity."""
+    with db.connect() as con:
+        found = _load(con, "CAST(id AS VARCHAR) = ? OR lower(name) = lower(?)", [name_or_id, name_or_id])
+    if not found:
+        raise NotFound(f"There is no entity named '{name_or_id}'.")
+    return found[0]
+
+
+def descendant_ids(db_or_con: Database | Connection, entity_id: int) -> list[int]:
+    """The entity and every subsidiary below it, however deep."""
+    sql = """
+        WITH RECURSIVE tree(id) AS (
+            SELECT id FROM entities WHERE id = ?
+            UNION
+            SELECT e.id FROM entities e JOIN tree t ON e.parent_id = t.id
+        ) SELECT id FROM tree ORDER BY id
+    """
+    rows = (db_or_con.rows(sql, [entity_id]) if isinstance(db_or_con, Database)
+            else db_or_con.execute(sql, [entity_id]).fetchall())
+    return [int(r[0]) for r in rows]
+
+
+def _check_parent(con: Connection, entity: Entity) -> None:
+    if entity.parent_id is None:
+        return
+    if not con.execute("SELECT 1 FROM entities WHERE id = ?", [entity.parent_id]).fetchall():
+        raise ValidationFailed([FieldError("Parent entity", f"there is no entity with id {entity.parent_id}")])
+    if entity.id is not None and entity.parent_id in descendant_ids(con, entity.id):
+        raise ValidationFailed([FieldError("Parent entity", "would make the group structure circular")])
+
+
+def _check_name(con: Connection, entity: Entity) -> None:
+    clash = con.execute("SELECT id FROM entities WHERE lower(name) = lower(?) AND id IS DISTINCT FROM ?",
+                        [entity.name, entity.id]).fetchall()
+    if clash:
+        raise ValidationFailed([FieldError("Name", f"an entity named '{entity.name}' already exists")])
+
+
+def insert_entity(con: Connection, user: User, entity: Entity, *, detail: str = "") -> Entity:
+    """Insert inside a caller's transaction (demo build, restore)."""
+    _check_name(con, entity)
+    _check_parent(con, entity)
+    now = utcnow()
+    new_id = entity.id or int(con.execute("SELECT nextval('entity_id_seq')").fetchall()[0][0])
+    stored = entity.model_copy(update={"id": new_id, "version": 1, "created_at": now, "updated_at": now})
+    con.execute(
+        f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTITY_COLUMNS))})",
+        [getattr(stored, c) for c in ENTITY_COLUMNS],
+    )
+    audit.record(con, user, "create", "entity", new_id, entity_id=new_id, version=1,
+                 after=stored.content(), detail=detail, at=now)
+    return stored
+
+
+def create_entity(db: Database, user: User, entity: Entity) -> Entity:
+    require(user, Role.ADMIN, "add entities")
+    with db.transaction() as con:
+        return insert_entity(con, user, entity)
+
+
+def update_entity(db: Database, user: User, entity: Entity, expected_version: int, *, action: str = "update") -> Entity:
+    """Save an edited entity; refused if someone saved it since ``expected_version``."""
+    require(user, Role.ADMIN, "edit entities")
+    if entity.id is None:
+        raise NotFound("The entity has no id; create it first.")
+    with db.transaction() as con:
+        found = _load(con, "id = ?", [entity.id])
+        if not found:
+            raise NotFound(f"There is no entity with id {entity.id}.")
+        current = found[0]
+        if current.version != expected_version:
+            base = audit.snapshot(con, "entity", current.id or 0, expected_version) or {}
+            changes = {c.field: (c.before, c.after) for c in audit.diff(base, current.content())}
+            at = current.updated_at.isoformat(sep=" ", timespec="seconds") if current.updated_at else "?"
+            last = con.execute("SELECT actor FROM audit_log WHERE record_type='entity' AND record_id=? "
+                               "ORDER BY id DESC LIMIT 1", [current.id]).fetchall()
+            raise ConflictError(f"Entity '{current.name}'", expected_version, current.version,
+                                last[0][0] if last else "?", f"{at} UTC", changes)
+        if entity.content() == current.content():
+            return current
+        _check_name(con, entity)
+        _check_parent(con, entity)
+        now = utcnow()
+        stored = entity.model_copy(update={"version": current.version + 1, "created_at": current.created_at,
+                                           "updated_at": now})
+        columns = [c for c in ENTITY_COLUMNS if c not in ("id", "created_at")]
+        con.execute(
+            f"UPDATE entities SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? AND version = ?",
+            [getattr(stored, c) for c in columns] + [current.id, current.version],
+        )
+        audit.record(con, user, action, "entity", stored.id, entity_id=stored.id, version=stored.version,
+                     before=current.content(), after=stored.content(), at=now)
+        return stored
+
+
+def set_entity_archived(db: Database, user: User, entity_id: int, expected_version: int, archived: bool) -> Entity:
+    current = get_entity(db, entity_id)
+    changed = parse_entity({**current.model_dump(), "archived": archived})
+    return update_entity(db, user, changed, expected_version, action="archive" if archived else "restore")

@@ -1,0 +1,140 @@
+"""Named schema migrations, applied in order and recorded in ``schema_migrations``.
+
+Append new migrations at the end; never edit one that has shipped. Foreign
+keys are checked in ``ropa.storage`` rather than declared: DuckDB rewrites an
+updated row as delete + insert, which trips declared foreign keys.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE SEQUENCE entity_id_seq START 1;
+        CREATE SEQUENCE activity_id_seq START 1;
+        CREATE SEQUENCE audit_id_seq START 1;
+
+        CREATE TABLE entities (
+            id INTEGER PRIMARY KEY DEFAULT nextval('entity_id_seq'),
+            name VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            parent_id INTEGER,
+            company_number VARCHAR NOT NULL DEFAULT '',
+            ico_registration VARCHAR NOT NULL DEFAULT '',
+            country VARCHAR NOT NULL,
+            address VARCHAR NOT NULL DEFAULT '',
+            email VARCHAR NOT NULL DEFAULT '',
+            phone VARCHAR NOT NULL DEFAULT '',
+            dpo_name VARCHAR NOT NULL DEFAULT '',
+            dpo_email VARCHAR NOT NULL DEFAULT '',
+            dpo_phone VARCHAR NOT NULL DEFAULT '',
+            representative_name VARCHAR NOT NULL DEFAULT '',
+            representative_contact VARCHAR NOT NULL DEFAULT '',
+            notes VARCHAR NOT NULL DEFAULT '',
+            archived BOOLEAN NOT NULL DEFAULT false,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        );
+
+        CREATE TABLE activities (
+            id INTEGER PRIMARY KEY DEFAULT nextval('activity_id_seq'),
+            entity_id INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            business_function VARCHAR NOT NULL DEFAULT '',
+            purpose VARCHAR NOT NULL DEFAULT '',
+            role VARCHAR NOT NULL,
+            controller_served VARCHAR NOT NULL DEFAULT '',
+            joint_controllers VARCHAR NOT NULL DEFAULT '',
+            joint_arrangement_ref VARCHAR NOT NULL DEFAULT '',
+            lawful_bases VARCHAR[] NOT NULL DEFAULT [],
+            legitimate_interest VARCHAR NOT NULL DEFAULT '',
+            lia_ref VARCHAR NOT NULL DEFAULT '',
+            consent_record_ref VARCHAR NOT NULL DEFAULT '',
+            art9_conditions VARCHAR[] NOT NULL DEFAULT [],
+            art10_basis VARCHAR NOT NULL DEFAULT '',
+            data_subjects VARCHAR[] NOT NULL DEFAULT [],
+            data_categories VARCHAR[] NOT NULL DEFAULT [],
+            retention_kind VARCHAR NOT NULL DEFAULT 'unknown',
+            retention_months INTEGER,
+            retention_trigger VARCHAR,
+            retention_rule VARCHAR NOT NULL DEFAULT '',
+            security_measures VARCHAR[] NOT NULL DEFAULT [],
+            security_description VARCHAR NOT NULL DEFAULT '',
+            systems VARCHAR[] NOT NULL DEFAULT [],
+            data_location VARCHAR NOT NULL DEFAULT '',
+            data_source VARCHAR NOT NULL DEFAULT '',
+            adm BOOLEAN NOT NULL DEFAULT false,
+            adm_description VARCHAR NOT NULL DEFAULT '',
+            adm_basis VARCHAR,
+            dpia_required BOOLEAN,
+            dpia_status VARCHAR,
+            dpia_ref VARCHAR NOT NULL DEFAULT '',
+            owner VARCHAR NOT NULL DEFAULT '',
+            status VARCHAR NOT NULL DEFAULT 'draft',
+            last_reviewed DATE,
+            next_review_due DATE,
+            source_document VARCHAR NOT NULL DEFAULT '',
+            source_section VARCHAR NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL
+        );
+
+        CREATE TABLE recipients (
+            activity_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            category VARCHAR NOT NULL,
+            name VARCHAR NOT NULL DEFAULT '',
+            role VARCHAR,
+            country VARCHAR,
+            contract_ref VARCHAR NOT NULL DEFAULT ''
+        );
+
+        CREATE TABLE transfers (
+            activity_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            country VARCHAR NOT NULL,
+            recipient VARCHAR NOT NULL DEFAULT '',
+            mechanism VARCHAR,
+            tia_ref VARCHAR NOT NULL DEFAULT '',
+            safeguard_doc VARCHAR NOT NULL DEFAULT ''
+        );
+
+        CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+            at_utc TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            record_type VARCHAR NOT NULL,
+            record_id INTEGER,
+            entity_id INTEGER,
+            version INTEGER,
+            before VARCHAR,
+            after VARCHAR,
+            detail VARCHAR NOT NULL DEFAULT ''
+        );
+
+        CREATE TABLE settings (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_ico_template_fields",
+        """
+        ALTER TABLE activities ADD COLUMN dpa_schedule1_condition VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN retention_policy_ref VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN rights_available VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN breach_ref VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN dpia_criteria VARCHAR[] NOT NULL DEFAULT [];
+        ALTER TABLE activities ADD COLUMN notes VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN unmapped VARCHAR NOT NULL DEFAULT '{}';
+        ALTER TABLE entities ADD COLUMN dpo_required BOOLEAN;
+        """,
+    ),
+]
