@@ -1,28 +1,24 @@
-"""ROPA: the Record of Processing Activities register. Entry point for ``streamlit run``."""
+"""ROPA: the Record of Processing Activities register. Entry point for ``streamlit run``.
+
+Signs the user in first (nothing of the register is drawn for someone who is
+not), then offers only the pages their role allows.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from ui.nav import pages_for
+from ui.session import current_user, show_identity
+
 st.set_page_config(page_title="ROPA register", page_icon=":material/assignment:", layout="wide")
 
+user = current_user()
+show_identity(user)
+
 PAGES = {
-    "Register": [
-        st.Page("pages/register.py", title="Register", icon=":material/table_view:", default=True),
-        st.Page("pages/activity.py", title="Activity", icon=":material/description:"),
-        st.Page("pages/entities.py", title="Entities", icon=":material/apartment:"),
-        st.Page("pages/history.py", title="History", icon=":material/history:"),
-    ],
-    "Analysis": [
-        st.Page("pages/dashboard.py", title="Dashboard", icon=":material/monitoring:"),
-        st.Page("pages/gaps.py", title="Gaps", icon=":material/rule:"),
-    ],
-    "Reports": [
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
-    ],
-    "Admin": [
-        st.Page("pages/import.py", title="Import", icon=":material/upload:"),
-    ],
+    section: [st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.default) for spec in specs]
+    for section, specs in pages_for(user.role).items()
 }
 
 st.navigation(PAGES).run()

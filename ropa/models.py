@@ -96,8 +96,7 @@ def _mechanism_check(value: str) -> str:
 
 
 def _unique(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [v for v in values if not (v in seen or seen.add(v))]
+    return list(dict.fromkeys(values))
 
 
 Country = Annotated[str, AfterValidator(_country_check)]

@@ -1,14 +1,51 @@
-"""Moving between pages with context: open one activity, or the register filtered to some."""
+"""The app's pages, who may open them, and moving between them with context."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import streamlit as st
+
+from ropa.auth import Role
 
 ACTIVITY_PAGE = "pages/activity.py"
 REGISTER_PAGE = "pages/register.py"
 PRESET_KEY = "register_preset"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app: its script, title, icon, sidebar section and the least role that sees it."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    role: Role = Role.VIEWER
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(REGISTER_PAGE, "Register", ":material/table_view:", "Register", default=True),
+    PageSpec(ACTIVITY_PAGE, "Activity", ":material/description:", "Register"),
+    PageSpec("pages/entities.py", "Entities", ":material/apartment:", "Register"),
+    PageSpec("pages/history.py", "History", ":material/history:", "Register"),
+    PageSpec("pages/dashboard.py", "Dashboard", ":material/monitoring:", "Analysis"),
+    PageSpec("pages/gaps.py", "Gaps", ":material/rule:", "Analysis"),
+    PageSpec("pages/export.py", "Export", ":material/download:", "Reports"),
+    PageSpec("pages/import.py", "Import", ":material/upload:", "Admin", role=Role.ADMIN),
+    PageSpec("pages/admin.py", "Settings and backup", ":material/settings:", "Admin", role=Role.ADMIN),
+)
+
+
+def pages_for(role: Role) -> dict[str, list[PageSpec]]:
+    """The pages ``role`` may open, grouped by sidebar section in display order."""
+    grouped: dict[str, list[PageSpec]] = {}
+    for spec in PAGES:
+        if role.rank >= spec.role.rank:
+            grouped.setdefault(spec.section, []).append(spec)
+    return grouped
 
 
 def open_activity(activity_id: int) -> None:

@@ -8,12 +8,13 @@ import sys
 from datetime import date
 from typing import Any
 
+from ropa.config import load_config
 from ropa.errors import RopaError
 from ropa.storage.database import Database, default_db_path, open_database
 
 
 def database(args: argparse.Namespace) -> Database:
-    return open_database(args.db or default_db_path())
+    return open_database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
 
 
 def parse_date(text: str) -> date:

@@ -267,10 +267,10 @@ def lookup_country(text: str) -> str | None:
                "UNITED STATES OF AMERICA": "US", "SOUTH KOREA": "KR", "KOREA": "KR"}
     if cleaned.upper() in aliases:
         return aliases[cleaned.upper()]
-    for attr in ("alpha_2", "alpha_3"):
-        found = pycountry.countries.get(**{attr: cleaned.upper()})
-        if found is not None:
-            return str(found.alpha_2)
+    code = cleaned.upper()
+    found = pycountry.countries.get(alpha_2=code) if len(code) == 2 else pycountry.countries.get(alpha_3=code)
+    if found is not None:
+        return str(found.alpha_2)
     try:
         return str(pycountry.countries.lookup(cleaned).alpha_2)
     except LookupError:

@@ -70,11 +70,13 @@ def insert_activities(con: Connection, activities: Sequence[Activity]) -> None:
         return
     table = pa.Table.from_pylist([_activity_row(a) for a in activities], schema=ACTIVITY_SCHEMA)
     recipients = pa.Table.from_pylist(
-        [{"activity_id": a.id, "position": i, **r.model_dump()} for a in activities for i, r in enumerate(a.recipients)],
+        [{"activity_id": a.id, "position": i, **r.model_dump()}
+         for a in activities for i, r in enumerate(a.recipients)],
         schema=RECIPIENT_SCHEMA,
     )
     transfers = pa.Table.from_pylist(
-        [{"activity_id": a.id, "position": i, **t.model_dump()} for a in activities for i, t in enumerate(a.transfers)],
+        [{"activity_id": a.id, "position": i, **t.model_dump()}
+         for a in activities for i, t in enumerate(a.transfers)],
         schema=TRANSFER_SCHEMA,
     )
     con.register("new_activities", table)

@@ -81,7 +81,8 @@ def history_frame(
     limit: int = 5000,
 ) -> pd.DataFrame:
     """Audit rows, newest first, filtered in SQL."""
-    where, params = ["TRUE"], []  # type: ignore[var-annotated]
+    where: list[str] = ["TRUE"]
+    params: list[object] = []
     if record_type:
         where.append("record_type = ?")
         params.append(record_type)

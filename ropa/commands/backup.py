@@ -1,0 +1,22 @@
+"""``backup --out PATH``: a portable JSON snapshot of the whole register."""
+
+from __future__ import annotations
+
+import argparse
+
+from ropa.commands._common import database
+from ropa.storage.backup import backup
+
+NAME = "backup"
+HELP = "write a portable snapshot of the register (JSON; .gz compresses)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="file to write, e.g. backups/ropa-2026-11-22.json.gz")
+
+
+def run(args: argparse.Namespace) -> int:
+    result = backup(database(args), args.out)
+    counts = ", ".join(f"{k} {v}" for k, v in result["tables"].items())
+    print(f"wrote {result['path']} (sha256 {result['sha256']}): {counts}")
+    return 0

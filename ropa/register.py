@@ -1,0 +1,169 @@
+"""The register as one table: every activity with the facts people filter and sort by.
+
+One set-based DuckDB query whatever the register's size: recipients and
+transfers are folded in with EXISTS and grouped sub-queries, never by loading
+activities one by one. Every user value is a bound parameter; search matches
+text literally (no wildcards), so ``%``, ``_`` and quotes mean themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+
+from ropa.reference import load_reference, regime_for
+from ropa.storage.database import Database
+from ropa.storage.entities import descendant_ids
+
+ReviewState = Literal["overdue", "due_soon", "due", "never"]
+
+DUE_SOON_DAYS = 30
+"""An activity whose review falls within this many days is listed as due soon."""
+
+REVIEW_LABELS: dict[str, str] = {
+    "overdue": "Overdue",
+    "due_soon": f"Due within {DUE_SOON_DAYS} days",
+    "due": f"Overdue or due within {DUE_SOON_DAYS} days",
+    "never": "Never reviewed",
+}
+
+REGISTER_COLUMNS = (
+    "id", "name", "entity", "entity_id", "business_function", "role", "lawful_bases", "status",
+    "special_category", "third_country_transfers", "recipients", "transfers", "systems", "owner",
+    "last_reviewed", "next_review_due", "review", "updated_at", "updated_by", "version",
+)
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """What the register page asks for; ``None`` means "any"."""
+
+    search: str = ""
+    entity_id: int | None = None
+    business_function: str | None = None
+    lawful_basis: str | None = None
+    status: str | None = None
+    special_category: bool | None = None
+    third_country_transfers: bool | None = None
+    review: ReviewState | None = None
+    include_archived: bool = False
+    activity_ids: tuple[int, ...] | None = None
+
+
+def _search_keys(vocabulary: str, needle: str) -> list[str]:
+    """Vocabulary keys whose key or label contains ``needle`` (labels live in the reference, not the table)."""
+    return [t.key for t in load_reference().vocabulary(vocabulary)
+            if needle in t.key.lower() or needle in t.label.lower()]
+
+
+def _conditions(db: Database, flt: RegisterFilter, params: dict[str, Any]) -> list[str]:
+    where: list[str] = []
+    if not flt.include_archived and flt.status != "archived":
+        where.append("a.status <> 'archived'")
+    needle = flt.search.strip().lower()
+    if needle:
+        params["q"] = needle
+        params["q_categories"] = _search_keys("data_categories", needle)
+        params["q_recipient_categories"] = _search_keys("recipient_categories", needle)
+        where.append(
+            "(contains(lower(a.name), $q) OR contains(lower(a.purpose), $q)"
+            " OR list_has_any(a.data_categories, $q_categories)"
+            " OR len(list_filter(a.data_categories, lambda k: contains(lower(k), $q))) > 0"
+            " OR len(list_filter(a.systems, lambda s: contains(lower(s), $q))) > 0"
+            " OR EXISTS (SELECT 1 FROM recipients r WHERE r.activity_id = a.id"
+            "   AND (contains(lower(r.name), $q) OR list_contains($q_recipient_categories, r.category))))"
+        )
+    if flt.entity_id is not None:
+        params["entity_ids"] = descendant_ids(db, flt.entity_id)
+        where.append("list_contains($entity_ids, a.entity_id)")
+    if flt.business_function is not None:
+        params["business_function"] = flt.business_function
+        where.append("a.business_function = $business_function")
+    if flt.lawful_basis is not None:
+        params["lawful_basis"] = flt.lawful_basis
+        where.append("list_contains(a.lawful_bases, $lawful_basis)")
+    if flt.status is not None:
+        params["status"] = flt.status
+        where.append("a.status = $status")
+    if flt.special_category is not None:
+        where.append("special_category" if flt.special_category else "NOT special_category")
+    if flt.third_country_transfers is not None:
+        where.append("third_country_transfers" if flt.third_country_transfers else "NOT third_country_transfers")
+    if flt.review == "overdue":
+        where.append("a.next_review_due < $as_of")
+    elif flt.review == "due_soon":
+        where.append("a.next_review_due BETWEEN $as_of AND $soon")
+    elif flt.review == "due":
+        where.append("a.next_review_due <= $soon")
+    elif flt.review == "never":
+        where.append("a.last_reviewed IS NULL")
+    if flt.activity_ids is not None:
+        params["activity_ids"] = list(flt.activity_ids)
+        where.append("list_contains($activity_ids, a.id)")
+    return where
+
+
+def register_frame(db: Database, flt: RegisterFilter | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Activities matching ``flt`` with entity, flags and review state as of ``as_of``, in register order."""
+    flt = flt or RegisterFilter()
+    day = as_of or date.today()
+    ref = load_reference()
+    uk_entities = [int(r[0]) for r in db.rows("SELECT id, country FROM entities") if regime_for(r[1]) == "UK"]
+    params: dict[str, Any] = {
+        "as_of": day,
+        "soon": day + timedelta(days=DUE_SOON_DAYS),
+        "special": ref.special_category_keys(),
+        "eea": list(ref.countries.eea),
+        "uk_entities": uk_entities,
+    }
+    where = _conditions(db, flt, params)
+    sql = f"""
+        WITH transfer_facts AS (
+            SELECT t.activity_id,
+                   count(*) AS transfers,
+                   bool_or(CASE WHEN list_contains($uk_entities, x.entity_id) THEN t.country <> 'GB'
+                                ELSE NOT list_contains($eea, t.country) END) AS third_country
+            FROM transfers t JOIN activities x ON x.id = t.activity_id
+            GROUP BY t.activity_id
+        ), recipient_counts AS (
+            SELECT activity_id, count(*) AS recipients FROM recipients GROUP BY activity_id
+        ), facts AS (
+            SELECT a.*, e.name AS entity,
+                   list_has_any(a.data_categories, $special) AS special_category,
+                   coalesce(tf.third_country, false) AS third_country_transfers,
+                   coalesce(tf.transfers, 0) AS transfer_count,
+                   coalesce(rc.recipients, 0) AS recipient_count
+            FROM activities a
+            JOIN entities e ON e.id = a.entity_id
+            LEFT JOIN transfer_facts tf ON tf.activity_id = a.id
+            LEFT JOIN recipient_counts rc ON rc.activity_id = a.id
+        )
+        SELECT a.id, a.name, a.entity, a.entity_id, a.business_function, a.role, a.lawful_bases, a.status,
+               a.special_category, a.third_country_transfers,
+               a.recipient_count AS recipients, a.transfer_count AS transfers, a.systems, a.owner,
+               a.last_reviewed, a.next_review_due,
+               CASE WHEN a.next_review_due IS NULL THEN 'never'
+                    WHEN a.next_review_due < $as_of THEN 'overdue'
+                    WHEN a.next_review_due <= $soon THEN 'due_soon'
+                    ELSE 'scheduled' END AS review,
+               a.updated_at, a.updated_by, a.version
+        FROM facts a
+        WHERE {" AND ".join(where) or "TRUE"}
+        ORDER BY lower(a.entity), lower(a.name), a.id
+    """
+    return db.frame(sql, params)
+
+
+def business_functions(db: Database) -> list[str]:
+    """The business functions in use, for the filter's choices."""
+    rows = db.rows("SELECT DISTINCT business_function FROM activities WHERE business_function <> '' ORDER BY 1")
+    return [str(r[0]) for r in rows]
+
+
+def review_due_frame(db: Database, as_of: date | None = None) -> pd.DataFrame:
+    """Live activities whose review is overdue or due within ``DUE_SOON_DAYS``, soonest first."""
+    frame = register_frame(db, RegisterFilter(review="due"), as_of)
+    return frame.sort_values(["next_review_due", "id"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,141 @@
+"""The command line: stable JSON, one-line errors, backup/restore, and living beside the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ropa.cli import main
+from ropa.factories import EDITOR, make_activity, make_transfer
+from ropa.models import Entity
+from ropa.storage.activities import create_activity
+from ropa.storage.database import Database
+
+LIST_KEYS = ["id", "entity", "name", "business_function", "purpose", "role", "lawful_bases", "special_categories",
+             "data_subjects", "data_categories", "recipients", "transfers", "retention", "status", "source", "version"]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_json_has_the_stable_keys(db: Database, entity: Entity, capsys: pytest.CaptureFixture[str]) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id, data_categories=["special.health", "contact.email"],
+                                              transfers=[make_transfer(country="US", mechanism="dpf")]))
+    code, out, _ = run_cli(capsys, "--db", str(db.path), "list", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and list(rows[0]) == LIST_KEYS
+    assert rows[0]["entity"] == entity.name and rows[0]["special_categories"] == ["special.health"]
+    assert rows[0]["transfers"][0]["country"] == "US" and rows[0]["transfers"][0]["mechanism"] == "dpf"
+    assert rows[0]["retention"] == {"kind": "period", "months": 72, "trigger": "end_of_financial_year", "rule": ""}
+
+
+def test_list_table_and_show(db: Database, entity: Entity, capsys: pytest.CaptureFixture[str]) -> None:
+    created = create_activity(db, EDITOR, make_activity(entity.id, name="<script>x</script>"))
+    code, out, _ = run_cli(capsys, "--db", str(db.path), "list")
+    assert code == 0 and "<script>x</script>" in out
+    code, out, _ = run_cli(capsys, "--db", str(db.path), "show", str(created.id))
+    assert code == 0 and json.loads(out)["name"] == "<script>x</script>"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["show", "999"], "error: There is no activity with id 999.", id="unknown-id"),
+        pytest.param(["restore", "missing.json"], "error: There is no backup file at missing.json.", id="no-backup"),
+    ],
+)
+def test_errors_print_one_line_and_exit_non_zero(db: Database, capsys: pytest.CaptureFixture[str],
+                                                 args: list[str], message: str) -> None:
+    code, _, err = run_cli(capsys, "--db", str(db.path), *args)
+    assert code == 2 and err.strip() == message and "Traceback" not in err
+
+
+def test_backup_and_restore_round_trip_through_the_cli(db: Database, entity: Entity, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    out_file = tmp_path / "snap.json.gz"
+    code, out, _ = run_cli(capsys, "--db", str(db.path), "backup", "--out", str(out_file))
+    assert code == 0 and "activities 1" in out
+    other = tmp_path / "other.duckdb"
+    code, out, _ = run_cli(capsys, "--db", str(other), "--user", "restorer@example.test", "restore", str(out_file))
+    assert code == 0 and "activities 1" in out
+    code, out, _ = run_cli(capsys, "--db", str(other), "list", "--format", "json")
+    assert [a["name"] for a in json.loads(out)] == ["Customer billing"]
+
+
+def test_init_creates_an_empty_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--db", str(tmp_path / "new.duckdb"), "init")
+    assert code == 0 and "0 entities, 0 activities" in out
+
+
+def _python(code: str, db_path: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "ROPA_DB": str(db_path), **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+
+
+HOLD = """
+import sys, time
+from ropa.storage.database import open_database
+db = open_database()
+with db.connect():
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else {seconds})
+"""
+
+WRITE = """
+from ropa.factories import EDITOR, make_activity
+from ropa.storage.database import open_database
+from ropa.storage.activities import create_activity
+db = open_database()
+for i in range(15):
+    create_activity(db, EDITOR, make_activity(1, name="{who} %d" % i))
+"""
+
+
+def _wait_for_holding(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "holding"
+
+
+def test_the_cli_waits_while_another_process_holds_the_register(db: Database, entity: Entity) -> None:
+    with _python(HOLD.format(seconds=1.5), db.path) as holder:
+        _wait_for_holding(holder)
+        started = time.monotonic()
+        cli = subprocess.run([sys.executable, "-m", "ropa", "--db", str(db.path), "list", "--format", "json"],
+                             capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+        holder.communicate(timeout=30)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout) == [] and time.monotonic() - started >= 0.5
+
+
+def test_the_cli_gives_up_with_a_clear_message_when_the_register_stays_busy(db: Database) -> None:
+    with _python(HOLD.format(seconds=8), db.path) as holder:
+        try:
+            _wait_for_holding(holder)
+            cli = subprocess.run([sys.executable, "-m", "ropa", "--db", str(db.path), "list"], capture_output=True,
+                                 text=True, cwd=Path(__file__).parent.parent,
+                                 env={**os.environ, "ROPA_BUSY_TIMEOUT": "1"})
+        finally:
+            holder.kill()
+            holder.communicate()
+    assert cli.returncode == 2
+    assert "is in use by another program; waited 1 s" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_two_processes_writing_at_once_lose_nothing(db: Database, entity: Entity) -> None:
+    writers = [_python(WRITE.format(who=who), db.path) for who in ("app", "cli")]
+    for writer in writers:
+        with writer:
+            _, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err
+    assert db.rows("SELECT count(*) FROM activities")[0][0] == 30
+    assert db.rows("SELECT count(*) FROM audit_log WHERE record_type = 'activity'")[0][0] == 30

@@ -1,0 +1,216 @@
+"""Storage: transactions, versions and conflicts, the audit trail, archive/restore, roles."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+
+import pytest
+
+from ropa.auth import User
+from ropa.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
+from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_transfer
+from ropa.models import Entity
+from ropa.storage import activities as store
+from ropa.storage.database import Database
+from ropa.storage.entities import (
+    create_entity,
+    descendant_ids,
+    get_entity,
+    set_entity_archived,
+    update_entity,
+)
+
+HOSTILE = [
+    "'); DROP TABLE activities;--",
+    "<script>alert('x')</script>",
+    '=HYPERLINK("http://x","click")',
+    "Robert'); DELETE FROM audit_log; --",
+    "emoji ✓ ünïcødé \u202e RTL",
+    "line\nbreak\ttab\r",
+    "y" * 10_000,
+]
+
+
+def audit_rows(db: Database) -> list[tuple[str, str, int | None, int | None]]:
+    return [tuple(r) for r in db.rows("SELECT actor, action, record_id, version FROM audit_log ORDER BY id")]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["sql", "html", "formula", "sql-audit", "unicode", "controls", "10k"])
+def test_hostile_text_is_stored_and_returned_byte_for_byte(db: Database, entity: Entity, text: str) -> None:
+    created = store.create_activity(
+        db, EDITOR, make_activity(entity.id, name=text[:500], purpose=text, systems=[text[:500]],
+                                  transfers=[make_transfer(recipient=text[:500])]),
+    )
+    loaded = store.get_activity(db, created.id or 0)
+    assert loaded.purpose == text and loaded.name == text[:500] and loaded.systems == [text[:500]]
+    assert loaded.transfers[0].recipient == text[:500]
+    assert db.rows("SELECT count(*) FROM audit_log")[0][0] == 2  # entity + activity: nothing dropped
+
+
+def test_create_writes_version_one_and_an_audit_row_in_the_same_transaction(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    assert created.version == 1 and created.created_by == EDITOR.email
+    actor, action, record_id, version = audit_rows(db)[-1]
+    assert (actor, action, record_id, version) == (EDITOR.email, "create", created.id, 1)
+    after = json.loads(db.rows("SELECT after FROM audit_log ORDER BY id DESC LIMIT 1")[0][0])
+    assert after["name"] == created.name
+
+
+def test_update_bumps_version_and_audits_before_and_after(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    updated = store.update_activity(db, EDITOR, created.model_copy(update={"purpose": "New purpose"}), 1)
+    assert updated.version == 2
+    before, after = db.rows("SELECT before, after FROM audit_log ORDER BY id DESC LIMIT 1")[0]
+    assert json.loads(before)["purpose"] == created.purpose and json.loads(after)["purpose"] == "New purpose"
+
+
+def test_saving_an_unchanged_record_writes_nothing(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    again = store.update_activity(db, EDITOR, created, 1)
+    assert again.version == 1 and len(audit_rows(db)) == 2
+
+
+def test_stale_version_raises_a_conflict_naming_what_changed(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    store.update_activity(db, DPO, created.model_copy(update={"purpose": "Theirs", "owner": "CFO"}), 1)
+    with pytest.raises(ConflictError) as caught:
+        store.update_activity(db, EDITOR, created.model_copy(update={"purpose": "Mine"}), 1)
+    conflict = caught.value
+    assert conflict.by == DPO.email and conflict.current == 2
+    assert conflict.changes == {"purpose": (created.purpose, "Theirs"), "owner": (created.owner, "CFO")}
+    assert store.get_activity(db, created.id or 0).purpose == "Theirs"
+
+
+def test_two_threads_saving_the_same_version_never_both_win(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    outcomes: list[str] = []
+
+    def save(purpose: str) -> None:
+        try:
+            store.update_activity(db, EDITOR, created.model_copy(update={"purpose": purpose}), 1)
+            outcomes.append("saved")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=save, args=(f"writer {i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("saved") == 1 and outcomes.count("conflict") == 3
+    assert store.get_activity(db, created.id or 0).version == 2
+
+
+def test_a_failed_write_leaves_nothing_half_written(db: Database, entity: Entity) -> None:
+    good = make_activity(entity.id)
+    orphan = make_activity(entity.id + 99)
+    with pytest.raises(ValidationFailed, match="there is no entity"):
+        store.create_activities(db, EDITOR, [good, orphan])
+    assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
+    assert db.rows("SELECT count(*) FROM recipients")[0][0] == 0
+    assert len(audit_rows(db)) == 1
+
+
+def test_archive_and_restore_keep_the_record_and_its_history(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id, status="approved"))
+    archived = store.archive_activity(db, EDITOR, created.id or 0, 1)
+    assert archived.status == "archived"
+    restored = store.restore_activity(db, EDITOR, created.id or 0, archived.version)
+    assert restored.status == "draft" and restored.version == 3
+    assert [r[1] for r in audit_rows(db)][-3:] == ["create", "archive", "restore"]
+
+
+def test_restoring_a_live_activity_is_refused(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    with pytest.raises(ValidationFailed, match="only an archived activity"):
+        store.restore_activity(db, EDITOR, created.id or 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("start", "to", "allowed"),
+    [("draft", "in_review", True), ("in_review", "approved", True), ("in_review", "draft", True),
+     ("approved", "in_review", True), ("draft", "approved", False), ("approved", "draft", False)],
+    ids=lambda v: str(v),
+)
+def test_review_workflow_moves_one_step_at_a_time(db: Database, entity: Entity, start: str, to: str,
+                                                  allowed: bool) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id, status=start))
+    if allowed:
+        assert store.transition(db, EDITOR, created.id or 0, 1, to).status == to
+    else:
+        with pytest.raises(ValidationFailed, match=f"cannot go from {start} to {to}"):
+            store.transition(db, EDITOR, created.id or 0, 1, to)
+
+
+def test_mark_reviewed_sets_last_and_next_review(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    reviewed = store.mark_reviewed(db, EDITOR, created.id or 0, 1, on=date(2026, 1, 31), interval_months=1)
+    assert reviewed.last_reviewed == date(2026, 1, 31) and reviewed.next_review_due == date(2026, 2, 28)
+
+
+def test_duplicate_starts_a_fresh_draft(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id, status="approved"))
+    copy = store.duplicate_activity(db, EDITOR, created.id or 0)
+    assert copy.id != created.id and copy.status == "draft" and copy.name.endswith("(copy)")
+
+
+def test_unknown_activity_is_not_found(db: Database) -> None:
+    with pytest.raises(NotFound, match="no activity with id 404"):
+        store.get_activity(db, 404)
+
+
+@pytest.mark.parametrize(
+    ("call", "user"),
+    [
+        pytest.param(lambda db, e, u: store.create_activity(db, u, make_activity(e.id)), VIEWER, id="create"),
+        pytest.param(lambda db, e, u: store.update_activity(db, u, make_activity(e.id, id=1), 1), VIEWER, id="update"),
+        pytest.param(lambda db, e, u: store.archive_activity(db, u, 1, 1), VIEWER, id="archive"),
+        pytest.param(lambda db, e, u: store.restore_activity(db, u, 1, 1), VIEWER, id="restore"),
+        pytest.param(lambda db, e, u: store.transition(db, u, 1, 1, "in_review"), VIEWER, id="transition"),
+        pytest.param(lambda db, e, u: store.mark_reviewed(db, u, 1, 1, on=date.today()), VIEWER, id="review"),
+        pytest.param(lambda db, e, u: create_entity(db, u, make_entity(name="Other Ltd")), EDITOR, id="entity-create"),
+        pytest.param(lambda db, e, u: update_entity(db, u, e, 1), EDITOR, id="entity-update"),
+    ],
+)
+def test_writes_are_refused_without_the_role(db: Database, entity: Entity, call: object, user: User) -> None:
+    before = audit_rows(db)
+    with pytest.raises(PermissionDenied, match=f"is a {user.role.value} and may not"):
+        call(db, entity, user)  # type: ignore[operator]
+    assert audit_rows(db) == before
+
+
+def test_entity_update_conflict_and_group_structure(db: Database, entity: Entity) -> None:
+    child = create_entity(db, DPO, make_entity(name="Child Ltd", parent_id=entity.id, country="IE"))
+    grandchild = create_entity(db, DPO, make_entity(name="Grandchild GmbH", parent_id=child.id, country="DE"))
+    assert descendant_ids(db, entity.id or 0) == [entity.id, child.id, grandchild.id]
+    update_entity(db, DPO, entity.model_copy(update={"phone": "+44 1"}), 1)
+    with pytest.raises(ConflictError) as caught:
+        update_entity(db, DPO, entity.model_copy(update={"email": "new@example.test"}), 1)
+    assert "phone" in caught.value.changes
+    with pytest.raises(ValidationFailed, match="circular"):
+        update_entity(db, DPO, get_entity(db, entity.id or 0).model_copy(update={"parent_id": grandchild.id}), 2)
+
+
+def test_entity_names_are_unique_case_insensitively(db: Database, entity: Entity) -> None:
+    with pytest.raises(ValidationFailed, match="already exists"):
+        create_entity(db, DPO, make_entity(name=entity.name.upper()))
+
+
+def test_entity_archive_and_restore_are_audited(db: Database, entity: Entity) -> None:
+    archived = set_entity_archived(db, DPO, entity.id or 0, 1, True)
+    assert archived.archived
+    set_entity_archived(db, DPO, entity.id or 0, 2, False)
+    assert [r[1] for r in audit_rows(db)] == ["create", "archive", "restore"]
+
+
+def test_nothing_in_ropa_updates_or_deletes_audit_rows() -> None:
+    from pathlib import Path
+
+    import ropa
+
+    root = Path(ropa.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8").lower()
+        assert "update audit_log" not in text and "delete from audit_log" not in text, path
