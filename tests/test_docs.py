@@ -16,7 +16,7 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 def test_every_setting_is_documented_with_its_default(name: str, default: str, help_text: str) -> None:
     row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
     assert row is not None, f"{name} missing from README"
-    assert f"`{default}`" in row and help_text.split(":")[0].rstrip(".") in row
+    assert f"`{default}`" in row and help_text in row
 
 
 def test_readme_shows_the_two_commands_first() -> None:

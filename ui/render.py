@@ -1,0 +1,66 @@
+"""Showing user-entered text safely, and a few shared display pieces.
+
+Anything a person typed (or an import carried in) is shown literally: a name
+like ``<script>`` or ``**urgent**`` or ``:red[x]`` must read as typed, not
+become markup. Streamlit's markdown escapes HTML already; this escapes the
+Markdown, LaTeX and directive syntax too. Never ``unsafe_allow_html``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from ropa.changes import FieldChange
+from ropa.errors import FieldError
+
+_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+
+
+def md(text: object) -> str:
+    """``text`` escaped for st.markdown: every ASCII punctuation mark backslash-escaped, line breaks kept."""
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+def field_line(label: str, value: object, *, empty: str = "not recorded") -> None:
+    """A labelled value in the read view: the label bold, the value literal (or a grey 'not recorded')."""
+    text = str(value) if value is not None else ""
+    if text.strip():
+        st.markdown(f"**{md(label)}:** {md(text)}")
+    else:
+        st.markdown(f"**{md(label)}:** :gray[{empty}]")
+
+
+def item_list(label: str, items: Iterable[str], *, empty: str = "none recorded") -> None:
+    """A labelled bullet list of literal items."""
+    values = [i for i in items if i]
+    if not values:
+        st.markdown(f"**{md(label)}:** :gray[{empty}]")
+        return
+    st.markdown(f"**{md(label)}:**\n" + "\n".join(f"- {md(v)}" for v in values))
+
+
+def errors(messages: Iterable[str | FieldError]) -> None:
+    """Validation messages, literal, one per line, in one red box."""
+    lines = [md(str(m)) for m in messages]
+    if lines:
+        st.error("\n\n".join(lines), icon=":material/error:")
+
+
+def changes_table(changes: Iterable[FieldChange], *, key: str | None = None) -> None:
+    """Field-by-field changes as a table: scalars before/after, lists removed/added items."""
+    rows = [{"Field": c.label, "Before": c.before, "After": c.after,
+             "Removed": list(c.removed), "Added": list(c.added)} for c in changes]
+    if not rows:
+        st.caption("No field changed.")
+        return
+    st.dataframe(
+        pd.DataFrame(rows), hide_index=True, key=key,
+        column_config={"Removed": st.column_config.ListColumn("Removed"),
+                       "Added": st.column_config.ListColumn("Added")},
+    )
