@@ -53,10 +53,10 @@ class RegisterFilter:
     activity_ids: tuple[int, ...] | None = None
 
 
-def _search_keys(vocabulary: str, needle: str) -> list[str]:
-    """Vocabulary keys whose key or label contains ``needle`` (labels live in the reference, not the table)."""
+def _search_keys(vocabulary: str, needle: str, *, match_keys: bool) -> list[str]:
+    """Vocabulary keys whose label (or key, when asked) contains ``needle``: labels live in the reference data."""
     return [t.key for t in load_reference().vocabulary(vocabulary)
-            if needle in t.key.lower() or needle in t.label.lower()]
+            if needle in t.label.lower() or (match_keys and needle in t.key.lower())]
 
 
 def _conditions(db: Database, flt: RegisterFilter, params: dict[str, Any]) -> list[str]:
@@ -66,12 +66,11 @@ def _conditions(db: Database, flt: RegisterFilter, params: dict[str, Any]) -> li
     needle = flt.search.strip().lower()
     if needle:
         params["q"] = needle
-        params["q_categories"] = _search_keys("data_categories", needle)
-        params["q_recipient_categories"] = _search_keys("recipient_categories", needle)
+        params["q_categories"] = _search_keys("data_categories", needle, match_keys=True)
+        params["q_recipient_categories"] = _search_keys("recipient_categories", needle, match_keys=False)
         where.append(
             "(contains(lower(a.name), $q) OR contains(lower(a.purpose), $q)"
             " OR list_has_any(a.data_categories, $q_categories)"
-            " OR len(list_filter(a.data_categories, lambda k: contains(lower(k), $q))) > 0"
             " OR len(list_filter(a.systems, lambda s: contains(lower(s), $q))) > 0"
             " OR EXISTS (SELECT 1 FROM recipients r WHERE r.activity_id = a.id"
             "   AND (contains(lower(r.name), $q) OR list_contains($q_recipient_categories, r.category))))"

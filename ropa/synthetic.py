@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -556,10 +557,8 @@ def generate_register(n_entities: int = 50, n_activities: int = 10_000, seed: in
     return entities, activities
 
 
-def build_synthetic(db: Database, n_entities: int = 50, n_activities: int = 10_000, seed: int = 7,
-                    as_of: date = DEFAULT_AS_OF) -> None:
-    """Generate a register and write it in one transaction (audited as the system user)."""
-    entities, activities = generate_register(n_entities, n_activities, seed, as_of)
+def write_register(db: Database, entities: Sequence[Entity], activities: Sequence[Activity]) -> None:
+    """Insert a generated register in one transaction, mapping provisional entity ids to stored ones."""
     with db.transaction() as con:
         id_map: dict[int, int] = {}
         for entity in entities:
@@ -569,3 +568,9 @@ def build_synthetic(db: Database, n_entities: int = 50, n_activities: int = 10_0
             id_map[entity.id or 0] = stored.id or 0
         mapped = [a.model_copy(update={"entity_id": id_map[a.entity_id]}) for a in activities]
         create_activities(db, SYSTEM, mapped, con=con, detail="synthetic")
+
+
+def build_synthetic(db: Database, n_entities: int = 50, n_activities: int = 10_000, seed: int = 7,
+                    as_of: date = DEFAULT_AS_OF) -> None:
+    """Generate a register and write it in one transaction (audited as the system user)."""
+    write_register(db, *generate_register(n_entities, n_activities, seed, as_of))

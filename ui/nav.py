@@ -53,6 +53,12 @@ def open_activity(activity_id: int) -> None:
     st.switch_page(ACTIVITY_PAGE, query_params={"id": str(activity_id)})
 
 
+def open_new_activity(entity_id: int | None = None) -> None:
+    """Switch to the activity page's form for a new activity (for ``entity_id`` when given)."""
+    params = {"new": "1"} if entity_id is None else {"new": "1", "entity": str(entity_id)}
+    st.switch_page(ACTIVITY_PAGE, query_params=params)
+
+
 def open_register(activity_ids: Sequence[int], label: str) -> None:
     """Switch to the register showing only ``activity_ids``, with ``label`` saying why."""
     st.session_state[PRESET_KEY] = {"activity_ids": [int(i) for i in activity_ids], "label": label}

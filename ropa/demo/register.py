@@ -69,12 +69,11 @@ def _label(index: int, entry: Mapping[str, Any]) -> str:
     return f"'{name}'" if isinstance(name, str) and name else f"#{index + 1} (no name)"
 
 
-def _text_key(origin: str, label: str, entry: dict[str, Any], key: str, *, required: bool) -> str | None:
-    value = entry.pop(key, None)
-    if value is None and not required:
-        return None
+def _key(origin: str, label: str, entry: dict[str, Any], field: str) -> str:
+    """Remove and return a reference key (``key``, ``parent``, ``entity``): not a model field."""
+    value = entry.pop(field, None)
     if not isinstance(value, str) or not value:
-        raise DemoDataError(f"{origin}, {label}: '{key}' must name an entity key")
+        raise DemoDataError(f"{origin}, {label}: '{field}' must be a non-empty key")
     return value
 
 
@@ -85,9 +84,8 @@ def parse_entities(origin: str, text: str) -> list[DemoEntity]:
     for index, raw in enumerate(_entries(origin, _toml(origin, text), "entity")):
         entry = dict(raw)
         label = _label(index, entry)
-        key = _text_key(origin, label, entry, "key", required=True)
-        parent = _text_key(origin, label, entry, "parent", required=False)
-        assert key is not None
+        key = _key(origin, label, entry, "key")
+        parent = _key(origin, label, entry, "parent") if "parent" in entry else None
         if key in known:
             raise DemoDataError(f"{origin}, entity {label}: the key '{key}' is used twice")
         if parent is not None and parent not in known:
@@ -111,8 +109,7 @@ def parse_activities(origin: str, text: str, entity_keys: set[str]) -> list[Demo
     for index, raw in enumerate(_entries(origin, data, "activity")):
         entry = {**defaults, **raw}
         label = _label(index, entry)
-        entity = _text_key(origin, label, entry, "entity", required=True)
-        assert entity is not None
+        entity = _key(origin, label, entry, "entity")
         if entity not in entity_keys:
             raise DemoDataError(f"{origin}, activity {label}: unknown entity '{entity}'")
         try:

@@ -137,4 +137,49 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE entities ADD COLUMN dpo_required BOOLEAN;
         """,
     ),
+    (
+        "0003_accepted_findings",
+        """
+        CREATE SEQUENCE accepted_finding_id_seq START 1;
+
+        -- A gap finding a DPO accepted as a risk. It suppresses the finding only
+        -- while expires_on has not passed and the record is still at
+        -- record_version (the activity's, or the entity's for entity findings).
+        CREATE TABLE accepted_findings (
+            id INTEGER PRIMARY KEY DEFAULT nextval('accepted_finding_id_seq'),
+            rule VARCHAR NOT NULL,
+            activity_id INTEGER,
+            entity_id INTEGER NOT NULL,
+            subject VARCHAR NOT NULL DEFAULT '',
+            record_version INTEGER NOT NULL,
+            justification VARCHAR NOT NULL,
+            expires_on DATE NOT NULL,
+            accepted_by VARCHAR NOT NULL,
+            accepted_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
+    (
+        "0004_export_log",
+        """
+        CREATE SEQUENCE export_id_seq START 1;
+
+        -- Every export handed out (Art. 5(2) accountability): who, when, what
+        -- scope and as-of date, and the SHA-256 of the file and of the content.
+        CREATE TABLE export_log (
+            id INTEGER PRIMARY KEY DEFAULT nextval('export_id_seq'),
+            at_utc TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            entity_id INTEGER,
+            scope VARCHAR NOT NULL,
+            as_of DATE NOT NULL,
+            file_name VARCHAR NOT NULL,
+            file_sha256 VARCHAR NOT NULL,
+            content_sha256 VARCHAR NOT NULL,
+            activity_count INTEGER NOT NULL,
+            byte_size BIGINT NOT NULL
+        );
+        """,
+    ),
 ]

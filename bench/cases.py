@@ -1,0 +1,262 @@
+"""What is measured: one case per piece of work a user waits for.
+
+Each ``prepare`` does the untimed set-up (imports, fixtures, the first page
+run) and returns the run to time. Imports of the modules under test happen
+inside ``prepare`` so a module that is not written yet makes its case "not
+available" instead of stopping the benchmark.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.runner import REPO, Case, ChildRun, Context, NotAvailable, Prepared, Ratio, Target
+
+PAGE_TIMEOUT_S = 600.0
+
+
+# -- building the register ------------------------------------------------------
+
+def _prepare_generate(ctx: Context) -> Prepared:
+    from ropa.synthetic import generate_register
+
+    def run() -> None:
+        ctx.state["register"] = generate_register(ctx.n_entities, ctx.size, ctx.seed)
+
+    return Prepared(run)
+
+
+def _prepare_insert(ctx: Context) -> Prepared:
+    from ropa.storage.database import open_database
+    from ropa.synthetic import generate_register, write_register
+
+    if "register" not in ctx.state:
+        ctx.state["register"] = generate_register(ctx.n_entities, ctx.size, ctx.seed)
+    entities, activities = ctx.state["register"]
+    counter = itertools.count()
+
+    def run() -> None:
+        # The first run writes the register every later case reads.
+        n = next(counter)
+        path = ctx.db_path if n == 0 else ctx.scratch(f"insert-{n % 2}.duckdb")
+        write_register(open_database(path), entities, activities)
+
+    return Prepared(run, extra={"entities": len(entities), "activities": len(activities)})
+
+
+# -- analysis -------------------------------------------------------------------
+
+def _prepare_gap_analysis(ctx: Context) -> Prepared:
+    from ropa.gaps import analyse
+    from ropa.synthetic import DEFAULT_AS_OF
+
+    db = ctx.db()
+    found = analyse(db, as_of=DEFAULT_AS_OF)
+
+    def run() -> None:
+        analyse(db, as_of=DEFAULT_AS_OF)
+
+    return Prepared(run, extra={"findings": _count(found)})
+
+
+def _count(found: Any) -> int | None:
+    try:
+        return len(found)
+    except TypeError:
+        return None
+
+
+def _prepare_dashboard_data(ctx: Context) -> Prepared:
+    from ropa.dashboard import Filters, load_dashboard
+    from ropa.synthetic import DEFAULT_AS_OF
+
+    db = ctx.db()
+    filters = Filters(as_of=DEFAULT_AS_OF)
+    return Prepared(lambda: _discard(load_dashboard(db, filters)))
+
+
+def _discard(_: object) -> None:
+    return None
+
+
+def _prepare_figures(ctx: Context) -> Prepared:
+    from ropa import charts
+    from ropa.dashboard import Filters, load_dashboard
+    from ropa.synthetic import DEFAULT_AS_OF
+
+    data = load_dashboard(ctx.db(), Filters(as_of=DEFAULT_AS_OF))
+    builders: dict[str, Callable[[], object]] = {
+        "activities_by_entity": lambda: charts.activities_by_entity(data.by_entity),
+        "lawful_bases_by_entity": lambda: charts.lawful_bases_by_entity(data.lawful_bases),
+        "review_status_by_entity": lambda: charts.review_status_by_entity(data.review),
+        "retention_distribution": lambda: charts.retention_distribution(data.retention),
+        "categories_heatmap": lambda: charts.categories_heatmap(data.categories),
+        "data_flows_sankey": lambda: charts.data_flows_sankey(data.flows),
+        "transfers_map": lambda: charts.transfers_map(data.transfer_countries, DEFAULT_AS_OF),
+        "findings_by_rule": lambda: charts.findings_by_rule(data.findings_by_rule),
+        "findings_by_entity": lambda: charts.findings_by_entity(data.findings_by_entity),
+        "trend": lambda: charts.trend(data.trend, data.findings_now),
+    }
+    times: dict[str, list[float]] = {name: [] for name in builders}
+    extra: dict[str, Any] = {"figures": len(builders), "per_figure_median_s": {}}
+
+    def run() -> None:
+        for name, build in builders.items():
+            start = time.perf_counter()
+            build()
+            times[name].append(time.perf_counter() - start)
+        # The first call is the warm-up (under tracemalloc): leave it out of the per-figure medians.
+        extra["per_figure_median_s"] = {name: round(statistics.median(t[1:] or t), 6) for name, t in times.items()}
+
+    return Prepared(run, extra=extra)
+
+
+# -- pages (Streamlit's AppTest runs a page script in-process) -------------------
+
+def _quiet_streamlit() -> None:
+    """AppTest's bare-mode notice is logged on every page run; it is not a finding."""
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+
+
+def _page(script: str) -> Path:
+    _quiet_streamlit()
+    path = REPO / "pages" / script
+    if not path.exists():
+        raise NotAvailable(f"pages/{script} does not exist")
+    return path
+
+
+def _page_error(at: Any) -> str | None:
+    if at.exception:
+        return "; ".join(str(getattr(e, "message", e)) for e in at.exception)[:300]
+    return None
+
+
+def _prepare_rerun(script: str) -> Any:
+    def prepare(ctx: Context) -> Prepared:
+        from streamlit.testing.v1 import AppTest
+
+        ctx.db()
+        path = _page(script)
+        at = AppTest.from_file(str(path), default_timeout=PAGE_TIMEOUT_S)
+        start = time.perf_counter()
+        at.run()
+        first = time.perf_counter() - start
+        if (error := _page_error(at)) is not None:
+            raise RuntimeError(f"pages/{script} raised: {error}")
+
+        def run() -> None:
+            at.run()
+            if (rerun_error := _page_error(at)) is not None:
+                raise RuntimeError(f"pages/{script} raised on rerun: {rerun_error}")
+
+        return Prepared(run, first_s=first)
+
+    return prepare
+
+
+def _prepare_activity_page(ctx: Context) -> Prepared:
+    from streamlit.testing.v1 import AppTest
+
+    db = ctx.db()
+    path = _page("activity.py")
+    # Open different activities, the busiest ones first (most recipients and transfers).
+    ids = [int(r[0]) for r in db.rows(
+        "SELECT a.id FROM activities a LEFT JOIN transfers t ON t.activity_id = a.id "
+        "WHERE a.status <> 'archived' GROUP BY a.id ORDER BY count(t.activity_id) DESC, a.id LIMIT 50")]
+    if not ids:
+        raise NotAvailable("the register has no activity to open")
+    chosen = itertools.cycle(ids)
+
+    def open_one() -> None:
+        at = AppTest.from_file(str(path), default_timeout=PAGE_TIMEOUT_S)
+        at.query_params["id"] = str(next(chosen))
+        at.run()
+        if (error := _page_error(at)) is not None:
+            raise RuntimeError(f"pages/activity.py raised: {error}")
+
+    start = time.perf_counter()
+    open_one()  # imports and caches: the first open in a fresh server
+    return Prepared(open_one, first_s=time.perf_counter() - start)
+
+
+# -- command line (a fresh interpreter each run: what a user at a shell waits for) --
+
+# The child is started by a small intermediate Python, not by the benchmark itself: Linux
+# counts the forking parent's memory in a child's peak RSS, which would report the
+# benchmark's own size instead of the command's.
+_LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+      os.waitstatus_to_exitcode(status))
+"""
+
+
+def _child(args: list[str]) -> ChildRun:
+    """Run ``python -m ropa``: wall and CPU time from fork to exit, peak RSS (Linux reports KiB)."""
+    done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, sys.executable, "-m", "ropa", *args],
+                          cwd=REPO, capture_output=True, text=True, check=False)
+    try:
+        seconds, cpu, rss_kib, code = done.stdout.split()
+    except ValueError:
+        raise RuntimeError(f"the launcher failed: {done.stderr.strip()[:300]}") from None
+    if int(code) != 0:
+        raise RuntimeError(f"python -m ropa {' '.join(args)} exited {code}: {done.stderr.strip()[:300]}")
+    return ChildRun(float(seconds), float(cpu), int(rss_kib) * 1024)
+
+
+def _prepare_cli(*args: str, needs_db: bool) -> Any:
+    def prepare(ctx: Context) -> Prepared:
+        argv = list(args)
+        if needs_db:
+            ctx.db()
+            argv = ["--db", str(ctx.db_path), *argv]
+        return Prepared(lambda: _child(argv))
+
+    return prepare
+
+
+CASES: list[Case] = [
+    Case("generate", "Synthetic generation", "generate_register: build and validate every record "
+         "with ropa.models (pure Python, no database)", _prepare_generate, memory="rss", warm=False),
+    Case("insert", "Database insert", "write_register: insert the generated entities and activities "
+         "with their audit rows into a new register, one transaction", _prepare_insert, memory="rss",
+         warm=False),
+    Case("gap_analysis", "Gap analysis", "ropa.gaps.analyse over the whole register",
+         _prepare_gap_analysis, Target(0.5)),
+    Case("dashboard_data", "Dashboard data", "ropa.dashboard.load_dashboard: every KPI and chart frame, "
+         "including its own gap analysis", _prepare_dashboard_data),
+    Case("figures", "Figure builders", "every builder in ropa.charts on the dashboard's frames (total)",
+         _prepare_figures, Target(0.5)),
+    Case("register_page", "Register page rerun", "pages/register.py rerun (AppTest) after a first run",
+         _prepare_rerun("register.py"), Target(1.0)),
+    Case("dashboard_page", "Dashboard rerun", "pages/dashboard.py rerun (AppTest) after a first run",
+         _prepare_rerun("dashboard.py"), Target(2.0)),
+    Case("gaps_page", "Gaps page rerun", "pages/gaps.py rerun (AppTest) after a first run",
+         _prepare_rerun("gaps.py"), Target(1.5)),
+    Case("activity_page", "Activity page open", "pages/activity.py opened with ?id= in a new AppTest "
+         "session (after one warm open)", _prepare_activity_page, Target(0.3)),
+    Case("cli_list", "CLI list (cold)", "python -m ropa list --format json, a new process",
+         _prepare_cli("list", "--format", "json", needs_db=True), memory="maxrss", warm=False),
+    Case("cli_help", "CLI help (cold)", "python -m ropa --help, a new process",
+         _prepare_cli("--help", needs_db=False), memory="maxrss", warm=False),
+]
+
+RATIOS: list[Ratio] = [
+    Ratio("export_vs_floor", "Export over its floor", "export", "export_floor", Target(1.5, "x floor")),
+]

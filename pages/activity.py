@@ -1,0 +1,209 @@
+"""One processing activity (?id=N): the Article 30 record, its workflow, edit form and history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import streamlit as st
+
+from ropa.auth import Role, User
+from ropa.config import load_config
+from ropa.errors import NotFound, RopaError
+from ropa.models import Activity, Entity
+from ropa.reference import load_reference
+from ropa.storage.activities import (
+    archive_activity,
+    duplicate_activity,
+    get_activity,
+    mark_reviewed,
+    restore_activity,
+    transition,
+)
+from ropa.storage.audit import history_frame
+from ropa.storage.database import Database
+from ropa.storage.entities import list_entities
+from ui import activity_form
+from ui.activity_view import render_record
+from ui.history_view import render_changes
+from ui.nav import REGISTER_PAGE
+from ui.render import md
+from ui.session import current_user, get_db
+
+PENDING = "activity_pending"  # the confirmation dialog the user asked for: archive, restore or duplicate
+TRANSITION_LABELS: dict[tuple[str, str], tuple[str, str]] = {
+    ("draft", "in_review"): ("Submit for review", ":material/send:"),
+    ("in_review", "approved"): ("Approve", ":material/verified:"),
+    ("in_review", "draft"): ("Return to draft", ":material/undo:"),
+    ("approved", "in_review"): ("Reopen for review", ":material/replay:"),
+}
+
+
+def _dismiss() -> None:
+    st.session_state.pop(PENDING, None)
+
+
+def _act(action: Callable[[], Activity], success: str, *, open_result: bool = False) -> None:
+    """Run one workflow write; on success say so and redraw, on refusal say why (nothing changed)."""
+    _dismiss()
+    try:
+        result = action()
+    except RopaError as error:
+        st.session_state["activity_error"] = str(error)
+        st.rerun()
+    st.session_state[activity_form.FLASH] = success
+    if open_result:
+        st.query_params["id"] = str(result.id)
+    st.rerun()
+
+
+@st.dialog("Archive this activity?", on_dismiss=_dismiss)
+def _confirm_archive(db: Database, user: User, activity: Activity) -> None:
+    st.markdown(f"**{md(activity.name)}** leaves the live register, reports and gap analysis. "
+                "It is kept with its full history and can be restored at any time.")
+    if st.button("Archive", key="activity_archive_confirm", type="primary", icon=":material/archive:"):
+        _act(lambda: archive_activity(db, user, int(activity.id or 0), activity.version), "Archived.")
+
+
+@st.dialog("Restore this activity?", on_dismiss=_dismiss)
+def _confirm_restore(db: Database, user: User, activity: Activity) -> None:
+    st.markdown(f"**{md(activity.name)}** returns to the live register as a draft, "
+                "so it is reviewed again before it counts as approved.")
+    if st.button("Restore", key="activity_restore_confirm", type="primary", icon=":material/unarchive:"):
+        _act(lambda: restore_activity(db, user, int(activity.id or 0), activity.version), "Restored as a draft.")
+
+
+@st.dialog("Duplicate this activity?", on_dismiss=_dismiss)
+def _confirm_duplicate(db: Database, user: User, activity: Activity) -> None:
+    st.markdown(f"A draft copy of **{md(activity.name)}** is created, with every field except its review dates, "
+                "and opened for editing.")
+    if st.button("Duplicate", key="activity_duplicate_confirm", type="primary", icon=":material/content_copy:"):
+        _act(lambda: duplicate_activity(db, user, int(activity.id or 0)), "Duplicated: this is the copy.",
+             open_result=True)
+
+
+def _workflow(db: Database, user: User, activity: Activity) -> None:
+    """Review workflow and record actions, for editors."""
+    activity_id = int(activity.id or 0)
+    buttons = st.columns([1, 1, 1, 1, 1, 2])
+    slot = 0
+    for (source, target), (label, icon) in TRANSITION_LABELS.items():
+        if source != activity.status:
+            continue
+        if buttons[slot].button(label, key=f"activity_to_{target}", icon=icon):
+            _act(lambda target=target: transition(db, user, activity_id, activity.version, target),
+                 f"Status is now {load_reference().vocabulary('statuses').label(target)}.")
+        slot += 1
+    if activity.status != "archived":
+        interval = load_config().review_interval_months
+        if buttons[slot].button("Mark reviewed", key="activity_mark_reviewed", icon=":material/fact_check:",
+                                help=f"Records a review today; the next falls due in {interval} months."):
+            _act(lambda: mark_reviewed(db, user, activity_id, activity.version, on=date.today(),
+                                       interval_months=interval), "Review recorded.")
+        if buttons[slot + 1].button("Duplicate", key="activity_duplicate", icon=":material/content_copy:"):
+            st.session_state[PENDING] = "duplicate"
+        if buttons[slot + 2].button("Archive", key="activity_archive", icon=":material/archive:"):
+            st.session_state[PENDING] = "archive"
+    elif buttons[slot].button("Restore", key="activity_restore", icon=":material/unarchive:"):
+        st.session_state[PENDING] = "restore"
+    # Kept in session state (not only the click) so the dialog's own button works on the next run.
+    pending = st.session_state.get(PENDING)
+    if pending == "duplicate" and activity.status != "archived":
+        _confirm_duplicate(db, user, activity)
+    elif pending == "archive" and activity.status != "archived":
+        _confirm_archive(db, user, activity)
+    elif pending == "restore" and activity.status == "archived":
+        _confirm_restore(db, user, activity)
+
+
+def _status_line(activity: Activity, db: Database) -> str:
+    """Who last moved the record along the workflow, and when."""
+    rows = db.rows("SELECT actor, at_utc, action, detail FROM audit_log WHERE record_type = 'activity' "
+                   "AND record_id = ? AND action IN ('create', 'status', 'archive', 'restore', 'review') "
+                   "ORDER BY id DESC LIMIT 1", [activity.id])
+    status = load_reference().vocabulary("statuses").label(activity.status)
+    if not rows:
+        return status
+    actor, at, action, _ = rows[0]
+    verb = {"create": "created", "status": "set", "archive": "archived", "restore": "restored",
+            "review": "reviewed"}[action]
+    return f"{status} — {verb} by {actor} at {at:%Y-%m-%d %H:%M} UTC"
+
+
+def _new_activity(db: Database, user: User, entities: list[Entity]) -> None:
+    st.title("New processing activity")
+    if not user.can(Role.EDITOR):
+        st.warning("Adding activities needs the editor role.", icon=":material/lock:")
+        return
+    live = [e for e in entities if not e.archived]
+    if not live:
+        st.info("Add the entity this activity belongs to first (Entities page, admins).", icon=":material/apartment:")
+        return
+    try:
+        wanted = int(st.query_params.get("entity", "0"))
+    except ValueError:
+        wanted = 0
+    entity_id = wanted if wanted in {e.id for e in live} else int(live[0].id or 0)
+    activity_form.start(("new", entity_id, 0), activity_form.new_draft(entity_id))
+    activity_form.render(db, user, live, activity=None)
+
+
+def _no_activity(message: str) -> None:
+    st.title("Activity")
+    st.warning(message, icon=":material/search_off:")
+    raw = st.number_input("Open activity by id", min_value=1, step=1, value=None, key="activity_open_id")
+    if raw is not None and st.button("Open", key="activity_open"):
+        st.query_params["id"] = str(int(raw))
+        st.rerun()
+    if st.button("Back to the register", key="activity_back", icon=":material/table_view:"):
+        st.switch_page(REGISTER_PAGE)
+
+
+db = get_db()
+user = current_user()
+entities = list_entities(db, include_archived=True)
+
+if "new" in st.query_params:
+    _new_activity(db, user, entities)
+    st.stop()
+
+raw_id = st.query_params.get("id")
+if not raw_id:
+    _no_activity("Choose an activity in the register, or open one by its id.")
+    st.stop()
+try:
+    activity = get_activity(db, int(str(raw_id)))
+except (ValueError, NotFound):
+    _no_activity(f"There is no activity with id {md(str(raw_id)[:40])}. It may have been typed wrongly "
+                 "or belong to another register.")
+    st.stop()
+
+by_id = {e.id: e for e in entities}
+entity = by_id[activity.entity_id]
+parent = by_id.get(entity.parent_id) if entity.parent_id else None
+
+st.title(md(activity.name))
+st.caption(f"{md(entity.name)} · {md(_status_line(activity, db))} · version {activity.version}, "
+           f"last changed by {md(activity.updated_by)}")
+activity_form.flash()
+error = st.session_state.pop("activity_error", None)
+if error:
+    st.error(md(error), icon=":material/error:")
+if activity.status == "archived":
+    st.info("This activity is archived: it is not part of the live register.", icon=":material/archive:")
+
+editor = user.can(Role.EDITOR)
+if editor:
+    _workflow(db, user, activity)
+names = ["Record", "Edit", "History"] if editor else ["Record", "History"]
+tabs = dict(zip(names, st.tabs(names), strict=True))
+with tabs["Record"]:
+    render_record(activity, entity, parent, date.today())
+if editor:
+    with tabs["Edit"]:
+        activity_form.start(("activity", int(activity.id or 0), activity.version), activity.content())
+        live = [e for e in entities if not e.archived or e.id == activity.entity_id]
+        activity_form.render(db, user, live, activity=activity)
+with tabs["History"]:
+    history = history_frame(db, record_type="activity", record_id=activity.id, limit=500)
+    render_changes(history, {int(e.id or 0): e.name for e in entities}, key="activity_history")

@@ -1,0 +1,206 @@
+"""Dashboard: the register at a glance for managers; click a bar, cell or country to open those activities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ropa import charts
+from ropa.dashboard import (
+    ALL_STATUSES,
+    LIVE_STATUSES,
+    NO_FUNCTION,
+    DashboardData,
+    Filters,
+    function_options,
+    load_dashboard,
+)
+from ropa.gaps import SEVERITIES, SEVERITY_ICONS
+from ropa.storage.database import Database
+from ropa.storage.entities import descendant_ids, list_entities
+from ui.choices import entity_label, entity_tree, vocab_label
+from ui.nav import open_register
+from ui.session import get_db
+
+PENDING_KEY = "dashboard_open_register"
+TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "topojson"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the page: its key, the figure and the line that says how to read it."""
+
+    key: str
+    figure: go.Figure
+    caption: str
+    clickable: bool = True
+
+
+def _remember_selection(key: str, figure: go.Figure, name: str) -> None:
+    """Selection callback: note what to open; the page opens it at the start of the next run."""
+    selection = charts.selected(figure, st.session_state.get(key), name)
+    if selection is not None:
+        st.session_state[PENDING_KEY] = selection
+
+
+def _open_pending() -> None:
+    selection = st.session_state.pop(PENDING_KEY, None)
+    if isinstance(selection, charts.Selection):
+        open_register(selection.activity_ids, selection.label)
+
+
+def _topojson_url() -> str:
+    """Where the browser finds the world map: the app's own static folder, under any base path."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + (base + "/" if base else "") + "app/static/topojson/"
+
+
+@st.cache_data(ttl=600, max_entries=2, show_spinner=False)
+def _topojson_text(name: str) -> str:
+    return (TOPOJSON_DIR / f"{name}.json").read_text(encoding="utf-8")
+
+
+def _stamp(db: Database) -> tuple[int, int]:
+    """Changes whenever the register does (every write adds an audit row), so the cache never goes stale."""
+    row = db.rows("SELECT coalesce(max(id), 0), count(*) FROM audit_log")[0]
+    return int(row[0]), int(row[1])
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner="Analysing the register…")
+def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
+    return load_dashboard(get_db(), filters)
+
+
+def _filters(db: Database) -> Filters | None:
+    entities = list_entities(db, include_archived=False)
+    with st.sidebar:
+        st.header("Dashboard filters")
+        entity_id = st.selectbox("Entity (with its subsidiaries)", [None, *(e.id for e, _ in entity_tree(entities))],
+                                 format_func=entity_label(entities), key="dashboard_entity")
+        functions = st.multiselect("Business function", function_options(db), key="dashboard_functions",
+                                   format_func=lambda f: str(f) or NO_FUNCTION, placeholder="All functions")
+        statuses = st.multiselect("Status", list(ALL_STATUSES), default=list(LIVE_STATUSES),
+                                  format_func=vocab_label("statuses"), key="dashboard_statuses")
+        as_of = st.date_input("As of", value=date.today(), min_value=date(2000, 1, 1), max_value=date(2100, 12, 31),
+                              key="dashboard_as_of", format="DD/MM/YYYY",
+                              help="Transfer mechanisms, review deadlines and the gap analysis are judged on "
+                                   "this day; activities created after it are left out.")
+    if not statuses:
+        st.info("Choose at least one status in the sidebar.", icon=":material/filter_alt:")
+        return None
+    return Filters(
+        as_of=as_of if isinstance(as_of, date) else date.today(),
+        entity_ids=tuple(descendant_ids(db, int(entity_id))) if entity_id is not None else None,
+        functions=tuple(functions) if functions else None,
+        statuses=tuple(statuses),
+    )
+
+
+def _kpis(data: DashboardData) -> None:
+    k = data.kpis
+    cols = st.columns(7)
+    cols[0].metric("Activities", f"{k.activities:,}", border=True)
+    cols[1].metric("Entities", f"{k.entities:,}", border=True)
+    cols[2].metric("Special-category data", f"{k.special_category:,}", border=True,
+                   help="Activities holding Art. 9(1) special category data.")
+    cols[3].metric("Third-country transfers", f"{k.third_country_transfers:,}", border=True,
+                   help=f"Restricted transfers (Chapter V) recorded in {k.transfer_activities:,} activities.")
+    total = sum(k.open_findings.values())
+    breakdown = " · ".join(f"{SEVERITY_ICONS[s]} {k.open_findings[s]} {s}" for s in SEVERITIES)
+    cols[4].metric("Open findings", f"{total:,}", border=True,
+                   help="Gap-analysis findings not accepted as a risk: " + breakdown.replace(":material/", "")
+                   .replace(":", ""))
+    cols[5].metric("Reviews overdue", f"{k.reviews_overdue:,}", border=True,
+                   help="Live activities whose next review date has passed on the as-of date.")
+    cols[6].metric("Art. 30 completeness", "—" if k.completeness is None else f"{k.completeness:.0%}", border=True,
+                   help="Share of the items Art. 30(1) (controllers) or 30(2) (processors) requires that are "
+                        "recorded, averaged over the live activities shown.")
+    st.caption("Open findings by severity: " + breakdown)
+
+
+def _charts(data: DashboardData) -> list[Chart]:
+    as_of = data.filters.as_of
+    return [
+        Chart("by_entity", charts.activities_by_entity(data.by_entity),
+              "How many activities each entity records, by business function: look for entities with "
+              "suspiciously few records."),
+        Chart("lawful_bases", charts.lawful_bases_by_entity(data.lawful_bases),
+              "The Art. 6 lawful basis of each entity's activities: a large share of consent or legitimate "
+              "interests, or \"None recorded\", deserves a closer look."),
+        Chart("categories", charts.categories_heatmap(data.categories),
+              "Which personal data each entity processes; special category (Art. 9) and criminal (Art. 10) "
+              "data in vermillion need an Art. 9(2) condition and often a DPIA."),
+        Chart("flows", charts.data_flows_sankey(data.flows),
+              "Where personal data flows, from whom to whom and to which countries: wide bands to "
+              "third countries are where transfer safeguards matter most.", clickable=False),
+        Chart("transfers", charts.transfers_map(data.transfer_countries, as_of),
+              f"Destination countries by the state of their transfer mechanism on {as_of:%d %B %Y}: red "
+              "(invalid) and orange (none recorded) need a valid Chapter V tool."),
+        Chart("retention", charts.retention_distribution(data.retention),
+              "How long data is kept: \"Vague rule\" and \"Unknown\" bars are activities without a usable "
+              "retention period (Art. 5(1)(e))."),
+        Chart("review", charts.review_status_by_entity(data.review),
+              "Where records stand in review: red segments are reviews overdue on the as-of date."),
+        Chart("findings_rule", charts.findings_by_rule(data.findings_by_rule),
+              "Which gap rules fail most, by severity: fix critical and high findings first."),
+        Chart("findings_entity", charts.findings_by_entity(data.findings_by_entity),
+              "Which entities carry the open findings, by severity."),
+        Chart("trend", charts.trend(data.trend, data.findings_now),
+              "Activities at each month end, rebuilt from the audit trail, beside the open findings today "
+              "(earlier findings are not kept): a growing register with a flat review effort drifts."),
+    ]
+
+
+def _download(chart: Chart) -> Callable[[], bytes]:
+    topojson = {charts.WORLD_TOPOJSON: _topojson_text(charts.WORLD_TOPOJSON)} if chart.key == "transfers" else None
+    title = str(chart.figure.layout.title.text or chart.key)
+
+    def build() -> bytes:
+        return charts.figure_html(chart.figure, title=title, topojson=topojson).encode("utf-8")
+
+    return build
+
+
+def _show(chart: Chart, config: dict[str, object]) -> None:
+    key = f"dashboard_chart_{chart.key}"
+    name = str(chart.figure.layout.title.text or chart.key)
+    if chart.clickable:
+        st.plotly_chart(chart.figure, key=key, on_select=partial(_remember_selection, key, chart.figure, name),
+                        selection_mode=("points", "box"), config=config, width="stretch")
+    else:
+        st.plotly_chart(chart.figure, key=key, config=config, width="stretch")
+    caption, button = st.columns([6, 1], vertical_alignment="top")
+    caption.caption(chart.caption)
+    button.download_button("HTML", data=_download(chart), file_name=f"ropa-{chart.key}.html", mime="text/html",
+                           key=f"dashboard_download_{chart.key}", on_click="ignore", icon=":material/download:",
+                           help="The chart as a web page that works offline.")
+
+
+_open_pending()
+db = get_db()
+st.title("Dashboard")
+filters = _filters(db)
+if filters is None:
+    st.stop()
+data = _load(str(db.path), filters, _stamp(db))
+_kpis(data)
+if data.kpis.activities == 0:
+    st.info("No activities match these filters. Widen the filters, or add activities to the register.",
+            icon=":material/inbox:")
+st.caption("Click a bar, cell or country (or drag a box) to open those activities in the register.")
+# The modebar's camera saves a PNG drawn in the browser (no server, no network).
+config: dict[str, object] = {"displaylogo": False, "topojsonURL": _topojson_url(),
+                             "toImageButtonOptions": {"format": "png", "scale": 2}}
+layout: list[tuple[str, ...]] = [("by_entity", "lawful_bases"), ("categories",), ("flows",), ("transfers",),
+                                 ("retention", "review"), ("findings_rule", "findings_entity"), ("trend",)]
+by_key = {chart.key: chart for chart in _charts(data)}
+for row in layout:
+    for column, key in zip(st.columns(len(row)), row, strict=True):
+        with column:
+            _show(by_key[key], config)

@@ -1,0 +1,306 @@
+"""Entities: the group's controllers and processors, their contacts, DPO, representative and structure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ropa.auth import Role, User
+from ropa.changes import conflict_changes, field_label
+from ropa.errors import ConflictError, RopaError, ValidationFailed
+from ropa.forms import merge
+from ropa.models import Entity, parse_entity
+from ropa.reference import country_name, load_reference
+from ropa.storage import audit
+from ropa.storage.audit import history_frame
+from ropa.storage.database import Database
+from ropa.storage.entities import (
+    create_entity,
+    descendant_ids,
+    get_entity,
+    list_entities,
+    set_entity_archived,
+    update_entity,
+)
+from ui.choices import country_label, country_options, entity_label, entity_tree
+from ui.history_view import render_changes
+from ui.nav import open_register
+from ui.render import changes_table, errors, field_line, item_list, md
+from ui.session import current_user, get_db
+
+EDIT = "ent_"
+NEW = "entnew_"
+PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
+STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
+
+
+def _activity_counts(db: Database) -> dict[int, int]:
+    rows = db.rows("SELECT entity_id, count(*) FROM activities WHERE status <> 'archived' GROUP BY entity_id")
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
+    kinds = load_reference().vocabulary("entity_kinds")
+    by_id = {e.id: e for e in entities}
+    rows = []
+    for entity, depth in entity_tree(entities):
+        parent = by_id.get(entity.parent_id)
+        rows.append({
+            "id": entity.id, "Entity": ("↳ " * depth) + entity.name, "Kind": kinds.label(entity.kind),
+            "Country": country_name(entity.country), "Parent": parent.name if parent else "",
+            "Company number": entity.company_number, "ICO registration": entity.ico_registration,
+            "DPO": entity.dpo_name or entity.dpo_email, "Representative": entity.representative_name,
+            "Activities": counts.get(int(entity.id or 0), 0), "Archived": entity.archived,
+        })
+    return pd.DataFrame(rows)
+
+
+def _details(db: Database, entity: Entity, entities: list[Entity], counts: dict[int, int]) -> None:
+    by_id = {e.id: e for e in entities}
+    parent = by_id.get(entity.parent_id) if entity.parent_id else None
+    children = [e.name for e in entities if e.parent_id == entity.id]
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Contact and registration", divider="gray")
+        field_line("Kind", load_reference().vocabulary("entity_kinds").label(entity.kind))
+        field_line("Country", country_name(entity.country))
+        field_line("Address", entity.address)
+        field_line("Email", entity.email)
+        field_line("Phone", entity.phone)
+        field_line("Company number", entity.company_number)
+        field_line("ICO registration", entity.ico_registration)
+    with right:
+        st.subheader("DPO and representative", divider="gray")
+        required = {True: "Yes", False: "No", None: ""}[entity.dpo_required]
+        field_line("DPO required (Art. 37)", required, empty="not assessed")
+        field_line("Data protection officer",
+                   ", ".join(x for x in (entity.dpo_name, entity.dpo_email, entity.dpo_phone) if x))
+        field_line("Representative (Art. 27)", entity.representative_name, empty="none")
+        field_line("Representative contact", entity.representative_contact, empty="none")
+    st.subheader("Group structure", divider="gray")
+    field_line("Parent", parent.name if parent else "", empty="none (top of the group)")
+    item_list("Subsidiaries", children, empty="none")
+    if entity.notes:
+        field_line("Notes", entity.notes)
+    tree = descendant_ids(db, int(entity.id or 0))
+    total = sum(counts.get(i, 0) for i in tree)
+    st.caption(f"{total} live activities in {md(entity.name)} and its subsidiaries.")
+    if total and st.button("Show them in the register", key="ent_open_register", icon=":material/table_view:"):
+        ids = [int(r[0]) for r in db.rows("SELECT id FROM activities WHERE list_contains(?, entity_id) "
+                                          "AND status <> 'archived' ORDER BY id", [tree])]
+        open_register(ids, f"{entity.name} and its subsidiaries")
+
+
+def _fields(db: Database, prefix: str, draft: dict[str, Any], entities: list[Entity],
+            self_id: int | None) -> dict[str, Any]:
+    """The entity's widgets; returns their values as model input."""
+    kinds = load_reference().vocabulary("entity_kinds")
+    excluded = set(descendant_ids(db, self_id)) if self_id else set()
+    parents: list[int | None] = [None, *(e.id for e, _ in entity_tree(entities) if e.id not in excluded)]
+    countries = country_options([draft.get("country")])
+    yes_no: list[bool | None] = [None, True, False]
+    values: dict[str, Any] = {}
+    left, right = st.columns(2)
+    with left:
+        values["name"] = st.text_input("Legal name", value=draft.get("name") or "", key=prefix + "name")
+        values["kind"] = st.selectbox("Kind", kinds.keys(), index=kinds.keys().index(draft.get("kind") or "controller"),
+                                      format_func=lambda k: f"{kinds.label(k)} ({kinds[k].article})",
+                                      key=prefix + "kind")
+        current_parent = draft.get("parent_id")
+        values["parent_id"] = st.selectbox(
+            "Parent entity", parents, index=parents.index(current_parent) if current_parent in parents else 0,
+            format_func=lambda v: "None (top of the group)" if v is None else entity_label(entities)(v),
+            key=prefix + "parent_id")
+        values["country"] = st.selectbox("Country", countries, index=countries.index(draft.get("country") or "GB"),
+                                         format_func=country_label, key=prefix + "country")
+        values["company_number"] = st.text_input("Company number", value=draft.get("company_number") or "",
+                                                 key=prefix + "company_number")
+        values["ico_registration"] = st.text_input("ICO registration number",
+                                                   value=draft.get("ico_registration") or "",
+                                                   key=prefix + "ico_registration")
+        values["address"] = st.text_area("Address", value=draft.get("address") or "", key=prefix + "address")
+        values["email"] = st.text_input("Email", value=draft.get("email") or "", key=prefix + "email")
+        values["phone"] = st.text_input("Phone", value=draft.get("phone") or "", key=prefix + "phone")
+    with right:
+        values["dpo_required"] = st.selectbox(
+            "DPO required (Art. 37)", yes_no, index=yes_no.index(draft.get("dpo_required")),
+            format_func=lambda v: {None: "Not assessed", True: "Yes", False: "No"}[v], key=prefix + "dpo_required")
+        for field in ("dpo_name", "dpo_email", "dpo_phone", "representative_name"):
+            values[field] = st.text_input(field_label(field), value=draft.get(field) or "", key=prefix + field)
+        values["representative_contact"] = st.text_area(
+            "Representative contact", value=draft.get("representative_contact") or "",
+            key=prefix + "representative_contact")
+        values["notes"] = st.text_area("Notes", value=draft.get("notes") or "", key=prefix + "notes")
+    return values
+
+
+def _clear(prefix: str) -> None:
+    for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[name]
+
+
+def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
+    with st.expander("New entity", icon=":material/add_business:"):
+        problems = st.session_state.pop("entnew_state_errors", None)
+        if problems:
+            errors(problems)
+        with st.form("entnew_form", border=False, enter_to_submit=False):
+            live = [e for e in entities if not e.archived]
+            values = _fields(db, NEW, Entity.model_construct(name="").content(), live, None)
+            submitted = st.form_submit_button("Create entity", type="primary", key="entnew_save")
+        if submitted:
+            try:
+                created = create_entity(db, user, parse_entity(values))
+            except ValidationFailed as error:
+                st.session_state["entnew_state_errors"] = [str(e) for e in error.errors]
+                st.rerun()
+            except RopaError as error:
+                st.session_state["entnew_state_errors"] = [str(error)]
+                st.rerun()
+            _clear(NEW)
+            st.session_state["entities_flash"] = f"Created {created.name}."
+            st.session_state["ent_select"] = created.id
+            st.rerun()
+
+
+def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity]) -> None:
+    state = st.session_state.get(STATE)
+    if state is None or state["id"] != entity.id or state.get("reset"):
+        _clear(EDIT + "f_")
+        state = {"id": entity.id, "version": entity.version, "draft": entity.content()}
+        st.session_state[STATE] = state
+    conflict = state.get("conflict")
+    if conflict:
+        st.error(f"Not saved: {md(conflict['by'])} changed this entity at {md(conflict['at'])} after you opened "
+                 "it. Your edits are still in the form below. Their changes:", icon=":material/sync_problem:")
+        changes_table(conflict_changes(conflict["changes"], {e.id or 0: e.name for e in entities}),
+                      key="ent_conflict_changes")
+        left, right = st.columns(2)
+        if left.button("Apply my edits to their version", key="ent_merge", icon=":material/merge:"):
+            base = audit.snapshot(db, "entity", int(entity.id or 0), state["version"]) or state["draft"]
+            merged, clashes = merge(base, conflict["mine"], entity.content())
+            _clear(EDIT + "f_")
+            st.session_state[STATE] = {"id": entity.id, "version": entity.version, "draft": merged,
+                                       "notice": ", ".join(field_label(f) for f in clashes)}
+            st.rerun()
+        if right.button("Discard my edits and load their version", key="ent_discard", icon=":material/undo:"):
+            st.session_state[STATE] = {"id": entity.id, "reset": True}
+            st.rerun()
+    if state.get("notice"):
+        st.warning(f"You both changed: {md(state['notice'])}. The form holds your values; check them, then save.")
+    if state.get("errors"):
+        errors(state["errors"])
+    live = [e for e in entities if not e.archived or e.id == entity.parent_id]
+    with st.form("ent_form", border=False, enter_to_submit=False):
+        values = _fields(db, EDIT + "f_", state["draft"], live, entity.id)
+        submitted = st.form_submit_button("Save entity", type="primary", key="ent_save", icon=":material/save:")
+    if not submitted:
+        return
+    mine: dict[str, Any] = {}
+    try:
+        candidate = parse_entity({**state["draft"], **values, "id": entity.id})
+        mine = candidate.content()
+        saved = update_entity(db, user, candidate, state["version"])
+    except ValidationFailed as error:
+        st.session_state[STATE] = {**state, "errors": [str(e) for e in error.errors]}
+        st.rerun()
+    except ConflictError as error:
+        st.session_state[STATE] = {**state, "errors": None, "conflict": {
+            "by": error.by, "at": error.at, "changes": error.changes, "mine": mine}}
+        st.rerun()
+    except RopaError as error:
+        st.session_state[STATE] = {**state, "errors": [str(error)]}
+        st.rerun()
+    st.session_state[STATE] = {"id": entity.id, "reset": True}
+    st.session_state["entities_flash"] = f"Saved {saved.name} (version {saved.version})."
+    st.rerun()
+
+
+def _dismiss() -> None:
+    st.session_state.pop(PENDING, None)
+
+
+@st.dialog("Archive this entity?", on_dismiss=_dismiss)
+def _confirm_archive(db: Database, user: User, entity: Entity) -> None:
+    st.markdown(f"**{md(entity.name)}** is hidden from the entity choices. Its activities stay in the register "
+                "until you archive them; its history is kept and it can be restored.")
+    if st.button("Archive", key="ent_archive_confirm", type="primary"):
+        _set_archived(db, user, entity, True)
+
+
+@st.dialog("Restore this entity?", on_dismiss=_dismiss)
+def _confirm_restore(db: Database, user: User, entity: Entity) -> None:
+    st.markdown(f"**{md(entity.name)}** returns to the entity choices.")
+    if st.button("Restore", key="ent_restore_confirm", type="primary"):
+        _set_archived(db, user, entity, False)
+
+
+def _set_archived(db: Database, user: User, entity: Entity, archived: bool) -> None:
+    _dismiss()
+    try:
+        set_entity_archived(db, user, int(entity.id or 0), entity.version, archived)
+        st.session_state["entities_flash"] = f"{entity.name} {'archived' if archived else 'restored'}."
+    except RopaError as error:
+        st.session_state["entities_error"] = str(error)
+    st.session_state[STATE] = {"id": entity.id, "reset": True}
+    st.rerun()
+
+
+db = get_db()
+user = current_user()
+admin = user.can(Role.ADMIN)
+
+st.title("Entities")
+message = st.session_state.pop("entities_flash", None)
+if message:
+    st.success(md(message), icon=":material/check_circle:")
+problem = st.session_state.pop("entities_error", None)
+if problem:
+    st.error(md(problem), icon=":material/error:")
+
+everything = list_entities(db, include_archived=True)
+if admin:
+    _new_entity(db, user, everything)
+show_archived = st.toggle("Show archived entities", key="ent_show_archived")
+entities = everything if show_archived else [e for e in everything if not e.archived]
+if not entities:
+    st.info("No entities yet." + (" Add the group's companies above." if admin else " An admin adds them."),
+            icon=":material/apartment:")
+    st.stop()
+
+counts = _activity_counts(db)
+st.dataframe(_structure(entities, counts), hide_index=True, key="ent_table", column_order=(
+    "Entity", "Kind", "Country", "Parent", "Company number", "ICO registration", "DPO", "Representative",
+    "Activities", "Archived"))
+
+options = [e.id for e, _ in entity_tree(entities)]
+if st.session_state.get("ent_select") not in options:
+    st.session_state.pop("ent_select", None)
+selected = st.selectbox("Entity", options, format_func=entity_label(entities), key="ent_select")
+entity = get_entity(db, int(selected or 0)) if selected is not None else None
+if entity is None:
+    st.stop()
+
+names = ["Details", "Edit", "History"] if admin else ["Details", "History"]
+tabs = dict(zip(names, st.tabs(names), strict=True))
+with tabs["Details"]:
+    _details(db, entity, everything, counts)
+    if admin:
+        if entity.archived:
+            if st.button("Restore entity", key="ent_restore", icon=":material/unarchive:"):
+                st.session_state[PENDING] = ("restore", entity.id)
+        elif st.button("Archive entity", key="ent_archive", icon=":material/archive:"):
+            st.session_state[PENDING] = ("archive", entity.id)
+        pending = st.session_state.get(PENDING)
+        if pending == ("restore", entity.id) and entity.archived:
+            _confirm_restore(db, user, entity)
+        elif pending == ("archive", entity.id) and not entity.archived:
+            _confirm_archive(db, user, entity)
+if admin:
+    with tabs["Edit"]:
+        _edit_entity(db, user, entity, everything)
+with tabs["History"]:
+    render_changes(history_frame(db, record_type="entity", record_id=entity.id, limit=500),
+                   {int(e.id or 0): e.name for e in everything}, key="ent_history")

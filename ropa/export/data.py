@@ -1,0 +1,230 @@
+"""What an export contains, read once with set-based queries: entities, activities, findings, transfers.
+
+Activities are read as plain row records (attribute access over the stored
+columns) rather than validated models: they were validated on the way in,
+and building 10,000 models would cost more than writing them. The column
+map renders a record and an ``Activity`` the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+
+from ropa.auth import User
+from ropa.errors import NotFound
+from ropa.models import Entity
+from ropa.reference import Regime, country_name, load_reference, regime_for
+from ropa.storage.activities import ACTIVITY_COLUMNS, RECIPIENT_COLUMNS, TRANSFER_COLUMNS
+from ropa.storage.database import Connection, Database, utcnow
+from ropa.storage.entities import descendant_ids, list_entities
+
+BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export: the whole group or one entity with its subsidiaries, judged on ``as_of``."""
+
+    as_of: date
+    entity_id: int | None = None
+    include_archived: bool = False
+
+    def filters(self, scope: str) -> str:
+        parts = [f"entity: {scope}" if self.entity_id is not None else "entity: whole group"]
+        parts.append("archived activities included" if self.include_archived else "archived activities left out")
+        return "; ".join(parts)
+
+
+@dataclass
+class ExportData:
+    options: ExportOptions
+    generated_at: datetime
+    user: User
+    scope: str
+    organisation: str
+    entities: list[Entity]
+    records: list[SimpleNamespace]
+    entity_names: dict[int, str]
+    findings: pd.DataFrame
+    content_sha256: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def controller_records(self) -> list[SimpleNamespace]:
+        return [r for r in self.records if r.role != "processor"]
+
+    @property
+    def processor_records(self) -> list[SimpleNamespace]:
+        return [r for r in self.records if r.role == "processor"]
+
+    def regime(self, entity_id: int) -> Regime:
+        entity = next((e for e in self.entities if e.id == entity_id), None)
+        return regime_for(entity.country if entity else None)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def canonical_json(value: Any) -> str:
+    """The one serialisation the content hash is taken over (and the JSON export uses)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def record_content(record: SimpleNamespace, entity_names: dict[int, str]) -> dict[str, Any]:
+    """An activity's content as ``Activity.content()`` has it, plus its entity's name."""
+    content = {k: v for k, v in vars(record).items() if k not in BOOKKEEPING}
+    content["recipients"] = [vars(r) for r in record.recipients]
+    content["transfers"] = [vars(t) for t in record.transfers]
+    content["entity"] = entity_names.get(record.entity_id, "")
+    return content
+
+
+def content_hash(entities: list[Entity], records: list[SimpleNamespace], entity_names: dict[int, str]) -> str:
+    """SHA-256 of the canonical JSON of the exported entities and activities (bookkeeping left out).
+
+    The same register content gives the same hash whatever the format, so a
+    regulator can match an xlsx to its JSON twin and see nothing changed.
+    """
+    digest = hashlib.sha256()
+    digest.update(b'{"activities":[')
+    for i, record in enumerate(records):
+        if i:
+            digest.update(b",")
+        digest.update(canonical_json(record_content(record, entity_names)).encode())
+    digest.update(b'],"entities":')
+    digest.update(canonical_json([e.content() for e in entities]).encode())
+    digest.update(b"}")
+    return digest.hexdigest()
+
+
+def _rows(con: Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def load_records(con: Connection, entity_ids: list[int] | None, include_archived: bool) -> list[SimpleNamespace]:
+    """Activities with recipients and transfers: three queries whatever the count."""
+    where = ["TRUE"]
+    params: list[Any] = []
+    if entity_ids is not None:
+        where.append("list_contains(?, entity_id)")
+        params.append(entity_ids)
+    if not include_archived:
+        where.append("status <> 'archived'")
+    condition = " AND ".join(where)
+    rows = _rows(con, f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM activities WHERE {condition} "
+                      "ORDER BY entity_id, name, id", params)
+    children: dict[str, dict[int, list[SimpleNamespace]]] = {}
+    for table, columns in (("recipients", RECIPIENT_COLUMNS), ("transfers", TRANSFER_COLUMNS)):
+        grouped: dict[int, list[SimpleNamespace]] = {}
+        sql = (f"SELECT activity_id, {', '.join(columns)} FROM {table} "
+               f"WHERE activity_id IN (SELECT id FROM activities WHERE {condition}) ORDER BY activity_id, position")
+        for row in _rows(con, sql, params):
+            grouped.setdefault(row.pop("activity_id"), []).append(SimpleNamespace(**row))
+        children[table] = grouped
+    records = []
+    for row in rows:
+        row["unmapped"] = json.loads(row["unmapped"] or "{}")
+        row["recipients"] = children["recipients"].get(row["id"], [])
+        row["transfers"] = children["transfers"].get(row["id"], [])
+        records.append(SimpleNamespace(**row))
+    return records
+
+
+def _ordered(entities: list[Entity]) -> list[Entity]:
+    """Parents before their subsidiaries, then by name: the order a group chart reads."""
+    by_parent: dict[int | None, list[Entity]] = {}
+    ids = {e.id for e in entities}
+    for entity in sorted(entities, key=lambda e: e.name.casefold()):
+        parent = entity.parent_id if entity.parent_id in ids else None
+        by_parent.setdefault(parent, []).append(entity)
+    ordered: list[Entity] = []
+
+    def visit(parent: int | None) -> None:
+        for child in by_parent.get(parent, []):
+            ordered.append(child)
+            visit(child.id)
+
+    visit(None)
+    return ordered
+
+
+def collect(db: Database, user: User, options: ExportOptions) -> ExportData:
+    """Everything one export writes, read in a handful of queries."""
+    all_entities = list_entities(db, include_archived=True)
+    names = {int(e.id or 0): e.name for e in all_entities}
+    if options.entity_id is not None:
+        if options.entity_id not in names:
+            raise NotFound(f"There is no entity with id {options.entity_id}.")
+        ids: list[int] | None = descendant_ids(db, options.entity_id)
+        scope = f"{names[options.entity_id]} and its subsidiaries" if len(ids or []) > 1 else names[options.entity_id]
+    else:
+        ids = None
+        scope = "the whole group"
+    with db.connect() as con:
+        records = load_records(con, ids, options.include_archived)
+    used = {r.entity_id for r in records}
+    entities = _ordered([e for e in all_entities
+                         if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
+    roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
+    data = ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
+                      organisation=", ".join(roots) or scope, entities=entities, records=records,
+                      entity_names=names, findings=_findings(db, options, ids))
+    data.content_sha256 = content_hash(entities, records, names)
+    return data
+
+
+def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:
+    """The gap analysis as of the export date, accepted risks included and marked."""
+    from ropa.gaps import analyse
+
+    return analyse(db, options.as_of, ids, include_accepted=True)
+
+
+# -- transfers -------------------------------------------------------------------------------
+
+def transfer_validity(regime: Regime, country: str, mechanism: str | None, day: date) -> tuple[bool, str]:
+    """Whether a transfer can rest on what is recorded, on ``day``, for an exporter under ``regime``.
+
+    Mirrors the gap analysis: an inland transfer needs nothing; adequacy
+    covers a country unless it only covers certified recipients (the US); a
+    recorded tool must be valid on the day and, for "adequacy", match a
+    decision.
+    """
+    from ropa.gaps.tables import day_text, mechanism_problem
+
+    ref = load_reference()
+    name = country_name(country)
+    if not ref.is_third_country(regime, country):
+        return True, f"not a restricted transfer under the {regime} GDPR ({name})"
+    adequacy = ref.adequacy(regime, country, day)
+    if mechanism is None:
+        if adequacy is not None and adequacy.requires_mechanism is None:
+            return True, f"adequacy: {adequacy.decision}" + (f" ({adequacy.partial})" if adequacy.partial else "")
+        return False, "no transfer mechanism recorded"
+    mechanisms = ref.mechanisms()
+    if mechanism not in mechanisms:
+        return False, f"unknown mechanism '{mechanism}'"
+    tool = mechanisms[mechanism]
+    problem = mechanism_problem(tool, regime, day)
+    if problem is not None:
+        return False, problem
+    if mechanism == "adequacy":
+        if adequacy is None:
+            return False, f"no adequacy decision covers {name} on {day_text(day)}"
+        if adequacy.requires_mechanism is not None:
+            needed = mechanisms[adequacy.requires_mechanism].label
+            return False, f"adequacy for {name} covers only {adequacy.partial}; record '{needed}'"
+        return True, f"adequacy: {adequacy.decision}"
+    return True, f"{tool.label} ({tool.article})"

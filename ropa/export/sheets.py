@@ -1,0 +1,246 @@
+"""The export's sheets as plain rows of cell values: one layout shared by the xlsx and CSV writers.
+
+Sheets: Cover, Article 30(1) (controller), Article 30(2) (processor),
+Transfers, Gap analysis, Reference. Table sheets carry, for each column, the
+article it records (written as a row above the headings in the workbook,
+and in ``columns.csv`` in the CSV zip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ropa.columns import (
+    ENTITY_COLUMNS,
+    ICO_SOURCE,
+    CellValue,
+    Column,
+    RenderContext,
+    entity_cells,
+    label,
+    mechanism_label,
+    sheet_columns,
+)
+from ropa.export.data import ExportData, transfer_validity
+from ropa.reference import country_name, load_reference
+
+COVER = "Cover"
+CONTROLLER = "Article 30(1) — controller"
+PROCESSOR = "Article 30(2) — processor"
+TRANSFERS = "Transfers"
+GAPS = "Gap analysis"
+REFERENCE = "Reference"
+
+GROUP_NOTE = (
+    "Column groups on the Article 30 sheets: dark blue headings are the Article 30 record in the ICO "
+    "template's order and wording (controller columns 1-11, processor columns 1-5); teal headings are the "
+    "ICO's recommended extras (columns 12-30); grey headings are record detail the register keeps (entity, "
+    "activity name, id, status, structured recipients and transfers...) so that this workbook can be "
+    "re-imported without loss. The row above the headings cites the article each column records."
+)
+
+
+@dataclass
+class SheetColumn:
+    heading: str
+    article: str = ""
+    width: int = 20
+    group: str = "plain"
+
+
+@dataclass
+class Sheet:
+    """One sheet: a table (``columns`` + ``rows``) or the cover (``rows`` with per-row styles)."""
+
+    title: str
+    file_stem: str
+    columns: list[SheetColumn]
+    rows: list[list[CellValue]]
+    styles: dict[int, str] = field(default_factory=dict)
+    table_header: int | None = None
+    """0-based index (in ``rows``) of a header row inside a cover-style sheet."""
+    print_columns: int | None = None
+    """How many leading columns print (the rest is record detail for re-import)."""
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.columns)
+
+
+def _activity_sheet(title: str, stem: str, columns: tuple[Column, ...], data: ExportData, controller: bool) -> Sheet:
+    context = RenderContext(data.entity_names)
+    records = data.controller_records if controller else data.processor_records
+    rows = [[c.render(record, context) for c in columns] for record in records]
+    heads = [SheetColumn(c.heading, c.article, c.width, c.group) for c in columns]
+    printed = next(i for i, c in enumerate(columns) if c.key == "name") + 1
+    return Sheet(title, stem, heads, rows, print_columns=printed)
+
+
+def controller_sheet(data: ExportData) -> Sheet:
+    return _activity_sheet(CONTROLLER, "article_30_1_controller", sheet_columns("controller"), data, True)
+
+
+def processor_sheet(data: ExportData) -> Sheet:
+    return _activity_sheet(PROCESSOR, "article_30_2_processor", sheet_columns("processor"), data, False)
+
+
+def transfers_sheet(data: ExportData) -> Sheet:
+    day = data.options.as_of
+    mechanisms = load_reference().mechanisms()
+    columns = [
+        SheetColumn("Entity", "Art. 30(1)(a)", 24), SheetColumn("Processing activity", "Art. 30(1)", 30),
+        SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("Recipient", "Art. 30(1)(e)", 24),
+        SheetColumn("Destination country", "Art. 30(1)(e)", 20), SheetColumn("Country code", "ISO 3166-1", 10),
+        SheetColumn("Exporter's regime", "Art. 3; UK GDPR Art. 3", 12),
+        SheetColumn("Transfer mechanism", "Art. 45-49", 34),
+        SheetColumn(f"Valid on {day.isoformat()}?", "Art. 44", 12),
+        SheetColumn("Why", "Art. 44-49; CJEU C-311/18", 48),
+        SheetColumn("Transfer impact assessment expected?", "EDPB Recommendations 01/2020", 14),
+        SheetColumn("TIA reference", "Art. 46(1), Art. 5(2)", 18),
+        SheetColumn("Safeguard document", "Art. 46(2)", 22),
+    ]
+    rows: list[list[CellValue]] = []
+    for record in data.records:
+        regime = data.regime(record.entity_id)
+        for transfer in record.transfers:
+            valid, why = transfer_validity(regime, transfer.country, transfer.mechanism, day)
+            tool = mechanisms.get(transfer.mechanism or "")
+            rows.append([
+                data.entity_names.get(record.entity_id, ""), record.name, record.id, transfer.recipient,
+                country_name(transfer.country), transfer.country, f"{regime} GDPR",
+                mechanism_label(transfer.mechanism) or "(none recorded)", "Yes" if valid else "No", why,
+                ("Yes" if tool.requires_tia else "No") if tool else "", transfer.tia_ref, transfer.safeguard_doc,
+            ])
+    return Sheet(TRANSFERS, "transfers", columns, rows)
+
+
+def gaps_sheet(data: ExportData) -> Sheet:
+    from ropa.gaps import SEVERITIES
+
+    columns = [
+        SheetColumn("Severity", "", 10), SheetColumn("Finding", "", 34), SheetColumn("Article", "", 18),
+        SheetColumn("Entity", "Art. 30(1)(a)", 24), SheetColumn("Processing activity", "Art. 30(1)", 30),
+        SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("About", "", 20),
+        SheetColumn("What is wrong", "", 56), SheetColumn("What to do", "", 48), SheetColumn("Rule", "", 16),
+        SheetColumn("Accepted risk?", "Art. 24(1), Art. 5(2)", 10), SheetColumn("Accepted until", "", 12),
+    ]
+    frame = data.findings
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    ordered = sorted(frame.itertuples(index=False),
+                     key=lambda f: (rank.get(str(f.severity), 99), str(f.entity), str(f.activity), str(f.rule)))
+    rows: list[list[CellValue]] = [
+        [str(f.severity).capitalize(), f.title, f.article, f.entity, f.activity,
+         None if f.activity_id is None or str(f.activity_id) == "<NA>" else int(f.activity_id), f.subject,
+         f.message, f.remediation, f.rule, "Yes" if f.accepted else "No", f.accepted_until]
+        for f in ordered
+    ]
+    return Sheet(GAPS, "gap_analysis", columns, rows)
+
+
+def reference_sheet(data: ExportData) -> Sheet:
+    ref = load_reference()
+    columns = [SheetColumn("Section", "", 18), SheetColumn("Key", "", 24), SheetColumn("Label", "", 40),
+               SheetColumn("Article", "", 20), SheetColumn("Details", "", 48), SheetColumn("Source", "", 40),
+               SheetColumn("Source address", "", 40), SheetColumn("Checked on", "", 12)]
+    rows: list[list[CellValue]] = [
+        ["Reference data", ref.meta.version, ref.meta.title, "", f"Facts as checked on {ref.meta.as_of}; "
+         f"validity judged on {data.options.as_of}", "", "", ref.meta.as_of],
+        ["Layout", "ico_template", "ICO documentation templates", "Art. 30", "Column order and wording", ICO_SOURCE,
+         "", None],
+    ]
+    from ropa.reference import VOCABULARY_NAMES
+
+    for name in VOCABULARY_NAMES:
+        for term in ref.vocabulary(name):
+            source = ref.sources.get(term.source)
+            notes = "; ".join(x for x in (
+                "special category (Art. 9)" if term.special else "", "criminal offence data (Art. 10)"
+                if term.criminal else "", f"retired, replaced by {term.replaced_by}" if term.deprecated else "",
+                f"to check: {term.check}" if term.check else "") if x)
+            rows.append([name.replace("_", " ").capitalize(), term.key, term.label, term.article, notes,
+                         source.title if source else term.source, source.url if source else "", term.as_of])
+    for mechanism in ref.transfer_mechanisms:
+        spans = "; ".join(f"{v.regime}: from {v.from_}" + (f" until {v.until}" if v.until else "")
+                          for v in mechanism.validity)
+        details = f"{mechanism.kind}; valid {spans}; TIA expected: {'yes' if mechanism.requires_tia else 'no'}"
+        if mechanism.invalid_reason:
+            details += f"; {mechanism.invalid_reason}"
+        if mechanism.check:
+            details += f"; to check: {mechanism.check}"
+        source = ref.sources.get(mechanism.source)
+        rows.append(["Transfer mechanism", mechanism.key, mechanism.label, mechanism.article, details,
+                     source.title if source else mechanism.source, source.url if source else "", mechanism.as_of])
+    for regime, table in (("EU", ref.countries.adequacy_eu), ("UK", ref.countries.adequacy_uk)):
+        for adequacy in table:
+            source = ref.sources.get(adequacy.source)
+            details = f"from {adequacy.from_}" + (f" until {adequacy.until}" if adequacy.until else "")
+            if adequacy.partial:
+                details += f"; covers {adequacy.partial}"
+            if adequacy.check:
+                details += f"; to check: {adequacy.check}"
+            rows.append([f"Adequacy ({regime})", adequacy.country, country_name(adequacy.country),
+                         "Art. 45", f"{adequacy.decision}; {details}", source.title if source else adequacy.source,
+                         source.url if source else "", adequacy.as_of])
+    for key, source in ref.sources.items():
+        rows.append(["Source", key, source.title, "", "", source.title, source.url, None])
+    return Sheet(REFERENCE, "reference", columns, rows)
+
+
+def cover_sheet(data: ExportData, controller_rows: int, processor_rows: int) -> Sheet:
+    ref = load_reference()
+    names = ", ".join(e.name for e in data.entities)
+    lines: list[tuple[str, list[CellValue]]] = [
+        ("title", ["Record of processing activities (GDPR and UK GDPR Article 30)"]),
+        ("note", [f"{data.organisation}"]),
+        ("blank", []),
+        ("label", ["Organisation", data.organisation]),
+        ("label", ["Scope", data.scope]),
+        ("label", ["Entities included", f"{len(data.entities)}: {names}"]),
+        ("label", ["Activities", f"{controller_rows:,} as controller or joint controller (sheet '{CONTROLLER}'); "
+                                 f"{processor_rows:,} as processor (sheet '{PROCESSOR}')"]),
+        ("label", ["Exported at (UTC)", data.generated_at.strftime("%Y-%m-%d %H:%M:%S")]),
+        ("label", ["Exported by", f"{data.user.display} <{data.user.email}>" if data.user.name else data.user.email]),
+        ("label", ["As-of date", f"{data.options.as_of.isoformat()} (transfer validity and findings are judged "
+                                 "on this date; the records are the register as it stands at export)"]),
+        ("label", ["Filters applied", data.options.filters(data.scope)]),
+        ("label", ["Content hash (SHA-256)", data.content_sha256]),
+        ("label", ["Reference data", f"version {ref.meta.version}, facts checked on {ref.meta.as_of} "
+                                     f"(sheet '{REFERENCE}')"]),
+        ("label", ["Layout", "After the ICO documentation templates for controllers and processors: " + ICO_SOURCE]),
+        ("label", ["How to read", GROUP_NOTE]),
+        ("label", ["About the hash", "SHA-256 of the canonical JSON of the exported activities and entities "
+                                     "(sorted keys, UTF-8, ids and edit times left out); the JSON export of the same "
+                                     "content carries the same hash."]),
+        ("blank", []),
+        ("section", ["Controller, Data Protection Officer and representative contact details "
+                     "(Art. 30(1)(a), Art. 30(2)(a))"]),
+    ]
+    header_index = len(lines)
+    lines.append(("header", [c.heading for c in ENTITY_COLUMNS]))
+    for entity in data.entities:
+        lines.append(("body", entity_cells(entity, data.entity_names)))
+    rows = [values for _, values in lines]
+    styles = {i: style for i, (style, _) in enumerate(lines) if style not in ("body", "blank")}
+    widths = [max(24, c.width) if i == 0 else c.width for i, c in enumerate(ENTITY_COLUMNS)]
+    widths[1] = max(widths[1], 60)
+    columns = [SheetColumn("", "", w) for w in widths]
+    return Sheet(COVER, "cover", [], rows, styles=styles, table_header=header_index,
+                 print_columns=len(columns)) if False else Sheet(
+        COVER, "cover", [], rows, styles={**styles, -1: "widths:" + ",".join(str(c.width) for c in columns)},
+        table_header=header_index)
+
+
+def build_sheets(data: ExportData) -> list[Sheet]:
+    controller = controller_sheet(data)
+    processor = processor_sheet(data)
+    return [cover_sheet(data, len(controller.rows), len(processor.rows)), controller, processor,
+            transfers_sheet(data), gaps_sheet(data), reference_sheet(data)]
+
+
+def label_of(vocabulary: str, key: str | None) -> str:
+    return label(vocabulary, key)
+
+
+def as_of_text(day: date) -> str:
+    return day.isoformat()

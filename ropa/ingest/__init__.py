@@ -1,0 +1,40 @@
+"""Importing existing registers: the ICO template as DPOs fill it in, this app's own exports, CSV.
+
+``plan_import`` reads a file and says exactly what would be written (and why
+not, row by row); ``apply_import`` writes it in one transaction. See
+``docs/export-import.md`` for the formats, the limits and the mapping rules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ropa.auth import User
+from ropa.config import load_config
+from ropa.ingest.files import MB, ImportRejected, Limits, check_size
+from ropa.ingest.plan import ImportPlan, ImportResult, apply_import, plan_import
+from ropa.storage.database import Database
+
+__all__ = [
+    "ImportPlan", "ImportRejected", "ImportResult", "Limits", "apply_import", "configured_limits", "import_file",
+    "plan_import",
+]
+
+
+def configured_limits() -> Limits:
+    """The limits set by ROPA_MAX_UPLOAD_MB."""
+    return Limits(max_bytes=load_config().max_upload_mb * MB)
+
+
+def import_file(db: Database, user: User, path: str | Path, *, entity: str | None = None, dry_run: bool = False,
+                limits: Limits | None = None) -> tuple[ImportPlan, ImportResult | None]:
+    """Plan the import of the file at ``path`` and, unless ``dry_run`` or the plan has problems, apply it."""
+    limits = limits or configured_limits()
+    file = Path(path)
+    if not file.is_file():
+        raise ImportRejected(f"There is no file at {file}.")
+    check_size(file.stat().st_size, file.name, limits)
+    plan = plan_import(db, file.read_bytes(), file.name, entity=entity, limits=limits)
+    if dry_run or not plan.ok:
+        return plan, None
+    return plan, apply_import(db, user, plan)

@@ -1,0 +1,276 @@
+"""Opening an uploaded register: size and type checks first, then sheets as rows of cell values.
+
+Every way a file can be unusable ends in one ``ImportRejected`` with a
+message saying what to do, raised before anything is written: too big (checked
+before parsing), not an xlsx or CSV, damaged, password-protected, an old .xls,
+a zip that unpacks to far more than it weighs. Workbooks are read with
+openpyxl's streaming reader and cached values only (``data_only``): formulas
+are never evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from ropa.columns import CellValue
+from ropa.errors import RopaError
+
+MB = 1024 * 1024
+MAX_ROWS = 20_000
+MAX_CELL_CHARS = 100_000
+MAX_COLUMNS = 1_000
+UNPACK_FACTOR = 20
+BLANK_RUN_LIMIT = 5_000
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_TEXT_SUFFIXES = {".csv", ".txt"}
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+class ImportRejected(RopaError):
+    """The file cannot be imported at all; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one import may read (see docs/export-import.md)."""
+
+    max_bytes: int = 25 * MB
+    max_rows: int = MAX_ROWS
+    max_cell_chars: int = MAX_CELL_CHARS
+
+    @classmethod
+    def from_megabytes(cls, megabytes: int) -> Limits:
+        return cls(max_bytes=megabytes * MB)
+
+
+@dataclass
+class SheetSource:
+    """One sheet (or the one CSV table): its rows on demand, and what the reader noticed."""
+
+    name: str
+    hidden: bool
+    read_rows: Callable[[int], Iterator[tuple[CellValue, ...]]]
+    """Rows from row 1, at most ``max_col`` values each (0 = as many as the row has)."""
+    merged: Callable[[], list[str]] = field(default=lambda: [])
+    has_formulas: Callable[[], bool] = field(default=lambda: False)
+
+
+@dataclass
+class Source:
+    kind: str  # "xlsx" or "csv"
+    sheets: list[SheetSource]
+    notes: list[str]
+
+
+def unescape_ooxml(text: str) -> str:
+    """Decode the _xHHHH_ escapes spreadsheets use for characters XML cannot hold (ECMA-376 ST_Xstring)."""
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def check_size(size: int, file_name: str, limits: Limits) -> None:
+    """Refuse an upload above the limit before reading a byte of it."""
+    if size > limits.max_bytes:
+        raise ImportRejected(
+            f"'{file_name}' is {size / MB:,.1f} MB; the import accepts files up to {limits.max_bytes / MB:,.0f} MB "
+            "(setting ROPA_MAX_UPLOAD_MB). Split the register or remove embedded pictures and try again."
+        )
+
+
+def _suffix(file_name: str) -> str:
+    return PurePath(file_name).suffix.casefold()
+
+
+def sniff(data: bytes, file_name: str) -> str:
+    """'xlsx' or 'csv', judged by the content (the name only breaks ties)."""
+    suffix = _suffix(file_name)
+    if not data:
+        raise ImportRejected(f"'{file_name}' is empty.")
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_MARKER in data:
+            raise ImportRejected(
+                f"'{file_name}' is password-protected (encrypted), so it cannot be read. In Excel choose "
+                "File > Info > Protect Workbook > Encrypt with Password, clear the password, save, and upload again."
+            )
+        raise ImportRejected(
+            f"'{file_name}' is an Excel 97-2003 workbook (.xls) or another old Office file; "
+            "open it in Excel, save it as .xlsx and upload that."
+        )
+    if data.startswith(_ZIP_MAGIC):
+        if suffix in _TEXT_SUFFIXES:
+            raise ImportRejected(f"'{file_name}' is named like a CSV file but is a zip archive; upload the .xlsx.")
+        return "xlsx"
+    if suffix in _EXCEL_SUFFIXES:
+        raise ImportRejected(_damaged(file_name))
+    if suffix in _TEXT_SUFFIXES and b"\x00" not in data[:65536]:
+        return "csv"
+    raise ImportRejected(
+        f"'{file_name}' is not an Excel workbook (.xlsx) or a CSV file. Save the register in one of those "
+        "formats and upload it again."
+    )
+
+
+def _damaged(file_name: str) -> str:
+    return (f"'{file_name}' cannot be read as an Excel workbook: the file is damaged or incomplete. "
+            "Open it in Excel, save it again as .xlsx and upload the new copy.")
+
+
+def _check_zip(data: bytes, file_name: str, limits: Limits) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            names = {m.filename for m in members}
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportRejected(_damaged(file_name)) from None
+    if "xl/workbook.xml" not in names:
+        raise ImportRejected(
+            f"'{file_name}' is a zip archive but not an Excel workbook (it has no xl/workbook.xml); "
+            "upload the .xlsx register itself."
+        )
+    unpacked = sum(m.file_size for m in members)
+    allowed = limits.max_bytes * UNPACK_FACTOR
+    if unpacked > allowed:
+        raise ImportRejected(
+            f"'{file_name}' unpacks to {unpacked / MB:,.0f} MB, more than the {allowed / MB:,.0f} MB the import "
+            "reads; it is not an ordinary register. Save a copy with only the register sheet and try again."
+        )
+
+
+@contextmanager
+def open_source(data: bytes, file_name: str, limits: Limits) -> Iterator[Source]:
+    """The sheets of an uploaded file, open while the caller reads them."""
+    check_size(len(data), file_name, limits)
+    kind = sniff(data, file_name)
+    if kind == "csv":
+        yield _csv_source(data, file_name, limits)
+        return
+    _check_zip(data, file_name, limits)
+    with warnings.catch_warnings():
+        # openpyxl warns about features it drops (data validation, slicers): not the user's concern here.
+        warnings.simplefilter("ignore")
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
+            raise ImportRejected(_damaged(file_name) + f" ({type(error).__name__})") from None
+        except Exception as error:  # noqa: BLE001 - any parser failure means a damaged file
+            raise ImportRejected(_damaged(file_name) + f" ({type(error).__name__})") from None
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            sheets = [_xlsx_sheet(ws, archive, file_name) for ws in workbook.worksheets]
+            yield Source("xlsx", sheets, [])
+        finally:
+            workbook.close()
+
+
+def _xlsx_sheet(ws: object, archive: zipfile.ZipFile, file_name: str) -> SheetSource:
+    path = str(getattr(ws, "_worksheet_path", ""))
+    title = str(getattr(ws, "title", "?"))
+
+    def read_rows(max_col: int) -> Iterator[tuple[CellValue, ...]]:
+        iter_rows = getattr(ws, "iter_rows")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for row in iter_rows(max_col=max_col or None, values_only=True):
+                    yield tuple(unescape_ooxml(v) if isinstance(v, str) else v for v in row)
+        except ImportRejected:
+            raise
+        except Exception as error:  # noqa: BLE001 - a damaged sheet surfaces while streaming
+            raise ImportRejected(_damaged(file_name) + f" (sheet '{title}': {type(error).__name__})") from None
+
+    def xml() -> bytes:
+        try:
+            return archive.read(path) if path else b""
+        except (KeyError, zipfile.BadZipFile, OSError):
+            return b""
+
+    cache: dict[str, bytes] = {}
+
+    def sheet_xml() -> bytes:
+        if "xml" not in cache:
+            cache["xml"] = xml()
+        return cache["xml"]
+
+    return SheetSource(
+        name=title,
+        hidden=getattr(ws, "sheet_state", "visible") != "visible",
+        read_rows=read_rows,
+        merged=lambda: [m.decode() for m in _MERGE.findall(sheet_xml())],
+        has_formulas=lambda: _FORMULA.search(sheet_xml()) is not None,
+    )
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text[:20_000], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+CSV_PREFIX = "'"
+_CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_protect(text: str) -> str:
+    """OWASP CSV-injection defence: a value a spreadsheet would run as a formula gets a leading quote.
+
+    A value that already starts with quotes before a dangerous character gets
+    one more, so ``csv_unprotect`` gives every value back exactly.
+    """
+    stripped = text.lstrip(CSV_PREFIX)
+    if stripped.startswith(_CSV_DANGEROUS):
+        return CSV_PREFIX + text
+    return text
+
+
+def csv_unprotect(text: str) -> str:
+    stripped = text.lstrip(CSV_PREFIX)
+    if text.startswith(CSV_PREFIX) and stripped.startswith(_CSV_DANGEROUS):
+        return text[1:]
+    return text
+
+
+def _csv_source(data: bytes, file_name: str, limits: Limits) -> Source:
+    text = _decode(data)
+    dialect = _dialect(text)
+
+    def read_rows(max_col: int) -> Iterator[tuple[CellValue, ...]]:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(limits.max_bytes, previous))
+        try:
+            for row in csv.reader(io.StringIO(text, newline=""), dialect):
+                values = row[:max_col] if max_col else row
+                yield tuple(csv_unprotect(v) for v in values)
+        except csv.Error as error:
+            raise ImportRejected(f"'{file_name}' is not a well-formed CSV file: {error}.") from None
+        finally:
+            csv.field_size_limit(previous)
+
+    return Source("csv", [SheetSource(name=PurePath(file_name).name, hidden=False, read_rows=read_rows)], [])

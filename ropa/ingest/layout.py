@@ -1,0 +1,327 @@
+"""Finding the register inside a sheet: the heading row, the contact block above it, the data rows below.
+
+DPOs fill in the ICO template in many small variations: a title or a contact
+block above the headings, headings with or without "(if applicable)",
+merged cells, blank lines. The heading row is the row (in the first 20) that
+names the most template columns; the contact block is read from whatever is
+above it; vertically merged cells are filled down, as the person meant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+
+from openpyxl.utils import get_column_letter, range_boundaries
+
+from ropa.columns import COLUMNS, ENTITY_COLUMNS, CellValue, Column, EntityColumn, cell_text
+from ropa.ingest.files import BLANK_RUN_LIMIT, MAX_COLUMNS, ImportRejected, Limits, SheetSource
+from ropa.ingest.vocab import normalise
+
+HEADING_SCAN_ROWS = 20
+COVER_SCAN_ROWS = 60
+MIN_TEMPLATE_HEADINGS = 2
+MIN_ENTITY_HEADINGS = 4
+
+_QUALIFIERS = re.compile(r"\((?:if applicable|if possible|optional|where applicable)\)|[?*:]", re.IGNORECASE)
+
+
+def heading_key(text: str) -> str:
+    """A heading's comparable form: case, punctuation and '(if applicable)' ignored."""
+    return normalise(_QUALIFIERS.sub(" ", text))
+
+
+@cache
+def heading_index() -> dict[str, Column]:
+    index: dict[str, Column] = {}
+    for column in COLUMNS:
+        for text in (column.heading, *column.aliases):
+            index.setdefault(heading_key(text), column)
+    return index
+
+
+@cache
+def entity_heading_index() -> dict[str, EntityColumn]:
+    index: dict[str, EntityColumn] = {}
+    for column in ENTITY_COLUMNS:
+        for text in (column.heading, *column.aliases):
+            index.setdefault(heading_key(text), column)
+    return index
+
+
+def _is_blank(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _blank_row(values: tuple[CellValue, ...]) -> bool:
+    return all(_is_blank(v) for v in values)
+
+
+@dataclass
+class HeadedColumn:
+    index: int  # 0-based position in the row
+    heading: str
+    column: Column | None  # None: not a template column; its text is kept under the heading
+
+    @property
+    def letter(self) -> str:
+        return get_column_letter(self.index + 1)
+
+
+@dataclass
+class Table:
+    """The activity rows of one sheet, with the headings they sit under."""
+
+    sheet: str
+    heading_row: int
+    columns: list[HeadedColumn]
+    rows: list[tuple[int, tuple[CellValue, ...]]]
+    above: list[tuple[CellValue, ...]]
+    processor: bool
+    notes: list[str] = field(default_factory=list)
+
+    def present(self) -> set[str]:
+        return {c.column.key for c in self.columns if c.column is not None}
+
+
+@dataclass
+class EntityTable:
+    sheet: str
+    rows: list[tuple[int, dict[str, str]]]
+
+
+def _check_cells(sheet: str, row_number: int, values: tuple[CellValue, ...], limits: Limits,
+                 headings: list[HeadedColumn] | None = None) -> None:
+    for i, value in enumerate(values):
+        if isinstance(value, str) and len(value) > limits.max_cell_chars:
+            where = f"cell {get_column_letter(i + 1)}{row_number} of sheet '{sheet}'"
+            if headings is not None:
+                named = next((h.heading for h in headings if h.index == i), "")
+                if named:
+                    where += f" (column '{named[:60]}')"
+            raise ImportRejected(
+                f"The {where} holds {len(value):,} characters; a cell may hold at most "
+                f"{limits.max_cell_chars:,}. Shorten it (or link to a document) and import again."
+            )
+
+
+def _match_headings(values: tuple[CellValue, ...]) -> list[HeadedColumn]:
+    index = heading_index()
+    result: list[HeadedColumn] = []
+    seen: set[str] = set()
+    for i, value in enumerate(values[:MAX_COLUMNS]):
+        text = cell_text(value).strip()
+        if not text:
+            continue
+        column = index.get(heading_key(text))
+        if column is not None and column.key in seen:
+            column = None  # a repeated heading: its text is kept, not read twice
+        if column is not None:
+            seen.add(column.key)
+        result.append(HeadedColumn(i, " ".join(text.split()), column))
+    return result
+
+
+def _template_score(headed: list[HeadedColumn]) -> int:
+    return sum(1 for h in headed if h.column is not None and (h.column.ico or h.column.ico_processor))
+
+
+def _entity_headings(values: tuple[CellValue, ...]) -> dict[int, EntityColumn]:
+    index = entity_heading_index()
+    found: dict[int, EntityColumn] = {}
+    for i, value in enumerate(values[:MAX_COLUMNS]):
+        column = index.get(heading_key(cell_text(value)))
+        if column is not None and column not in found.values():
+            found[i] = column
+    return found
+
+
+def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | None:
+    """The activity table or the entity (contact) table a sheet holds, if any."""
+    rows = source.read_rows(0)
+    buffered: list[tuple[CellValue, ...]] = []
+    for values in rows:
+        _check_cells(source.name, len(buffered) + 1, values, limits)
+        buffered.append(values)
+        if len(buffered) >= COVER_SCAN_ROWS:
+            break
+    best: tuple[int, int, list[HeadedColumn]] | None = None
+    for number, values in enumerate(buffered[:HEADING_SCAN_ROWS], start=1):
+        headed = _match_headings(values)
+        score = _template_score(headed)
+        if score >= MIN_TEMPLATE_HEADINGS and (best is None or score > best[0]):
+            best = (score, number, headed)
+    if best is not None:
+        _, heading_row, headed = best
+        return _read_table(source, heading_row, headed, buffered, rows, limits)
+    for number, values in enumerate(buffered, start=1):
+        found = _entity_headings(values)
+        if len(found) >= MIN_ENTITY_HEADINGS and any(c.field == "name" for c in found.values()):
+            return _read_entities(source, number, found, buffered, rows, limits)
+    return None
+
+
+def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn],
+                buffered: list[tuple[CellValue, ...]], rest: Iterator[tuple[CellValue, ...]],
+                limits: Limits) -> Table:
+    processor = any(h.column is not None and h.column.key in ("p1_controller", "p2_categories") for h in headed)
+    table = Table(source.name, heading_row, headed, [], buffered[: heading_row - 1], processor)
+    width = min(MAX_COLUMNS, max((h.index for h in headed), default=0) + 1)
+
+    def data_rows() -> Iterator[tuple[int, tuple[CellValue, ...]]]:
+        number = heading_row
+        for values in buffered[heading_row:]:
+            number += 1
+            yield number, values
+        for values in rest:
+            number += 1
+            _check_cells(source.name, number, values, limits, headed)
+            yield number, values
+
+    blank_run = 0
+    for number, values in data_rows():
+        if _blank_row(values):
+            blank_run += 1
+            if blank_run >= BLANK_RUN_LIMIT:
+                table.notes.append(f"Sheet '{source.name}': reading stopped after {BLANK_RUN_LIMIT:,} blank rows "
+                                   f"at row {number:,}.")
+                break
+            table.rows.append((number, ()))
+            continue
+        blank_run = 0
+        extra = [i for i, v in enumerate(values) if i >= width and not _is_blank(v)]
+        if extra:
+            for i in extra:
+                if i < MAX_COLUMNS and all(h.index != i for h in table.columns):
+                    table.columns.append(HeadedColumn(i, f"Column {get_column_letter(i + 1)}", None))
+            width = min(MAX_COLUMNS, max(width, max(extra) + 1))
+        table.rows.append((number, values[:MAX_COLUMNS]))
+        if sum(1 for _, v in table.rows if v) > limits.max_rows:
+            raise ImportRejected(
+                f"Sheet '{source.name}' has more than {limits.max_rows:,} activity rows; one import takes at most "
+                f"{limits.max_rows:,}. Split the register into several files and import them one after the other."
+            )
+    while table.rows and not table.rows[-1][1]:
+        table.rows.pop()
+    table.rows = [(n, v) for n, v in table.rows if v]
+    _fill_merged(source, table)
+    if source.has_formulas():
+        table.notes.append(f"Sheet '{source.name}' contains formulas: the values Excel last calculated were "
+                           "imported; no formula was evaluated.")
+    return table
+
+
+def _fill_merged(source: SheetSource, table: Table) -> None:
+    """Copy the top-left value of each vertically merged range down its first column."""
+    ranges = source.merged()
+    if not ranges or not table.rows:
+        return
+    by_number = {number: i for i, (number, _) in enumerate(table.rows)}
+    filled: list[str] = []
+    for ref in ranges:
+        min_col, min_row, _max_col, max_row = range_boundaries(ref)
+        if min_row is None or max_row is None or min_col is None:
+            continue
+        if max_row <= table.heading_row or max_row == min_row:
+            continue
+        top = by_number.get(min_row)
+        if top is None:
+            continue
+        column = min_col - 1
+        value = table.rows[top][1][column] if column < len(table.rows[top][1]) else None
+        for number in range(min_row + 1, max_row + 1):
+            at = by_number.get(number)
+            if at is None:
+                continue
+            values = list(table.rows[at][1])
+            values.extend([None] * (column + 1 - len(values)))
+            values[column] = value
+            table.rows[at] = (number, tuple(values))
+        filled.append(ref)
+    if filled:
+        shown = ", ".join(filled[:5]) + (f" and {len(filled) - 5} more" if len(filled) > 5 else "")
+        table.notes.append(f"Sheet '{source.name}': merged cells {shown}: the top cell's value was used "
+                           "for every row the merge spans.")
+
+
+def _read_entities(source: SheetSource, heading_row: int, found: dict[int, EntityColumn],
+                   buffered: list[tuple[CellValue, ...]], rest: Iterator[tuple[CellValue, ...]],
+                   limits: Limits) -> EntityTable:
+    table = EntityTable(source.name, [])
+
+    def rows() -> Iterator[tuple[CellValue, ...]]:
+        yield from buffered[heading_row:]
+        yield from rest
+
+    for number, values in enumerate(rows(), start=heading_row + 1):
+        _check_cells(source.name, number, values, limits)
+        if _blank_row(values):
+            break
+        record = {c.field: cell_text(values[i]) if i < len(values) else "" for i, c in found.items()}
+        if record.get("name", "").strip():
+            table.rows.append((number, record))
+        if len(table.rows) > limits.max_rows:
+            break
+    return table
+
+
+# -- the contact block above the headings --------------------------------------------------
+
+_ROLES = {
+    "controller": "controller", "data controller": "controller", "name of controller": "controller",
+    "organisation": "controller", "processor": "processor", "data processor": "processor",
+    "data protection officer": "dpo", "dpo": "dpo", "data protection officer dpo": "dpo",
+    "representative": "representative", "representative if applicable": "representative",
+    "eu representative": "representative", "uk representative": "representative",
+}
+_FIELDS = {"name": "name", "address": "address", "email": "email", "email address": "email", "e mail": "email",
+           "telephone": "phone", "phone": "phone", "telephone number": "phone", "phone number": "phone",
+           "contact detail": "address", "contact": "address"}
+
+
+def _role_key(value: CellValue) -> str | None:
+    return _ROLES.get(heading_key(cell_text(value)))
+
+
+def _field_key(value: CellValue) -> str | None:
+    return _FIELDS.get(heading_key(cell_text(value)))
+
+
+def contact_block(rows: list[tuple[CellValue, ...]]) -> dict[str, dict[str, str]]:
+    """{'controller': {'name':..., 'address':...}, 'dpo': {...}, 'representative': {...}} read above the headings.
+
+    Reads both layouts seen in filled-in templates: one row per role with
+    Name/Address/Email/Telephone across, or one column per role with the
+    fields down the side. Without field headings, the cells after the role
+    label are taken as Name, Address, Email, Telephone.
+    """
+    found: dict[str, dict[str, str]] = {}
+    cells = [(r, c, v) for r, row in enumerate(rows) for c, v in enumerate(row) if not _is_blank(v)]
+    roles = [(r, c, role) for r, c, v in cells if (role := _role_key(v))]
+    fields = [(r, c, f) for r, c, v in cells if (f := _field_key(v))]
+    if not roles:
+        return found
+
+    def at(r: int, c: int) -> str:
+        if r < len(rows) and c < len(rows[r]):
+            return cell_text(rows[r][c]).strip()
+        return ""
+
+    same_row = len({r for r, _, _ in roles}) == 1 and len(roles) > 1
+    if same_row and fields and all(c < min(rc for _, rc, _ in roles) for _, c, _ in fields):
+        for r_role, c_role, role in roles:
+            found[role] = {f: at(r_field, c_role) for r_field, _, f in fields}
+    else:
+        header = {}
+        if fields:
+            header_row = max({r for r, _, _ in fields}, key=lambda r: sum(1 for fr, _, _ in fields if fr == r))
+            header = {c: f for r, c, f in fields if r == header_row}
+        for r_role, c_role, role in roles:
+            record = {f: at(r_role, c) for c, f in header.items() if c > c_role}
+            if not any(record.values()):
+                values = [cell_text(v).strip() for v in rows[r_role][c_role + 1:] if not _is_blank(v)]
+                record = dict(zip(("name", "address", "email", "phone"), values, strict=False))
+            found[role] = record
+    return {role: {k: v for k, v in record.items() if v} for role, record in found.items() if any(record.values())}

@@ -1,0 +1,362 @@
+"""An import in two steps: a plan the user can read (nothing written), then one all-or-nothing transaction.
+
+The plan holds the validated activities, the entities that will be created,
+every mapping decision (text -> key, with how many rows used it), the text
+kept unmapped, and every problem by sheet, row and column. Applying it is one
+transaction: the entities, the activities, their audit rows and one audit row
+for the import itself (file name, SHA-256, row count). If anything fails,
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from ropa.auth import Role, User, require
+from ropa.errors import RopaError
+from ropa.ingest.files import ImportRejected, Limits, open_source
+from ropa.ingest.layout import EntityTable, Table, contact_block, read_sheet
+from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, skipped_columns
+from ropa.ingest.vocab import matchers
+from ropa.models import Activity, Entity, parse_entity, validation_failed
+from ropa.reference import load_reference, lookup_country
+from ropa.storage import audit
+from ropa.storage.activities import create_activities
+from ropa.storage.database import Database
+from ropa.storage.entities import find_entity, insert_entity, list_entities
+
+MAX_ISSUES_SHOWN = 1_000
+
+
+@dataclass
+class PlannedEntity:
+    """An entity the import uses: an existing one (``id`` set) or one it will create."""
+
+    name: str
+    entity: Entity
+    id: int | None
+    placeholder: int
+    parent: str = ""
+    source: str = ""
+
+    @property
+    def new(self) -> bool:
+        return self.id is None
+
+
+@dataclass
+class ImportPlan:
+    file_name: str
+    sha256: str
+    size: int
+    kind: str
+    activities: list[Activity] = field(default_factory=list)
+    origins: list[tuple[str, int]] = field(default_factory=list)
+    entities: list[PlannedEntity] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues and bool(self.activities)
+
+    @property
+    def new_entities(self) -> list[PlannedEntity]:
+        return [e for e in self.entities if e.new]
+
+    def unmapped_frame(self) -> pd.DataFrame:
+        rows = [{"sheet": s, "row": r, "activity": a.name, "field": k, "text kept": v}
+                for a, (s, r) in zip(self.activities, self.origins, strict=True) for k, v in a.unmapped.items()]
+        return pd.DataFrame(rows, columns=["sheet", "row", "activity", "field", "text kept"])
+
+    def issues_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"sheet": i.sheet, "row": i.row, "column": i.column, "problem": i.message}
+                             for i in self.issues[:MAX_ISSUES_SHOWN]],
+                            columns=["sheet", "row", "column", "problem"])
+
+    def decisions_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"column": d.column, "text": d.text, "read as": d.label, "key": d.key, "vocabulary": d.vocabulary,
+              "how": d.how, "rows": d.rows, "first row": f"{d.sheet} {d.first_row}"} for d in self.decisions],
+            columns=["column", "text", "read as", "key", "vocabulary", "how", "rows", "first row"])
+
+    def activities_frame(self) -> pd.DataFrame:
+        names = {e.id if e.id is not None else e.placeholder: e.name for e in self.entities}
+        return pd.DataFrame(
+            [{"sheet": s, "row": r, "entity": names.get(a.entity_id, ""), "activity": a.name, "role": a.role,
+              "lawful bases": ", ".join(a.lawful_bases), "unmapped fields": ", ".join(a.unmapped)}
+             for a, (s, r) in zip(self.activities, self.origins, strict=True)],
+            columns=["sheet", "row", "entity", "activity", "role", "lawful bases", "unmapped fields"])
+
+    def summary(self) -> str:
+        created = len(self.new_entities)
+        text = (f"{self.file_name}: {self.rows_read:,} rows read, {len(self.activities):,} activities ready, "
+                f"{created} new entit{'y' if created == 1 else 'ies'}, {len(self.decisions):,} mapping decisions, "
+                f"{sum(len(a.unmapped) for a in self.activities):,} texts kept unmapped")
+        if self.issues:
+            rows = len({(i.sheet, i.row) for i in self.issues if i.row is not None})
+            text += f"; {len(self.issues):,} problems in {rows:,} rows - nothing will be imported"
+        return text
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    activity_ids: list[int]
+    entity_ids: list[int]
+    file_name: str
+    sha256: str
+
+
+# -- entities --------------------------------------------------------------------------------
+
+def _existing_entities(db: Database) -> dict[str, tuple[int, Entity]]:
+    return {e.name.casefold(): (int(e.id or 0), e) for e in list_entities(db, include_archived=True)}
+
+
+def _entity_from_contacts(block: dict[str, dict[str, str]], processor: bool, notes: list[str]) -> Entity | None:
+    """The controller (or processor) named in the template's contact block."""
+    own = block.get("processor" if processor and "processor" in block else "controller") or {}
+    name = own.get("name", "").strip()
+    if not name:
+        return None
+    dpo = block.get("dpo", {})
+    representative = block.get("representative", {})
+    data: dict[str, Any] = {
+        "name": name[:500], "kind": "processor" if processor else "controller",
+        "address": own.get("address", ""), "email": own.get("email", ""), "phone": own.get("phone", "")[:500],
+        "dpo_name": dpo.get("name", "")[:500], "dpo_email": dpo.get("email", ""), "dpo_phone": dpo.get("phone", "")[:500],
+        "representative_name": representative.get("name", "")[:500],
+        "representative_contact": "\n".join(v for k, v in representative.items() if k != "name"),
+    }
+    extra = []
+    if dpo.get("address"):
+        extra.append(f"DPO address: {dpo['address']}")
+    for email_field in ("email", "dpo_email"):
+        try:
+            parse_entity({"name": "x", email_field: data[email_field]})
+        except RopaError:
+            extra.append(f"{email_field.replace('_', ' ')} as written in the contact block: {data[email_field]}")
+            notes.append(f"Contact block: '{data[email_field]}' is not an email address; it was kept in the "
+                         "entity's notes.")
+            data[email_field] = ""
+    data["notes"] = "\n".join(extra)
+    return parse_entity(data)
+
+
+def _entity_from_row(record: dict[str, str]) -> tuple[Entity, str]:
+    """An entity from the export's contact table (cover sheet); returns it and its parent's name."""
+    ref = load_reference()
+    kinds = {t.label.casefold(): t.key for t in ref.vocabulary("entity_kinds")}
+    data: dict[str, Any] = {k: v for k, v in record.items() if k not in ("parent", "kind", "country", "dpo_required")}
+    data["kind"] = kinds.get(record.get("kind", "").strip().casefold(), record.get("kind") or "controller")
+    country = record.get("country", "").strip()
+    data["country"] = (lookup_country(country) or country) if country else "GB"
+    answer = record.get("dpo_required", "").strip().casefold()
+    data["dpo_required"] = True if answer == "yes" else False if answer == "no" else None
+    return parse_entity(data), record.get("parent", "").strip()
+
+
+class _Entities:
+    """Resolves the entity each row names: existing by name, else planned (from the cover or contact block)."""
+
+    def __init__(self, db: Database, plan: ImportPlan) -> None:
+        self.plan = plan
+        self.existing = _existing_entities(db)
+        self.specs: dict[str, tuple[Entity, str, str]] = {}
+        self.planned: dict[str, PlannedEntity] = {}
+
+    def offer(self, entity: Entity, parent: str, source: str) -> None:
+        self.specs.setdefault(entity.name.casefold(), (entity, parent, source))
+
+    def resolve(self, name: str) -> PlannedEntity:
+        key = name.casefold()
+        if key in self.planned:
+            return self.planned[key]
+        if key in self.existing:
+            entity_id, entity = self.existing[key]
+            planned = PlannedEntity(entity.name, entity, entity_id, entity_id, source="existing")
+        else:
+            spec = self.specs.get(key)
+            if spec is None:
+                entity, parent = parse_entity({"name": name}), ""
+                source = "named in the file only (created with defaults: country GB; complete it on Entities)"
+            else:
+                entity, parent, source = spec
+            if parent:
+                self.resolve(parent)
+            planned = PlannedEntity(entity.name, entity, None, -(len(self.plan.new_entities) + 1), parent, source)
+        self.planned[key] = planned
+        self.plan.entities.append(planned)
+        return planned
+
+
+# -- the plan ----------------------------------------------------------------------------------
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None = None,
+                limits: Limits | None = None) -> ImportPlan:
+    """Read ``data`` and work out exactly what importing it would do; writes nothing.
+
+    ``entity`` names (or gives the id of) an existing entity: the controller of
+    rows that do not say whose they are. Raises ``ImportRejected`` when the
+    file cannot be imported at all; row problems are collected in the plan.
+    """
+    limits = limits or Limits()
+    plan = ImportPlan(file_name=file_name, sha256=sha256_hex(data), size=len(data), kind="")
+    entities = _Entities(db, plan)
+    default: str | None = None
+    if entity:
+        default = find_entity(db, entity).name
+    matchers()  # build the synonym index before timing-sensitive work, and fail early if it is broken
+    tables: list[Table] = []
+    with open_source(data, file_name, limits) as source:
+        plan.kind = "CSV file" if source.kind == "csv" else "Excel workbook"
+        for sheet in source.sheets:
+            if sheet.hidden:
+                plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
+                continue
+            found = read_sheet(sheet, limits)
+            if isinstance(found, Table):
+                tables.append(found)
+                plan.notes.extend(found.notes)
+            elif isinstance(found, EntityTable):
+                for number, record in found.rows:
+                    try:
+                        spec, parent = _entity_from_row(record)
+                    except RopaError as error:
+                        raise ImportRejected(f"Sheet '{found.sheet}' row {number}: entity "
+                                             f"'{record.get('name', '')}': {error}") from None
+                    entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
+    if not tables:
+        raise ImportRejected(
+            f"No heading row found in '{file_name}': none of the first 20 rows of any visible sheet holds the ICO "
+            "template's headings (such as 'Business function', 'Purpose of processing', 'Categories of "
+            "individuals'). Put the headings in one row above the activities and import again."
+        )
+    for table in tables:
+        contact = _entity_from_contacts(contact_block(table.above), table.processor, plan.notes)
+        table_default = default
+        if contact is not None:
+            entities.offer(contact, "", f"contact block of sheet '{table.sheet}'")
+            table_default = default or contact.name
+        _plan_table(plan, table, entities, table_default)
+    if plan.rows_read == 0:
+        raise ImportRejected(f"'{file_name}' has the register's headings but no activity rows below them.")
+    _note_duplicates(db, plan)
+    plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
+    return plan
+
+
+def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: str | None) -> None:
+    mapper = Mapper()
+    skip = skipped_columns(table)
+    unnamed: list[int] = []
+    for number, values in table.rows:
+        plan.rows_read += 1
+        parsed = parse_row(table, number, values, mapper, skip)
+        name = parsed.entity_name or default
+        if not name:
+            unnamed.append(number)
+            continue
+        planned = entities.resolve(name)
+        parsed.data["entity_id"] = planned.id if planned.id is not None else planned.placeholder
+        _validate(plan, table, parsed)
+    if unnamed:
+        raise ImportRejected(
+            f"The file does not say whose register it is (sheet '{table.sheet}', {len(unnamed):,} rows from row "
+            f"{unnamed[0]}): there is no contact block naming the Controller above the headings and no 'Entity' "
+            "column. Choose the controller: --entity NAME on the command line, or 'Controller' on the Import page."
+        )
+    plan.decisions.extend(mapper.decisions.values())
+
+
+def _validate(plan: ImportPlan, table: Table, parsed: ParsedRow) -> None:
+    plan.issues.extend(parsed.issues)
+    if parsed.issues:
+        return
+    try:
+        activity = Activity.model_validate(parsed.data)
+    except ValidationError as error:
+        failed = validation_failed(error)
+        for detail, field_error in zip(error.errors(), failed.errors, strict=True):
+            loc = detail["loc"]
+            name = str(loc[0]) if loc else ""
+            where = field_heading(parsed, name, table.columns) if name else "(row)"
+            message = field_error.message if not loc or len(loc) == 1 else str(field_error)
+            plan.issues.append(Issue(table.sheet, parsed.row, where, message))
+        return
+    plan.activities.append(activity)
+    plan.origins.append((table.sheet, parsed.row))
+
+
+def _note_duplicates(db: Database, plan: ImportPlan) -> None:
+    """Warn when the register already has an activity of the same name for the same entity."""
+    pairs = [(a.entity_id, a.name) for a in plan.activities if a.entity_id > 0]
+    if pairs:
+        frame = pd.DataFrame(pairs, columns=["entity_id", "name"])
+        with db.connect() as con:
+            con.register("planned_names", frame)
+            try:
+                count = con.execute(
+                    "SELECT count(*) FROM planned_names p JOIN activities a "
+                    "ON a.entity_id = p.entity_id AND a.name = p.name AND a.status <> 'archived'"
+                ).fetchall()[0][0]
+            finally:
+                con.unregister("planned_names")
+        if count:
+            plan.notes.append(f"{count:,} activities in the file have the same name and entity as activities "
+                              "already in the register; importing adds them again as separate records.")
+    with db.connect() as con:
+        earlier = con.execute(
+            "SELECT at_utc, actor FROM audit_log WHERE action = 'import' AND detail LIKE ? ORDER BY id DESC LIMIT 1",
+            [f'%"sha256": "{plan.sha256}"%'],
+        ).fetchall()
+    if earlier:
+        at, actor = earlier[0]
+        plan.notes.append(f"This very file (same SHA-256) was already imported on {at:%Y-%m-%d %H:%M} UTC by {actor}.")
+
+
+# -- applying it -------------------------------------------------------------------------------
+
+def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
+    """Write the planned entities and activities in one transaction, with the import's audit row."""
+    require(user, Role.ADMIN, "import registers")
+    if plan.issues:
+        raise RopaError(f"{len(plan.issues):,} problems in '{plan.file_name}' (first: row {plan.issues[0].row}, "
+                        f"{plan.issues[0].column}: {plan.issues[0].message}); nothing was imported.")
+    if not plan.activities:
+        raise RopaError(f"'{plan.file_name}' holds no activities to import.")
+    detail = f"imported from {plan.file_name} (sha256 {plan.sha256})"
+    with db.transaction() as con:
+        ids: dict[int, int] = {}
+        names: dict[str, int] = {}
+        for planned in plan.entities:
+            if planned.id is not None:
+                ids[planned.placeholder] = planned.id
+                names[planned.name.casefold()] = planned.id
+                continue
+            parent_id = names.get(planned.parent.casefold()) if planned.parent else None
+            stored = insert_entity(con, user, planned.entity.model_copy(update={"parent_id": parent_id, "id": None}),
+                                   detail=detail)
+            ids[planned.placeholder] = int(stored.id or 0)
+            names[planned.name.casefold()] = int(stored.id or 0)
+        activities = [a.model_copy(update={"entity_id": ids[a.entity_id]}) for a in plan.activities]
+        stored_activities = create_activities(db, user, activities, detail=detail, con=con)
+        audit.record(con, user, "import", "import", None, detail=json.dumps({
+            "file": plan.file_name, "sha256": plan.sha256, "bytes": plan.size, "rows": plan.rows_read,
+            "activities": len(stored_activities), "entities_created": [e.name for e in plan.new_entities],
+        }, ensure_ascii=False))
+    return ImportResult([int(a.id or 0) for a in stored_activities],
+                        [ids[e.placeholder] for e in plan.new_entities], plan.file_name, plan.sha256)
+

@@ -1,0 +1,381 @@
+"""One spreadsheet row -> the fields of one activity, with every mapping decision recorded.
+
+The column map (``ropa.columns``) says which cell feeds which field; this
+module supplies the mapping services its parsers call (``RowContext``) and
+assembles what several columns describe together (transfers from the
+countries and safeguards columns, recipients from the recipients and contract
+columns). Anything that maps to nothing is kept word for word in
+``unmapped`` under the field (or heading) it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ropa.columns import JOIN, CellValue, Column, cell_text
+from ropa.ingest.layout import HeadedColumn, Table
+from ropa.ingest.retention import read_retention
+from ropa.ingest.vocab import MECHANISMS, Match, match_country, matchers, normalise, split_match
+from ropa.models import SHORT_MAX, Activity
+from ropa.reference import country_name, load_reference
+
+NAME_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem with one cell (or row, or the file when ``row`` is None)."""
+
+    sheet: str
+    row: int | None
+    column: str
+    message: str
+
+
+@dataclass
+class Decision:
+    """How one distinct text was read, and in how many rows."""
+
+    column: str
+    text: str
+    vocabulary: str
+    key: str
+    label: str
+    how: str
+    rows: int
+    first_row: int
+    sheet: str
+
+
+_NONE = {"none", "n a", "na", "no", "nil", "not applicable", "", "no transfer", "none known"}
+
+
+def says_none(text: str) -> bool:
+    """'N/A', 'None', '-': the person said there is nothing, which is not text to keep."""
+    return normalise(text) in _NONE
+
+
+def _label(vocabulary: str, key: str) -> str:
+    ref = load_reference()
+    if vocabulary == MECHANISMS:
+        mechanisms = ref.mechanisms()
+        return mechanisms[key].label if key in mechanisms else key
+    if vocabulary == "countries":
+        return country_name(key)
+    if vocabulary in ("retention", "name"):
+        return key
+    return ref.vocabulary(vocabulary).label(key)
+
+
+class Mapper:
+    """Mapping with a cache per import (registers repeat the same phrases) and the decision log."""
+
+    def __init__(self) -> None:
+        self.matchers = matchers()
+        self._split: dict[tuple[str, str], tuple[list[Match], list[str]]] = {}
+        self._one: dict[tuple[str, str], Match | None] = {}
+        self.decisions: dict[tuple[str, str, str, str], Decision] = {}
+
+    def split(self, vocabulary: str, text: str) -> tuple[list[Match], list[str]]:
+        cache_key = (vocabulary, text)
+        if cache_key not in self._split:
+            match: Callable[[str], Match | None] = (
+                match_country if vocabulary == "countries" else self.matchers[vocabulary].match)
+            self._split[cache_key] = split_match(text, match)
+        return self._split[cache_key]
+
+    def one(self, vocabulary: str, text: str) -> Match | None:
+        cache_key = (vocabulary, text)
+        if cache_key not in self._one:
+            self._one[cache_key] = self.matchers[vocabulary].match(text)
+        return self._one[cache_key]
+
+    def record(self, sheet: str, row: int, column: str, text: str, vocabulary: str, key: str, how: str) -> None:
+        decision_key = (column, text, vocabulary, key)
+        found = self.decisions.get(decision_key)
+        if found is None:
+            self.decisions[decision_key] = Decision(column, text, vocabulary, key, _label(vocabulary, key), how,
+                                                    1, row, sheet)
+        else:
+            found.rows += 1
+
+
+class RowContext:
+    """The ``ParseContext`` of one row: maps text, keeps what does not map, collects problems."""
+
+    def __init__(self, mapper: Mapper, sheet: str, row: int) -> None:
+        self.mapper = mapper
+        self.sheet = sheet
+        self.row = row
+        self.heading = ""
+        self.keep_key = ""
+        self.unmapped: dict[str, str] = {}
+        self.issues: list[Issue] = []
+
+    def at(self, column: Column | None, heading: str) -> None:
+        self.heading = heading
+        if column is None:
+            self.keep_key = heading
+        else:
+            fields = [f for f in column.fields if f not in ("unmapped", "entity_id")]
+            self.keep_key = fields[0] if fields else column.key
+
+    def note_match(self, match: Match, vocabulary: str) -> None:
+        self.mapper.record(self.sheet, self.row, self.heading, match.text, vocabulary, match.key, match.how)
+
+    def terms(self, vocabulary: str, text: str, *, keep_rest: bool = True) -> list[str]:
+        if says_none(text):
+            return []
+        found, rest = self.mapper.split(vocabulary, text)
+        for match in found:
+            self.note_match(match, vocabulary)
+        if rest and keep_rest:
+            self.keep(JOIN.join(rest))
+        return list(dict.fromkeys(m.key for m in found))
+
+    def term(self, vocabulary: str, text: str) -> str | None:
+        if says_none(text):
+            return None
+        match = self.mapper.one(vocabulary, text)
+        if match is None:
+            self.keep(text)
+            return None
+        self.note_match(match, vocabulary)
+        return match.key
+
+    def keep(self, text: str, key: str | None = None) -> None:
+        name = key or self.keep_key
+        if not text:
+            return
+        current = self.unmapped.get(name)
+        if current is None:
+            self.unmapped[name] = text
+        elif text not in current.split("\n"):
+            self.unmapped[name] = f"{current}\n{text}"
+
+    def error(self, message: str) -> None:
+        self.issues.append(Issue(self.sheet, self.row, self.heading, message))
+
+    def retention(self, text: str) -> dict[str, Any]:
+        reading = read_retention(text, self.mapper.matchers["retention_triggers"])
+        self.mapper.record(self.sheet, self.row, self.heading, text, "retention", reading.summary, "read")
+        return reading.fields
+
+    def countries(self, text: str) -> list[str]:
+        if says_none(text):
+            return []
+        found, rest = self.mapper.split("countries", text)
+        for match in found:
+            self.note_match(match, "countries")
+        if rest:
+            self.keep(JOIN.join(rest), "transfers")
+        return list(dict.fromkeys(m.key for m in found))
+
+
+def skipped_columns(table: Table) -> set[str]:
+    """Readable columns whose every field an exact column of this table already carries."""
+    exact = {f for h in table.columns if h.column is not None and h.column.exact for f in h.column.fields}
+    return {h.column.key for h in table.columns
+            if h.column is not None and not h.column.exact and not h.column.merge and set(h.column.fields) <= exact}
+
+
+@dataclass
+class ParsedRow:
+    sheet: str
+    row: int
+    data: dict[str, Any]
+    entity_name: str
+    record_id: str
+    issues: list[Issue]
+    headings: dict[str, str]  # field -> heading it came from, for messages
+
+
+_MODEL_DEFAULTS = {name: info.default for name, info in Activity.model_fields.items()}
+
+
+def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: Mapper,
+              skip: set[str]) -> ParsedRow:
+    ctx = RowContext(mapper, table.sheet, number)
+    data: dict[str, Any] = {"role": "processor" if table.processor else "controller"}
+    pseudo: dict[str, tuple[str, str]] = {}
+    headings: dict[str, str] = {}
+    unmapped: dict[str, str] = {}
+    for headed in table.columns:
+        value = values[headed.index] if headed.index < len(values) else None
+        column = headed.column
+        ctx.at(column, headed.heading)
+        if column is None:
+            text = cell_text(value)
+            if text.strip():
+                ctx.keep(text)
+            continue
+        if column.key in skip:
+            continue
+        for name, parsed in column.parse(value, ctx).items():
+            if name.startswith("_"):
+                pseudo[name] = (str(parsed), headed.heading)
+            elif name == "unmapped":
+                unmapped.update(parsed)
+            elif parsed is None and _MODEL_DEFAULTS.get(name) is not None:
+                continue  # an unreadable value (kept as unmapped) leaves the field at its default
+            elif isinstance(parsed, list) and isinstance(data.get(name), list) and name not in _STRUCTURED:
+                data[name] = list(dict.fromkeys([*data[name], *parsed]))
+            else:
+                data[name] = parsed
+            headings.setdefault(name, headed.heading)
+    _assemble_transfers(pseudo, data, ctx, headings)
+    _assemble_recipients(pseudo, data, ctx, headings)
+    _derive_name(data, ctx)
+    for key, text in ctx.unmapped.items():
+        current = unmapped.get(key)
+        unmapped[key] = text if current is None or current == text else f"{current}\n{text}"
+    data["unmapped"] = unmapped
+    entity = pseudo.get("_entity", ("", ""))[0]
+    record_id = pseudo.get("_record_id", ("", ""))[0]
+    return ParsedRow(table.sheet, number, data, entity.strip(), record_id.strip(), ctx.issues, headings)
+
+
+_STRUCTURED = {"recipients", "transfers", "systems"}
+_DOCUMENT = re.compile(r";\s*document:\s*(.*)$", re.IGNORECASE)
+
+
+def _assemble_transfers(pseudo: dict[str, tuple[str, str]], data: dict[str, Any], ctx: RowContext,
+                        headings: dict[str, str]) -> None:
+    """Transfers from 'third countries' and 'safeguards' free text (ICO columns 8 and 9)."""
+    countries_text, countries_heading = pseudo.get("_transfer_countries", ("", ""))
+    safeguards_text, safeguards_heading = pseudo.get("_transfer_safeguards", ("", ""))
+    if says_none(countries_text) and says_none(safeguards_text):
+        return
+    ctx.at(None, countries_heading or safeguards_heading)
+    ctx.keep_key = "transfers"
+    countries = ctx.countries(countries_text) if countries_text.strip() else []
+    ctx.heading = safeguards_heading or countries_heading
+    per_country: dict[str, tuple[str | None, str]] = {}
+    general: list[str] = []
+    leftovers: list[str] = []
+    for line in (x.strip() for x in safeguards_text.splitlines()):
+        if not line:
+            continue
+        country_part, _, rest = line.partition(":")
+        code = match_country(country_part) if rest else None
+        if code is not None:
+            document = _DOCUMENT.search(rest)
+            mechanism_text = rest[: document.start()] if document else rest
+            match = ctx.mapper.one(MECHANISMS, mechanism_text.strip()) if mechanism_text.strip() else None
+            if match:
+                ctx.note_match(match, MECHANISMS)
+            elif mechanism_text.strip() and "no mechanism recorded" not in mechanism_text:
+                leftovers.append(line)
+            per_country[code.key] = (match.key if match else None, document.group(1).strip() if document else "")
+            if code.key not in countries:
+                countries.append(code.key)
+            continue
+        found, rest_parts = ctx.mapper.split(MECHANISMS, line)
+        for match in found:
+            ctx.note_match(match, MECHANISMS)
+        general.extend(m.key for m in found)
+        leftovers.extend(rest_parts)
+    general = list(dict.fromkeys(general))
+    if not countries:
+        if safeguards_text.strip():
+            ctx.keep(safeguards_text, "transfers")
+        return
+    if general and len(general) not in (1, len(countries)):
+        leftovers = [safeguards_text]
+        general = []
+    if leftovers:
+        ctx.keep(JOIN.join(leftovers), "transfers")
+    transfers = []
+    for i, code in enumerate(countries):
+        mechanism, document = per_country.get(code, (None, ""))
+        if mechanism is None and general:
+            mechanism = general[0] if len(general) == 1 else general[i]
+        transfers.append({"country": code, "mechanism": mechanism, "safeguard_doc": document[:SHORT_MAX]})
+    data["transfers"] = transfers
+    headings.setdefault("transfers", countries_heading or safeguards_heading)
+
+
+_RECIPIENT_LINE = re.compile(r"^(?P<category>[^:]+):\s*(?P<name>.*?)(?:\s*\((?P<detail>[^()]*)\))?$")
+
+
+def _assemble_recipients(pseudo: dict[str, tuple[str, str]], data: dict[str, Any], ctx: RowContext,
+                         headings: dict[str, str]) -> None:
+    """Recipients from 'categories of recipients' and 'link to contract' free text (ICO columns 6 and 7)."""
+    text, heading = pseudo.get("_recipient_categories", ("", ""))
+    links, links_heading = pseudo.get("_contract_links", ("", ""))
+    if not text.strip() and not links.strip():
+        return
+    ctx.at(None, heading)
+    ctx.keep_key = "recipients"
+    recipients: list[dict[str, Any]] = []
+    for line in (x.strip() for x in text.splitlines()):
+        if not line:
+            continue
+        shaped = _RECIPIENT_LINE.match(line)
+        category = ctx.mapper.one("recipient_categories", shaped.group("category").strip()) if shaped else None
+        if shaped and category and len(shaped.group("name")) <= SHORT_MAX:
+            ctx.note_match(category, "recipient_categories")
+            recipient: dict[str, Any] = {"category": category.key, "name": shaped.group("name").strip()}
+            for part in (p.strip() for p in (shaped.group("detail") or "").split(",")):
+                role = ctx.mapper.one("recipient_roles", part) if part else None
+                country = match_country(part) if part and role is None else None
+                if role:
+                    recipient["role"] = role.key
+                elif country:
+                    recipient["country"] = country.key
+                elif part:
+                    recipient["name"] = f"{recipient['name']} ({part})"[:SHORT_MAX]
+            recipients.append(recipient)
+            continue
+        for key in ctx.terms("recipient_categories", line):
+            recipients.append({"category": key})
+    ctx.at(None, links_heading)
+    ctx.keep_key = "recipients"
+    unplaced: list[str] = []
+    for line in (x.strip() for x in links.splitlines()):
+        if not line:
+            continue
+        who, _, ref = line.partition(":")
+        target = next((r for r in recipients if ref and r.get("name", "").strip() == who.strip()), None)
+        if target is not None and len(ref.strip()) <= SHORT_MAX:
+            target["contract_ref"] = ref.strip()
+        else:
+            unplaced.append(line)
+    if unplaced:
+        if len(recipients) == 1 and len(unplaced) == 1 and len(unplaced[0]) <= SHORT_MAX:
+            recipients[0]["contract_ref"] = unplaced[0]
+        else:
+            ctx.keep("\n".join(unplaced), "recipients")
+    data["recipients"] = recipients
+    headings.setdefault("recipients", heading or links_heading)
+
+
+def _derive_name(data: dict[str, Any], ctx: RowContext) -> None:
+    """The ICO template has no name column: use the purpose's first sentence (or the business function)."""
+    if str(data.get("name", "")).strip():
+        return
+    for source in ("purpose", "business_function"):
+        text = " ".join(str(data.get(source, "")).split())
+        if not text:
+            continue
+        first = re.split(r"(?<=[.;!?])\s", text, maxsplit=1)[0].rstrip(".;")
+        if len(first) > NAME_LENGTH:
+            first = first[:NAME_LENGTH].rsplit(" ", 1)[0] + "…"
+        data["name"] = first
+        ctx.mapper.record(ctx.sheet, ctx.row, "Processing activity", text[:120], "name",
+                          f"named from {source.replace('_', ' ')}", "derived")
+        return
+
+
+def field_heading(parsed: ParsedRow, field: str, columns: list[HeadedColumn]) -> str:
+    if field in parsed.headings:
+        return parsed.headings[field]
+    for headed in columns:
+        if headed.column is not None and field in headed.column.fields:
+            return headed.heading
+    from ropa.models import FIELD_LABELS
+
+    return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())

@@ -1,0 +1,291 @@
+"""The activity page: create, edit, validation, conflicts, workflow, archive/restore and history."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ropa.factories import DPO, EDITOR, make_activity, make_entity
+from ropa.models import Activity
+from ropa.storage.activities import add_months, create_activity, get_activity, transition, update_activity
+from ropa.storage.database import Database, open_database
+from ropa.storage.entities import create_entity
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _seed(app_env: Path, **overrides: object) -> tuple[Database, Activity]:
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    return db, create_activity(db, DPO, make_activity(entity.id or 0, **overrides))
+
+
+def _open(activity_id: int | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "activity.py"), default_timeout=30)
+    if activity_id is not None:
+        at.query_params["id"] = str(activity_id)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def _texts(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def _table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column`` (read-only tables carry no key in AppTest)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _unescape(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def test_create_an_activity_through_the_form(app_env: Path) -> None:
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    at = _open(new="1", entity=str(entity.id))
+    assert at.title[0].value == "New processing activity"
+    at.text_input(key="act_name").set_value("Visitor Wi-Fi")
+    at.text_area(key="act_purpose").set_value("Give visitors internet access and keep the logs the law requires.")
+    at.multiselect(key="act_lawful_bases").set_value(["legal_obligation"])
+    at.multiselect(key="act_data_categories").set_value(["online.ip_address", "online.device"])
+    at.radio(key="act_retention_kind").set_value("period")
+    at.number_input(key="act_retention_months").set_value(12)
+    at.button(key="act_save").click().run()
+    assert not at.exception
+    assert at.query_params["id"]
+    created = get_activity(db, int(at.query_params["id"]))
+    assert (created.name, created.lawful_bases, created.retention_months) == ("Visitor Wi-Fi", ["legal_obligation"], 12)
+    assert created.status == "draft" and created.created_by == "dpo@localhost"
+    assert "Created activity" in _unescape(" ".join(_texts(at, "success")))
+
+
+def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Path) -> None:
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    at = _open(new="1", entity=str(entity.id))
+    at.text_area(key="act_purpose").set_value("Something")
+    at.button(key="act_save").click().run()
+    assert "Name: is required" in _unescape(" ".join(_texts(at, "error")))
+    assert at.text_area(key="act_purpose").value == "Something"
+    assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
+
+
+def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key="act_purpose").set_value("Bill customers monthly.")
+    at.multiselect(key="act_data_categories").set_value(["identity.name", "contact.address"])
+    at.button(key="act_save").click().run()
+    assert not at.exception
+    saved = get_activity(db, activity.id or 0)
+    assert (saved.purpose, saved.version) == ("Bill customers monthly.", 2)
+    history = _table_with(at, "field")
+    edited = history[history["version"] == 2]
+    assert set(edited["field"]) == {"Purpose of processing", "Categories of personal data"}
+    categories = edited[edited["field"] == "Categories of personal data"].iloc[0]
+    assert list(categories["added"]) == ["Postal address"]
+    assert set(categories["removed"]) == {"Email address", "Invoices, billing and payment history"}
+
+
+def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_input(key="act_name").set_value("N" * 501)
+    at.button(key="act_save").click().run()
+    assert "Name: is too long (501 characters; at most 500)" in _unescape(" ".join(_texts(at, "error")))
+    assert at.text_input(key="act_name").value == "N" * 501
+    assert get_activity(db, activity.id or 0).version == 1
+
+
+def test_a_conflicting_save_is_refused_shows_their_change_and_keeps_mine(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key="act_purpose").set_value("My purpose")
+    theirs = activity.model_copy(update={"owner": "Their owner"})
+    update_activity(db, EDITOR, theirs, 1)
+    at.button(key="act_save").click().run()
+    errors = _unescape(" ".join(_texts(at, "error")))
+    assert "Not saved: editor@example.test changed this activity" in errors
+    changes = _table_with(at, "Field")
+    assert changes.iloc[0].to_dict()["Field"] == "Owner"
+    assert changes.iloc[0].to_dict()["After"] == "Their owner"
+    assert at.text_area(key="act_purpose").value == "My purpose"
+    stored = get_activity(db, activity.id or 0)
+    assert (stored.owner, stored.purpose, stored.version) == ("Their owner", activity.purpose, 2)
+
+
+def test_after_a_conflict_my_edits_can_be_applied_on_top_of_theirs(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key="act_purpose").set_value("My purpose")
+    update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
+    at.button(key="act_save").click().run()
+    at.button(key="act_merge").click().run()
+    assert at.text_area(key="act_purpose").value == "My purpose"
+    assert at.text_input(key="act_owner").value == "Their owner"
+    at.button(key="act_save").click().run()
+    stored = get_activity(db, activity.id or 0)
+    assert (stored.owner, stored.purpose, stored.version) == ("Their owner", "My purpose", 3)
+
+
+def test_when_both_changed_the_same_field_the_clash_is_named(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key="act_purpose").set_value("My purpose")
+    update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Their purpose"}), 1)
+    at.button(key="act_save").click().run()
+    at.button(key="act_merge").click().run()
+    assert "both changed: Purpose of processing" in _unescape(" ".join(_texts(at, "warning")))
+    assert at.text_area(key="act_purpose").value == "My purpose"
+
+
+def test_after_a_conflict_my_edits_can_be_discarded(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key="act_purpose").set_value("My purpose")
+    update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Their purpose"}), 1)
+    at.button(key="act_save").click().run()
+    at.button(key="act_discard").click().run()
+    assert at.text_area(key="act_purpose").value == "Their purpose"
+    assert not at.error
+
+
+def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.session_state["act_recipients"] = {
+        "edited_rows": {0: {"name": "Renamed Cloud Ltd"}},
+        "added_rows": [{"category": "payment_providers", "name": "PayCo", "role": "processor", "country": "IE"}],
+        "deleted_rows": [],
+    }
+    at.session_state["act_transfers"] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"country": "US", "recipient": "PayCo Inc", "mechanism": "dpf"}],
+    }
+    at.button(key="act_save").click().run()
+    assert not at.exception, at.exception
+    saved = get_activity(db, activity.id or 0)
+    assert [r.name for r in saved.recipients] == ["Renamed Cloud Ltd", "PayCo"]
+    assert saved.recipients[1].country == "IE" and saved.recipients[1].contract_ref == ""
+    assert [(t.country, t.mechanism) for t in saved.transfers] == [("US", "dpf")]
+
+
+def test_an_invalid_recipient_row_is_reported_in_the_recipients_section(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.session_state["act_recipients"] = {"edited_rows": {}, "deleted_rows": [],
+                                          "added_rows": [{"name": "No category given"}]}
+    at.button(key="act_save").click().run()
+    assert "Recipients #2 Recipient category" in _unescape(" ".join(_texts(at, "error")))
+    assert get_activity(db, activity.id or 0).version == 1
+
+
+@pytest.mark.parametrize(("start", "button", "expected"), [
+    pytest.param("draft", "activity_to_in_review", "in_review", id="submit-for-review"),
+    pytest.param("in_review", "activity_to_approved", "approved", id="approve"),
+    pytest.param("in_review", "activity_to_draft", "draft", id="return-to-draft"),
+    pytest.param("approved", "activity_to_in_review", "in_review", id="reopen"),
+])
+def test_review_workflow_moves_the_status_and_records_who(app_env: Path, start: str, button: str,
+                                                          expected: str) -> None:
+    db, activity = _seed(app_env, status=start)
+    at = _open(activity.id)
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert get_activity(db, activity.id or 0).status == expected
+    detail = db.rows("SELECT actor, detail FROM audit_log WHERE action = 'status'")
+    assert detail == [("dpo@localhost", f"{start} -> {expected}")]
+    assert "set by dpo@localhost" in _unescape(at.caption[0].value)
+
+
+def test_only_the_allowed_transitions_are_offered(app_env: Path) -> None:
+    _, activity = _seed(app_env, status="draft")
+    at = _open(activity.id)
+    keys = {b.key for b in at.button}
+    assert "activity_to_in_review" in keys
+    assert not {"activity_to_approved", "activity_to_draft"} & keys
+
+
+def test_mark_reviewed_sets_last_review_and_next_due_from_config(app_env: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROPA_REVIEW_INTERVAL_MONTHS", "6")
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.button(key="activity_mark_reviewed").click().run()
+    saved = get_activity(db, activity.id or 0)
+    assert saved.last_reviewed == date.today()
+    assert saved.next_review_due == add_months(date.today(), 6)
+
+
+def test_archive_asks_first_then_archives_and_restore_brings_it_back_as_draft(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.button(key="activity_archive").click().run()
+    assert get_activity(db, activity.id or 0).status == "approved"
+    at.button(key="activity_archive_confirm").click().run()
+    assert get_activity(db, activity.id or 0).status == "archived"
+    assert "archived" in at.info[0].value
+    at.button(key="activity_restore").click().run()
+    at.button(key="activity_restore_confirm").click().run()
+    assert get_activity(db, activity.id or 0).status == "draft"
+
+
+def test_archive_of_a_record_changed_meanwhile_is_refused(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.button(key="activity_archive").click().run()
+    transition(db, EDITOR, activity.id or 0, 1, "in_review")
+    at.button(key="activity_archive_confirm").click().run()
+    assert "was changed by editor@example.test" in _unescape(" ".join(_texts(at, "error")))
+    assert get_activity(db, activity.id or 0).status == "in_review"
+
+
+def test_duplicate_creates_a_draft_copy_and_opens_it(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.button(key="activity_duplicate").click().run()
+    at.button(key="activity_duplicate_confirm").click().run()
+    copy_id = int(at.query_params["id"])
+    assert copy_id != activity.id
+    copy = get_activity(db, copy_id)
+    assert (copy.name, copy.status) == ("Customer billing (copy)", "draft")
+    assert _unescape(at.title[0].value) == "Customer billing (copy)"
+
+
+HOSTILE = "<script>alert(1)</script> **bold** :red[x] $x$ [link](http://x) =HYPERLINK(\"http://x\")"
+
+
+def test_hostile_text_is_escaped_wherever_it_is_shown(app_env: Path) -> None:
+    _, activity = _seed(app_env, name=HOSTILE, purpose=HOSTILE, owner=HOSTILE)
+    at = _open(activity.id)
+    assert not at.exception
+    assert _unescape(at.title[0].value) == HOSTILE.replace("\\", "")
+    shown = [m.value for m in at.markdown if "alert" in m.value]
+    assert shown and all("\\<script\\>" in m and "\\*\\*bold\\*\\*" in m and "\\:red\\[x\\]" in m for m in shown)
+    assert at.text_input(key="act_name").value == HOSTILE
+
+
+def test_the_form_starts_afresh_when_another_activity_is_opened(app_env: Path) -> None:
+    db, first = _seed(app_env)
+    second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
+    at = _open(first.id)
+    at.text_area(key="act_purpose").set_value("typed but not saved")
+    at.query_params["id"] = str(second.id)
+    at.run()
+    assert at.text_input(key="act_name").value == "Second"
+    assert at.text_area(key="act_purpose").value == second.purpose
+
+
+def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
+    at.run()
+    assert at.text_input(key="act_owner").value == "Their owner"

@@ -1,0 +1,125 @@
+"""The dashboard page (AppTest): runs on an empty and a demo register, filters change every number,
+and a chart selection opens the register on those activities."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ropa.charts import Selection
+from ropa.storage.database import open_database
+from ropa.storage.entities import descendant_ids, list_entities
+
+ROOT = Path(__file__).resolve().parent.parent
+CHARTS = 10
+
+
+def page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "dashboard.py"), default_timeout=60)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return str(next(m.value for m in at.metric if m.label == label))
+
+
+def charts_shown(at: AppTest) -> list[dict[str, object]]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.fixture
+def demo(app_env: Path, demo_template: Path) -> Path:
+    shutil.copy(demo_template, app_env)
+    return app_env
+
+
+def test_dashboard_runs_on_an_empty_register(app_env: Path) -> None:
+    at = page().run()
+    assert not at.exception
+    assert at.title[0].value == "Dashboard"
+    assert metric(at, "Activities") == "0"
+    assert metric(at, "Art. 30 completeness") == "—"
+    assert any("No activities match" in i.value for i in at.info)
+    assert len(charts_shown(at)) == CHARTS
+
+
+def test_dashboard_shows_every_chart_with_its_caption_and_download(demo: Path) -> None:
+    at = page().run()
+    assert not at.exception
+    live = open_database(demo).rows("SELECT count(*) FROM activities WHERE status <> 'archived'")[0][0]
+    assert metric(at, "Activities") == f"{live:,}"
+    shown = charts_shown(at)
+    assert len(shown) == CHARTS
+    titles = [str(spec["layout"]["title"]["text"]) for spec in shown]  # type: ignore[index]
+    assert any(t.startswith("International transfers on") for t in titles)
+    assert len([b for b in at.get("download_button")]) == CHARTS
+    captions = [c.value for c in at.caption]
+    assert sum(1 for c in captions if c.endswith(".") and len(c) > 40) >= CHARTS
+
+
+def test_map_is_told_to_load_its_world_from_the_app_itself(demo: Path) -> None:
+    at = page().run()
+    configs = [json.loads(chart.proto.config) for chart in at.get("plotly_chart")]
+    assert {c["topojsonURL"] for c in configs} == {"/app/static/topojson/"}
+    assert (ROOT / "static" / "topojson" / "world_50m.json").is_file()
+
+
+def test_choosing_an_entity_narrows_every_number_to_it_and_its_subsidiaries(demo: Path) -> None:
+    db = open_database(demo)
+    parents = [e for e in list_entities(db) if e.parent_id is None]
+    parent = max(parents, key=lambda e: len(descendant_ids(db, e.id or 0)))
+    scope = descendant_ids(db, parent.id or 0)
+    expected = db.rows("SELECT count(*) FROM activities WHERE status <> 'archived' AND list_contains(?, entity_id)",
+                       [scope])[0][0]
+    at = page().run()
+    everything = metric(at, "Activities")
+    at.selectbox(key="dashboard_entity").set_value(parent.id).run()
+    assert not at.exception
+    assert metric(at, "Activities") == f"{expected:,}"
+    assert metric(at, "Entities") == str(len(scope))
+    assert expected < int(everything.replace(",", ""))
+
+
+def test_function_status_and_date_filters_apply(demo: Path) -> None:
+    db = open_database(demo)
+    function = db.rows("SELECT business_function FROM activities WHERE status <> 'archived' "
+                       "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]
+    in_function = db.rows("SELECT count(*) FROM activities WHERE status <> 'archived' AND business_function = ?",
+                          [function])[0][0]
+    at = page().run()
+    at.multiselect(key="dashboard_functions").set_value([function]).run()
+    assert not at.exception
+    assert metric(at, "Activities") == f"{in_function:,}"
+
+    at.multiselect(key="dashboard_functions").set_value([]).run()
+    at.multiselect(key="dashboard_statuses").set_value(["draft"]).run()
+    drafts = db.rows("SELECT count(*) FROM activities WHERE status = 'draft'")[0][0]
+    assert metric(at, "Activities") == f"{drafts:,}"
+
+    at.multiselect(key="dashboard_statuses").set_value([]).run()
+    assert any("at least one status" in i.value for i in at.info)
+    assert not charts_shown(at)
+
+    at.multiselect(key="dashboard_statuses").set_value(["draft", "in_review", "approved"]).run()
+    at.date_input(key="dashboard_as_of").set_value(date(2000, 1, 1)).run()
+    assert not at.exception
+    assert metric(at, "Reviews overdue") == "0"
+    titles = [str(spec["layout"]["title"]["text"]) for spec in charts_shown(at)]  # type: ignore[index]
+    assert "International transfers on 1 January 2000 (Chapter V)" in titles
+
+
+def test_a_chart_selection_opens_the_register_on_those_activities(demo: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/dashboard.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Dashboard"
+    at.session_state["dashboard_open_register"] = Selection([1, 2], "Dashboard, Transfers: United States")
+    at.run()
+    assert not at.exception
+    assert at.session_state["register_preset"] == {"activity_ids": [1, 2],
+                                                   "label": "Dashboard, Transfers: United States"}
+    assert at.title[0].value == "Register of processing activities"

@@ -1,0 +1,431 @@
+"""Each gap rule fires on the case it exists for and stays silent on its near miss."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ropa.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
+from ropa.gaps import FINDING_COLUMNS, RULES, SEVERITIES, analyse
+from ropa.gaps.catalogue import load_catalogue
+from ropa.reference import load_reference
+from ropa.storage.activities import archive_activity, create_activities, create_activity
+from ropa.storage.database import Database, open_database
+from ropa.storage.entities import create_entity
+
+AS_OF = date(2025, 6, 1)
+REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}
+UNKNOWN_RETENTION = {"retention_kind": "unknown", "retention_months": None, "retention_trigger": None}
+EU = {"country": "DE", "name": "Example GmbH"}
+
+
+def stated_retention(text: str) -> dict[str, Any]:
+    return {"retention_kind": "rule", "retention_months": None, "retention_trigger": None, "retention_rule": text}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    rule: str
+    fires: bool
+    activity: dict[str, Any] = field(default_factory=dict)
+    entity: dict[str, Any] = field(default_factory=dict)
+    as_of: date = AS_OF
+
+
+def fires(rule: str, case_id: str, activity: dict[str, Any] | None = None,
+          entity: dict[str, Any] | None = None) -> Case:
+    return Case(case_id, rule, True, activity or {}, entity or {})
+
+
+def silent(rule: str, case_id: str, activity: dict[str, Any] | None = None,
+           entity: dict[str, Any] | None = None) -> Case:
+    return Case(case_id, rule, False, activity or {}, entity or {})
+
+
+SPECIAL_OK = {"data_categories": ["special.health"], "art9_conditions": ["employment_social_security"],
+              "dpa_schedule1_condition": "Sch. 1 para 1"}
+CRIMINAL_OK = {"data_categories": ["criminal.convictions"], "art10_basis": "Rehabilitation of Offenders Act checks",
+               "dpa_schedule1_condition": "Sch. 1 para 10"}
+JOINT = {"role": "joint_controller", "joint_controllers": "Partner Ltd, 2 Side St", "joint_arrangement_ref": "JCA-1"}
+PROCESSOR = {"role": "processor", "controller_served": "Customer plc"}
+LI = {"lawful_bases": ["legitimate_interests"], "legitimate_interest": "Preventing fraud", "lia_ref": "LIA-7"}
+DPIA_DONE = {"dpia_required": True, "dpia_status": "completed", "dpia_ref": "DPIA-3"}
+
+
+def transfer(**overrides: Any) -> dict[str, Any]:
+    return {"transfers": [make_transfer(**overrides)]}
+
+
+CASES: tuple[Case, ...] = (
+    # Lawfulness
+    fires("lawful_basis_missing", "no-basis", {"lawful_bases": []}),
+    silent("lawful_basis_missing", "processor-needs-none", {"lawful_bases": [], **PROCESSOR}),
+    fires("legitimate_interest_unstated", "li-interest-blank", {**LI, "legitimate_interest": " "}),
+    silent("legitimate_interest_unstated", "li-interest-stated", LI),
+    fires("lia_missing", "li-without-lia", {**LI, "lia_ref": ""}),
+    silent("lia_missing", "li-with-lia", LI),
+    silent("lia_missing", "contract-basis", {"lia_ref": ""}),
+    fires("consent_record_missing", "consent-without-record", {"lawful_bases": ["consent"]}),
+    fires("consent_record_missing", "explicit-consent-without-record",
+          {**SPECIAL_OK, "art9_conditions": ["explicit_consent"]}),
+    silent("consent_record_missing", "consent-with-record",
+           {"lawful_bases": ["consent"], "consent_record_ref": "CMP consent log"}),
+    fires("special_category_without_condition", "health-no-condition",
+          {"data_categories": ["special.health"]}),
+    fires("special_category_without_condition", "grandchild-key-no-condition",
+          {"data_categories": ["special.health.disability"]}),
+    fires("special_category_without_condition", "parent-key-no-condition", {"data_categories": ["special"]}),
+    silent("special_category_without_condition", "health-with-condition", SPECIAL_OK),
+    silent("special_category_without_condition", "no-special-data", {"data_categories": ["contact.email"]}),
+    fires("uk_special_category_without_schedule1", "uk-employment-condition-no-schedule1",
+          {**SPECIAL_OK, "dpa_schedule1_condition": ""}),
+    silent("uk_special_category_without_schedule1", "uk-explicit-consent-needs-none",
+           {**SPECIAL_OK, "dpa_schedule1_condition": "", "art9_conditions": ["explicit_consent"],
+            "consent_record_ref": "forms"}),
+    silent("uk_special_category_without_schedule1", "eu-entity-not-uk-law",
+           {**SPECIAL_OK, "dpa_schedule1_condition": ""}, EU),
+    fires("criminal_data_without_art10_basis", "convictions-no-basis", {**CRIMINAL_OK, "art10_basis": ""}),
+    fires("criminal_data_without_art10_basis", "parent-key-no-basis",
+          {**CRIMINAL_OK, "data_categories": ["criminal"], "art10_basis": ""}),
+    silent("criminal_data_without_art10_basis", "convictions-with-basis", CRIMINAL_OK),
+    fires("uk_criminal_data_without_schedule1", "uk-convictions-no-schedule1",
+          {**CRIMINAL_OK, "dpa_schedule1_condition": ""}),
+    silent("uk_criminal_data_without_schedule1", "eu-entity-not-uk-law",
+           {**CRIMINAL_OK, "dpa_schedule1_condition": ""}, EU),
+    silent("uk_criminal_data_without_schedule1", "uk-with-schedule1", CRIMINAL_OK),
+    fires("automated_decision_without_basis", "adm-no-basis", {"adm": True, **DPIA_DONE}),
+    silent("automated_decision_without_basis", "adm-with-basis",
+           {"adm": True, "adm_basis": "contract_necessity", **DPIA_DONE}),
+    # Contents of the record
+    fires("purpose_missing", "purpose-whitespace", {"purpose": " \n\t"}),
+    fires("purpose_missing", "processor-categories-blank", {**PROCESSOR, "purpose": ""}),
+    silent("purpose_missing", "purpose-stated"),
+    fires("data_subjects_missing", "no-subjects", {"data_subjects": []}),
+    silent("data_subjects_missing", "processor-needs-none", {"data_subjects": [], **PROCESSOR}),
+    fires("data_categories_missing", "no-categories", {"data_categories": []}),
+    silent("data_categories_missing", "processor-needs-none", {"data_categories": [], **PROCESSOR}),
+    fires("recipients_missing", "no-recipients", {"recipients": []}),
+    silent("recipients_missing", "one-recipient"),
+    silent("recipients_missing", "processor-needs-none", {"recipients": [], **PROCESSOR}),
+    fires("retention_missing", "retention-unknown", UNKNOWN_RETENTION),
+    silent("retention_missing", "retention-period"),
+    silent("retention_missing", "processor-needs-none", {**UNKNOWN_RETENTION, **PROCESSOR}),
+    fires("retention_vague", "as-long-as-necessary", stated_retention("We keep it for as long as necessary.")),
+    fires("retention_vague", "account-active", stated_retention("As long as your account is active")),
+    fires("retention_vague", "per-policy", stated_retention("In accordance with our retention policy")),
+    fires("retention_vague", "indefinitely", stated_retention("Kept indefinitely")),
+    silent("retention_vague", "necessary-but-capped",
+           stated_retention("As long as necessary and no longer than 6 years after the contract ends")),
+    silent("retention_vague", "account-plus-period",
+           stated_retention("While your account is open and for twenty-four months after closure")),
+    silent("retention_vague", "concrete-criterion", stated_retention("Deleted when the warranty claim is settled")),
+    fires("retention_trigger_missing", "period-without-trigger", {"retention_trigger": None}),
+    silent("retention_trigger_missing", "period-with-trigger"),
+    fires("security_missing", "nothing-described", {"security_measures": [], "security_description": " "}),
+    fires("security_missing", "processor-nothing-described",
+          {**PROCESSOR, "security_measures": [], "security_description": ""}),
+    silent("security_missing", "description-only", {"security_measures": [], "security_description": "ISO 27001"}),
+    silent("security_missing", "measures-only", {"security_description": ""}),
+    fires("joint_controllers_unnamed", "joint-unnamed", {**JOINT, "joint_controllers": ""}),
+    silent("joint_controllers_unnamed", "joint-named", JOINT),
+    fires("joint_arrangement_missing", "joint-no-arrangement", {**JOINT, "joint_arrangement_ref": ""}),
+    silent("joint_arrangement_missing", "joint-with-arrangement", JOINT),
+    silent("joint_arrangement_missing", "sole-controller", {"joint_arrangement_ref": ""}),
+    fires("processor_controller_missing", "processor-no-controller", {**PROCESSOR, "controller_served": ""}),
+    silent("processor_controller_missing", "processor-with-controller", PROCESSOR),
+    # Recipients and transfers
+    fires("processor_contract_missing", "processor-no-contract", {"recipients": [make_recipient(contract_ref="")]}),
+    fires("processor_contract_missing", "sub-processor-no-contract",
+          {"recipients": [make_recipient(role="sub_processor", contract_ref="")]}),
+    silent("processor_contract_missing", "independent-controller",
+           {"recipients": [make_recipient(role="controller", contract_ref="")]}),
+    silent("processor_contract_missing", "processor-with-contract"),
+    fires("recipient_third_country_without_transfer", "uk-recipient-in-us",
+          {"recipients": [make_recipient(country="US")]}),
+    fires("recipient_third_country_without_transfer", "eu-recipient-in-india",
+          {"recipients": [make_recipient(country="IN")]}, EU),
+    silent("recipient_third_country_without_transfer", "us-recipient-with-transfer",
+           {"recipients": [make_recipient(country="US")], **transfer(mechanism="uk_us_data_bridge")}),
+    silent("recipient_third_country_without_transfer", "uk-recipient-at-home"),
+    fires("recipient_adequate_country_transfer_unrecorded", "eu-recipient-in-uk",
+          {"recipients": [make_recipient(country="GB")]}, EU),
+    fires("recipient_adequate_country_transfer_unrecorded", "uk-recipient-in-eea",
+          {"recipients": [make_recipient(country="IE")]}),
+    silent("recipient_adequate_country_transfer_unrecorded", "eu-recipient-in-eea",
+           {"recipients": [make_recipient(country="FR")]}, EU),
+    silent("recipient_adequate_country_transfer_unrecorded", "eu-recipient-in-uk-with-transfer",
+           {"recipients": [make_recipient(country="GB")], **transfer(country="GB", mechanism="adequacy")}, EU),
+    fires("transfer_mechanism_missing", "us-no-mechanism", transfer(mechanism=None)),
+    silent("transfer_mechanism_missing", "japan-adequate-no-mechanism", transfer(country="JP", mechanism=None)),
+    silent("transfer_mechanism_missing", "inside-eea", transfer(country="FR", mechanism=None), EU),
+    fires("transfer_mechanism_invalid", "privacy-shield", transfer(mechanism="privacy_shield")),
+    fires("transfer_mechanism_invalid", "safe-harbor", transfer(mechanism="safe_harbor")),
+    fires("transfer_mechanism_invalid", "eu-sccs-alone-from-uk", transfer(mechanism="eu_scc_2021")),
+    fires("transfer_mechanism_invalid", "idta-from-eu", transfer(mechanism="uk_idta"), EU),
+    fires("transfer_mechanism_invalid", "eu-dpf-from-uk", transfer(mechanism="dpf")),
+    silent("transfer_mechanism_invalid", "uk-addendum-from-uk"),
+    silent("transfer_mechanism_invalid", "eu-sccs-from-eu", transfer(mechanism="eu_scc_2021"), EU),
+    fires("transfer_adequacy_not_available", "india-not-adequate", transfer(country="IN", mechanism="adequacy")),
+    silent("transfer_adequacy_not_available", "japan-adequate", transfer(country="JP", mechanism="adequacy")),
+    fires("transfer_adequacy_without_dpf", "us-adequacy-from-uk", transfer(mechanism="adequacy")),
+    fires("transfer_adequacy_without_dpf", "us-adequacy-from-eu", transfer(mechanism="adequacy"), EU),
+    silent("transfer_adequacy_without_dpf", "us-dpf-from-eu", transfer(mechanism="dpf"), EU),
+    silent("transfer_adequacy_without_dpf", "us-data-bridge-from-uk", transfer(mechanism="uk_us_data_bridge")),
+    fires("transfer_tia_missing", "addendum-without-tia", transfer(tia_ref="")),
+    fires("transfer_tia_missing", "bcr-without-tia", transfer(mechanism="bcr", tia_ref="")),
+    silent("transfer_tia_missing", "addendum-with-tia"),
+    silent("transfer_tia_missing", "dpf-needs-none", transfer(mechanism="dpf", tia_ref=""), EU),
+    fires("transfer_derogation_used", "explicit-consent-derogation",
+          transfer(mechanism="derogation_explicit_consent", tia_ref="")),
+    silent("transfer_derogation_used", "safeguarded-transfer"),
+    # DPIA
+    fires("dpia_indicated", "cctv", {"data_categories": ["audio_visual.cctv"]}),
+    fires("dpia_indicated", "two-wp248-criteria", {"dpia_criteria": ["large_scale", "matching_combining"]}),
+    fires("dpia_indicated", "special-data-on-large-scale", {**SPECIAL_OK, "dpia_criteria": ["large_scale"]}),
+    fires("dpia_indicated", "biometric-counts-twice", {**SPECIAL_OK, "data_categories": ["special.biometric"]}),
+    fires("dpia_indicated", "children-and-special-data",
+          {**SPECIAL_OK, "data_subjects": ["children"], "dpia_required": None, "dpia_status": None}),
+    fires("dpia_indicated", "adm", {"adm": True, "adm_basis": "contract_necessity"}),
+    silent("dpia_indicated", "one-criterion", {"dpia_criteria": ["large_scale"]}),
+    silent("dpia_indicated", "special-data-alone", SPECIAL_OK),
+    silent("dpia_indicated", "cctv-with-dpia-done", {"data_categories": ["audio_visual.cctv"], **DPIA_DONE}),
+    silent("dpia_indicated", "processor-not-responsible", {"data_categories": ["audio_visual.cctv"], **PROCESSOR}),
+    fires("dpia_incomplete", "required-not-started",
+          {"dpia_required": True, "dpia_status": "not_started", "dpia_ref": ""}),
+    fires("dpia_incomplete", "completed-without-reference", {**DPIA_DONE, "dpia_ref": ""}),
+    fires("dpia_incomplete", "referenced-not-started", {**DPIA_DONE, "dpia_status": "not_started"}),
+    silent("dpia_incomplete", "in-progress-with-reference", {**DPIA_DONE, "dpia_status": "in_progress"}),
+    silent("dpia_incomplete", "not-required"),
+    # Accountability
+    fires("review_overdue", "never-reviewed", {"last_reviewed": None, "next_review_due": None}),
+    fires("review_overdue", "due-date-passed", {"last_reviewed": date(2024, 5, 1), "next_review_due": date(2025, 5, 1)}),
+    fires("review_overdue", "older-than-interval", {"last_reviewed": date(2024, 5, 1), "next_review_due": None}),
+    silent("review_overdue", "recent-review"),
+    silent("review_overdue", "within-interval-no-due-date", {"last_reviewed": date(2024, 7, 1), "next_review_due": None}),
+    fires("entity_contact_missing", "no-email-no-address", entity={"email": "", "address": " "}),
+    silent("entity_contact_missing", "email-only", entity={"address": ""}),
+    fires("dpo_contact_missing", "dpo-required-no-contact", entity={"dpo_email": "", "dpo_phone": ""}),
+    fires("dpo_contact_missing", "dpo-required-unnamed", entity={"dpo_email": "", "dpo_name": ""}),
+    silent("dpo_contact_missing", "dpo-phone-only", entity={"dpo_email": "", "dpo_phone": "+44 20 7946 0001"}),
+    silent("dpo_contact_missing", "dpo-not-required", entity={"dpo_required": False, "dpo_email": "", "dpo_name": ""}),
+    fires("dpo_requirement_unknown", "dpo-decision-unrecorded", entity={"dpo_required": None}),
+    silent("dpo_requirement_unknown", "dpo-decision-recorded"),
+)
+
+
+def analyse_case(db: Database, case: Case) -> pd.DataFrame:
+    """The findings for ``case`` alone in the register ``db``."""
+    stored_entity = create_entity(db, DPO, make_entity(**case.entity))
+    assert stored_entity.id is not None
+    create_activity(db, DPO, make_activity(stored_entity.id, **{**REVIEWED, **case.activity}))
+    return analyse(db, as_of=case.as_of)
+
+
+@cache
+def findings_of_every_case() -> dict[str, pd.DataFrame]:
+    """All cases side by side in one register (one entity each), analysed once.
+
+    Building one register instead of one per case keeps the table fast, and
+    shows that a rule's findings stay with the entity and activity they are about.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="gap-cases-"))
+    try:
+        db = open_database(folder / "cases.duckdb")
+        names = {}
+        activities = []
+        for number, case in enumerate(CASES):
+            stored = create_entity(db, DPO, make_entity(**{**case.entity, "name": f"Case {number}"}))
+            assert stored.id is not None
+            names[case_id(case)] = f"Case {number}"
+            activities.append(make_activity(stored.id, **{**REVIEWED, **case.activity}))
+        create_activities(db, DPO, activities)
+        findings = analyse(db, as_of=AS_OF)
+    finally:
+        shutil.rmtree(folder)
+    return {key: findings[findings["entity"] == name] for key, name in names.items()}
+
+
+def case_id(case: Case) -> str:
+    return f"{case.rule}-{'fires' if case.fires else 'silent'}-{case.id}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_rule_fires_only_on_its_case(case: Case) -> None:
+    findings = findings_of_every_case()[case_id(case)]
+    hits = findings[findings["rule"] == case.rule]
+    assert (len(hits) > 0) == case.fires, findings[["rule", "message"]].to_string()
+    if case.fires:
+        row = hits.iloc[0]
+        assert row["message"] and row["article"] and row["remediation"] and row["severity"] in SEVERITIES
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [case_id(c) for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_rule_has_a_firing_and_a_silent_case() -> None:
+    ids = {r.id for r in RULES}
+    firing = {c.rule for c in CASES if c.fires}
+    silent_ = {c.rule for c in CASES if not c.fires}
+    assert not (firing | silent_) - ids, "cases for rules that do not exist"
+    assert ids - firing == set(), "rules without a firing case"
+    assert ids - silent_ == set(), "rules without a silent case"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_states_its_law_explanation_and_fix(rule: Any) -> None:
+    ref = load_reference()
+    assert rule.article.strip() and rule.explanation.strip() and rule.remediation.strip() and rule.title.strip()
+    assert rule.source in ref.sources, f"{rule.id} cites unknown source {rule.source}"
+    assert rule.severity in SEVERITIES
+
+
+def test_catalogue_keys_exist_in_the_reference_vocabularies() -> None:
+    ref = load_reference()
+    catalogue = load_catalogue()
+    art9 = ref.vocabulary("art9_conditions")
+    assert all(key in art9 for key in catalogue.schedule1_art9_conditions)
+    for signal in catalogue.dpia_signals:
+        vocabulary = ref.vocabulary("data_categories" if signal.kind == "data_category" else "data_subjects")
+        assert signal.key in vocabulary and signal.criterion in ref.vocabulary("dpia_criteria")
+        assert signal.source in ref.sources
+
+
+@pytest.mark.parametrize("pattern", load_catalogue().vague_retention, ids=lambda p: p.example)
+def test_each_vague_wording_example_is_flagged(db: Database, pattern: Any) -> None:
+    case = fires("retention_vague", pattern.example, stated_retention(pattern.example))
+    findings = analyse_case(db, case)
+    messages = findings.loc[findings["rule"] == "retention_vague", "message"].tolist()
+    assert messages and pattern.reason in messages[0]
+
+
+def test_vague_patterns_compile_in_duckdb() -> None:
+    con = duckdb.connect()
+    for p in load_catalogue().vague_retention:
+        assert con.execute("SELECT regexp_matches(?, ?)", [p.example, p.pattern]).fetchone() == (True,)
+
+
+def test_a_complete_compliant_activity_has_no_findings(db: Database) -> None:
+    findings = analyse_case(db, Case("compliant", "", False))
+    assert findings.empty, findings[["rule", "message"]].to_string()
+
+
+def test_findings_frame_has_the_stable_columns_and_types(db: Database) -> None:
+    findings = analyse_case(db, fires("lawful_basis_missing", "x", {"lawful_bases": []},
+                                      {"dpo_required": None}))
+    assert tuple(findings.columns) == FINDING_COLUMNS
+    assert str(findings["activity_id"].dtype) == "Int64"
+    entity_row = findings[findings["rule"] == "dpo_requirement_unknown"].iloc[0]
+    assert entity_row["activity_id"] is pd.NA and entity_row["activity"] == ""
+    assert findings["accepted"].dtype == bool and findings["accepted_until"].isna().all()
+    assert list(findings["severity"].map(SEVERITIES.index)) == sorted(findings["severity"].map(SEVERITIES.index))
+
+
+def test_empty_register_gives_an_empty_frame_with_the_columns(db: Database) -> None:
+    findings = analyse(db)
+    assert findings.empty and tuple(findings.columns) == FINDING_COLUMNS
+
+
+def test_archived_activities_are_never_analysed(db: Database) -> None:
+    entity = create_entity(db, DPO, make_entity())
+    assert entity.id is not None
+    stored = create_activity(db, DPO, make_activity(entity.id, lawful_bases=[], purpose=""))
+    assert stored.id is not None and not analyse(db, AS_OF).empty
+    archive_activity(db, DPO, stored.id, stored.version)
+    assert analyse(db, AS_OF).empty
+
+
+def test_entity_filter_limits_the_analysis(db: Database) -> None:
+    uk = create_entity(db, DPO, make_entity())
+    de = create_entity(db, DPO, make_entity(**EU))
+    assert uk.id is not None and de.id is not None
+    create_activities(db, DPO, [make_activity(uk.id, purpose=""), make_activity(de.id, purpose="")])
+    assert set(analyse(db, AS_OF, entity_ids=[de.id])["entity"]) == {"Example GmbH"}
+    assert set(analyse(db, AS_OF)["entity"]) == {"Example GmbH", uk.name}
+    assert analyse(db, AS_OF, entity_ids=[]).empty
+
+
+# -- dates --------------------------------------------------------------------------
+
+def transfer_findings(db: Database, mechanism: str, entity: dict[str, Any], as_of: date) -> pd.DataFrame:
+    stored = create_entity(db, DPO, make_entity(**entity))
+    assert stored.id is not None
+    create_activity(db, DPO, make_activity(stored.id, **REVIEWED, **transfer(mechanism=mechanism)))
+    findings = analyse(db, as_of=as_of)
+    return findings[findings["rule"] == "transfer_mechanism_invalid"]
+
+
+def test_privacy_shield_transfer_is_critical_after_july_2020(db: Database) -> None:
+    hits = transfer_findings(db, "privacy_shield", {}, date.today())
+    assert list(hits["severity"]) == ["critical"]
+    assert hits.iloc[0]["message"].startswith("Transfer #1 to United States relies on EU-US Privacy Shield, "
+                                              "invalid since 16 July 2020 (CJEU C-311/18)")
+    assert hits.iloc[0]["subject"] == "transfer #1 to United States"
+
+
+def test_privacy_shield_transfer_was_fine_on_1_january_2019(db: Database) -> None:
+    assert transfer_findings(db, "privacy_shield", {}, date(2019, 1, 1)).empty
+
+
+@pytest.mark.parametrize(
+    ("entity", "as_of", "invalid"),
+    [
+        ({}, date(2023, 6, 1), False),
+        ({}, date(2024, 6, 1), True),
+        (EU, date(2023, 6, 1), True),
+        (EU, date(2022, 12, 26), False),
+    ],
+    ids=["uk-exporter-before-21-march-2024", "uk-exporter-after-21-march-2024",
+         "eu-exporter-after-27-december-2022", "eu-exporter-last-valid-day"],
+)
+def test_old_sccs_expire_on_each_regimes_date(db: Database, entity: dict[str, Any], as_of: date,
+                                              invalid: bool) -> None:
+    hits = transfer_findings(db, "eu_scc_2010", entity, as_of)
+    assert (len(hits) == 1) == invalid
+    if invalid:
+        assert "repealed by Decision (EU) 2021/914" in hits.iloc[0]["message"]
+
+
+def test_a_mechanism_used_before_it_existed_says_from_when(db: Database) -> None:
+    hits = transfer_findings(db, "dpf", EU, date(2023, 1, 1))
+    assert "not available until 10 July 2023" in hits.iloc[0]["message"]
+
+
+def test_review_interval_setting_moves_the_overdue_line(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = silent("review_overdue", "x", {"last_reviewed": AS_OF - timedelta(days=200), "next_review_due": None})
+    assert "review_overdue" not in set(analyse_case(db, case)["rule"])
+    monkeypatch.setenv("ROPA_REVIEW_INTERVAL_MONTHS", "6")
+    findings = analyse(db, AS_OF)
+    assert "more than 6 months" in findings.loc[findings["rule"] == "review_overdue", "message"].iloc[0]
+
+
+def test_a_bad_review_interval_setting_is_a_clear_error(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ropa.errors import RopaError
+
+    monkeypatch.setenv("ROPA_REVIEW_INTERVAL_MONTHS", "twelve")
+    with pytest.raises(RopaError, match="ROPA_REVIEW_INTERVAL_MONTHS"):
+        analyse(db)
+
+
+def test_hostile_text_is_data_not_sql(db: Database) -> None:
+    entity = create_entity(db, DPO, make_entity(name="'); DROP TABLE activities;--"))
+    assert entity.id is not None
+    hostile = "=HYPERLINK(\"http://x\") <script>alert(1)</script> '); DROP TABLE x;--"
+    create_activity(db, DPO, make_activity(entity.id, **REVIEWED, name=hostile,
+                                           recipients=[make_recipient(name=hostile, contract_ref="")],
+                                           **stated_retention("as long as necessary " + hostile)))
+    findings = analyse(db, AS_OF)
+    assert set(findings["activity"]) == {hostile}
+    assert any(hostile in s for s in findings["subject"])
+    assert db.rows("SELECT count(*) FROM activities") == [(1,)]

@@ -1,0 +1,187 @@
+"""The activity's read view, laid out as an Article 30(1) record reads, (a) to (g), then the rest."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from ropa.models import Activity, Entity
+from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
+from ropa.reference import country_name, load_reference, regime_for
+from ui.render import field_line, item_list, md
+
+
+def _vocab(name: str, key: str | None) -> str:
+    return load_reference().vocabulary(name).label(key) if key else ""
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "Yes", False: "No", None: ""}[value]
+
+
+def _heading(letter: str, title: str) -> None:
+    st.subheader(f"{letter} {title}" if letter else title, divider="gray")
+
+
+def _controller(activity: Activity, entity: Entity, parent: Entity | None) -> None:
+    _heading("(a)", "Controller, joint controller, representative and DPO")
+    left, right = st.columns(2)
+    with left:
+        field_line("Entity", entity.name)
+        field_line("Role in this activity", _vocab("roles", activity.role))
+        if parent is not None:
+            field_line("Part of group", parent.name)
+        field_line("Address", entity.address)
+        field_line("Email", entity.email)
+        field_line("Phone", entity.phone)
+        field_line("Country", country_name(entity.country))
+        field_line("Company number", entity.company_number)
+        field_line("ICO registration", entity.ico_registration)
+    with right:
+        if activity.role == "processor":
+            field_line("Controller served (Art. 30(2)(a))", activity.controller_served)
+        field_line("Joint controllers (Art. 26)", activity.joint_controllers,
+                   empty="none" if activity.role != "joint_controller" else "not recorded")
+        if activity.joint_arrangement_ref:
+            field_line("Joint arrangement", activity.joint_arrangement_ref)
+        dpo = ", ".join(x for x in (entity.dpo_name, entity.dpo_email, entity.dpo_phone) if x)
+        field_line("Data protection officer", dpo,
+                   empty="not designated" if entity.dpo_required is False else "not recorded")
+        field_line("Representative (Art. 27)",
+                   " — ".join(x for x in (entity.representative_name, entity.representative_contact) if x),
+                   empty="none")
+
+
+def _purpose(activity: Activity) -> None:
+    _heading("(b)", "Purpose of the processing")
+    field_line("Activity", activity.name)
+    field_line("Business function", activity.business_function)
+    field_line("Purpose", activity.purpose)
+
+
+def _data(activity: Activity) -> None:
+    _heading("(c)", "Categories of individuals and of personal data")
+    item_list("Individuals", [_vocab("data_subjects", k) for k in activity.data_subjects])
+    item_list("Personal data", [category_flags(k) for k in activity.data_categories])
+    field_line("Source of the data", activity.data_source)
+
+
+def _recipients(activity: Activity) -> None:
+    _heading("(d)", "Recipients")
+    if not activity.recipients:
+        st.markdown(":gray[No recipients recorded.]")
+        return
+    rows = [{"Category": _vocab("recipient_categories", r.category), "Name": r.name,
+             "Role": _vocab("recipient_roles", r.role), "Country": country_name(r.country),
+             "Contract": r.contract_ref} for r in activity.recipients]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="view_recipients")
+
+
+def _transfers(activity: Activity, entity: Entity, day: date) -> None:
+    _heading("(e)", "Transfers to third countries")
+    regime = regime_for(entity.country)
+    st.caption(f"Judged for {regime} GDPR exports ({md(entity.name)} is in {md(country_name(entity.country))}) "
+               f"on {day.isoformat()}.")
+    if not activity.transfers:
+        st.markdown(":gray[No transfers recorded.]")
+        return
+    rows = []
+    for transfer in activity.transfers:
+        status = transfer_status(transfer, regime, day)
+        state = {True: "Valid", False: "Not valid", None: "Not a restricted transfer"}[status.ok]
+        rows.append({"Country": country_name(transfer.country), "Recipient": transfer.recipient,
+                     "Mechanism": status.mechanism or _vocab_mechanism(transfer.mechanism),
+                     "Today": state, "Assessment": status.message, "TIA": transfer.tia_ref,
+                     "Safeguard document": transfer.safeguard_doc})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="view_transfers",
+                 column_config={"Assessment": st.column_config.TextColumn("Assessment", width="large")})
+
+
+def _vocab_mechanism(key: str | None) -> str:
+    if not key:
+        return ""
+    found = load_reference().mechanisms().get(key)
+    return found.label if found else key
+
+
+def _retention(activity: Activity) -> None:
+    _heading("(f)", "Retention")
+    field_line("Time limit for erasure", retention_text(activity))
+    if activity.retention_policy_ref:
+        field_line("Retention policy", activity.retention_policy_ref)
+
+
+def _security(activity: Activity) -> None:
+    _heading("(g)", "Technical and organisational security measures")
+    item_list("Measures (Art. 32)", [term_with_article("security_measures", k) for k in activity.security_measures])
+    field_line("Description", activity.security_description)
+    item_list("Systems", activity.systems)
+    field_line("Where the data is held", activity.data_location)
+
+
+def _lawful(activity: Activity) -> None:
+    _heading("", "Lawful basis and conditions")
+    item_list("Article 6 lawful basis", [term_with_article("lawful_bases", k) for k in activity.lawful_bases])
+    if "legitimate_interests" in activity.lawful_bases or activity.legitimate_interest:
+        field_line("Legitimate interest pursued", activity.legitimate_interest)
+        field_line("Legitimate interests assessment", activity.lia_ref)
+    if "consent" in activity.lawful_bases or activity.consent_record_ref:
+        field_line("Consent record", activity.consent_record_ref)
+    if activity.art9_conditions or activity.has_special_category_data():
+        item_list("Article 9 condition", [term_with_article("art9_conditions", k) for k in activity.art9_conditions])
+        field_line("DPA 2018 Schedule 1 condition", activity.dpa_schedule1_condition, empty="none recorded")
+    if activity.art10_basis:
+        field_line("Article 10 basis", activity.art10_basis)
+
+
+def _assessment(activity: Activity) -> None:
+    _heading("", "DPIA, automated decisions and rights")
+    left, right = st.columns(2)
+    with left:
+        field_line("DPIA required (Art. 35)", _yes_no(activity.dpia_required), empty="not assessed")
+        field_line("DPIA status", _vocab("dpia_statuses", activity.dpia_status))
+        field_line("DPIA reference", activity.dpia_ref)
+        item_list("DPIA screening criteria (WP248)",
+                  [term_with_article("dpia_criteria", k) for k in activity.dpia_criteria])
+    with right:
+        field_line("Solely automated decisions (Art. 22)", _yes_no(activity.adm))
+        if activity.adm:
+            field_line("Description", activity.adm_description)
+            field_line("Article 22(2) basis", term_with_article("adm_bases", activity.adm_basis)
+                       if activity.adm_basis else "")
+        field_line("Rights available", activity.rights_available)
+        field_line("Breach reference", activity.breach_ref)
+
+
+def _governance(activity: Activity, day: date) -> None:
+    _heading("", "Source, owner and review")
+    left, right = st.columns(2)
+    with left:
+        field_line("Source document", activity.source_document)
+        field_line("Section", activity.source_section)
+        field_line("Owner", activity.owner)
+    with right:
+        field_line("Status", _vocab("statuses", activity.status))
+        field_line("Review", review_text(activity, day))
+        field_line("Notes", activity.notes, empty="none")
+    if activity.unmapped:
+        st.markdown("**Import text that could not be mapped to a field:**")
+        st.dataframe(pd.DataFrame([{"Column": k, "Text": v} for k, v in activity.unmapped.items()]),
+                     hide_index=True, key="view_unmapped")
+
+
+def render_record(activity: Activity, entity: Entity, parent: Entity | None, day: date) -> None:
+    """The whole record, read-only; every user-entered value shown literally."""
+    _controller(activity, entity, parent)
+    _purpose(activity)
+    _data(activity)
+    _recipients(activity)
+    _transfers(activity, entity, day)
+    _retention(activity)
+    _security(activity)
+    _lawful(activity)
+    _assessment(activity)
+    _governance(activity, day)
+

@@ -1,0 +1,46 @@
+"""Audit rows drawn as a readable, field-by-field change table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+from ropa.changes import change_rows
+
+ACTION_LABELS = {
+    "create": "Created", "update": "Edited", "status": "Status changed", "review": "Reviewed",
+    "archive": "Archived", "restore": "Restored", "import": "Imported", "delete": "Deleted",
+}
+
+
+def render_changes(history: pd.DataFrame, entity_names: Mapping[int, str], *, key: str,
+                   show_record: bool = False) -> pd.DataFrame:
+    """One row per changed field, newest first; returns the table drawn (for selection or counts)."""
+    if history.empty:
+        st.caption("No recorded changes.")
+        return history
+    changes = change_rows(history, entity_names)
+    changes["action"] = changes["action"].map(lambda a: ACTION_LABELS.get(a, str(a).capitalize()))
+    changes["record"] = changes["record_type"].str.capitalize() + " " + changes["record_id"].map(
+        lambda v: "" if pd.isna(v) else str(int(v)))
+    order = ["at_utc", "actor", "action"] + (["record"] if show_record else []) + [
+        "version", "field", "before", "after", "removed", "added", "detail"]
+    st.dataframe(
+        changes, key=key, hide_index=True, column_order=order,
+        column_config={
+            "at_utc": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "actor": st.column_config.TextColumn("Who"),
+            "action": st.column_config.TextColumn("What"),
+            "record": st.column_config.TextColumn("Record"),
+            "version": st.column_config.NumberColumn("Version", format="%d"),
+            "field": st.column_config.TextColumn("Field"),
+            "before": st.column_config.TextColumn("Before", width="medium"),
+            "after": st.column_config.TextColumn("After", width="medium"),
+            "removed": st.column_config.ListColumn("Removed"),
+            "added": st.column_config.ListColumn("Added"),
+            "detail": st.column_config.TextColumn("Note"),
+        },
+    )
+    return changes
