@@ -9,9 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.nav import pages_for
+from ui.render import favicon
 from ui.session import current_user, show_identity
 
-st.set_page_config(page_title="ROPA register", page_icon=":material/assignment:", layout="wide")
+# The icon is drawn here, not named (":material/...:" or an emoji): named icons are fetched from a CDN,
+# and the app must work offline.
+st.set_page_config(page_title="ROPA register", page_icon=favicon(), layout="wide")
 
 user = current_user()
 show_identity(user)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cases import CASES, RATIOS
-from bench.report import compare, document, machine_info, render, write_json
+from bench.report import compare, document, machine_info, markdown, render, write_json
 from bench.runner import REPO, Settings, run_all
 
 DEFAULT_SIZES = [1_000, 10_000, 50_000]
@@ -56,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"a smoke run: {TINY_SIZES[0]} activities, {TINY_ENTITIES} entities, one run each")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
                    help="print B's median over A's for every case and size, then stop")
+    p.add_argument("--markdown", type=Path, metavar="RESULT.json",
+                   help="print a results file as the Markdown summary used in docs/benchmarks.md, then stop")
     return p
 
 
@@ -76,6 +78,9 @@ def run(argv: list[str] | None = None, *, quiet: bool = False) -> dict[str, Any]
     if args.compare:
         first, second = (json.loads(p.read_text(encoding="utf-8")) for p in args.compare)
         print(compare(first, second))
+        return None
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out: Path = args.out or REPO / "bench" / "results" / f"{stamp}.json"

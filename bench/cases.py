@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import shutil
 import statistics
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.runner import REPO, Case, ChildRun, Context, NotAvailable, Prepared, Ratio, Target
+from bench.runner import REPO, Case, ChildRun, Context, NotAvailable, Prepared, Ratio, Skipped, Target
 
 PAGE_TIMEOUT_S = 600.0
 
@@ -59,12 +60,12 @@ def _prepare_gap_analysis(ctx: Context) -> Prepared:
     from ropa.synthetic import DEFAULT_AS_OF
 
     db = ctx.db()
-    found = analyse(db, as_of=DEFAULT_AS_OF)
+    extra: dict[str, Any] = {}
 
     def run() -> None:
-        analyse(db, as_of=DEFAULT_AS_OF)
+        extra["findings"] = _count(analyse(db, as_of=DEFAULT_AS_OF))
 
-    return Prepared(run, extra={"findings": _count(found)})
+    return Prepared(run, extra=extra)
 
 
 def _count(found: Any) -> int | None:
@@ -188,6 +189,86 @@ def _prepare_activity_page(ctx: Context) -> Prepared:
     return Prepared(open_one, first_s=time.perf_counter() - start)
 
 
+# -- Excel export and import ---------------------------------------------------------
+
+def _export_inputs(ctx: Context) -> tuple[Any, Any]:
+    """The collected export data and its sheets, computed once per size for the writer cases."""
+    if "export_inputs" not in ctx.state:
+        from ropa.auth import SYSTEM
+        from ropa.export import ExportOptions, collect
+        from ropa.export.sheets import build_sheets
+        from ropa.synthetic import DEFAULT_AS_OF
+
+        data = collect(ctx.db(), SYSTEM, ExportOptions(as_of=DEFAULT_AS_OF))
+        ctx.state["export_inputs"] = (data, build_sheets(data))
+    inputs: tuple[Any, Any] = ctx.state["export_inputs"]
+    return inputs
+
+
+def _prepare_export_floor(ctx: Context) -> Prepared:
+    from ropa.export.xlsx import sheet_cells, write_floor
+
+    _, sheets = _export_inputs(ctx)
+    cells = sheet_cells(sheets)
+    path = ctx.scratch("floor.xlsx")
+    count = sum(len(row) for rows in cells.values() for row in rows)
+    return Prepared(lambda: write_floor(cells, path), extra={"cells": count, "sheets": len(cells)})
+
+
+def _prepare_export_write(ctx: Context) -> Prepared:
+    from ropa.export.xlsx import write_xlsx
+
+    data, sheets = _export_inputs(ctx)
+    path = ctx.scratch("written.xlsx")
+    return Prepared(lambda: write_xlsx(data, path, sheets))
+
+
+def _export_file(ctx: Context) -> Path:
+    """Write the group export once; the import case reads it back."""
+    from ropa.export import export_xlsx
+    from ropa.synthetic import DEFAULT_AS_OF
+
+    path = ctx.workdir / "export.xlsx"
+    export_xlsx(ctx.db(), path, as_of=DEFAULT_AS_OF)
+    ctx.state["export_path"] = path
+    return path
+
+
+def _prepare_export(ctx: Context) -> Prepared:
+    path = _export_file(ctx)
+    return Prepared(lambda: _discard(_export_file(ctx)),
+                    extra={"bytes": path.stat().st_size})
+
+
+def _prepare_import(ctx: Context) -> Prepared:
+    from ropa.auth import SYSTEM
+    from ropa.ingest import ImportRejected, configured_limits, plan_import
+    from ropa.ingest import import_file as import_workbook
+    from ropa.storage.database import open_database
+
+    source: Path = ctx.state.get("export_path") or _export_file(ctx)
+    empty = ctx.scratch("empty.duckdb")
+    open_database(empty)
+    limits = configured_limits()
+    try:
+        plan = plan_import(open_database(empty), source.read_bytes(), source.name, limits=limits)
+    except ImportRejected as rejected:
+        raise Skipped(f"the import refuses the {ctx.size:,}-activity workbook: {rejected}") from None
+    if not plan.ok:
+        raise RuntimeError(f"the exported workbook does not import cleanly: {plan.summary()}")
+    counter = itertools.count()
+
+    def run() -> None:
+        # Each run imports into its own copy of an empty register (copying it takes about a millisecond).
+        target = ctx.scratch(f"import-{next(counter) % 2}.duckdb")
+        shutil.copy(empty, target)
+        _, result = import_workbook(open_database(target), SYSTEM, source, limits=limits)
+        if result is None or len(result.activity_ids) != len(plan.activities):
+            raise RuntimeError("the import did not write every planned activity")
+
+    return Prepared(run, extra={"activities": len(plan.activities), "bytes": source.stat().st_size})
+
+
 # -- command line (a fresh interpreter each run: what a user at a shell waits for) --
 
 # The child is started by a small intermediate Python, not by the benchmark itself: Linux
@@ -251,6 +332,14 @@ CASES: list[Case] = [
          _prepare_rerun("gaps.py"), Target(1.5)),
     Case("activity_page", "Activity page open", "pages/activity.py opened with ?id= in a new AppTest "
          "session (after one warm open)", _prepare_activity_page, Target(0.3)),
+    Case("export_floor", "Export floor", "bare openpyxl write-only mode writing the export's cells "
+         "(ropa.export.xlsx.write_floor): the yardstick", _prepare_export_floor),
+    Case("export_write", "Export writer", "ropa.export.xlsx.write_xlsx on already collected data and "
+         "sheets: the writer alone", _prepare_export_write),
+    Case("export", "Excel export", "ropa.export.export_xlsx for the whole group: queries, gap analysis, "
+         "sheets, styled workbook and its hash", _prepare_export),
+    Case("import", "Excel import", "ropa.ingest.import_file of that export into an empty register: "
+         "read, map, validate, plan and write", _prepare_import, Target(10.0)),
     Case("cli_list", "CLI list (cold)", "python -m ropa list --format json, a new process",
          _prepare_cli("list", "--format", "json", needs_db=True), memory="maxrss", warm=False),
     Case("cli_help", "CLI help (cold)", "python -m ropa --help, a new process",
@@ -258,5 +347,8 @@ CASES: list[Case] = [
 ]
 
 RATIOS: list[Ratio] = [
-    Ratio("export_vs_floor", "Export over its floor", "export", "export_floor", Target(1.5, "x floor")),
+    Ratio("export_vs_floor", "Export (end to end) over its floor", "export", "export_floor",
+          Target(1.5, "x floor")),
+    Ratio("write_vs_floor", "Export writer over its floor", "export_write", "export_floor",
+          Target(1.5, "x floor")),
 ]

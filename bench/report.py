@@ -201,7 +201,8 @@ def render(doc: dict[str, Any]) -> str:
         memory = "-" if r.get("peak_mb") is None else f"{r['peak_mb']:.1f} ({r['memory']})"
         growth_mb = "-" if r.get("rss_growth_mb") is None else f"{r['rss_growth_mb']:.1f}"
         rows.append([r["case"], f"{r['size']:,}", _seconds(r["median_s"]), _seconds(r["min_s"]),
-                     _seconds(r["max_s"]), _seconds(r.get("cpu_median_s")), str(len(r["runs_s"])), _seconds(r.get("first_s")), memory, growth_mb,
+                     _seconds(r["max_s"]), _seconds(r.get("cpu_median_s")), str(len(r["runs_s"])),
+                     _seconds(r.get("first_s")), memory, growth_mb,
                      target["target"] if at_target and target else "",
                      target["result"] if at_target and target else ""])
     for d in doc["ratios"]:
@@ -253,3 +254,37 @@ def compare(first: dict[str, Any], second: dict[str, Any]) -> str:
     header = [f"A: {first['created_utc']}  {_machine_line(first)}",
               f"B: {second['created_utc']}  {_machine_line(second)}", ""]
     return "\n".join(header) + _table(["case", "size", "A median", "B median", "B / A"], rows)
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The summary for docs/benchmarks.md: medians by size, growth and targets, with the machine."""
+    sizes = doc["settings"]["sizes"]
+    by_key = {(r["case"], r["size"]): r for r in doc["results"]}
+    growth_by_case = {g["case"]: g for g in doc["growth"]}
+    targets_by_case = {t["case"]: t for t in doc["targets"]}
+    header = ["Case", *(f"{s:,}" for s in sizes), "Growth exponent", "Target (10,000)", "Result"]
+    lines = [f"Measured {doc['created_utc']} in {doc['runtime_s']:.0f} s. {_machine_line(doc)}.", "",
+             "Median wall time (CPU time in brackets) of the timed runs:", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for case in dict.fromkeys(r["case"] for r in doc["results"]):
+        cells = []
+        for size in sizes:
+            r = by_key.get((case, size))
+            if r is None:
+                cells.append("")
+            elif r["status"] == "ok":
+                cells.append(f"{_seconds(r['median_s'])} ({_seconds(r['cpu_median_s'])})")
+            else:
+                cells.append(r["status"])
+        g, t = growth_by_case.get(case), targets_by_case.get(case)
+        cells += [f"{g['exponent']:.2f}" if g else "", t["target"] if t else "", t["result"] if t else ""]
+        lines.append(f"| `{case}` | " + " | ".join(cells) + " |")
+    for name in dict.fromkeys(d["name"] for d in doc["ratios"]):
+        cells = []
+        for size in sizes:
+            d = next((d for d in doc["ratios"] if d["name"] == name and d["size"] == size), None)
+            cells.append(f"{d['ratio']:.2f}x" if d and d["status"] == "ok" else (d or {}).get("status", ""))
+        t = targets_by_case.get(name)
+        cells += ["", t["target"] if t else "", t["result"] if t else ""]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

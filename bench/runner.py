@@ -33,6 +33,10 @@ class NotAvailable(Exception):
     """The module or page a case exercises does not exist (yet)."""
 
 
+class Skipped(Exception):
+    """The case does not apply at this size (e.g. beyond a limit the product enforces)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """What the product promises for a case at ``at_size`` activities."""
@@ -253,6 +257,9 @@ def measure(case: Case, ctx: Context, settings: Settings) -> dict[str, Any]:
                 result["profile"] = f"not written: {_one_line(error)}"
     except (ImportError, NotAvailable, FileNotFoundError) as missing:
         result.update(status="not available", reason=_one_line(missing))
+        return result
+    except Skipped as skipped:
+        result.update(status="skipped", reason=str(skipped)[:300])
         return result
     except Exception as error:  # a broken case must not stop the other measurements
         result.update(status="error", reason=_one_line(error), traceback=traceback.format_exc(limit=8))

@@ -30,7 +30,7 @@ from ui.nav import REGISTER_PAGE
 from ui.render import md
 from ui.session import current_user, get_db
 
-PENDING = "activity_pending"  # the confirmation dialog the user asked for: archive, restore or duplicate
+PENDING = "activity_pending"  # the confirmation asked for: (archive|restore|duplicate, activity id, version seen)
 TRANSITION_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("draft", "in_review"): ("Submit for review", ":material/send:"),
     ("in_review", "approved"): ("Approve", ":material/verified:"),
@@ -58,23 +58,23 @@ def _act(action: Callable[[], Activity], success: str, *, open_result: bool = Fa
 
 
 @st.dialog("Archive this activity?", on_dismiss=_dismiss)
-def _confirm_archive(db: Database, user: User, activity: Activity) -> None:
+def _confirm_archive(db: Database, user: User, activity: Activity, version: int) -> None:
     st.markdown(f"**{md(activity.name)}** leaves the live register, reports and gap analysis. "
                 "It is kept with its full history and can be restored at any time.")
     if st.button("Archive", key="activity_archive_confirm", type="primary", icon=":material/archive:"):
-        _act(lambda: archive_activity(db, user, int(activity.id or 0), activity.version), "Archived.")
+        _act(lambda: archive_activity(db, user, int(activity.id or 0), version), "Archived.")
 
 
 @st.dialog("Restore this activity?", on_dismiss=_dismiss)
-def _confirm_restore(db: Database, user: User, activity: Activity) -> None:
+def _confirm_restore(db: Database, user: User, activity: Activity, version: int) -> None:
     st.markdown(f"**{md(activity.name)}** returns to the live register as a draft, "
                 "so it is reviewed again before it counts as approved.")
     if st.button("Restore", key="activity_restore_confirm", type="primary", icon=":material/unarchive:"):
-        _act(lambda: restore_activity(db, user, int(activity.id or 0), activity.version), "Restored as a draft.")
+        _act(lambda: restore_activity(db, user, int(activity.id or 0), version), "Restored as a draft.")
 
 
 @st.dialog("Duplicate this activity?", on_dismiss=_dismiss)
-def _confirm_duplicate(db: Database, user: User, activity: Activity) -> None:
+def _confirm_duplicate(db: Database, user: User, activity: Activity, version: int) -> None:
     st.markdown(f"A draft copy of **{md(activity.name)}** is created, with every field except its review dates, "
                 "and opened for editing.")
     if st.button("Duplicate", key="activity_duplicate_confirm", type="primary", icon=":material/content_copy:"):
@@ -85,35 +85,32 @@ def _confirm_duplicate(db: Database, user: User, activity: Activity) -> None:
 def _workflow(db: Database, user: User, activity: Activity) -> None:
     """Review workflow and record actions, for editors."""
     activity_id = int(activity.id or 0)
-    buttons = st.columns([1, 1, 1, 1, 1, 2])
-    slot = 0
+    bar = st.container(horizontal=True)
     for (source, target), (label, icon) in TRANSITION_LABELS.items():
         if source != activity.status:
             continue
-        if buttons[slot].button(label, key=f"activity_to_{target}", icon=icon):
+        if bar.button(label, key=f"activity_to_{target}", icon=icon):
             _act(lambda target=target: transition(db, user, activity_id, activity.version, target),
                  f"Status is now {load_reference().vocabulary('statuses').label(target)}.")
-        slot += 1
     if activity.status != "archived":
         interval = load_config().review_interval_months
-        if buttons[slot].button("Mark reviewed", key="activity_mark_reviewed", icon=":material/fact_check:",
-                                help=f"Records a review today; the next falls due in {interval} months."):
+        if bar.button("Mark reviewed", key="activity_mark_reviewed", icon=":material/fact_check:",
+                      help=f"Records a review today; the next falls due in {interval} months."):
             _act(lambda: mark_reviewed(db, user, activity_id, activity.version, on=date.today(),
                                        interval_months=interval), "Review recorded.")
-        if buttons[slot + 1].button("Duplicate", key="activity_duplicate", icon=":material/content_copy:"):
-            st.session_state[PENDING] = "duplicate"
-        if buttons[slot + 2].button("Archive", key="activity_archive", icon=":material/archive:"):
-            st.session_state[PENDING] = "archive"
-    elif buttons[slot].button("Restore", key="activity_restore", icon=":material/unarchive:"):
-        st.session_state[PENDING] = "restore"
-    # Kept in session state (not only the click) so the dialog's own button works on the next run.
+        if bar.button("Duplicate", key="activity_duplicate", icon=":material/content_copy:"):
+            st.session_state[PENDING] = ("duplicate", activity_id, activity.version)
+        if bar.button("Archive", key="activity_archive", icon=":material/archive:"):
+            st.session_state[PENDING] = ("archive", activity_id, activity.version)
+    elif bar.button("Restore", key="activity_restore", icon=":material/unarchive:"):
+        st.session_state[PENDING] = ("restore", activity_id, activity.version)
+    # Kept in session state, with the version the user saw, so the dialog's own button works on the next
+    # run and acts on what the user confirmed (a record changed meanwhile is refused, not silently changed).
     pending = st.session_state.get(PENDING)
-    if pending == "duplicate" and activity.status != "archived":
-        _confirm_duplicate(db, user, activity)
-    elif pending == "archive" and activity.status != "archived":
-        _confirm_archive(db, user, activity)
-    elif pending == "restore" and activity.status == "archived":
-        _confirm_restore(db, user, activity)
+    if not pending or pending[1] != activity_id:
+        return
+    dialogs = {"duplicate": _confirm_duplicate, "archive": _confirm_archive, "restore": _confirm_restore}
+    dialogs[pending[0]](db, user, activity, pending[2])
 
 
 def _status_line(activity: Activity, db: Database) -> str:
@@ -179,6 +176,9 @@ except (ValueError, NotFound):
     st.stop()
 
 by_id = {e.id: e for e in entities}
+if activity.entity_id not in by_id:
+    _no_activity(f"Activity {activity.id} belongs to entity {activity.entity_id}, which is not in the register.")
+    st.stop()
 entity = by_id[activity.entity_id]
 parent = by_id.get(entity.parent_id) if entity.parent_id else None
 

@@ -104,23 +104,24 @@ def _filters(db: Database) -> Filters | None:
 
 def _kpis(data: DashboardData) -> None:
     k = data.kpis
-    cols = st.columns(7)
-    cols[0].metric("Activities", f"{k.activities:,}", border=True)
-    cols[1].metric("Entities", f"{k.entities:,}", border=True)
-    cols[2].metric("Special-category data", f"{k.special_category:,}", border=True,
-                   help="Activities holding Art. 9(1) special category data.")
-    cols[3].metric("Third-country transfers", f"{k.third_country_transfers:,}", border=True,
-                   help=f"Restricted transfers (Chapter V) recorded in {k.transfer_activities:,} activities.")
     total = sum(k.open_findings.values())
-    breakdown = " · ".join(f"{SEVERITY_ICONS[s]} {k.open_findings[s]} {s}" for s in SEVERITIES)
-    cols[4].metric("Open findings", f"{total:,}", border=True,
-                   help="Gap-analysis findings not accepted as a risk: " + breakdown.replace(":material/", "")
-                   .replace(":", ""))
-    cols[5].metric("Reviews overdue", f"{k.reviews_overdue:,}", border=True,
-                   help="Live activities whose next review date has passed on the as-of date.")
-    cols[6].metric("Art. 30 completeness", "—" if k.completeness is None else f"{k.completeness:.0%}", border=True,
-                   help="Share of the items Art. 30(1) (controllers) or 30(2) (processors) requires that are "
-                        "recorded, averaged over the live activities shown.")
+    breakdown = " · ".join(f"{SEVERITY_ICONS[s]} {k.open_findings[s]:,} {s}" for s in SEVERITIES)
+    first, second = st.columns(4), st.columns(4)
+    first[0].metric("Activities", f"{k.activities:,}", border=True)
+    first[1].metric("Entities", f"{k.entities:,}", border=True)
+    first[2].metric("Special-category data", f"{k.special_category:,}", border=True,
+                    help="Activities holding Art. 9(1) special category data.")
+    first[3].metric("Third-country transfers", f"{k.third_country_transfers:,}", border=True,
+                    help=f"Restricted transfers (Chapter V) recorded in {k.transfer_activities:,} activities.")
+    second[0].metric("Open findings", f"{total:,}", border=True,
+                     help="Gap-analysis findings on the as-of date, not accepted as a risk.")
+    second[1].metric("Critical findings", f"{k.open_findings['critical']:,}", border=True)
+    second[2].metric("Reviews overdue", f"{k.reviews_overdue:,}", border=True,
+                     help="Live activities whose next review date has passed on the as-of date.")
+    second[3].metric("Art. 30 completeness", "—" if k.completeness is None else f"{k.completeness:.0%}",
+                     border=True,
+                     help="Share of the items Art. 30(1) (controllers) or 30(2) (processors) requires that are "
+                          "recorded, averaged over the live activities shown.")
     st.caption("Open findings by severity: " + breakdown)
 
 
@@ -197,10 +198,15 @@ st.caption("Click a bar, cell or country (or drag a box) to open those activitie
 # The modebar's camera saves a PNG drawn in the browser (no server, no network).
 config: dict[str, object] = {"displaylogo": False, "topojsonURL": _topojson_url(),
                              "toImageButtonOptions": {"format": "png", "scale": 2}}
-layout: list[tuple[str, ...]] = [("by_entity", "lawful_bases"), ("categories",), ("flows",), ("transfers",),
-                                 ("retention", "review"), ("findings_rule", "findings_entity"), ("trend",)]
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Where the processing happens", ("by_entity", "lawful_bases")),
+    ("Personal data", ("categories", "flows")),
+    ("International transfers", ("transfers",)),
+    ("Retention and review", ("retention", "review")),
+    ("Gap-analysis findings", ("findings_rule", "findings_entity", "trend")),
+)
 by_key = {chart.key: chart for chart in _charts(data)}
-for row in layout:
-    for column, key in zip(st.columns(len(row)), row, strict=True):
-        with column:
-            _show(by_key[key], config)
+for heading, keys in SECTIONS:
+    st.subheader(heading, divider="gray")
+    for key in keys:
+        _show(by_key[key], config)

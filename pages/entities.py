@@ -26,7 +26,7 @@ from ropa.storage.entities import (
 )
 from ui.choices import country_label, country_options, entity_label, entity_tree
 from ui.history_view import render_changes
-from ui.nav import open_register
+from ui.nav import open_new_activity, open_register
 from ui.render import changes_table, errors, field_line, item_list, md
 from ui.session import current_user, get_db
 
@@ -57,10 +57,10 @@ def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _details(db: Database, entity: Entity, entities: list[Entity], counts: dict[int, int]) -> None:
+def _details(db: Database, user: User, entity: Entity, entities: list[Entity], counts: dict[int, int]) -> None:
     by_id = {e.id: e for e in entities}
     parent = by_id.get(entity.parent_id) if entity.parent_id else None
-    children = [e.name for e in entities if e.parent_id == entity.id]
+    children = sorted((e.name for e in entities if e.parent_id == entity.id), key=str.lower)
     left, right = st.columns(2)
     with left:
         st.subheader("Contact and registration", divider="gray")
@@ -87,10 +87,14 @@ def _details(db: Database, entity: Entity, entities: list[Entity], counts: dict[
     tree = descendant_ids(db, int(entity.id or 0))
     total = sum(counts.get(i, 0) for i in tree)
     st.caption(f"{total} live activities in {md(entity.name)} and its subsidiaries.")
-    if total and st.button("Show them in the register", key="ent_open_register", icon=":material/table_view:"):
+    actions = st.container(horizontal=True)
+    if total and actions.button("Show them in the register", key="ent_open_register", icon=":material/table_view:"):
         ids = [int(r[0]) for r in db.rows("SELECT id FROM activities WHERE list_contains(?, entity_id) "
                                           "AND status <> 'archived' ORDER BY id", [tree])]
         open_register(ids, f"{entity.name} and its subsidiaries")
+    if user.can(Role.EDITOR) and not entity.archived and actions.button(
+            "New activity for this entity", key="ent_new_activity", icon=":material/add:"):
+        open_new_activity(int(entity.id or 0))
 
 
 def _fields(db: Database, prefix: str, draft: dict[str, Any], entities: list[Entity],
@@ -286,7 +290,7 @@ if entity is None:
 names = ["Details", "Edit", "History"] if admin else ["Details", "History"]
 tabs = dict(zip(names, st.tabs(names), strict=True))
 with tabs["Details"]:
-    _details(db, entity, everything, counts)
+    _details(db, user, entity, everything, counts)
     if admin:
         if entity.archived:
             if st.button("Restore entity", key="ent_restore", icon=":material/unarchive:"):

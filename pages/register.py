@@ -79,11 +79,12 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     hide_index=True,
+    height=min(36 + 35 * len(frame), 600),
     column_order=("name", "entity", "business_function", "role", "lawful_bases", "status", "special_category",
                   "third_country_transfers", "recipients", "transfers", "next_review_due", "review", "owner",
                   "updated_at", "id"),
     column_config={
-        "name": st.column_config.TextColumn("Activity", pinned=True, width="large"),
+        "name": st.column_config.TextColumn("Activity", width="large"),
         "entity": st.column_config.TextColumn("Entity"),
         "business_function": st.column_config.TextColumn("Business function"),
         "role": st.column_config.SelectboxColumn("Role", options=vocab_options("roles"),

@@ -73,6 +73,9 @@ EXTRA_LABELS: dict[str, str] = {
 }
 
 
+RETENTION_KINDS = {"period": "A period", "rule": "A stated rule", "unknown": "Not yet known"}
+
+
 def field_label(field: str) -> str:
     """The label a form shows for ``field``."""
     return FIELD_LABELS.get(field) or EXTRA_LABELS.get(field) or field.replace("_", " ").capitalize()
@@ -138,6 +141,8 @@ def value_text(field: str, value: Any, entity_names: Mapping[int, str] | None = 
         return names.get(value, f"entity {value}")
     if field == "country" and isinstance(value, str):
         return country_name(value)
+    if field == "retention_kind" and isinstance(value, str):
+        return RETENTION_KINDS.get(value, value)
     if isinstance(value, list):
         return "; ".join(_item_text(field, v, names) for v in value)
     if isinstance(value, dict):

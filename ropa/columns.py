@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -333,7 +333,7 @@ def _json(name: str, kind: type) -> Parse:
             return {name: kind()}
         try:
             data = json.loads(_text(value))
-        except ValueError as error:
+        except json.JSONDecodeError as error:
             ctx.error(f"is not valid JSON ({error.msg} at character {error.pos})")
             return {}
         if not isinstance(data, kind):
@@ -654,11 +654,11 @@ class EntityColumn:
     heading: str
     article: str
     width: int = 24
-    aliases: tuple[str, ...] = field(default=())
+    aliases: tuple[str, ...] = ()
 
 
 ENTITY_COLUMNS: tuple[EntityColumn, ...] = (
-    EntityColumn("name", "Entity", "Art. 30(1)(a)", 30, ("Name", "Controller", "Organisation")),
+    EntityColumn("name", "Entity", "Art. 30(1)(a)", 30, ("Entity name", "Organisation name")),
     EntityColumn("parent", "Parent entity", "Recital 48", 24),
     EntityColumn("kind", "Acts as", "Art. 4(7), Art. 4(8)", 16),
     EntityColumn("country", "Country", "Art. 3, Art. 27", 16),

@@ -16,14 +16,16 @@ describes processing that began long before.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import pycountry
 
+from ropa.charts.activities import NO_BASIS_LABEL, PROCESSOR_BASIS_LABEL
 from ropa.charts.palette import RETENTION_KIND_LABELS, TRANSFER_STATE_LABELS, TRANSFER_STATES
 from ropa.gaps import SEVERITIES, analyse, completeness
 from ropa.gaps.catalogue import load_catalogue
@@ -96,7 +98,8 @@ def function_options(db: Database) -> list[str]:
 
 
 def _scope_sql(filters: Filters) -> tuple[str, list[Any]]:
-    where, params = ["list_contains(?, a.status)"], [list(filters.statuses)]
+    where: list[str] = ["list_contains(?, a.status)"]
+    params: list[Any] = [list(filters.statuses)]
     if filters.entity_ids is not None:
         where.append("list_contains(?, a.entity_id)")
         params.append(list(filters.entity_ids))
@@ -145,7 +148,7 @@ def _lawful_bases(con: Connection) -> pd.DataFrame:
         GROUP BY ALL ORDER BY entity, basis
     """)
     labels = load_reference().vocabulary("lawful_bases").labels()
-    labels |= {"(processor)": "Processor (the controller's basis)", "(none)": "None recorded"}
+    labels |= {"(processor)": PROCESSOR_BASIS_LABEL, "(none)": NO_BASIS_LABEL}
     frame["basis"] = frame["basis"].map(lambda key: labels.get(key, key))
     return frame
 
@@ -205,12 +208,15 @@ def _flows(con: Connection) -> pd.DataFrame:
             LEFT JOIN listed l ON l.activity_id = t.activity_id AND t.recipient <> ''
                  AND lower(trim(l.name)) = lower(trim(t.recipient))
         ), destinations AS (
-            SELECT activity_id, function_label, category, country FROM listed
-            WHERE country IS NOT NULL AND country <> ''
+            SELECT activity_id, function_label, category, coalesce(nullif(country, ''), '(none)') AS country
+            FROM listed
             UNION SELECT activity_id, function_label, category, country FROM transferred
         ), categories AS (
             SELECT activity_id, function_label, category FROM listed
             UNION SELECT activity_id, function_label, category FROM transferred
+            UNION SELECT activity_id, function_label, '(no recipients)' FROM scope
+            WHERE activity_id NOT IN (SELECT activity_id FROM listed)
+              AND activity_id NOT IN (SELECT activity_id FROM transferred)
         )
         SELECT 'subject' AS source_layer, subject AS source, 'function' AS target_layer,
                function_label AS target, count(DISTINCT activity_id)::INTEGER AS activities
@@ -224,7 +230,8 @@ def _flows(con: Connection) -> pd.DataFrame:
     """)
     ref = load_reference()
     subjects = ref.vocabulary("data_subjects").labels() | {"(none)": "No data subjects recorded"}
-    categories = ref.vocabulary("recipient_categories").labels() | {"(unlisted)": "Transfer recipient not listed"}
+    categories = ref.vocabulary("recipient_categories").labels() | {"(unlisted)": "Transfer recipient not listed",
+                                                                    "(no recipients)": "No recipient recorded"}
 
     def label(layer: str, key: str) -> str:
         if layer == "subject":
@@ -232,7 +239,7 @@ def _flows(con: Connection) -> pd.DataFrame:
         if layer == "recipient":
             return categories.get(key, key)
         if layer == "country":
-            return country_name(key)
+            return "Country not recorded" if key == "(none)" else country_name(key)
         return key
 
     frame["source"] = [label(layer, key) for layer, key in zip(frame["source_layer"], frame["source"], strict=True)]
@@ -317,9 +324,10 @@ def transfer_countries(transfers: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({
         "transfers": grouped.size(),
         "activities": grouped["activity_id"].nunique(),
-        "activity_ids": grouped["activity_id"].agg(lambda ids: sorted({int(i) for i in ids})),
         "rank": grouped["rank"].min(),
     }).reset_index()
+    ids = {str(country): sorted({int(i) for i in group}) for country, group in grouped["activity_id"]}
+    frame["activity_ids"] = [ids[str(c)] for c in frame["country"]]
     frame["state"] = [TRANSFER_STATES[int(r)] for r in frame["rank"]]
     counts = data.groupby(["country", "state"]).size()
     frame["detail"] = [
@@ -437,14 +445,15 @@ def _trend(con: Connection, filters: Filters) -> pd.DataFrame:
     ends = month_ends(filters.as_of, first.date())
     if not ends:
         return pd.DataFrame(columns=columns)
-    where, params = ["list_contains(?, status)"], [list(filters.statuses)]
+    where: list[str] = ["list_contains(?, status)"]
+    params: list[Any] = [list(filters.statuses)]
     if filters.entity_ids is not None:
         where.append("list_contains(?, entity_id)")
         params.append(list(filters.entity_ids))
     if filters.functions is not None:
         where.append("list_contains(?, business_function)")
         params.append(list(filters.functions))
-    cutoff = datetime.combine(filters.as_of + timedelta(days=1), time())
+    cutoff = datetime.combine(filters.as_of + timedelta(days=1), datetime.min.time())
     return _frame(con, f"""
         WITH snapshots AS (
             SELECT id, record_id, at_utc,
@@ -486,53 +495,65 @@ def _completeness(per_activity: pd.DataFrame, scope_ids: pd.Series) -> float | N
     return float(values.mean()) if len(values) else None
 
 
-def load_dashboard(db: Database, filters: Filters) -> DashboardData:
-    """Every frame and KPI of the dashboard, from one connection and one gap analysis."""
-    import time as clock
+@dataclass(frozen=True)
+class _GapResults:
+    findings: pd.DataFrame
+    completeness: pd.DataFrame
+    seconds: float
 
-    timings: dict[str, float] = {}
-    started = clock.perf_counter()
-    findings = analyse(db, as_of=filters.as_of,
-                       entity_ids=list(filters.entity_ids) if filters.entity_ids is not None else None)
+
+def _gap_results(db: Database, filters: Filters) -> _GapResults:
+    """The gap analysis and the completeness scores for the filtered entities on the as-of date."""
+    started = time.perf_counter()
     entity_ids = list(filters.entity_ids) if filters.entity_ids is not None else None
+    findings = analyse(db, as_of=filters.as_of, entity_ids=entity_ids)
     per_activity = completeness(db, as_of=filters.as_of, entity_ids=entity_ids)
-    timings["gap analysis"] = clock.perf_counter() - started
+    return _GapResults(findings, per_activity, time.perf_counter() - started)
+
+
+def load_dashboard(db: Database, filters: Filters) -> DashboardData:
+    """Every frame and KPI of the dashboard for ``filters``: one gap analysis, then one connection
+    for every chart query."""
+    gap = _gap_results(db, filters)
     with db.connect() as con:
-        started = clock.perf_counter()
+        started = time.perf_counter()
         sql, params = _scope_sql(filters)
         con.execute(sql, params)
         totals = con.execute("SELECT count(*), coalesce(count_if(special), 0) FROM scope").fetchall()[0]
         scope_ids = _frame(con, "SELECT activity_id FROM scope")["activity_id"]
         transfers = _transfers(con, filters.as_of)
         review = _review(con, filters.as_of)
-        found = _findings(con, findings, filters)
-        data = DashboardData(
-            filters=filters,
-            kpis=Kpis(
-                activities=int(totals[0]),
-                entities=_entity_count(con, filters),
-                special_category=int(totals[1]),
-                third_country_transfers=int(transfers["third_country"].sum()) if not transfers.empty else 0,
-                transfer_activities=int(transfers.loc[transfers["third_country"], "activity_id"].nunique())
-                if not transfers.empty else 0,
-                open_findings={s: int(found["now"].loc[found["now"]["severity"] == s, "findings"].sum())
-                               for s in SEVERITIES},
-                reviews_overdue=int(review.loc[review["review_state"] == "overdue", "activities"].sum()),
-                completeness=_completeness(per_activity, scope_ids),
-            ),
-            by_entity=_by_entity(con),
-            lawful_bases=_lawful_bases(con),
-            categories=_categories(con),
-            flows=_flows(con),
-            transfers=transfers,
-            transfer_countries=transfer_countries(transfers),
-            retention=_retention(con),
-            review=review,
-            findings_by_rule=found["by_rule"],
-            findings_by_entity=found["by_entity"],
-            findings_now=found["now"],
-            trend=_trend(con, filters),
-        )
-        timings["queries"] = clock.perf_counter() - started
-    data.timings = timings
-    return data
+        frames = {
+            "by_entity": _by_entity(con),
+            "lawful_bases": _lawful_bases(con),
+            "categories": _categories(con),
+            "flows": _flows(con),
+            "retention": _retention(con),
+            "trend": _trend(con, filters),
+        }
+        entities = _entity_count(con, filters)
+        found = _findings(con, gap.findings, filters)
+        queries = time.perf_counter() - started
+    return DashboardData(
+        filters=filters,
+        kpis=Kpis(
+            activities=int(totals[0]),
+            entities=entities,
+            special_category=int(totals[1]),
+            third_country_transfers=int(transfers["third_country"].sum()) if not transfers.empty else 0,
+            transfer_activities=int(transfers.loc[transfers["third_country"], "activity_id"].nunique())
+            if not transfers.empty else 0,
+            open_findings={s: int(found["now"].loc[found["now"]["severity"] == s, "findings"].sum())
+                           for s in SEVERITIES},
+            reviews_overdue=int(review.loc[review["review_state"] == "overdue", "activities"].sum()),
+            completeness=_completeness(gap.completeness, scope_ids),
+        ),
+        transfers=transfers,
+        transfer_countries=transfer_countries(transfers),
+        review=review,
+        findings_by_rule=found["by_rule"],
+        findings_by_entity=found["by_entity"],
+        findings_now=found["now"],
+        timings={"gap analysis": gap.seconds, "chart queries": queries},
+        **frames,
+    )

@@ -13,10 +13,10 @@ import pytest
 
 from bench.__main__ import run
 from bench.cases import CASES, RATIOS
-from bench.report import compare, growth, render, targets
+from bench.report import compare, growth, markdown, render, targets
 from bench.runner import Case, Context, Prepared, Settings, Target, measure
 
-STATUSES = {"ok", "not available"}
+STATUSES = {"ok", "not available", "skipped"}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,8 @@ def test_every_case_is_measured_or_reported_not_available(tiny_run: tuple[dict[s
         if result["status"] == "ok":
             assert len(result["runs_s"]) == 1
             assert result["min_s"] <= result["median_s"] <= result["max_s"]
-            assert result["memory"] in ("tracemalloc", "maxrss")
+            assert result["memory"] in ("tracemalloc", "rss", "maxrss")
+            assert result["cpu_median_s"] >= 0
         else:
             assert result["reason"]
 
@@ -74,6 +75,18 @@ def test_render_shows_every_case_and_the_machine(tiny_run: tuple[dict[str, Any],
     assert text.startswith("Machine: ")
     for case in CASES:
         assert case.name in text
+
+
+def test_markdown_summary_has_a_row_per_case_and_ratio(tiny_run: tuple[dict[str, Any], Path]) -> None:
+    doc, _ = tiny_run
+    rows = [line for line in markdown(doc).splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == [c.name for c in CASES] + [r.name for r in RATIOS]
+
+
+def test_every_case_is_described_in_the_docs() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    for name in [c.name for c in CASES] + [r.name for r in RATIOS]:
+        assert f"| `{name}` |" in text, name
 
 
 def test_compare_of_a_run_with_itself_is_one(tiny_run: tuple[dict[str, Any], Path],

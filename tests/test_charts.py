@@ -196,18 +196,27 @@ def test_activities_by_entity_stacks_functions_with_ids_on_every_segment() -> No
     assert list(fig.layout.yaxis.categoryarray) == ["Entity 01", "Entity 02"]
 
 
-def test_fifty_entities_keep_the_top_fifteen_and_fold_the_rest_into_other() -> None:
-    frame = by_entity_frame(50)
-    fig = charts.activities_by_entity(frame)
+def test_fifty_entities_each_get_a_row_of_their_own() -> None:
+    fig = charts.activities_by_entity(by_entity_frame(50))
+    axis = list(fig.layout.yaxis.categoryarray)
+    assert len(axis) == 50
+    assert not any(a.startswith("Other") for a in axis)
+    assert fig.layout.height >= 50 * 20
+
+
+def test_beyond_the_top_n_entities_the_rest_fold_into_other_with_all_their_ids() -> None:
+    frame = by_entity_frame(60)
+    fig = charts.activities_by_entity(frame, top=15)
     axis = list(fig.layout.yaxis.categoryarray)
     assert len(axis) == 16
-    assert axis[0] == "Other entities (35)"
-    assert axis[-1] == "Entity 50"
+    assert axis[0] == "Other entities (45)"
+    assert axis[-1] == "Entity 60"
     folded = frame[~frame["entity"].isin(axis)]
     other_ids = sorted(i for t in traces(fig, "bar") for y, c in zip(t.y, t.customdata, strict=True)
                        if y == axis[0] for i in id_list(c))
     assert other_ids == sorted(i for ids in folded["activity_ids"] for i in ids)
-    assert fig.layout.height <= 16 * 26 + 140
+    assert fig.layout.height <= 16 * 22 + 140
+    assert len(charts.activities_by_entity(frame).layout.yaxis.categoryarray) == 51
 
 
 def test_fold_other_sums_counts_and_merges_ids() -> None:
@@ -243,11 +252,12 @@ def test_heatmap_cells_carry_their_activity_ids_for_click_through() -> None:
     assert pairs[("identity", "Entity 01")] == [1, 2]
 
 
-def test_heatmap_with_fifty_entities_shows_twenty_rows_and_other() -> None:
-    fig = charts.categories_heatmap(categories_frame(50))
+def test_heatmap_with_sixty_entities_shows_fifty_rows_and_other() -> None:
+    fig = charts.categories_heatmap(categories_frame(60))
     rows = list(fig.layout.yaxis.categoryarray)
-    assert len(rows) == 21
-    assert rows[0] == "Other entities (30)"
+    assert len(rows) == 51
+    assert rows[0] == "Other entities (10)"
+    assert fig.layout.height <= 1500
 
 
 def test_sankey_links_the_four_layers_and_folds_small_nodes() -> None:

@@ -123,3 +123,13 @@ def test_a_chart_selection_opens_the_register_on_those_activities(demo: Path) ->
     assert at.session_state["register_preset"] == {"activity_ids": [1, 2],
                                                    "label": "Dashboard, Transfers: United States"}
     assert at.title[0].value == "Register of processing activities"
+
+
+def test_the_app_serves_the_world_map_itself() -> None:
+    """The map's topojson URL only works while Streamlit serves static/ (no CDN fallback)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableStaticServing"] is True
+    world = (ROOT / "static" / "topojson" / "world_50m.json").read_text(encoding="utf-8")
+    assert json.loads(world)["type"] == "Topology"

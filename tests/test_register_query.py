@@ -90,7 +90,7 @@ FILTER_CASES = [
 @pytest.mark.parametrize(("criteria", "expected"), FILTER_CASES)
 def test_each_filter_selects_the_matching_activities(tmp_path_factory: pytest.TempPathFactory,
                                                      criteria: dict[str, Any], expected: set[str]) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     assert _names(db, RegisterFilter(**criteria)) == expected
 
 
@@ -123,7 +123,7 @@ SEARCH_CASES = [
 @pytest.mark.parametrize(("text", "expected"), SEARCH_CASES)
 def test_search_matches_name_purpose_categories_recipients_and_systems(tmp_path_factory: pytest.TempPathFactory,
                                                                        text: str, expected: set[str]) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     assert _names(db, RegisterFilter(search=text)) == expected
 
 
@@ -137,7 +137,7 @@ def test_search_matches_name_purpose_categories_recipients_and_systems(tmp_path_
 ])
 def test_hostile_search_text_is_matched_literally(tmp_path_factory: pytest.TempPathFactory, text: str,
                                                   expected: set[str]) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     assert _names(db, RegisterFilter(search=text)) == expected
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 6
 
@@ -155,7 +155,7 @@ def test_preset_ids_limit_the_register_to_those_activities(tmp_path_factory: pyt
 
 
 def test_frame_carries_entity_flags_counts_and_review_state(tmp_path_factory: pytest.TempPathFactory) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     frame = register_frame(db, RegisterFilter(), TODAY).set_index("name")
     payroll = frame.loc["Payroll"]
     assert payroll["entity"] == "Parent UK Ltd"
@@ -169,19 +169,19 @@ def test_frame_carries_entity_flags_counts_and_review_state(tmp_path_factory: py
 
 
 def test_register_is_ordered_by_entity_then_name(tmp_path_factory: pytest.TempPathFactory) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     frame = register_frame(db, RegisterFilter(), TODAY)
     assert list(frame["entity"]) == sorted(frame["entity"], key=str.lower)
 
 
 def test_review_due_lists_overdue_then_due_soon(tmp_path_factory: pytest.TempPathFactory) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     due = review_due_frame(db, TODAY)
     assert list(due["name"]) == ["Payroll", "Newsletter"]
 
 
 def test_business_functions_lists_those_in_use(tmp_path_factory: pytest.TempPathFactory) -> None:
-    db, register = _register(tmp_path_factory)
+    db, _ = _register(tmp_path_factory)
     assert business_functions(db) == ["Finance", "HR", "Marketing"]
 
 

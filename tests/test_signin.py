@@ -195,7 +195,7 @@ ADMIN_WRITES: list[Any] = [
     pytest.param(lambda db, u, ids: update_entity(db, u, Entity.model_validate(
         {**make_entity().model_dump(), "id": ids["entity"], "phone": "1"}), 1), id="update_entity"),
     pytest.param(lambda db, u, ids: set_entity_archived(db, u, ids["entity"], 1, True), id="archive_entity"),
-    pytest.param(lambda db, u, ids: restore(db, u, ids["backup_path"]), id="restore_backup"),  # type: ignore[index]
+    pytest.param(lambda db, u, ids: restore(db, u, ids["backup_path"]), id="restore_backup"),
 ]
 
 

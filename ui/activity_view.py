@@ -87,16 +87,20 @@ def _transfers(activity: Activity, entity: Entity, day: date) -> None:
     if not activity.transfers:
         st.markdown(":gray[No transfers recorded.]")
         return
-    rows = []
     for transfer in activity.transfers:
         status = transfer_status(transfer, regime, day)
-        state = {True: "Valid", False: "Not valid", None: "Not a restricted transfer"}[status.ok]
-        rows.append({"Country": country_name(transfer.country), "Recipient": transfer.recipient,
-                     "Mechanism": status.mechanism or _vocab_mechanism(transfer.mechanism),
-                     "Today": state, "Assessment": status.message, "TIA": transfer.tia_ref,
-                     "Safeguard document": transfer.safeguard_doc})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="view_transfers",
-                 column_config={"Assessment": st.column_config.TextColumn("Assessment", width="large")})
+        badge = {True: ":green[**Valid**]", False: ":red[**Not valid**]",
+                 None: ":gray[**Not a restricted transfer**]"}[status.ok]
+        head = md(country_name(transfer.country))
+        if transfer.recipient:
+            head += f" to {md(transfer.recipient)}"
+        mechanism = status.mechanism or _vocab_mechanism(transfer.mechanism) or "no mechanism recorded"
+        lines = [f"- **{head}** under {md(mechanism)}  \n  {badge}: {md(status.message)}"]
+        references = [f"TIA {transfer.tia_ref}" if transfer.tia_ref else "",
+                      f"safeguard document {transfer.safeguard_doc}" if transfer.safeguard_doc else ""]
+        if any(references):
+            lines.append(f"  \n  :gray[{md('; '.join(r for r in references if r))}]")
+        st.markdown("".join(lines))
 
 
 def _vocab_mechanism(key: str | None) -> str:

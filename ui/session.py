@@ -18,6 +18,7 @@ from ropa.auth import User
 from ropa.config import Config, load_config
 from ropa.signin import NotSignedIn, SignInError, check_mode, load_roles, local_user, oidc_user, proxy_user
 from ropa.storage.database import Database, open_database
+from ui.render import md
 
 
 @st.cache_resource(max_entries=4)
@@ -88,6 +89,7 @@ def show_identity(user: User, config: Config | None = None) -> None:
             st.info(f"Local mode: you are signed in as {user.email} with admin rights.",
                     icon=":material/person:")
             return
-        st.caption(f"Signed in as {user.display} ({user.email}), role: {user.role.value}")
+        who = user.email if user.display == user.email else f"{user.display} ({user.email})"
+        st.caption(f"Signed in as {md(who)}, role: {user.role.value}")
         if settings.auth_mode.strip().lower() == "oidc" and st.button("Sign out", key="signin_sidebar_logout"):
             st.logout()

@@ -10,6 +10,9 @@ import plotly.graph_objects as go
 from ropa.charts.bars import StackSpec, stacked_bars
 from ropa.charts.common import TOP_ENTITIES, empty_figure, figure, ids_text, layout
 from ropa.charts.palette import (
+    LAWFUL_BASIS_COLOURS,
+    NO_BASIS_COLOUR,
+    PROCESSOR_BASIS_COLOUR,
     RETENTION_KIND_COLOURS,
     RETENTION_KIND_LABELS,
     RETENTION_KINDS,
@@ -17,9 +20,10 @@ from ropa.charts.palette import (
     REVIEW_STATE_LABELS,
     REVIEW_STATES,
 )
+from ropa.reference import load_reference
 
 
-def activities_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES, top_functions: int = 8) -> go.Figure:
+def activities_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES, top_functions: int = 7) -> go.Figure:
     """Activities per entity, stacked by business function.
 
     ``frame``: entity, business_function, activities, activity_ids (one row per pair).
@@ -31,14 +35,28 @@ def activities_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES, top_fu
     ))
 
 
+NO_BASIS_LABEL = "None recorded"
+PROCESSOR_BASIS_LABEL = "Processor (the controller's basis)"
+
+
+def lawful_basis_colours() -> dict[str, str]:
+    """Each Art. 6(1) basis label in the article's order, then the two ways of having none."""
+    labels = [term.label for term in load_reference().vocabulary("lawful_bases")]
+    colours = dict(zip(labels, LAWFUL_BASIS_COLOURS, strict=False))
+    return colours | {NO_BASIS_LABEL: NO_BASIS_COLOUR, PROCESSOR_BASIS_LABEL: PROCESSOR_BASIS_COLOUR}
+
+
 def lawful_bases_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> go.Figure:
     """Activities per entity, stacked by Article 6 lawful basis (an activity with two bases counts in both).
 
-    ``frame``: entity, basis (label), activities, activity_ids.
+    ``frame``: entity, basis (label), activities, activity_ids. Bases keep
+    fixed colours; "None recorded" is in the alarm colour.
     """
+    colours = lawful_basis_colours()
     return stacked_bars(frame, StackSpec(
         axis="entity", series="basis", title="Lawful bases per entity (Art. 6(1))", axis_title="Entity",
-        legend_title="Lawful basis", top_axis=top, other_axis="Other entities",
+        legend_title="Lawful basis", series_order=list(colours), colours=colours, top_axis=top,
+        other_axis="Other entities",
     ))
 
 

@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-ROW_HEIGHT = 26
+ROW_HEIGHT = 22
 MIN_HEIGHT = 320
-MAX_HEIGHT = 1400
-TOP_ENTITIES = 15
+MAX_HEIGHT = 1500
+# Entity axes show every entity up to the group size the product is built
+# for, each on a row of its own; only beyond that is the tail folded into
+# "Other" (an "Other" bar summing dozens of entities would dwarf the rest).
+TOP_ENTITIES = 50
 FONT = "Source Sans Pro, Arial, sans-serif"
 
 
@@ -108,16 +111,19 @@ def short(text: str, limit: int = 38) -> str:
 
 
 def layout(*, title: str, height: int, legend_title: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The layout every dashboard figure uses: title, height, legend on top, clickable points."""
+    """The layout every dashboard figure uses: title, height, legend at the side.
+
+    Click and drag modes are left to ``st.plotly_chart``: with point selection
+    on, a click selects the point under it (and the modebar's box tool selects
+    many), which is what the click-through needs.
+    """
     spec: dict[str, Any] = {
         "title": {"text": title, "x": 0, "xanchor": "left"},
         "height": height,
         "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
         "font": {"family": FONT},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0,
-                   "title": {"text": legend_title or ""}},
-        "clickmode": "event+select",
-        "dragmode": "select",
+        # "normal": the legend lists series in the order drawn (largest or most severe first).
+        "legend": {"title": {"text": legend_title or ""}, "tracegroupgap": 4, "traceorder": "normal"},
         "hoverlabel": {"namelength": -1},
     }
     spec.update(extra)

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ropa.charts.common import (
+    TOP_ENTITIES,
     empty_figure,
     figure,
     fold_other,
@@ -39,7 +40,7 @@ def _rows(data: pd.DataFrame) -> list[str]:
     return [str(v) for v in totals["entity"]]
 
 
-def categories_heatmap(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
+def categories_heatmap(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> go.Figure:
     """Entities x data categories, special (Art. 9) and criminal (Art. 10) data on a vermillion scale.
 
     ``frame``: entity, category (column key), category_label, sensitive (bool),
@@ -87,7 +88,7 @@ def categories_heatmap(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
         for label, sensitive in zip(columns["category_label"], columns["sensitive"], strict=True)
     ]
     return figure(traces, layout(
-        title=title, height=height_for(len(rows), row_height=28, extra=260), showlegend=False,
+        title=title, height=height_for(len(rows), row_height=24, extra=260), showlegend=False,
         plot_bgcolor="white",
         xaxis={"categoryorder": "array", "categoryarray": list(columns["category"]),
                "tickvals": list(columns["category"]), "ticktext": ticktext, "tickangle": -45,
@@ -119,6 +120,38 @@ def _fold_layer(data: pd.DataFrame, layer: str, top: int) -> pd.DataFrame:
     return data
 
 
+_LAYER_X = {"subject": 0.001, "function": 0.33, "recipient": 0.66, "country": 0.999}
+
+
+def _node_positions(data: pd.DataFrame) -> tuple[list[tuple[str, str]], list[float], list[float]]:
+    """Nodes with fixed positions: one column per layer, widest flow on top, "Other" at the bottom.
+
+    Fixed columns keep a recipient category without a country in the recipients
+    column instead of letting Plotly push it to the last one.
+    """
+    weights: dict[tuple[str, str], int] = {}
+    for layer_col, name_col in (("source_layer", "source"), ("target_layer", "target")):
+        sums = data.groupby([layer_col, name_col], as_index=False).agg(activities=("activities", "sum"))
+        for layer, name, value in zip(sums[layer_col], sums[name_col], sums["activities"], strict=True):
+            key = (str(layer), str(name))
+            weights[key] = max(weights.get(key, 0), int(value))
+    keys: list[tuple[str, str]] = []
+    xs: list[float] = []
+    ys: list[float] = []
+    for layer in LAYERS:
+        members = sorted((k for k in weights if k[0] == layer),
+                         key=lambda k: (k[1].startswith("Other "), -weights[k], k[1]))
+        total = sum(weights[k] for k in members) or 1
+        done = 0
+        for key in members:
+            share = weights[key] / total
+            keys.append(key)
+            xs.append(_LAYER_X[layer])
+            ys.append(round(0.02 + 0.94 * (done / total + share / 2), 4))
+            done += weights[key]
+    return keys, xs, ys
+
+
 def data_flows_sankey(frame: pd.DataFrame, *, top: int = 10) -> go.Figure:
     """Data subjects -> business functions -> recipient categories -> destination countries.
 
@@ -134,18 +167,15 @@ def data_flows_sankey(frame: pd.DataFrame, *, top: int = 10) -> go.Figure:
                         target=[safe_text(v) for v in frame["target"]])
     for layer in LAYERS:
         data = _fold_layer(data, layer, top)
-    data = data.groupby(["source_layer", "source", "target_layer", "target"], as_index=False)["activities"].sum()
-    nodes: dict[tuple[str, str], int] = {}
-    for layer in LAYERS:
-        for layer_col, name_col in (("source_layer", "source"), ("target_layer", "target")):
-            for name in sorted(set(data.loc[data[layer_col] == layer, name_col])):
-                nodes.setdefault((layer, name), len(nodes))
-    keys = list(nodes)
+    data = data.groupby(["source_layer", "source", "target_layer", "target"], as_index=False).agg(
+        activities=("activities", "sum"))
+    keys, xs, ys = _node_positions(data)
+    nodes = {key: i for i, key in enumerate(keys)}
     sankey = {
-        "type": "sankey", "arrangement": "perpendicular",
+        "type": "sankey", "arrangement": "snap",
         "node": {"label": [short(name, 34) for _, name in keys],
                  "color": [_LAYER_COLOURS[layer] for layer, _ in keys],
-                 "pad": 8, "thickness": 14,
+                 "x": xs, "y": ys, "pad": 6, "thickness": 14,
                  "customdata": [f"{name} ({LAYERS[layer][:-1]})" for layer, name in keys],
                  "hovertemplate": "%{customdata}<br>%{value} activities<extra></extra>"},
         "link": {"source": [nodes[(a, b)] for a, b in zip(data["source_layer"], data["source"], strict=True)],
@@ -156,9 +186,9 @@ def data_flows_sankey(frame: pd.DataFrame, *, top: int = 10) -> go.Figure:
                                   "<extra></extra>"},
     }
     per_layer = max(sum(1 for layer, _ in keys if layer == name) for name in LAYERS)
-    headings = [{"text": f"<b>{LAYERS[layer].capitalize()}</b>", "x": x, "y": 1.0, "xref": "paper",
+    headings = [{"text": f"<b>{LAYERS[layer].capitalize()}</b>", "x": position, "y": 1.0, "xref": "paper",
                  "yref": "paper", "showarrow": False, "yanchor": "bottom",
-                 "xanchor": "left" if x < 0.5 else "right", "font": {"size": 12}}
-                for layer, x in zip(LAYERS, (0.0, 0.33, 0.67, 1.0), strict=True)]
+                 "xanchor": "left" if position < 0.5 else "right", "font": {"size": 12}}
+                for layer, position in zip(LAYERS, (0.0, 0.33, 0.66, 1.0), strict=True)]
     return figure([sankey], layout(title=title, height=max(420, min(900, per_layer * 42 + 140)),
-                                   annotations=headings, margin={"l": 10, "r": 10, "t": 80, "b": 10}))
+                                   annotations=headings, margin={"l": 10, "r": 10, "t": 80, "b": 30}))

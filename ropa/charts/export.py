@@ -30,7 +30,7 @@ def figure_html(fig: go.Figure, *, title: str, topojson: Mapping[str, str] | Non
     """
     fig = go.Figure(fig)
     fig.update_layout(dragmode="zoom", clickmode="event")
-    html = fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    html = str(fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False}))
     head = f"{_HEAD}<title>{_escape(title)}</title>"
     if topojson and any(trace.type in ("choropleth", "scattergeo") for trace in fig.data):
         head += _geo_script(topojson)

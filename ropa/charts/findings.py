@@ -75,16 +75,24 @@ def trend(activities: pd.DataFrame, findings_now: pd.DataFrame) -> go.Figure:
             "hovertext": [f"{label} findings"], "text": [str(count)], "textposition": "outside",
             "cliponaxis": False, "hovertemplate": "%{hovertext}: %{y}<extra></extra>",
         })
+    months = sorted({pd.Timestamp(d) for d in activities["month_end"]})
+    # At least a quarter of axis, so a register with one month of history is not drawn in milliseconds.
+    start = min(months[0], months[-1] - pd.DateOffset(months=3)) if months else pd.Timestamp.today()
+    end = months[-1] + pd.Timedelta(days=10) if months else pd.Timestamp.today()
+    most = max([int(v) for v in findings_now["findings"]] or [0])
     heading = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False,
                "font": {"size": 13}}
     return figure(traces, layout(
         title=title, height=420, margin={"l": 10, "r": 10, "t": 90, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0},
-        xaxis={"domain": [0, 0.68], "type": "date"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0,
+                "traceorder": "normal"},
+        xaxis={"domain": [0, 0.68], "type": "date", "tickformat": "%b %Y",
+               "dtick": "M1" if (end - start).days <= 400 else "M3",
+               "range": [start.date().isoformat(), end.date().isoformat()]},
         yaxis={"title": {"text": "Activities"}, "rangemode": "tozero"},
         xaxis2={"domain": [0.78, 1], "anchor": "y2", "categoryorder": "array",
                 "categoryarray": [SEVERITY_LABELS[s] for s in SEVERITIES]},
-        yaxis2={"anchor": "x2", "title": {"text": "Findings"}, "rangemode": "tozero"},
+        yaxis2={"anchor": "x2", "title": {"text": "Findings"}, "range": [0, max(1, most) * 1.18]},
         annotations=[{**heading, "text": "Live activities at month end (audit trail)", "x": 0, "xanchor": "left"},
                      {**heading, "text": "Open findings now", "x": 0.78, "xanchor": "left"}],
     ))

@@ -24,9 +24,8 @@ GREY = "#999999"
 LIGHT_GREY = "#D9D9D9"
 
 # For series with no meaning of their own (business functions, lawful bases):
-# the Okabe-Ito hues in their recommended order, then two neutral tones.
-CATEGORICAL: tuple[str, ...] = (BLUE, ORANGE, BLUISH_GREEN, REDDISH_PURPLE, SKY_BLUE, VERMILLION, YELLOW,
-                                BLACK, GREY)
+# the Okabe-Ito hues, less vermillion (kept for "act now"), then black and grey.
+CATEGORICAL: tuple[str, ...] = (BLUE, ORANGE, BLUISH_GREEN, REDDISH_PURPLE, SKY_BLUE, YELLOW, BLACK, GREY)
 OTHER_COLOUR = LIGHT_GREY
 
 # Transfer states, worst first (the order the map legend and the "worst state
@@ -88,16 +87,21 @@ ACTIVITY_STATUS_COLOURS: dict[str, str] = {
     "archived": LIGHT_GREY,
 }
 
+# Lawful bases (Art. 6(1)(a)-(f)) in the order of the article; a missing basis is a critical gap.
+LAWFUL_BASIS_COLOURS: tuple[str, ...] = (BLUE, ORANGE, BLUISH_GREEN, REDDISH_PURPLE, SKY_BLUE, YELLOW)
+NO_BASIS_COLOUR = SEVERITY_COLOURS["critical"]
+PROCESSOR_BASIS_COLOUR = GREY
+
 # Heat map scales: ordinary data in blue, Art. 9 / Art. 10 data in vermillion,
 # so special categories stand out even where counts are equal.
 ORDINARY_SCALE: list[list[float | str]] = [[0.0, "#F4F8FB"], [1.0, BLUE]]
 SPECIAL_SCALE: list[list[float | str]] = [[0.0, "#FBF1EA"], [1.0, VERMILLION]]
 
 __all__ = [
-    "ACTIVITY_STATUS_COLOURS", "CATEGORICAL", "ORDINARY_SCALE", "OTHER_COLOUR", "RETENTION_KINDS",
-    "RETENTION_KIND_COLOURS", "RETENTION_KIND_LABELS", "REVIEW_STATES", "REVIEW_STATE_COLOURS",
-    "REVIEW_STATE_LABELS", "SEVERITIES", "SEVERITY_COLOURS", "SPECIAL_SCALE", "TRANSFER_STATES",
-    "TRANSFER_STATE_COLOURS", "TRANSFER_STATE_LABELS",
+    "ACTIVITY_STATUS_COLOURS", "CATEGORICAL", "LAWFUL_BASIS_COLOURS", "NO_BASIS_COLOUR", "ORDINARY_SCALE",
+    "OTHER_COLOUR", "PROCESSOR_BASIS_COLOUR", "RETENTION_KINDS", "RETENTION_KIND_COLOURS", "RETENTION_KIND_LABELS",
+    "REVIEW_STATES", "REVIEW_STATE_COLOURS", "REVIEW_STATE_LABELS", "SEVERITIES", "SEVERITY_COLOURS",
+    "SPECIAL_SCALE", "TRANSFER_STATES", "TRANSFER_STATE_COLOURS", "TRANSFER_STATE_LABELS", "colour_cycle",
 ]
 
 

@@ -24,8 +24,9 @@ GEO_RESOLUTION = 50
 WORLD_TOPOJSON = f"world_{GEO_RESOLUTION}m"
 
 
-def _marker_size(transfers: int) -> float:
-    return round(7 + 3 * math.sqrt(max(transfers, 1)), 1)
+def _marker_size(transfers: int, most: int) -> float:
+    """8 to 22 pixels, by area proportional to the number of transfers."""
+    return round(8 + 14 * math.sqrt(max(transfers, 0) / max(most, 1)), 1)
 
 
 def transfers_map(frame: pd.DataFrame, as_of: date) -> go.Figure:
@@ -38,6 +39,7 @@ def transfers_map(frame: pd.DataFrame, as_of: date) -> go.Figure:
     title = f"International transfers on {as_of.day} {as_of:%B %Y} (Chapter V)"
     if frame.empty:
         return empty_figure(title, "No transfers recorded for the filtered activities.")
+    most = int(frame["transfers"].max())
     traces: list[dict[str, Any]] = []
     for state in TRANSFER_STATES:
         part = frame[frame["state"] == state]
@@ -55,7 +57,7 @@ def transfers_map(frame: pd.DataFrame, as_of: date) -> go.Figure:
                        "colorscale": [[0, colour], [1, colour]], "showlegend": True,
                        "marker": {"line": {"color": "white", "width": 0.5}}})
         traces.append({"type": "scattergeo", **common, "mode": "markers", "showlegend": False,
-                       "marker": {"color": colour, "size": [_marker_size(int(n)) for n in part["transfers"]],
+                       "marker": {"color": colour, "size": [_marker_size(int(n), most) for n in part["transfers"]],
                                   "line": {"color": "white", "width": 1}}})
     return figure(traces, layout(
         title=title, height=520, margin={"l": 0, "r": 0, "t": 60, "b": 0},

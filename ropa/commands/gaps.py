@@ -37,8 +37,10 @@ def _cell(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-friendly: pandas' missing values become null, numpy ints plain ints."""
-    if value is None or value != value:  # NaN and pd.NA compare unequal to themselves
+    """JSON-friendly: pandas' missing values (None, NaN, NA) become null, numpy scalars plain values."""
+    import pandas as pd
+
+    if not isinstance(value, (list, tuple)) and pd.isna(value):
         return None
     if hasattr(value, "item"):
         return value.item()
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(rows.columns)
         for row in rows.itertuples(index=False):
-            writer.writerow([_cell(_plain(v)) if _plain(v) is not None else "" for v in row])
+            writer.writerow(["" if _plain(v) is None else _cell(_plain(v)) for v in row])
     elif len(rows):
         table = rows.loc[:, ["severity", "entity", "activity_id", "activity", "rule", "message"]]
         with pd.option_context("display.width", 200, "display.max_colwidth", 90):

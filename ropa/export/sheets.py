@@ -9,7 +9,6 @@ and in ``columns.csv`` in the CSV zip).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from ropa.columns import (
     ENTITY_COLUMNS,
@@ -23,13 +22,15 @@ from ropa.columns import (
     sheet_columns,
 )
 from ropa.export.data import ExportData, transfer_validity
-from ropa.reference import country_name, load_reference
+from ropa.models import Entity
+from ropa.reference import VOCABULARY_NAMES, country_name, load_reference
 
 COVER = "Cover"
 CONTROLLER = "Article 30(1) — controller"
 PROCESSOR = "Article 30(2) — processor"
 TRANSFERS = "Transfers"
 GAPS = "Gap analysis"
+ENTITIES = "Entities"
 REFERENCE = "Reference"
 
 GROUP_NOTE = (
@@ -58,14 +59,19 @@ class Sheet:
     columns: list[SheetColumn]
     rows: list[list[CellValue]]
     styles: dict[int, str] = field(default_factory=dict)
-    table_header: int | None = None
-    """0-based index (in ``rows``) of a header row inside a cover-style sheet."""
+    merges: list[tuple[int, int, int]] = field(default_factory=list)
+    """(row, first column, last column), 0-based: cells shown as one on the cover."""
     print_columns: int | None = None
     """How many leading columns print (the rest is record detail for re-import)."""
+    widths: list[int] = field(default_factory=list)
 
     @property
     def is_table(self) -> bool:
         return bool(self.columns)
+
+    @property
+    def column_widths(self) -> list[int]:
+        return self.widths or [c.width for c in self.columns]
 
 
 def _activity_sheet(title: str, stem: str, columns: tuple[Column, ...], data: ExportData, controller: bool) -> Sheet:
@@ -90,10 +96,10 @@ def transfers_sheet(data: ExportData) -> Sheet:
     mechanisms = load_reference().mechanisms()
     columns = [
         SheetColumn("Entity", "Art. 30(1)(a)", 24), SheetColumn("Processing activity", "Art. 30(1)", 30),
-        SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("Recipient", "Art. 30(1)(e)", 24),
+        SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("Data importer", "Art. 30(1)(e)", 24),
         SheetColumn("Destination country", "Art. 30(1)(e)", 20), SheetColumn("Country code", "ISO 3166-1", 10),
         SheetColumn("Exporter's regime", "Art. 3; UK GDPR Art. 3", 12),
-        SheetColumn("Transfer mechanism", "Art. 45-49", 34),
+        SheetColumn("Chapter V tool", "Art. 45-49", 34),
         SheetColumn(f"Valid on {day.isoformat()}?", "Art. 44", 12),
         SheetColumn("Why", "Art. 44-49; CJEU C-311/18", 48),
         SheetColumn("Transfer impact assessment expected?", "EDPB Recommendations 01/2020", 14),
@@ -125,15 +131,15 @@ def gaps_sheet(data: ExportData) -> Sheet:
         SheetColumn("What is wrong", "", 56), SheetColumn("What to do", "", 48), SheetColumn("Rule", "", 16),
         SheetColumn("Accepted risk?", "Art. 24(1), Art. 5(2)", 10), SheetColumn("Accepted until", "", 12),
     ]
-    frame = data.findings
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
-    ordered = sorted(frame.itertuples(index=False),
-                     key=lambda f: (rank.get(str(f.severity), 99), str(f.entity), str(f.activity), str(f.rule)))
+    rank: dict[str, int] = {str(s): i for i, s in enumerate(SEVERITIES)}
+    findings = data.findings.astype(object).where(data.findings.notna(), None).to_dict(orient="records")
+    findings.sort(key=lambda f: (rank.get(str(f["severity"]), 99), str(f["entity"]), str(f["activity"]),
+                                 str(f["rule"])))
     rows: list[list[CellValue]] = [
-        [str(f.severity).capitalize(), f.title, f.article, f.entity, f.activity,
-         None if f.activity_id is None or str(f.activity_id) == "<NA>" else int(f.activity_id), f.subject,
-         f.message, f.remediation, f.rule, "Yes" if f.accepted else "No", f.accepted_until]
-        for f in ordered
+        [str(f["severity"]).capitalize(), f["title"], f["article"], f["entity"], f["activity"],
+         None if f["activity_id"] is None else int(f["activity_id"]), f["subject"], f["message"],
+         f["remediation"], f["rule"], "Yes" if f["accepted"] else "No", f["accepted_until"]]
+        for f in findings
     ]
     return Sheet(GAPS, "gap_analysis", columns, rows)
 
@@ -149,8 +155,6 @@ def reference_sheet(data: ExportData) -> Sheet:
         ["Layout", "ico_template", "ICO documentation templates", "Art. 30", "Column order and wording", ICO_SOURCE,
          "", None],
     ]
-    from ropa.reference import VOCABULARY_NAMES
-
     for name in VOCABULARY_NAMES:
         for term in ref.vocabulary(name):
             source = ref.sources.get(term.source)
@@ -187,60 +191,79 @@ def reference_sheet(data: ExportData) -> Sheet:
     return Sheet(REFERENCE, "reference", columns, rows)
 
 
+COVER_WIDTHS = [26, 30, 40, 30, 18]
+
+
+def _contact_block(entity: Entity, names: dict[int, str]) -> list[tuple[str, list[CellValue]]]:
+    """One entity's contacts the way the ICO template sets them out: role by Name, Address, Email, Telephone."""
+    facts = [country_name(entity.country)]
+    if entity.parent_id:
+        facts.append(f"subsidiary of {names.get(entity.parent_id, '?')}")
+    if entity.company_number:
+        facts.append(f"company number {entity.company_number}")
+    if entity.ico_registration:
+        facts.append(f"ICO registration {entity.ico_registration}")
+    role = label("entity_kinds", entity.kind)
+    dpo = entity.dpo_name or ("none appointed (Art. 37 does not require one)" if entity.dpo_required is False else "")
+    return [
+        ("entity", [f"{entity.name} ({'; '.join(facts)})"]),
+        ("subheader", ["", "Name", "Address", "Email", "Telephone"]),
+        ("label", [role, entity.name, entity.address, entity.email, entity.phone]),
+        ("label", ["Data Protection Officer", dpo, "", entity.dpo_email, entity.dpo_phone]),
+        ("label", ["Representative (Art. 27)", entity.representative_name, entity.representative_contact, "", ""]),
+        ("blank", []),
+    ]
+
+
 def cover_sheet(data: ExportData, controller_rows: int, processor_rows: int) -> Sheet:
     ref = load_reference()
     names = ", ".join(e.name for e in data.entities)
+    facts: list[tuple[CellValue, CellValue]] = [
+        ("Organisation", data.organisation),
+        ("Scope", data.scope),
+        ("Entities included", f"{len(data.entities)}: {names}"),
+        ("Activities", f"{controller_rows:,} as controller or joint controller (sheet '{CONTROLLER}'); "
+                       f"{processor_rows:,} as processor (sheet '{PROCESSOR}')"),
+        ("Exported at (UTC)", data.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
+        ("Exported by", f"{data.user.name} <{data.user.email}>" if data.user.name else data.user.email),
+        ("As-of date", f"{data.options.as_of.isoformat()}: transfer validity and the gap analysis are judged on "
+                       "this date; the records are the register as it stands at export"),
+        ("Filters applied", data.options.filters(data.scope)),
+        ("Content hash (SHA-256)", data.content_sha256),
+        ("About the hash", "SHA-256 of the canonical JSON of the exported activities and entities (sorted keys, "
+                           "UTF-8, ids and edit times left out); the CSV and JSON exports of the same content carry "
+                           "the same hash."),
+        ("Reference data", f"version {ref.meta.version}, facts checked on {ref.meta.as_of} (sheet '{REFERENCE}')"),
+        ("Layout", "After the ICO documentation templates for controllers and processors: " + ICO_SOURCE),
+        ("How to read", GROUP_NOTE),
+    ]
     lines: list[tuple[str, list[CellValue]]] = [
         ("title", ["Record of processing activities (GDPR and UK GDPR Article 30)"]),
-        ("note", [f"{data.organisation}"]),
+        ("subtitle", [data.organisation]),
         ("blank", []),
-        ("label", ["Organisation", data.organisation]),
-        ("label", ["Scope", data.scope]),
-        ("label", ["Entities included", f"{len(data.entities)}: {names}"]),
-        ("label", ["Activities", f"{controller_rows:,} as controller or joint controller (sheet '{CONTROLLER}'); "
-                                 f"{processor_rows:,} as processor (sheet '{PROCESSOR}')"]),
-        ("label", ["Exported at (UTC)", data.generated_at.strftime("%Y-%m-%d %H:%M:%S")]),
-        ("label", ["Exported by", f"{data.user.display} <{data.user.email}>" if data.user.name else data.user.email]),
-        ("label", ["As-of date", f"{data.options.as_of.isoformat()} (transfer validity and findings are judged "
-                                 "on this date; the records are the register as it stands at export)"]),
-        ("label", ["Filters applied", data.options.filters(data.scope)]),
-        ("label", ["Content hash (SHA-256)", data.content_sha256]),
-        ("label", ["Reference data", f"version {ref.meta.version}, facts checked on {ref.meta.as_of} "
-                                     f"(sheet '{REFERENCE}')"]),
-        ("label", ["Layout", "After the ICO documentation templates for controllers and processors: " + ICO_SOURCE]),
-        ("label", ["How to read", GROUP_NOTE]),
-        ("label", ["About the hash", "SHA-256 of the canonical JSON of the exported activities and entities "
-                                     "(sorted keys, UTF-8, ids and edit times left out); the JSON export of the same "
-                                     "content carries the same hash."]),
+        *[("fact", [key, value]) for key, value in facts],
         ("blank", []),
-        ("section", ["Controller, Data Protection Officer and representative contact details "
-                     "(Art. 30(1)(a), Art. 30(2)(a))"]),
+        ("section", ["Controller, Data Protection Officer and representative (Art. 30(1)(a), Art. 30(2)(a)); "
+                     f"full details on sheet '{ENTITIES}'"]),
     ]
-    header_index = len(lines)
-    lines.append(("header", [c.heading for c in ENTITY_COLUMNS]))
     for entity in data.entities:
-        lines.append(("body", entity_cells(entity, data.entity_names)))
+        lines.extend(_contact_block(entity, data.entity_names))
     rows = [values for _, values in lines]
-    styles = {i: style for i, (style, _) in enumerate(lines) if style not in ("body", "blank")}
-    widths = [max(24, c.width) if i == 0 else c.width for i, c in enumerate(ENTITY_COLUMNS)]
-    widths[1] = max(widths[1], 60)
-    columns = [SheetColumn("", "", w) for w in widths]
-    return Sheet(COVER, "cover", [], rows, styles=styles, table_header=header_index,
-                 print_columns=len(columns)) if False else Sheet(
-        COVER, "cover", [], rows, styles={**styles, -1: "widths:" + ",".join(str(c.width) for c in columns)},
-        table_header=header_index)
+    styles = {i: style for i, (style, _) in enumerate(lines) if style != "blank"}
+    merges = [(i, 0 if style in ("title", "subtitle", "section", "entity") else 1, len(COVER_WIDTHS) - 1)
+              for i, (style, _) in enumerate(lines) if style in ("title", "subtitle", "section", "entity", "fact")]
+    return Sheet(COVER, "cover", [], rows, styles=styles, widths=list(COVER_WIDTHS), merges=merges)
+
+
+def entities_sheet(data: ExportData) -> Sheet:
+    columns = [SheetColumn(c.heading, c.article, c.width) for c in ENTITY_COLUMNS]
+    rows = [entity_cells(e, data.entity_names) for e in data.entities]
+    return Sheet(ENTITIES, "entities", columns, rows)
 
 
 def build_sheets(data: ExportData) -> list[Sheet]:
     controller = controller_sheet(data)
     processor = processor_sheet(data)
     return [cover_sheet(data, len(controller.rows), len(processor.rows)), controller, processor,
-            transfers_sheet(data), gaps_sheet(data), reference_sheet(data)]
+            transfers_sheet(data), gaps_sheet(data), entities_sheet(data), reference_sheet(data)]
 
-
-def label_of(vocabulary: str, key: str | None) -> str:
-    return label(vocabulary, key)
-
-
-def as_of_text(day: date) -> str:
-    return day.isoformat()

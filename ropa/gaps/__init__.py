@@ -24,7 +24,7 @@ from ropa.gaps.catalogue import (
     Severity,
 )
 from ropa.gaps.engine import FINDING_COLUMNS, analyse
-from ropa.gaps.scores import (
+from ropa.gaps.scoring import (
     COMPLETENESS_FORMULA,
     COMPLIANCE_FORMULA,
     Scores,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Severity = Literal["critical", "high", "medium", "low"]
 AppliesTo = Literal["activity", "recipient", "transfer", "entity"]
 
-SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
 """Most serious first; the order every table and chart uses."""
 
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}

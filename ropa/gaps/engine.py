@@ -65,11 +65,11 @@ xfers AS (
            c.adequacy_decision, c.adequacy_partial, c.requires_mechanism, c.requires_mechanism_label,
            m.label AS mechanism_label, m.kind AS mechanism_kind, coalesce(m.requires_tia, false) AS requires_tia,
            coalesce(m.valid, false) AS mechanism_valid, m.problem AS mechanism_problem,
-           -- Covered by Chapter V: an inland transfer, plain adequacy, or a valid tool that fits the country.
-           NOT coalesce(c.third_country, true)
-             OR (t.mechanism IS NULL AND c.adequacy_decision IS NOT NULL AND c.requires_mechanism IS NULL)
-             OR (coalesce(m.valid, false) AND (t.mechanism <> 'adequacy'
-                 OR (c.adequacy_decision IS NOT NULL AND c.requires_mechanism IS NULL))) AS safeguarded,
+           -- Adequate without conditions: the transfer is lawful whatever tool is recorded.
+           coalesce(c.adequacy_decision IS NOT NULL AND c.requires_mechanism IS NULL, false) AS adequate,
+           -- Covered by Chapter V: not a transfer, an adequate country, or a valid tool other than bare 'adequacy'.
+           NOT coalesce(c.third_country, true) OR adequate
+             OR (coalesce(m.valid, false) AND t.mechanism <> 'adequacy') AS safeguarded,
            'transfer #' || (t.position + 1) || ' to ' || coalesce(c.name, t.country) AS subject,
            'Transfer #' || (t.position + 1) || ' to ' || coalesce(c.name, t.country) AS item
     FROM transfers t JOIN acts a ON a.id = t.activity_id
@@ -187,7 +187,8 @@ def findings_sql(rules: tuple[Rule, ...], entity_ids: list[int] | None, include_
     return with_views(entity_ids, found + ",\n" + acc) + f"""
 SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.rule, g.title, g.severity,
        g.article, f.message, g.remediation, f.subject, acc.id IS NOT NULL AS accepted,
-       acc.expires_on AS accepted_until, g.severity_rank AS _rank, g.position AS _position
+       acc.expires_on AS accepted_until,
+       g.severity_rank AS _rank, coalesce(f.activity_id, -1) AS _activity, g.position AS _position
 FROM found f
 JOIN ents e ON e.entity_id = f.entity_id
 JOIN gap_rules g ON g.rule = f.rule
@@ -215,11 +216,7 @@ def empty_findings() -> pd.DataFrame:
 
 
 def as_findings(frame: pd.DataFrame) -> pd.DataFrame:
-    """The stable shape of the findings frame: most severe first, nullable ids, ``date`` or None."""
-    if "_rank" in frame:
-        # Sorted here rather than in SQL: sorting the narrow keys is cheaper than the wide rows.
-        frame = frame.sort_values(["_rank", "entity", "activity_id", "_position", "subject"], na_position="first",
-                                  kind="stable")
+    """The stable dtypes of the findings frame: nullable ids, bool, ``date`` or None."""
     frame = frame.loc[:, list(FINDING_COLUMNS)].copy()
     frame["activity_id"] = frame["activity_id"].astype("Int64")
     frame["entity_id"] = frame["entity_id"].astype("Int64")
@@ -239,7 +236,10 @@ def run_findings(con: Connection, day: date, entity_ids: list[int] | None, inclu
     sql = findings_sql(rules, entity_ids, include_accepted)
     params = bound(sql, {"as_of": day, "entity_ids": list(entity_ids or []),
                          "review_months": review_interval_months()})
-    return as_findings(con.sql(sql, params=params).to_arrow_table().to_pandas())
+    table = con.sql(sql, params=params).to_arrow_table()
+    # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
+    table = table.sort_by([(key, "ascending") for key in ("_rank", "entity", "_activity", "_position", "subject")])
+    return as_findings(table.to_pandas())
 
 
 def analyse(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None,

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ropa.columns import CellValue
 from ropa.errors import RopaError
+from ropa.ingest.sheetxml import UnexpectedSheet, read_sheet_rows
 
 MB = 1024 * 1024
 MAX_ROWS = 20_000
@@ -174,23 +176,42 @@ def open_source(data: bytes, file_name: str, limits: Limits) -> Iterator[Source]
             raise ImportRejected(_damaged(file_name) + f" ({type(error).__name__})") from None
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
-            sheets = [_xlsx_sheet(ws, archive, file_name) for ws in workbook.worksheets]
+            sheets = [_xlsx_sheet(ws, workbook, archive, file_name) for ws in workbook.worksheets]
             yield Source("xlsx", sheets, [])
         finally:
             workbook.close()
 
 
-def _xlsx_sheet(ws: object, archive: zipfile.ZipFile, file_name: str) -> SheetSource:
+def _xlsx_sheet(ws: Any, workbook: Any, archive: zipfile.ZipFile, file_name: str) -> SheetSource:
     path = str(getattr(ws, "_worksheet_path", ""))
     title = str(getattr(ws, "title", "?"))
 
+    def openpyxl_rows(max_col: int) -> Iterator[tuple[CellValue, ...]]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for row in ws.iter_rows(max_col=max_col or None, values_only=True):
+                yield tuple(unescape_ooxml(v) if isinstance(v, str) else v for v in row)
+
+    def lean_rows() -> Iterator[tuple[CellValue, ...]]:
+        shared = getattr(ws, "_shared_strings", None)
+        date_styles = getattr(workbook, "_date_formats", None)
+        if not path or shared is None or date_styles is None:
+            raise UnexpectedSheet("openpyxl internals not available")
+        yield from read_sheet_rows(archive, path, shared, set(date_styles), workbook.epoch, unescape_ooxml)
+
     def read_rows(max_col: int) -> Iterator[tuple[CellValue, ...]]:
-        iter_rows = getattr(ws, "iter_rows")
+        done = 0
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for row in iter_rows(max_col=max_col or None, values_only=True):
-                    yield tuple(unescape_ooxml(v) if isinstance(v, str) else v for v in row)
+            try:
+                for row in lean_rows():
+                    done += 1
+                    yield row[:max_col] if max_col else row
+                return
+            except UnexpectedSheet:
+                pass
+            for number, row in enumerate(openpyxl_rows(max_col), start=1):
+                if number > done:
+                    yield row
         except ImportRejected:
             raise
         except Exception as error:  # noqa: BLE001 - a damaged sheet surfaces while streaming

@@ -22,7 +22,8 @@ from ropa.ingest.vocab import normalise
 
 HEADING_SCAN_ROWS = 20
 COVER_SCAN_ROWS = 60
-MIN_TEMPLATE_HEADINGS = 2
+MIN_TEMPLATE_HEADINGS = 3
+PURPOSE_COLUMNS = ("c02_purpose", "p2_categories")
 MIN_ENTITY_HEADINGS = 4
 
 _QUALIFIERS = re.compile(r"\((?:if applicable|if possible|optional|where applicable)\)|[?*:]", re.IGNORECASE)
@@ -35,9 +36,12 @@ def heading_key(text: str) -> str:
 
 @cache
 def heading_index() -> dict[str, Column]:
+    """Heading text -> column; a column's own heading wins over another column's alias."""
     index: dict[str, Column] = {}
     for column in COLUMNS:
-        for text in (column.heading, *column.aliases):
+        index.setdefault(heading_key(column.heading), column)
+    for column in COLUMNS:
+        for text in column.aliases:
             index.setdefault(heading_key(text), column)
     return index
 
@@ -125,7 +129,12 @@ def _match_headings(values: tuple[CellValue, ...]) -> list[HeadedColumn]:
 
 
 def _template_score(headed: list[HeadedColumn]) -> int:
-    return sum(1 for h in headed if h.column is not None and (h.column.ico or h.column.ico_processor))
+    """How many ICO template columns a row names; naming the purpose counts as naming three."""
+    template = [h.column for h in headed if h.column is not None and (h.column.ico or h.column.ico_processor)]
+    score = len(template)
+    if len(template) >= 2 and any(c.key in PURPOSE_COLUMNS for c in template):
+        score = max(score, MIN_TEMPLATE_HEADINGS)
+    return score
 
 
 def _entity_headings(values: tuple[CellValue, ...]) -> dict[int, EntityColumn]:
@@ -181,6 +190,7 @@ def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn
             yield number, values
 
     blank_run = 0
+    filled = 0
     for number, values in data_rows():
         if _blank_row(values):
             blank_run += 1
@@ -198,7 +208,8 @@ def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn
                     table.columns.append(HeadedColumn(i, f"Column {get_column_letter(i + 1)}", None))
             width = min(MAX_COLUMNS, max(width, max(extra) + 1))
         table.rows.append((number, values[:MAX_COLUMNS]))
-        if sum(1 for _, v in table.rows if v) > limits.max_rows:
+        filled += 1
+        if filled > limits.max_rows:
             raise ImportRejected(
                 f"Sheet '{source.name}' has more than {limits.max_rows:,} activity rows; one import takes at most "
                 f"{limits.max_rows:,}. Split the register into several files and import them one after the other."
@@ -311,7 +322,7 @@ def contact_block(rows: list[tuple[CellValue, ...]]) -> dict[str, dict[str, str]
 
     same_row = len({r for r, _, _ in roles}) == 1 and len(roles) > 1
     if same_row and fields and all(c < min(rc for _, rc, _ in roles) for _, c, _ in fields):
-        for r_role, c_role, role in roles:
+        for _, c_role, role in roles:
             found[role] = {f: at(r_field, c_role) for r_field, _, f in fields}
     else:
         header = {}

@@ -22,7 +22,7 @@ from ropa.auth import Role, User, require
 from ropa.errors import RopaError
 from ropa.ingest.files import ImportRejected, Limits, open_source
 from ropa.ingest.layout import EntityTable, Table, contact_block, read_sheet
-from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, skipped_columns
+from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
 from ropa.ingest.vocab import matchers
 from ropa.models import Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
@@ -132,7 +132,8 @@ def _entity_from_contacts(block: dict[str, dict[str, str]], processor: bool, not
     data: dict[str, Any] = {
         "name": name[:500], "kind": "processor" if processor else "controller",
         "address": own.get("address", ""), "email": own.get("email", ""), "phone": own.get("phone", "")[:500],
-        "dpo_name": dpo.get("name", "")[:500], "dpo_email": dpo.get("email", ""), "dpo_phone": dpo.get("phone", "")[:500],
+        "dpo_name": dpo.get("name", "")[:500], "dpo_email": dpo.get("email", ""),
+        "dpo_phone": dpo.get("phone", "")[:500],
         "representative_name": representative.get("name", "")[:500],
         "representative_contact": "\n".join(v for k, v in representative.items() if k != "name"),
     }
@@ -260,11 +261,11 @@ def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None
 
 def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: str | None) -> None:
     mapper = Mapper()
-    skip = skipped_columns(table)
+    steps, headings = row_steps(table, skipped_columns(table))
     unnamed: list[int] = []
     for number, values in table.rows:
         plan.rows_read += 1
-        parsed = parse_row(table, number, values, mapper, skip)
+        parsed = parse_row(table, number, values, mapper, steps, headings)
         name = parsed.entity_name or default
         if not name:
             unnamed.append(number)

@@ -11,8 +11,8 @@ columns). Anything that maps to nothing is kept word for word in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ropa.columns import JOIN, CellValue, Column, cell_text
@@ -53,6 +53,7 @@ class Decision:
 _NONE = {"none", "n a", "na", "no", "nil", "not applicable", "", "no transfer", "none known"}
 
 
+@lru_cache(maxsize=4096)
 def says_none(text: str) -> bool:
     """'N/A', 'None', '-': the person said there is nothing, which is not text to keep."""
     return normalise(text) in _NONE
@@ -82,9 +83,11 @@ class Mapper:
     def split(self, vocabulary: str, text: str) -> tuple[list[Match], list[str]]:
         cache_key = (vocabulary, text)
         if cache_key not in self._split:
-            match: Callable[[str], Match | None] = (
-                match_country if vocabulary == "countries" else self.matchers[vocabulary].match)
-            self._split[cache_key] = split_match(text, match)
+            if vocabulary == "countries":
+                self._split[cache_key] = split_match(text, match_country)
+            else:
+                matcher = self.matchers[vocabulary]
+                self._split[cache_key] = split_match(text, matcher.exact, matcher.near)
         return self._split[cache_key]
 
     def one(self, vocabulary: str, text: str) -> Match | None:
@@ -196,36 +199,63 @@ class ParsedRow:
 _MODEL_DEFAULTS = {name: info.default for name, info in Activity.model_fields.items()}
 
 
-def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: Mapper,
-              skip: set[str]) -> ParsedRow:
+@dataclass(frozen=True)
+class Step:
+    """How to read one column of a table: worked out once per table, used for every row."""
+
+    index: int
+    column: Column | None
+    heading: str
+    keep_key: str
+
+
+def row_steps(table: Table, skip: set[str]) -> tuple[list[Step], dict[str, str]]:
+    """The columns to read, in order, and which heading each field comes from (for messages)."""
+    steps: list[Step] = []
+    headings: dict[str, str] = {}
+    for headed in table.columns:
+        column = headed.column
+        if column is not None and column.key in skip:
+            continue
+        if column is None:
+            keep_key = headed.heading
+        else:
+            fields = [f for f in column.fields if f not in ("unmapped", "entity_id")]
+            keep_key = fields[0] if fields else column.key
+            for name in column.fields:
+                headings.setdefault(name, headed.heading)
+        steps.append(Step(headed.index, column, headed.heading, keep_key))
+    return steps, headings
+
+
+def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: Mapper, steps: list[Step],
+              headings: dict[str, str]) -> ParsedRow:
     ctx = RowContext(mapper, table.sheet, number)
     data: dict[str, Any] = {"role": "processor" if table.processor else "controller"}
     pseudo: dict[str, tuple[str, str]] = {}
-    headings: dict[str, str] = {}
     unmapped: dict[str, str] = {}
-    for headed in table.columns:
-        value = values[headed.index] if headed.index < len(values) else None
-        column = headed.column
-        ctx.at(column, headed.heading)
+    width = len(values)
+    for step in steps:
+        value = values[step.index] if step.index < width else None
+        ctx.heading = step.heading
+        ctx.keep_key = step.keep_key
+        column = step.column
         if column is None:
             text = cell_text(value)
             if text.strip():
                 ctx.keep(text)
             continue
-        if column.key in skip:
-            continue
         for name, parsed in column.parse(value, ctx).items():
-            if name.startswith("_"):
-                pseudo[name] = (str(parsed), headed.heading)
+            if name[0] == "_":
+                pseudo[name] = (str(parsed), step.heading)
             elif name == "unmapped":
                 unmapped.update(parsed)
             elif parsed is None and _MODEL_DEFAULTS.get(name) is not None:
                 continue  # an unreadable value (kept as unmapped) leaves the field at its default
-            elif isinstance(parsed, list) and isinstance(data.get(name), list) and name not in _STRUCTURED:
+            elif isinstance(parsed, list) and name in data and name not in _STRUCTURED:
                 data[name] = list(dict.fromkeys([*data[name], *parsed]))
             else:
                 data[name] = parsed
-            headings.setdefault(name, headed.heading)
     _assemble_transfers(pseudo, data, ctx, headings)
     _assemble_recipients(pseudo, data, ctx, headings)
     _derive_name(data, ctx)
@@ -262,14 +292,15 @@ def _assemble_transfers(pseudo: dict[str, tuple[str, str]], data: dict[str, Any]
         country_part, _, rest = line.partition(":")
         code = match_country(country_part) if rest else None
         if code is not None:
-            document = _DOCUMENT.search(rest)
-            mechanism_text = rest[: document.start()] if document else rest
+            document_match = _DOCUMENT.search(rest)
+            mechanism_text = rest[: document_match.start()] if document_match else rest
             match = ctx.mapper.one(MECHANISMS, mechanism_text.strip()) if mechanism_text.strip() else None
             if match:
                 ctx.note_match(match, MECHANISMS)
             elif mechanism_text.strip() and "no mechanism recorded" not in mechanism_text:
                 leftovers.append(line)
-            per_country[code.key] = (match.key if match else None, document.group(1).strip() if document else "")
+            per_country[code.key] = (match.key if match else None,
+                                     document_match.group(1).strip() if document_match else "")
             if code.key not in countries:
                 countries.append(code.key)
             continue
@@ -289,13 +320,12 @@ def _assemble_transfers(pseudo: dict[str, tuple[str, str]], data: dict[str, Any]
     if leftovers:
         ctx.keep(JOIN.join(leftovers), "transfers")
     transfers = []
-    for i, code in enumerate(countries):
-        mechanism, document = per_country.get(code, (None, ""))
+    for i, country in enumerate(countries):
+        mechanism, document = per_country.get(country, (None, ""))
         if mechanism is None and general:
             mechanism = general[0] if len(general) == 1 else general[i]
-        transfers.append({"country": code, "mechanism": mechanism, "safeguard_doc": document[:SHORT_MAX]})
+        transfers.append({"country": country, "mechanism": mechanism, "safeguard_doc": document[:SHORT_MAX]})
     data["transfers"] = transfers
-    headings.setdefault("transfers", countries_heading or safeguards_heading)
 
 
 _RECIPIENT_LINE = re.compile(r"^(?P<category>[^:]+):\s*(?P<name>.*?)(?:\s*\((?P<detail>[^()]*)\))?$")
@@ -350,7 +380,6 @@ def _assemble_recipients(pseudo: dict[str, tuple[str, str]], data: dict[str, Any
         else:
             ctx.keep("\n".join(unplaced), "recipients")
     data["recipients"] = recipients
-    headings.setdefault("recipients", heading or links_heading)
 
 
 def _derive_name(data: dict[str, Any], ctx: RowContext) -> None:

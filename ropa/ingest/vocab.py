@@ -13,7 +13,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from ropa.reference import VOCABULARY_NAMES, load_reference, lookup_country
@@ -39,8 +39,9 @@ def _singular(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
-    """The comparable form of a phrase: 'Art. 6(1)(f)' -> 'art 6 1 f', 'Legitimate Interests' -> 'legitimate interest'."""
+    """A phrase's comparable form: 'Art. 6(1)(f)' -> 'art 6 1 f', 'Legitimate Interests' -> 'legitimate interest'."""
     folded = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
     folded = _ARTICLE.sub(" art ", folded)
     return " ".join(_singular(t) for t in _NON_WORD.sub(" ", folded).split())
@@ -66,12 +67,15 @@ class Matcher:
 
     def match(self, text: str) -> Match | None:
         """The key one phrase names, trying the exact phrase first, then without brackets or filler words."""
+        return self.exact(text) or self.near(text)
+
+    def exact(self, text: str) -> Match | None:
+        found = self._index.get(normalise(text))
+        return Match(text, found[0], found[1]) if found else None
+
+    def near(self, text: str) -> Match | None:
+        """The key a phrase names once brackets, filler words or a trailing explanation are dropped."""
         key = normalise(text)
-        if not key:
-            return None
-        found = self._index.get(key)
-        if found:
-            return Match(text, found[0], found[1])
         for candidate in self._near(text, key):
             found = self._index.get(candidate)
             if found:
@@ -92,31 +96,36 @@ class Matcher:
         return [c for c in candidates if c and c != key]
 
 
-def split_match(text: str, match: Callable[[str], Match | None]) -> tuple[list[Match], list[str]]:
+def split_match(text: str, exact: Callable[[str], Match | None],
+                near: Callable[[str], Match | None] | None = None) -> tuple[list[Match], list[str]]:
     """Every key a multi-valued cell names, and the parts that name none.
 
-    The whole cell is tried first, then its lines/semicolon parts, then each
-    part split on commas and 'and'/'or' -- so labels that contain commas
-    ("Invoices, billing and payment history") still match whole.
+    The cell is split into lines and semicolon-separated parts; a part is
+    tried whole (labels may contain commas: "Invoices, billing and payment
+    history"), then as a list ("name, email and phone"), and only then
+    loosely (without brackets or explanations), so a loose reading never
+    swallows a second value.
     """
-    whole = match(text.strip())
-    if whole:
-        return [whole], []
     found: list[Match] = []
     rest: list[str] = []
     for part in (p.strip() for p in _SEPARATORS.split(text)):
         if not part:
             continue
-        single = match(part)
-        if single:
-            found.append(single)
+        whole = exact(part)
+        if whole:
+            found.append(whole)
             continue
         pieces = [p.strip(" .-–") for p in _LIST_WORDS.split(part)]
         pieces = [p for p in pieces if p]
-        matched = [(p, match(p)) for p in pieces] if len(pieces) > 1 else []
-        if any(m for _, m in matched):
-            found.extend(m for _, m in matched if m)
-            rest.extend(p for p, m in matched if not m)
+        if len(pieces) > 1:
+            matched = [(p, exact(p) or (near(p) if near else None)) for p in pieces]
+            if any(m for _, m in matched):
+                found.extend(m for _, m in matched if m)
+                rest.extend(p for p, m in matched if not m)
+                continue
+        loose = near(part) if near else None
+        if loose:
+            found.append(loose)
         else:
             rest.append(part)
     return found, rest
@@ -157,14 +166,14 @@ def build_matcher(name: str, synonyms: dict[str, object]) -> Matcher:
     for norm in ambiguous:
         del index[norm]
     keys = {key for key, _, _ in terms}
-    for key, phrases in synonyms.items():
+    for key, entries in synonyms.items():
         if key == "article":
             continue
         if key not in keys:
             raise ValueError(f"synonyms.toml [{name}]: '{key}' is not a key of the vocabulary")
-        if not isinstance(phrases, list):
+        if not isinstance(entries, list):
             raise ValueError(f"synonyms.toml [{name}]: '{key}' must be a list of phrases")
-        for phrase in phrases:
+        for phrase in entries:
             norm = normalise(str(phrase))
             if norm in index and index[norm][0] != key:
                 raise ValueError(f"synonyms.toml [{name}]: '{phrase}' names both '{index[norm][0]}' and '{key}'")
@@ -186,5 +195,6 @@ def matchers() -> dict[str, Matcher]:
 
 
 def match_country(text: str) -> Match | None:
+    """A country by ISO code or name (pycountry), as a match."""
     code = lookup_country(text)
     return Match(text, code, "label") if code else None

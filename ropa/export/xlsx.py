@@ -1,0 +1,309 @@
+"""The workbook a regulator reads: openpyxl write-only mode, styled headers, safe cells.
+
+Speed: body cells are written as plain values (no per-cell style object);
+the workbook's default cell format wraps text and aligns it to the top, so
+every body cell still displays wrapped. ``write_floor`` writes the same cell
+values with bare write-only openpyxl, the floor the export is measured
+against.
+
+Safety: text a spreadsheet would run (leading ``=``, ``+``, ``-``, ``@``,
+tab, carriage return, or an error literal like ``#N/A``) is stored as an
+inline string with the quote-prefix style, so no ``<f>`` formula element is
+ever written and the value reads back unchanged. Characters XML cannot hold
+are written with the standard ``_xHHHH_`` escape (ECMA-376 ST_Xstring).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from ropa.columns import CellValue, cell_text
+from ropa.errors import RopaError
+from ropa.export.data import ExportData
+from ropa.export.sheets import Sheet, build_sheets
+
+EXCEL_CELL_LIMIT = 32_767
+GENERATOR = "ropa"
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_CARE = re.compile(r"^[=+\-@\t\r#]|[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+GROUP_FILLS = {"art30": "1F4E79", "ico_extra": "1E6B5C", "record": "595959", "plain": "1F4E79"}
+
+
+def escape_ooxml(text: str) -> str:
+    """Characters XML cannot carry (and a carriage return, which XML would turn into a line feed) as _xHHHH_."""
+    text = _LITERAL_ESCAPE.sub("_x005F_", text)
+    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+class _Styles:
+    """The few styles the workbook uses, created once per worksheet."""
+
+    def __init__(self) -> None:
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.header_alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        self.white_bold = Font(bold=True, color="FFFFFF")
+        self.citation_font = Font(italic=True, size=8, color="595959")
+        self.fills = {k: PatternFill("solid", start_color=v, end_color=v) for k, v in GROUP_FILLS.items()}
+        self.citation_fill = PatternFill("solid", start_color="EDEDED", end_color="EDEDED")
+
+
+def _safe_text(ws: WriteOnlyWorksheet, value: str, styles: _Styles) -> str | Cell:
+    if len(value) > EXCEL_CELL_LIMIT:
+        raise RopaError(
+            f"A cell would hold {len(value):,} characters, more than Excel's limit of {EXCEL_CELL_LIMIT:,} "
+            f"(it starts '{value[:40]}'); export this register as JSON, or shorten that text."
+        )
+    escaped = escape_ooxml(value)
+    if value.startswith(_FORMULA_START) or value in ERROR_CODES:
+        cell = WriteOnlyCell(ws, escaped)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        cell.alignment = styles.wrap
+        return cell
+    return escaped
+
+
+def safe_row(ws: WriteOnlyWorksheet, values: Sequence[CellValue], styles: _Styles) -> list[object]:
+    """A body row ready for ``append``: plain values, except text that needs care."""
+    row: list[object] = list(values)
+    for i, value in enumerate(row):
+        if isinstance(value, str) and (_NEEDS_CARE.search(value) or len(value) > EXCEL_CELL_LIMIT):
+            row[i] = _safe_text(ws, value, styles)
+        elif isinstance(value, datetime):
+            row[i] = value.replace(tzinfo=None)
+    return row
+
+
+def _wrap_by_default(workbook: Workbook) -> None:
+    """Make the workbook's Normal style wrap and top-align, so unstyled body cells display wrapped.
+
+    Body cells carry no style of their own (that is what keeps the export
+    near the write-only floor); they take the Normal cell style. openpyxl has
+    no public setter for the built-in Normal style; a test reads the saved
+    styles.xml to make sure this still holds.
+    """
+    for style in workbook._named_styles:  # type: ignore[attr-defined]
+        if style.name == "Normal":
+            style.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+LINE_HEIGHT = 15.0
+MAX_ROW_HEIGHT = 409.0
+CHARS_PER_WIDTH = 1.3
+
+
+def row_height(values: Sequence[object], widths: Sequence[int]) -> float | None:
+    """Points needed to show every line of wrapped text in the row (None: one line is enough).
+
+    Spreadsheets do not always fit the height of wrapped text on opening (LibreOffice does not for
+    unstyled cells), so the export states it.
+    """
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if not isinstance(value, str):
+            continue
+        per_line = max(1, int(width * CHARS_PER_WIDTH))
+        if len(value) <= per_line and "\n" not in value:
+            continue
+        count = sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+        lines = max(lines, count)
+    if lines == 1:
+        return None
+    return min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)
+
+
+def _header_cell(ws: WriteOnlyWorksheet, text: str, group: str, styles: _Styles) -> Cell:
+    cell = WriteOnlyCell(ws, escape_ooxml(text))
+    cell.data_type = "s"
+    cell.font = styles.white_bold
+    cell.fill = styles.fills.get(group, styles.fills["plain"])
+    cell.alignment = styles.header_alignment
+    return cell
+
+
+def _citation_cell(ws: WriteOnlyWorksheet, text: str, styles: _Styles) -> Cell:
+    cell = WriteOnlyCell(ws, escape_ooxml(text))
+    cell.data_type = "s"
+    cell.font = styles.citation_font
+    cell.fill = styles.citation_fill
+    cell.alignment = styles.wrap
+    return cell
+
+
+def _page_setup(ws: Any, sheet: Sheet, header_rows: int, organisation: str, footer: str) -> None:
+    setup = ws.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = 9  # A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    margins = ws.page_margins
+    margins.left = margins.right = 0.4
+    margins.top = margins.bottom = 0.6
+    if header_rows:
+        ws.print_title_rows = f"1:{header_rows}"
+    amp = organisation.replace("&", "&&")
+    header_footer = ws.HeaderFooter
+    header_footer.oddHeader.left.text = amp[:120]
+    header_footer.oddHeader.right.text = sheet.title.replace("&", "&&")
+    header_footer.oddFooter.left.text = footer.replace("&", "&&")
+    header_footer.oddFooter.right.text = "Page &P of &N"
+
+
+def _widths(ws: Any, widths: Sequence[int]) -> None:
+    dimensions = ws.column_dimensions
+    for i, width in enumerate(widths, start=1):
+        dimensions[get_column_letter(i)].width = width
+
+
+def _declare_dimension(ws: Any, ref: str) -> None:
+    """Write the sheet's <dimension> up front (write-only mode cannot know it, but we do).
+
+    Readers use it to size the sheet; without it openpyxl's read-only mode
+    parses a whole sheet once more just to find out, which doubled the time
+    to re-import a large export.
+    """
+    ws.calculate_dimension = lambda: ref
+
+
+def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str) -> None:
+    ws = workbook.create_sheet(sheet.title)
+    n_columns = len(sheet.columns)
+    last = get_column_letter(max(n_columns, 1))
+    _declare_dimension(ws, f"A1:{last}{(2 if any(c.article for c in sheet.columns) else 1) + len(sheet.rows)}")
+    _widths(ws, sheet.column_widths)
+    has_citations = any(c.article for c in sheet.columns)
+    header_row = 2 if has_citations else 1
+    ws.freeze_panes = f"A{header_row + 1}"
+    end_row = header_row + max(len(sheet.rows), 1)
+    ws.auto_filter.ref = f"A{header_row}:{last}{end_row}"
+    _page_setup(ws, sheet, header_row, organisation, footer)
+    printed = get_column_letter(sheet.print_columns or n_columns)
+    ws.print_area = f"A1:{printed}{end_row}"
+    widths = sheet.column_widths
+    heights = ws.row_dimensions
+    if has_citations:
+        heights[1].height = 24
+        ws.append([_citation_cell(ws, c.article, styles) for c in sheet.columns])
+    heights[header_row].height = row_height([c.heading for c in sheet.columns], [w - 2 for w in widths]) or 30
+    ws.append([_header_cell(ws, c.heading, c.group, styles) for c in sheet.columns])
+    for number, values in enumerate(sheet.rows, start=header_row + 1):
+        height = row_height(values, widths)
+        if height:
+            heights[number].height = height
+        ws.append(safe_row(ws, values, styles))
+
+
+def _write_cover(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str) -> None:
+    ws = workbook.create_sheet(sheet.title)
+    widths = sheet.column_widths
+    _declare_dimension(ws, f"A1:{get_column_letter(len(widths))}{max(len(sheet.rows), 1)}")
+    _widths(ws, widths)
+    _page_setup(ws, sheet, 0, organisation, footer)
+    ws.page_setup.orientation = "portrait"
+    fonts = {"title": Font(bold=True, size=16), "subtitle": Font(size=13, color="404040"),
+             "section": Font(bold=True, size=12), "entity": Font(bold=True, size=11, color="1F4E79"),
+             "subheader": Font(bold=True, size=9, color="595959"), "fact": Font(bold=True), "label": Font(bold=True)}
+    spans = {row: (first, last) for row, first, last in sheet.merges}
+    for index, values in enumerate(sheet.rows):
+        number = index + 1
+        style = sheet.styles.get(index, "")
+        span = spans.get(index)
+        if span is not None:
+            first, last = span
+            ws.merged_cells.add(f"{get_column_letter(first + 1)}{number}:{get_column_letter(last + 1)}{number}")
+            merged_width = sum(widths[first:last + 1])
+            cells = list(values[:first]) + ["\n".join(cell_text(v) for v in values[first:] if v is not None)]
+            height = row_height(cells, [*widths[:first], merged_width])
+        else:
+            cells = list(values)
+            height = row_height(cells, widths)
+        if style == "title":
+            height = 24
+        if height:
+            ws.row_dimensions[number].height = height
+        row = safe_row(ws, cells, styles)
+        font = fonts.get(style)
+        if font is not None and row and isinstance(row[0], str):
+            first_cell = WriteOnlyCell(ws, row[0])
+            first_cell.data_type = "s"
+            first_cell.font = font
+            first_cell.alignment = styles.wrap
+            row[0] = first_cell
+        if style == "subheader":
+            row = [_small_cell(ws, str(v), fonts["subheader"], styles) if isinstance(v, str) else v for v in row]
+        ws.append(row)
+
+
+def _small_cell(ws: WriteOnlyWorksheet, text: str, font: Font, styles: _Styles) -> Cell:
+    cell = WriteOnlyCell(ws, text)
+    cell.data_type = "s"
+    cell.font = font
+    cell.alignment = styles.wrap
+    return cell
+
+
+def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None) -> None:
+    """Write the export workbook to ``path``."""
+    sheets = sheets if sheets is not None else build_sheets(data)
+    workbook = Workbook(write_only=True)
+    _wrap_by_default(workbook)
+    properties = workbook.properties
+    properties.creator = GENERATOR
+    properties.title = f"Record of processing activities: {data.organisation}"[:250]
+    properties.subject = "GDPR / UK GDPR Article 30 record"
+    properties.description = f"content sha256 {data.content_sha256}; as of {data.options.as_of.isoformat()}"
+    styles = _Styles()
+    footer = f"Exported {data.generated_at:%Y-%m-%d %H:%M} UTC; as of {data.options.as_of.isoformat()}"
+    for sheet in sheets:
+        if sheet.is_table:
+            _write_table(workbook, sheet, styles, data.organisation, footer)
+        else:
+            _write_cover(workbook, sheet, styles, data.organisation, footer)
+    workbook.save(str(path))
+
+
+def sheet_cells(sheets: list[Sheet]) -> dict[str, list[list[CellValue]]]:
+    """Every cell value the export writes, sheet by sheet (header rows included): the floor's input."""
+    cells: dict[str, list[list[CellValue]]] = {}
+    for sheet in sheets:
+        rows: list[list[CellValue]] = []
+        if sheet.is_table:
+            if any(c.article for c in sheet.columns):
+                rows.append([c.article for c in sheet.columns])
+            rows.append([c.heading for c in sheet.columns])
+        rows.extend(sheet.rows)
+        cells[sheet.title] = rows
+    return cells
+
+
+def write_floor(sheets: Mapping[str, Sequence[Sequence[CellValue]]], path: str | Path) -> None:
+    """The same cell values written with bare openpyxl write-only mode: no styles, no page setup.
+
+    The benchmark's yardstick for ``write_xlsx``: what openpyxl alone needs to
+    write these cells. Text is escaped as in the export so both write the
+    same strings (it is not protected against formulas: this file is thrown away).
+    """
+    workbook = Workbook(write_only=True)
+    for title, rows in sheets.items():
+        ws = workbook.create_sheet(title)
+        for values in rows:
+            ws.append([escape_ooxml(v) if isinstance(v, str) and _XML_ILLEGAL.search(v) else v for v in values])
+    workbook.save(str(path))
+

@@ -1,0 +1,210 @@
+"""A lean reader of one worksheet's XML: rows of cached cell values, streamed.
+
+openpyxl's read-only mode builds a descriptor object for every inline string
+cell, which made re-importing a 10,000-activity export take most of a
+minute. This reader walks the same XML with the standard library's
+``iterparse`` and does only what the import needs: shared and inline strings,
+numbers, booleans, errors, dates (by the workbook's date styles, which
+openpyxl has already read) and cached formula results. Formulas themselves
+are never evaluated. ``files.py`` falls back to openpyxl if anything here is
+unexpected.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from xml.etree.ElementTree import Element, iterparse
+
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+from ropa.columns import CellValue
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE = f"{_NS}row", f"{_NS}c", f"{_NS}v"
+_INLINE, _TEXT, _RUN = f"{_NS}is", f"{_NS}t", f"{_NS}r"
+_SHEET_DATA = f"{_NS}sheetData"
+
+
+class UnexpectedSheet(Exception):
+    """The XML is not laid out as this reader expects; the caller uses openpyxl instead."""
+
+
+_COLUMN_CACHE: dict[str, int] = {}
+
+
+def _column(reference: str) -> int:
+    """0-based column of a cell reference such as 'AB12'."""
+    letters = reference.rstrip("0123456789")
+    index = _COLUMN_CACHE.get(letters)
+    if index is None:
+        index = 0
+        for char in letters:
+            index = index * 26 + (ord(char.upper()) - 64)
+        index -= 1
+        _COLUMN_CACHE[letters] = index
+    return index
+
+
+def _inline(cell: Element) -> str:
+    holder = cell.find(_INLINE)
+    if holder is None:
+        return ""
+    parts = []
+    for child in holder:
+        if child.tag == _TEXT:
+            parts.append(child.text or "")
+        elif child.tag == _RUN:
+            text = child.find(_TEXT)
+            if text is not None:
+                parts.append(text.text or "")
+    return "".join(parts)
+
+
+def _number(text: str) -> int | float:
+    return float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+
+
+class _Cells:
+    """Turns a cell's type, style and raw text into its value (shared by both parsers)."""
+
+    def __init__(self, shared_strings: Sequence[object], date_styles: set[int], epoch: datetime,
+                 unescape: Callable[[str], str]) -> None:
+        self.shared = shared_strings
+        self.date_styles = date_styles
+        self.epoch = epoch
+        self.unescape = unescape
+
+    def value(self, kind: str, style: str | None, raw: str | None) -> CellValue:
+        if raw is None:
+            return None
+        if kind == "s":
+            shared = self.shared[int(raw)]
+            return self.unescape(shared) if isinstance(shared, str) else str(shared)
+        if kind in ("str", "e"):
+            return self.unescape(raw)
+        if kind == "b":
+            return raw.strip() in ("1", "true")
+        if kind == "d":
+            parsed: datetime = from_ISO8601(raw)  # type: ignore[no-untyped-call]
+            return parsed
+        if kind == "n":
+            number = _number(raw)
+            if style and int(style) in self.date_styles:
+                return from_excel(number, self.epoch)
+            return number
+        raise UnexpectedSheet(f"cell type {kind!r}")
+
+
+FAST_PARSE_LIMIT = 100 * 1024 * 1024
+_ROW_RE = re.compile(r"<row(?=[\s/>])([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL_RE = re.compile(r"<c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_ATTR_RE = re.compile(r"\b(r|t|s)=\"([^\"]*)\"")
+_V_RE = re.compile(r"<v(?:\s[^>]*)?>(.*?)</v>", re.S)
+_T_RE = re.compile(r"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+_PHONETIC_RE = re.compile(r"<rPh\b.*?</rPh>", re.S)
+_ENTITY_RE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_AWKWARD = re.compile(r"<!\[CDATA\[|<!--|<\w+:(?:row|c|v|t|is)\b")
+
+
+def _entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name.startswith("#x"):
+        return chr(int(name[2:], 16))
+    if name.startswith("#"):
+        return chr(int(name[1:]))
+    return _ENTITIES[name]
+
+
+def _xml_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as an XML parser normalises line ends
+    return _ENTITY_RE.sub(_entity, text) if "&" in text else text
+
+
+def _fast_rows(xml: str, cells: _Cells) -> Iterator[tuple[CellValue, ...]]:
+    """Rows by regular expressions over the sheet XML: for the plain SpreadsheetML every writer emits."""
+    start = xml.find("<sheetData")
+    end = xml.rfind("</sheetData>")
+    if start < 0:
+        return
+    expected = 1
+    for row in _ROW_RE.finditer(xml, start, end if end > 0 else len(xml)):
+        attributes = dict(_ATTR_RE.findall(row.group(1)))
+        number = int(attributes["r"]) if "r" in attributes else expected
+        while expected < number:
+            yield ()
+            expected += 1
+        values: list[CellValue] = []
+        for cell in _CELL_RE.finditer(row.group(2) or ""):
+            attrs = dict(_ATTR_RE.findall(cell.group(1)))
+            where = attrs.get("r")
+            column = _column(where) if where else len(values)
+            kind = attrs.get("t", "n")
+            inner = cell.group(2) or ""
+            value: CellValue
+            if kind == "inlineStr":
+                body = _PHONETIC_RE.sub("", inner) if "<rPh" in inner else inner
+                value = cells.unescape(_xml_text("".join(_T_RE.findall(body))))
+            else:
+                found = _V_RE.search(inner)
+                value = cells.value(kind, attrs.get("s"), _xml_text(found.group(1)) if found else None)
+            if column < len(values):
+                raise UnexpectedSheet("cells out of order")
+            if column > len(values):
+                values.extend([None] * (column - len(values)))
+            values.append(value)
+        expected = number + 1
+        yield tuple(values)
+
+
+def read_sheet_rows(archive: zipfile.ZipFile, path: str, shared_strings: Sequence[object],
+                    date_styles: set[int], epoch: datetime,
+                    unescape: Callable[[str], str]) -> Iterator[tuple[CellValue, ...]]:
+    """Rows from row 1 (missing rows as empty tuples), cells as cached values."""
+    cells = _Cells(shared_strings, date_styles, epoch, unescape)
+    if archive.getinfo(path).file_size <= FAST_PARSE_LIMIT:
+        xml = archive.read(path).decode("utf-8")
+        if not _AWKWARD.search(xml):
+            yield from _fast_rows(xml, cells)
+            return
+    yield from _tree_rows(archive, path, cells)
+
+
+def _tree_rows(archive: zipfile.ZipFile, path: str, cells: _Cells) -> Iterator[tuple[CellValue, ...]]:
+    """Rows by streaming XML parsing: any sheet, in bounded memory."""
+    unescape = cells.unescape
+    expected = 1
+    with archive.open(path) as stream:
+        for _event, element in iterparse(stream, events=("end",)):
+            if element.tag != _ROW:
+                if element.tag == _SHEET_DATA:
+                    return
+                continue
+            reference = element.get("r")
+            number = int(reference) if reference else expected
+            while expected < number:
+                yield ()
+                expected += 1
+            values: list[CellValue] = []
+            for cell in element:
+                if cell.tag != _CELL:
+                    continue
+                where = cell.get("r")
+                column = _column(where) if where else len(values)
+                kind = cell.get("t", "n")
+                value: CellValue
+                if kind == "inlineStr":
+                    value = unescape(_inline(cell))
+                else:
+                    value = cells.value(kind, cell.get("s"), cell.findtext(_VALUE))
+                if column < len(values):
+                    raise UnexpectedSheet("cells out of order")
+                if column > len(values):
+                    values.extend([None] * (column - len(values)))
+                values.append(value)
+            element.clear()
+            expected = number + 1
+            yield tuple(values)

@@ -1,0 +1,272 @@
+"""End to end in a real browser: the app served by ``streamlit run`` and driven in headless Chromium.
+
+Each test starts its own server on a free port with a private copy of the
+demo register, and always stops it. Every request the page makes is recorded
+to prove the app works offline (nothing but the app's own host is contacted),
+and console errors are collected. Screenshots of each page are saved to
+``artifacts/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from ropa.storage.activities import get_activity
+from ropa.storage.database import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _server(workdir: Path, demo: Path, **env: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with its own register; stopped whatever happens."""
+    db = workdir / "register.duckdb"
+    shutil.copy(demo, db)
+    port = _free_port()
+    environment = {**os.environ, "ROPA_DB": str(db), "ROPA_EXPORT_DIR": str(workdir / "exports"),
+                   "ROPA_AUTH_MODE": "local", **env}
+    log = (workdir / f"server-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((workdir / f"server-{port}.log").read_text()) from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        log.close()
+
+
+@dataclass
+class Browser:
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _browser(headers: dict[str, str] | None = None) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            context = chromium.new_context(viewport={"width": 1400, "height": 2400}, extra_http_headers=headers or {})
+            page = context.new_page()
+            session = Browser(page)
+            page.on("request", lambda request: session.requests.append(request.url))
+            page.on("console", lambda message: session.console_errors.append(
+                f"{message.text} ({message.location.get('url', '')})")
+                if message.type == "error" and not _base_path_probe(message.location.get("url", "")) else None)
+            page.on("pageerror", lambda error: session.console_errors.append(str(error)))
+            page.on("response", lambda response: session.console_errors.append(
+                f"HTTP {response.status} for {response.url}")
+                if response.status >= 400 and not _base_path_probe(response.url) else None)
+            yield session
+        finally:
+            chromium.close()
+
+
+def _base_path_probe(url: str) -> bool:
+    """Streamlit's page, opened at /<page>, first looks for its server under that path: an expected 404."""
+    path = urlsplit(url).path
+    return path.endswith(("/_stcore/health", "/_stcore/host-config")) and not path.startswith("/_stcore/")
+
+
+def _settle(page: Any) -> None:
+    """Wait until the script run has finished and the page has stopped changing."""
+    page.wait_for_timeout(300)
+    running = page.locator('[data-testid="stStatusWidget"]')
+    running.wait_for(state="hidden", timeout=30_000)
+    page.wait_for_timeout(700)
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _heading(page: Any, text: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1").filter(has_text=text).first).to_be_visible(timeout=30_000)
+    _settle(page)
+
+
+def _grid_text(page: Any, index: int = 0) -> str:
+    """The visible text of a data grid (Streamlit mirrors the canvas in an accessible table)."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(index)
+    grid.locator('[role="row"]').first.wait_for(state="attached", timeout=30_000)
+    return str(grid.locator('[role="rowgroup"], [role="row"]').evaluate_all(
+        "nodes => nodes.map(n => n.textContent).join('\\n')"))
+
+
+def _assert_offline_and_clean(session: Browser) -> None:
+    foreign = sorted({url for url in session.requests
+                      if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                      and urlsplit(url).hostname not in LOCAL_HOSTS})
+    assert not foreign, f"the page contacted other hosts: {foreign}"
+    assert not session.console_errors, session.console_errors
+
+
+NAME = "Browser check <b>visitor</b> Wi-Fi"
+SEARCH = "browser check"
+
+
+def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo_template: Path) -> None:
+    from playwright.sync_api import expect
+
+    with _server(tmp_path, demo_template) as url, _browser() as session:
+        page = session.page
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        _grid_text(page)
+        _shot(page, "register")
+
+        page.get_by_role("button", name="New activity").click()
+        _heading(page, "New processing activity")
+        page.get_by_role("textbox", name="Name of the activity").fill(NAME)
+        page.get_by_role("textbox", name="Purpose of processing").fill("Give visitors internet access.")
+        _shot(page, "activity-new")
+        page.get_by_role("button", name="Create activity").click()
+        expect(page.get_by_text("Created activity")).to_be_visible(timeout=30_000)
+        _settle(page)
+        expect(page.locator("h1").first).to_have_text(NAME)
+        assert page.locator("h1 b").count() == 0
+        created_id = int(page.url.split("id=")[1].split("&")[0])
+
+        page.get_by_role("link", name="Register").click()
+        _heading(page, "Register of processing activities")
+        search = page.get_by_role("textbox", name="Search")
+        search.fill(SEARCH)
+        search.press("Enter")
+        expect(page.get_by_test_id("stMetricValue")).to_have_text("1", timeout=30_000)
+        _settle(page)
+        assert NAME in _grid_text(page)
+        _shot(page, "register-search")
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 36 + 17)
+        _heading(page, "Browser check")
+        assert f"id={created_id}" in page.url
+
+        page.get_by_role("tab", name="Edit").click()
+        purpose = page.get_by_role("textbox", name="Purpose of processing")
+        purpose.fill("Give visitors internet access and keep the logs the law requires.")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_text("Saved version 2")).to_be_visible(timeout=30_000)
+        _settle(page)
+        page.get_by_role("tab", name="History").click()
+        page.wait_for_timeout(500)
+        history = _grid_text(page, -1)
+        assert "Purpose of processing" in history
+        assert "keep the logs the law requires" in history
+        _shot(page, "activity-history")
+        page.get_by_role("tab", name="Record").click()
+        _shot(page, "activity-record")
+
+        for path, title in (("entities", "Entities"), ("history", "History"), ("admin", "Settings and backup"),
+                            ("dashboard", ""), ("gaps", ""), ("export", ""), ("import", "")):
+            page.goto(f"{url}/{path}")
+            page.locator("h1").first.wait_for(timeout=30_000)
+            _settle(page)
+            if title:
+                expect(page.locator("h1").first).to_have_text(title)
+            assert page.get_by_test_id("stException").count() == 0, path
+            _shot(page, path)
+
+        _assert_offline_and_clean(session)
+
+    stored = get_activity(open_database(tmp_path / "register.duckdb"), created_id)
+    assert (stored.name, stored.version) == (NAME, 2)
+
+
+ROLES = """
+[roles]
+"dpo@example.com" = "admin"
+"*@example.com" = "viewer"
+"""
+
+
+def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, demo_template: Path) -> None:
+    from playwright.sync_api import expect
+
+    roles = tmp_path / "roles.toml"
+    roles.write_text(ROLES, encoding="utf-8")
+    with _server(tmp_path, demo_template, ROPA_AUTH_MODE="proxy", ROPA_ROLES_FILE=str(roles)) as url:
+        with _browser({"X-Forwarded-Email": "viewer@example.com"}) as session:
+            page = session.page
+            page.goto(url)
+            _heading(page, "Register of processing activities")
+            expect(page.get_by_text("role: viewer")).to_be_visible()
+            assert page.get_by_role("button", name="New activity").count() == 0
+            nav = page.get_by_test_id("stSidebarNav")
+            assert nav.get_by_text("Import").count() == 0 and nav.get_by_text("Settings and backup").count() == 0
+            _shot(page, "proxy-viewer-register")
+
+            page.goto(f"{url}/activity?id=1")
+            page.locator("h1").first.wait_for(timeout=30_000)
+            _settle(page)
+            tabs = page.get_by_role("tab")
+            assert [tabs.nth(i).inner_text() for i in range(tabs.count())] == ["Record", "History"]
+            for label in ("Archive", "Duplicate", "Mark reviewed", "Save changes", "Approve", "Reopen for review"):
+                assert page.get_by_role("button", name=label).count() == 0, label
+            assert page.locator("textarea").count() == 0
+            _shot(page, "proxy-viewer-activity")
+            _assert_offline_and_clean(session)
+
+        with _browser() as stranger:
+            stranger.page.goto(url)
+            _heading(stranger.page, "Not signed in")
+            assert stranger.page.get_by_test_id("stDataFrame").count() == 0
+            _shot(stranger.page, "proxy-not-signed-in")

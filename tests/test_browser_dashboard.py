@@ -1,0 +1,138 @@
+"""The dashboard in a real browser: every chart draws, the console stays clean, nothing leaves the machine.
+
+Starts the app on a free local port with a temporary register holding the
+demo, opens the dashboard in headless Chromium, and records every request
+the page makes: the world map must come from the app itself, not a CDN.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = ROOT / "artifacts" / "screenshots" / "dashboard.png"
+CHARTS = 10
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+if not CHROMIUM.exists():
+    pytest.skip("needs Chromium at /usr/bin/chromium", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the app exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the app did not answer at {url} within {timeout:.0f} s")
+
+
+@pytest.fixture
+def app_url(tmp_path: Path, demo_template: Path) -> Iterator[str]:
+    db_path = tmp_path / "ropa.duckdb"
+    shutil.copy(demo_template, db_path)
+    port = free_port()
+    env = {**os.environ, "ROPA_DB": str(db_path), "ROPA_EXPORT_DIR": str(tmp_path / "exports"),
+           "ROPA_AUTH_MODE": "local", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+
+
+def test_dashboard_draws_every_chart_offline_without_console_errors(app_url: str) -> None:
+    requests: list[str] = []
+    errors: list[str] = []
+    failed: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+                    if response.status >= 400 else None)
+            # Arrive as a person does, from the app's home page through the sidebar (a deep link makes
+            # Streamlit probe /dashboard/_stcore/... for a base path first, which logs two 404s).
+            page.goto(app_url, wait_until="domcontentloaded")
+            page.get_by_role("link", name="Dashboard").click(timeout=60_000)
+            page.wait_for_url("**/dashboard", timeout=30_000)
+            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {CHARTS}",
+                                   timeout=90_000)
+            # The map is drawn once its topojson has arrived: country shapes in the geo layer.
+            page.wait_for_function("document.querySelectorAll('.geo .choroplethlocation').length > 0",
+                                   timeout=60_000)
+            page.wait_for_timeout(1500)
+            plots = page.locator(".js-plotly-plot").count()
+            drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                                  ".filter(p => p.querySelector('.main-svg')).length")
+            # Streamlit scrolls inside its own container, so a tall window shows the whole page at once.
+            page.set_viewport_size({"width": 1500, "height": 7600})
+            page.wait_for_timeout(2500)
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+            # Click-through: a bar of the first chart opens the register on its activities.
+            # (Plotly's drag layer lies over the bars, so click where the bar is, as a mouse would.)
+            box = page.locator(".js-plotly-plot").first.locator("g.point path").first.bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            notice = page.get_by_text("activities from Dashboard, Activities by entity and business function")
+            notice.wait_for(timeout=60_000)
+            opened = page.url
+        finally:
+            browser.close()
+    assert plots == CHARTS
+    assert drawn == CHARTS
+    assert not failed, failed
+    assert not errors, errors
+    outside = sorted({urlparse(u).hostname or u for u in requests if urlparse(u).scheme in ("http", "https", "ws",
+                                                                                         "wss")}
+                     - LOCAL_HOSTS)
+    assert not outside, f"requests left the machine: {outside}"
+    assert any(u.endswith("/app/static/topojson/world_50m.json") for u in requests)
+    assert opened.endswith("/register")

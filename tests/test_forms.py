@@ -1,0 +1,129 @@
+"""Form helpers: table rows to model input, errors placed by section, three-way merge, readable changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from ropa.changes import change_rows, conflict_changes, field_changes, value_text
+from ropa.errors import FieldError, ValidationFailed
+from ropa.factories import make_activity
+from ropa.forms import GENERAL, activity_from_form, errors_by_section, merge, section_of, table_rows
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    pytest.param([{"category": "cloud_hosting", "name": "Acme", "role": None, "country": float("nan"),
+                   "contract_ref": None}],
+                 [{"category": "cloud_hosting", "name": "Acme", "role": None, "country": None, "contract_ref": ""}],
+                 id="missing-cells-become-empty"),
+    pytest.param([{"category": None, "name": "  ", "role": "", "country": None, "contract_ref": None}], [],
+                 id="blank-row-dropped"),
+    pytest.param([{"category": "customers", "name": "", "role": "", "country": "", "contract_ref": ""}],
+                 [{"category": "customers", "name": "", "role": None, "country": None, "contract_ref": ""}],
+                 id="empty-codes-are-null"),
+    pytest.param([{"category": "customers", "name": pd.NA, "role": pd.NA, "country": "US", "contract_ref": "C-1"}],
+                 [{"category": "customers", "name": "", "role": None, "country": "US", "contract_ref": "C-1"}],
+                 id="pandas-na"),
+])
+def test_table_rows_become_model_input(rows: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+    assert table_rows(rows, ("category", "name", "role", "country", "contract_ref")) == expected
+
+
+def test_activity_from_form_overlays_the_form_on_the_stored_record() -> None:
+    base = make_activity(1).model_dump()
+    activity = activity_from_form(base, {"name": "Renamed", "retention_kind": "rule", "retention_months": 72,
+                                         "retention_rule": "Until the contract ends plus six years",
+                                         "recipients": [{"category": "customers", "name": None}]})
+    assert activity.name == "Renamed"
+    assert activity.retention_months is None  # only a period keeps its months
+    assert [r.category for r in activity.recipients] == ["customers"]
+    assert activity.security_measures == base["security_measures"]
+
+
+def test_activity_from_form_refuses_bad_input_with_field_names() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        activity_from_form(make_activity(1).model_dump(), {"name": "", "lawful_bases": ["whim"]})
+    fields = {e.field for e in refused.value.errors}
+    assert {"Name", "Article 6 lawful basis #1"} <= fields
+
+
+@pytest.mark.parametrize(("error", "section"), [
+    pytest.param(FieldError("Name", "is required"), "purpose", id="name"),
+    pytest.param(FieldError("Recipients #2 Recipient category", "unknown"), "recipients", id="recipient-cell"),
+    pytest.param(FieldError("Transfers #1 Country", "bad"), "transfers", id="transfer-cell"),
+    pytest.param(FieldError("Retention period (months)", "too big"), "retention", id="retention-months"),
+    pytest.param(FieldError("", "a retention period needs a number of months"), "retention", id="model-retention"),
+    pytest.param(FieldError("", "next review is due before the last review"), "governance", id="model-review"),
+    pytest.param(FieldError("Article 9 condition #1", "unknown"), "lawful", id="art9"),
+    pytest.param(FieldError("Entity", "there is no entity with id 9"), "controller", id="entity"),
+    pytest.param(FieldError("", "something else"), GENERAL, id="unplaced"),
+])
+def test_each_validation_message_is_shown_in_its_section(error: FieldError, section: str) -> None:
+    assert section_of(error) == section
+
+
+def test_errors_are_grouped_by_section() -> None:
+    grouped = errors_by_section([FieldError("Name", "is required"), FieldError("Purpose of processing", "too long")])
+    assert grouped == {"purpose": ["Name: is required", "Purpose of processing: too long"]}
+
+
+@pytest.mark.parametrize(("base", "mine", "theirs", "merged", "clashes"), [
+    pytest.param({"a": 1}, {"a": 2}, {"a": 1}, {"a": 2}, [], id="only-mine-changed"),
+    pytest.param({"a": 1}, {"a": 1}, {"a": 3}, {"a": 3}, [], id="only-theirs-changed"),
+    pytest.param({"a": 1}, {"a": 2}, {"a": 2}, {"a": 2}, [], id="same-change"),
+    pytest.param({"a": 1}, {"a": 2}, {"a": 3}, {"a": 2}, ["a"], id="both-changed-keeps-mine-and-reports"),
+    pytest.param({"a": 1, "b": [1]}, {"a": 2, "b": [1]}, {"a": 1, "b": [1, 2]}, {"a": 2, "b": [1, 2]}, [],
+                 id="different-fields-both-kept"),
+])
+def test_three_way_merge_never_drops_the_other_persons_change(base: dict[str, Any], mine: dict[str, Any],
+                                                              theirs: dict[str, Any], merged: dict[str, Any],
+                                                              clashes: list[str]) -> None:
+    assert merge(base, mine, theirs) == (merged, clashes)
+
+
+def test_list_changes_read_as_added_and_removed_labels() -> None:
+    [change] = field_changes({"data_categories": ["identity.name", "contact.email"]},
+                             {"data_categories": ["identity.name", "special.health"]})
+    assert (change.label, change.added, change.removed) == (
+        "Categories of personal data", ("Health",), ("Email address",))
+    assert change.summary() == "Categories of personal data: added Health, removed Email address"
+
+
+def test_scalar_changes_read_as_before_and_after_labels() -> None:
+    [status, entity] = field_changes({"status": "draft", "entity_id": 1}, {"status": "approved", "entity_id": 2},
+                                     {1: "Old Co", 2: "New Co"})
+    assert (status.before, status.after) == ("Draft", "Approved")
+    assert (entity.label, entity.before, entity.after) == ("Entity", "Old Co", "New Co")
+
+
+def test_empty_values_of_different_kinds_are_not_a_change() -> None:
+    assert field_changes({"notes": "", "adm_basis": None, "systems": []}, {"notes": None, "systems": None}) == []
+
+
+def test_recipient_and_transfer_items_are_described_in_words() -> None:
+    [change] = field_changes({"recipients": []}, {"recipients": [
+        {"category": "cloud_hosting", "name": "Acme", "role": "processor", "country": "IE", "contract_ref": "D-1"}]})
+    assert change.added == ("Cloud hosting providers: Acme (Processor, Ireland, contract D-1)",)
+    assert value_text("transfers", [{"country": "US", "recipient": "Acme Inc", "mechanism": "dpf", "tia_ref": ""}]) \
+        == "United States to Acme Inc under EU-US Data Privacy Framework (recipient certified)"
+
+
+def test_conflict_changes_are_readable() -> None:
+    [change] = conflict_changes({"owner": ("Ann", "Bob")})
+    assert (change.label, change.before, change.after) == ("Owner", "Ann", "Bob")
+
+
+def test_audit_rows_flatten_to_one_row_per_field() -> None:
+    history = pd.DataFrame([
+        {"id": 2, "at_utc": pd.Timestamp("2026-01-02"), "actor": "ann", "action": "update", "record_type": "activity",
+         "record_id": 7, "entity_id": 1, "version": 2, "detail": "",
+         "before": json.dumps({"owner": "A", "purpose": "x"}), "after": json.dumps({"owner": "B", "purpose": "y"})},
+        {"id": 1, "at_utc": pd.Timestamp("2026-01-01"), "actor": "ann", "action": "restore", "record_type": "register",
+         "record_id": None, "entity_id": None, "version": None, "detail": "restored x", "before": None, "after": None},
+    ])
+    rows = change_rows(history)
+    assert list(rows["field"]) == ["Owner", "Purpose of processing", ""]
+    assert rows.iloc[2]["detail"] == "restored x"

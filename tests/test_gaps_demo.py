@@ -1,0 +1,75 @@
+"""The demo register's known gaps, pinned: what its privacy notices say that no longer holds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from ropa.gaps import analyse, scores
+from ropa.storage.database import Database
+
+NOTICE_000 = "000_f8513696735cefe4.txt"  # the SmartComms notice written under the Privacy Shield
+
+
+def notice_000_ids(db: Database) -> set[int]:
+    return {int(r[0]) for r in db.rows("SELECT id FROM activities WHERE source_document = ?", [NOTICE_000])}
+
+
+def invalid_transfers(findings: pd.DataFrame) -> pd.DataFrame:
+    return findings[findings["rule"] == "transfer_mechanism_invalid"]
+
+
+def test_notice_000_privacy_shield_transfers_are_critical_today(demo_db: Database) -> None:
+    shield = invalid_transfers(analyse(demo_db))
+    shield = shield[shield["message"].str.contains("relies on EU-US Privacy Shield, invalid since 16 July 2020")]
+    assert set(shield["severity"]) == {"critical"}
+    assert notice_000_ids(demo_db) <= set(shield["activity_id"].astype(int))
+
+
+def test_notice_000_privacy_shield_transfers_were_fine_on_1_january_2019(demo_db: Database) -> None:
+    messages = invalid_transfers(analyse(demo_db, as_of=date(2019, 1, 1)))["message"]
+    assert not messages.str.contains("Privacy Shield").any()
+
+
+def test_notice_000_old_sccs_to_australia_lapsed_for_the_uk_exporter_in_march_2024(demo_db: Database) -> None:
+    def old_sccs(as_of: date) -> pd.DataFrame:
+        found = invalid_transfers(analyse(demo_db, as_of=as_of))
+        return found[found["message"].str.contains("Australia relies on EU Model Clauses")]
+
+    assert old_sccs(date(2023, 6, 1)).empty
+    lapsed = old_sccs(date(2024, 6, 1))
+    assert not lapsed.empty and set(lapsed["entity"]) == {"SmartComms SC Limited"}
+
+
+def test_smelecom_activities_without_retention_are_flagged(demo_db: Database) -> None:
+    findings = analyse(demo_db)
+    missing = findings[(findings["rule"] == "retention_missing") & (findings["entity"] == "SMELECOM UK")]
+    assert len(missing) >= 5
+    assert set(missing["severity"]) == {"high"}
+
+
+def test_as_long_as_necessary_retention_is_flagged_as_vague(demo_db: Database) -> None:
+    findings = analyse(demo_db)
+    vague = findings[findings["rule"] == "retention_vague"]
+    assert vague["message"].str.contains("'as long as necessary' restates the storage-limitation principle").any()
+
+
+def test_demo_cctv_needs_a_dpia(demo_db: Database) -> None:
+    findings = analyse(demo_db)
+    cctv = findings[(findings["rule"] == "dpia_indicated") & findings["activity"].str.contains("CCTV")]
+    assert len(cctv) >= 2 and cctv["message"].str.contains(r"Art. 35\(3\)\(c\)").all()
+
+
+def test_only_live_demo_activities_have_findings(demo_db: Database) -> None:
+    archived = {int(r[0]) for r in demo_db.rows("SELECT id FROM activities WHERE status = 'archived'")}
+    findings = analyse(demo_db)
+    assert not archived & set(findings["activity_id"].dropna().astype(int))
+
+
+def test_demo_scores_are_between_their_bounds(demo_db: Database) -> None:
+    result = scores(demo_db)
+    assert result.completeness is not None and 0 < result.completeness < 1
+    assert result.compliance is not None and 0 < result.compliance < 100
+    assert result.activities["completeness"].between(0, 1).all()
+    assert result.activities["compliance"].between(0, 100).all()

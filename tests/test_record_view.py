@@ -1,0 +1,71 @@
+"""What the activity's read view derives: transfer validity on a day, retention and review sentences."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ropa.factories import make_activity, make_transfer
+from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
+from ropa.reference import Regime
+
+
+@pytest.mark.parametrize(("regime", "country", "mechanism", "tia", "day", "ok", "says"), [
+    pytest.param("EU", "US", "privacy_shield", "", date(2020, 7, 17), False, "invalid since 16 July 2020",
+                 id="privacy-shield-invalid-after-schrems-ii"),
+    pytest.param("EU", "US", "privacy_shield", "", date(2020, 7, 15), True, "Valid on 2020-07-15",
+                 id="privacy-shield-valid-before-schrems-ii"),
+    pytest.param("UK", "US", "eu_scc_2010", "T-1", date(2024, 3, 21), False, "Not valid on 2024-03-21",
+                 id="old-sccs-invalid-for-uk-after-march-2024"),
+    pytest.param("EU", "US", "eu_scc_2021", "", date(2026, 1, 1), False, "none is recorded",
+                 id="sccs-without-tia"),
+    pytest.param("EU", "US", "eu_scc_2021", "TIA-9", date(2026, 1, 1), True, "Valid on 2026-01-01",
+                 id="sccs-with-tia"),
+    pytest.param("UK", "US", "eu_scc_2021", "TIA-9", date(2026, 1, 1), False, "UK Addendum",
+                 id="eu-sccs-alone-not-for-uk"),
+    pytest.param("EU", "JP", "adequacy", "", date(2026, 1, 1), True, "Covered by", id="adequacy-japan"),
+    pytest.param("EU", "CN", "adequacy", "", date(2026, 1, 1), False, "No EU adequacy finding",
+                 id="no-adequacy-china"),
+    pytest.param("EU", "FR", None, "", date(2026, 1, 1), None, "not a third country", id="eea-is-not-a-transfer"),
+    pytest.param("UK", "FR", None, "", date(2026, 1, 1), False, "No transfer mechanism", id="uk-to-eea-needs-basis"),
+])
+def test_transfer_status_follows_the_reference_data_on_the_day(regime: Regime, country: str, mechanism: str | None,
+                                                               tia: str, day: date, ok: bool | None,
+                                                               says: str) -> None:
+    status = transfer_status(make_transfer(country=country, mechanism=mechanism, tia_ref=tia), regime, day)
+    assert status.ok is ok
+    assert says in status.message
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    pytest.param({"retention_kind": "period", "retention_months": 72, "retention_trigger": "end_of_financial_year"},
+                 "6 years after the end of the financial year", id="whole-years"),
+    pytest.param({"retention_kind": "period", "retention_months": 18, "retention_trigger": None}, "18 months",
+                 id="months-no-trigger"),
+    pytest.param({"retention_kind": "rule", "retention_months": None, "retention_rule": "As long as necessary"},
+                 "As long as necessary", id="stated-rule"),
+    pytest.param({"retention_kind": "unknown", "retention_months": None}, "", id="unknown"),
+])
+def test_retention_reads_as_a_sentence(fields: dict[str, object], expected: str) -> None:
+    assert retention_text(make_activity(1, **fields)) == expected
+
+
+@pytest.mark.parametrize(("last", "due", "expected"), [
+    pytest.param(None, None, "never reviewed; no review scheduled", id="never"),
+    pytest.param(date(2025, 1, 1), date(2026, 1, 1), "last reviewed 2025-01-01; review overdue since 2026-01-01 "
+                 "(31 days)", id="overdue"),
+    pytest.param(date(2025, 2, 1), date(2026, 2, 1), "last reviewed 2025-02-01; review due today", id="today"),
+    pytest.param(date(2025, 6, 1), date(2026, 6, 1), "last reviewed 2025-06-01; next review due 2026-06-01 "
+                 "(in 120 days)", id="scheduled"),
+])
+def test_review_reads_relative_to_today(last: date | None, due: date | None, expected: str) -> None:
+    activity = make_activity(1, last_reviewed=last, next_review_due=due)
+    assert review_text(activity, date(2026, 2, 1)) == expected
+
+
+def test_terms_cite_their_article_and_special_data_is_marked() -> None:
+    assert term_with_article("lawful_bases", "contract") == "Contract (Art. 6(1)(b))"
+    assert category_flags("special.health") == "Health — special category data (Art. 9(1); Art. 4(15))"
+    assert category_flags("criminal.convictions") == "Criminal convictions — criminal offence data (Art. 10)"
+    assert category_flags("contact.email") == "Email address"
