@@ -50,6 +50,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", type=_names, default=None, help="only these cases, comma separated")
     p.add_argument("--profile", type=_names, default=[],
                    help="also profile these cases with pyinstrument (text report next to the JSON)")
+    p.add_argument("--tracemalloc", action="store_true",
+                   help="also measure the peak of Python allocations (one more run per case; slow)")
+    p.add_argument("--full", action="store_true",
+                   help="also run the diagnostic cases that are capped in size (export_write at 50,000)")
     p.add_argument("--out", type=Path, default=None,
                    help="where to write the JSON (default bench/results/<UTC timestamp>.json)")
     p.add_argument("--tiny", action="store_true",
@@ -66,10 +70,11 @@ def settings_from(args: argparse.Namespace, out: Path) -> Settings:
         raise SystemExit("--repeat must be 1 or more")
     if args.tiny:
         return Settings(sizes=args.sizes or TINY_SIZES, repeat=1, n_entities=TINY_ENTITIES, seed=args.seed,
-                        budget_s=args.budget, cases=args.cases, profile=args.profile, profile_dir=out.parent)
+                        budget_s=args.budget, cases=args.cases, profile=args.profile, profile_dir=out.parent,
+                        tracemalloc=args.tracemalloc, full=args.full)
     return Settings(sizes=args.sizes or DEFAULT_SIZES, repeat=args.repeat, n_entities=args.entities,
                     seed=args.seed, budget_s=args.budget, cases=args.cases, profile=args.profile,
-                    profile_dir=out.parent)
+                    profile_dir=out.parent, tracemalloc=args.tracemalloc, full=args.full)
 
 
 def run(argv: list[str] | None = None, *, quiet: bool = False) -> dict[str, Any] | None:
@@ -98,6 +103,7 @@ def run(argv: list[str] | None = None, *, quiet: bool = False) -> dict[str, Any]
     doc = document(
         {"sizes": settings.sizes, "repeat": settings.repeat, "entities": settings.n_entities,
          "seed": settings.seed, "budget_s": settings.budget_s, "cases": settings.cases,
+         "tracemalloc": settings.tracemalloc, "full": settings.full,
          "argv": argv if argv is not None else sys.argv[1:]},
         machine, results, CASES, RATIOS, time.perf_counter() - started,
     )

@@ -199,10 +199,10 @@ def render(doc: dict[str, Any]) -> str:
                          r.get("reason", "")])
             continue
         memory = "-" if r.get("peak_mb") is None else f"{r['peak_mb']:.1f} ({r['memory']})"
-        growth_mb = "-" if r.get("rss_growth_mb") is None else f"{r['rss_growth_mb']:.1f}"
+        traced = "-" if r.get("traced_peak_mb") is None else f"{r['traced_peak_mb']:.1f}"
         rows.append([r["case"], f"{r['size']:,}", _seconds(r["median_s"]), _seconds(r["min_s"]),
                      _seconds(r["max_s"]), _seconds(r.get("cpu_median_s")), str(len(r["runs_s"])),
-                     _seconds(r.get("first_s")), memory, growth_mb,
+                     _seconds(r.get("first_s")), memory, traced,
                      target["target"] if at_target and target else "",
                      target["result"] if at_target and target else ""])
     for d in doc["ratios"]:
@@ -213,8 +213,8 @@ def render(doc: dict[str, Any]) -> str:
                      target["target"] if at_target and target else "",
                      target["result"] if at_target and target else ""])
     parts = [_machine_line(doc), "",
-             _table(["case", "size", "median", "min", "max", "CPU", "runs", "first run", "peak MB (how)",
-                     "RSS +MB", "target", "result"], rows)]
+             _table(["case", "size", "median", "min", "max", "CPU", "runs", "first run", "memory MB (how)",
+                     "traced MB", "target", "result"], rows)]
     if doc["growth"]:
         parts += ["", "Growth with size (log-log slope of the median; 1.0 = linear):",
                   _table(["case", "sizes", "time ratio", "size ratio", "exponent", "shape"],

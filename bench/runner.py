@@ -1,14 +1,18 @@
 """The timing harness: run each case at each size and collect comparable figures.
 
 A case is prepared once per size (imports, a first page run, fixtures), then
-run once as a warm-up and ``repeat`` times timed. The warm-up also measures
-memory, because tracemalloc slows Python down and must not touch the timed
-runs. A case whose module or page is missing is reported "not available";
-any other failure is reported as an error and the run goes on.
+run once as a warm-up and ``repeat`` times timed. Memory is the rise of the
+resident set during the timed runs (it sees DuckDB's native memory and
+costs nothing); ``--tracemalloc`` adds one run under tracemalloc for the
+peak of Python allocations, which slows allocation-heavy code several
+times and so never overlaps a timed run. A case whose module or page is
+missing is reported "not available"; any other failure is reported as an
+error and the run goes on.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import shutil
@@ -106,8 +110,10 @@ class Case:
     measures: str
     prepare: Callable[[Context], Prepared]
     target: Target | None = None
-    memory: Literal["tracemalloc", "rss", "maxrss"] = "tracemalloc"
+    memory: Literal["process", "child"] = "process"
     warm: bool = True
+    max_size: int | None = None
+    """Above this size the case is skipped unless ``--full``: diagnostics too slow to repeat at every size."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,8 @@ class Settings:
     cases: list[str] | None = None
     profile: list[str] = field(default_factory=list)
     profile_dir: Path | None = None
+    tracemalloc: bool = False
+    full: bool = False
 
 
 def _peak_traced(run: Callable[[], ChildRun | None]) -> int:
@@ -154,8 +162,17 @@ def _rss_kib() -> dict[str, int]:
             for key in ("VmRSS", "VmHWM") if line.startswith(key + ":")}
 
 
+def _release_free_memory() -> None:
+    """Hand freed heap back to the system (glibc), so the next run's RSS rise is not hidden by reuse."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _reset_peak_rss() -> int | None:
     """Reset the kernel's high-water mark of this process (Linux) and return the current RSS in KiB."""
+    _release_free_memory()
     try:
         _CLEAR_REFS.write_text("5", encoding="ascii")
         return _rss_kib()["VmRSS"]
@@ -221,35 +238,32 @@ def _max(a: int | None, b: int | None) -> int | None:
 def measure(case: Case, ctx: Context, settings: Settings) -> dict[str, Any]:
     """Prepare, warm up, then time up to ``repeat`` runs while within the time budget.
 
-    Memory: ``tracemalloc`` is the peak of Python allocations during the
-    warm-up (tracemalloc slows Python, so never during a timed run); ``rss``
-    is how far this process's resident set rose during the timed runs (it
-    includes DuckDB's native memory); ``maxrss`` is a child process's peak.
+    Memory of an in-process case is the largest rise of this process's
+    resident set over its size before a timed run; of a child process, its
+    peak RSS. With ``settings.tracemalloc`` one more run measures the peak of
+    Python allocations.
     """
-    result: dict[str, Any] = {"case": case.name, "size": ctx.size, "memory": case.memory}
+    result: dict[str, Any] = {"case": case.name, "size": ctx.size,
+                              "memory": "rss growth" if case.memory == "process" else "child max rss"}
     try:
+        if case.max_size is not None and ctx.size > case.max_size and not settings.full:
+            raise Skipped(f"measured up to {case.max_size:,} activities to keep the run short; --full runs it")
         prepared = case.prepare(ctx)
         started = time.perf_counter()
-        peak: int | None = None
         if case.warm:
-            if case.memory == "tracemalloc":
-                peak = _peak_traced(prepared.run)
-            else:
-                _timed(prepared.run)
+            _timed(prepared.run)
         runs: list[float] = []
         cpu: list[float] = []
-        rss_growth: int | None = None
+        peak: int | None = None
         while len(runs) < settings.repeat:
             sample = _timed(prepared.run)
             runs.append(sample.seconds)
             cpu.append(sample.cpu_seconds)
-            rss_growth = _max(rss_growth, sample.rss_growth)
-            if case.memory == "maxrss":
-                peak = _max(peak, sample.child_rss)
+            peak = _max(peak, sample.child_rss if case.memory == "child" else sample.rss_growth)
             if time.perf_counter() - started + statistics.median(runs) > settings.budget_s:
                 break
-        if case.memory == "rss":
-            peak = rss_growth
+        if settings.tracemalloc and case.memory == "process":
+            result["traced_peak_mb"] = round(_peak_traced(prepared.run) / MB, 1)
         if case.name in settings.profile and settings.profile_dir is not None:
             try:
                 result["profile"] = str(_profile(case, prepared, ctx, settings.profile_dir))
@@ -273,7 +287,6 @@ def measure(case: Case, ctx: Context, settings: Settings) -> dict[str, Any]:
         cpu_median_s=round(statistics.median(cpu), 6),
         first_s=None if prepared.first_s is None else round(prepared.first_s, 6),
         peak_mb=None if peak is None else round(peak / MB, 1),
-        rss_growth_mb=None if rss_growth is None else round(rss_growth / MB, 1),
         extra=prepared.extra,
     )
     return result

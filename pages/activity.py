@@ -185,18 +185,21 @@ parent = by_id.get(entity.parent_id) if entity.parent_id else None
 st.title(md(activity.name))
 st.caption(f"{md(entity.name)} · {md(_status_line(activity, db))} · version {activity.version}, "
            f"last changed by {md(activity.updated_by)}")
-activity_form.flash()
-error = st.session_state.pop("activity_error", None)
-if error:
-    st.error(md(error), icon=":material/error:")
-if activity.status == "archived":
-    st.info("This activity is archived: it is not part of the live register.", icon=":material/archive:")
+# One container, always drawn, holds the notices: the elements below keep their place between runs,
+# so the tab the user is on stays open when a message comes or goes.
+with st.container():
+    activity_form.flash()
+    error = st.session_state.pop("activity_error", None)
+    if error:
+        st.error(md(error), icon=":material/error:")
+    if activity.status == "archived":
+        st.info("This activity is archived: it is not part of the live register.", icon=":material/archive:")
 
 editor = user.can(Role.EDITOR)
 if editor:
     _workflow(db, user, activity)
 names = ["Record", "Edit", "History"] if editor else ["Record", "History"]
-tabs = dict(zip(names, st.tabs(names), strict=True))
+tabs = dict(zip(names, st.tabs(names, key="activity_tabs"), strict=True))
 with tabs["Record"]:
     render_record(activity, entity, parent, date.today())
 if editor:

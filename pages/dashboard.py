@@ -18,7 +18,9 @@ from ropa.dashboard import (
     NO_FUNCTION,
     DashboardData,
     Filters,
+    GapResults,
     function_options,
+    gap_results,
     load_dashboard,
 )
 from ropa.gaps import SEVERITIES, SEVERITY_ICONS
@@ -72,9 +74,22 @@ def _stamp(db: Database) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+# Three cache levels, all keyed by the register's stamp so an edit is seen at once: the gap analysis
+# (the costly part; kept while only the function or status filter changes), the frames, and the
+# figures (read-only, so shared rather than copied on every rerun).
+@st.cache_data(ttl=300, max_entries=8, show_spinner="Running the gap analysis…")
+def _gaps(path: str, as_of: date, entity_ids: tuple[int, ...] | None, stamp: tuple[int, int]) -> GapResults:
+    return gap_results(get_db(), as_of, entity_ids)
+
+
 @st.cache_data(ttl=300, max_entries=16, show_spinner="Analysing the register…")
 def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
-    return load_dashboard(get_db(), filters)
+    return load_dashboard(get_db(), filters, _gaps(path, filters.as_of, filters.entity_ids, stamp))
+
+
+@st.cache_resource(ttl=300, max_entries=8, show_spinner=False)
+def _figures(path: str, filters: Filters, stamp: tuple[int, int]) -> dict[str, Chart]:
+    return {chart.key: chart for chart in _charts(_load(path, filters, stamp))}
 
 
 def _filters(db: Database) -> Filters | None:
@@ -189,7 +204,8 @@ st.title("Dashboard")
 filters = _filters(db)
 if filters is None:
     st.stop()
-data = _load(str(db.path), filters, _stamp(db))
+stamp = _stamp(db)
+data = _load(str(db.path), filters, stamp)
 _kpis(data)
 if data.kpis.activities == 0:
     st.info("No activities match these filters. Widen the filters, or add activities to the register.",
@@ -205,7 +221,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Retention and review", ("retention", "review")),
     ("Gap-analysis findings", ("findings_rule", "findings_entity", "trend")),
 )
-by_key = {chart.key: chart for chart in _charts(data)}
+by_key = _figures(str(db.path), filters, stamp)
 for heading, keys in SECTIONS:
     st.subheader(heading, divider="gray")
     for key in keys:

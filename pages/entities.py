@@ -24,14 +24,15 @@ from ropa.storage.entities import (
     set_entity_archived,
     update_entity,
 )
+from ui import form_keys
 from ui.choices import country_label, country_options, entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_new_activity, open_register
 from ui.render import changes_table, errors, field_line, item_list, md
 from ui.session import current_user, get_db
 
-EDIT = "ent_"
-NEW = "entnew_"
+EDIT = "entf"  # form_keys name of the edit form
+NEW = "entnew"  # form_keys name of the new-entity form
 PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
 STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
 
@@ -97,7 +98,7 @@ def _details(db: Database, user: User, entity: Entity, entities: list[Entity], c
         open_new_activity(int(entity.id or 0))
 
 
-def _fields(db: Database, prefix: str, draft: dict[str, Any], entities: list[Entity],
+def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entity],
             self_id: int | None) -> dict[str, Any]:
     """The entity's widgets; returns their values as model input."""
     kinds = load_reference().vocabulary("entity_kinds")
@@ -105,44 +106,41 @@ def _fields(db: Database, prefix: str, draft: dict[str, Any], entities: list[Ent
     parents: list[int | None] = [None, *(e.id for e, _ in entity_tree(entities) if e.id not in excluded)]
     countries = country_options([draft.get("country")])
     yes_no: list[bool | None] = [None, True, False]
+
+    def text(field: str, label: str, *, area: bool = False) -> None:
+        widget = st.text_area if area else st.text_input
+        values[field] = widget(label, value=draft.get(field) or "", key=form_keys.key(form, field))
+
     values: dict[str, Any] = {}
     left, right = st.columns(2)
     with left:
-        values["name"] = st.text_input("Legal name", value=draft.get("name") or "", key=prefix + "name")
-        values["kind"] = st.selectbox("Kind", kinds.keys(), index=kinds.keys().index(draft.get("kind") or "controller"),
-                                      format_func=lambda k: f"{kinds.label(k)} ({kinds[k].article})",
-                                      key=prefix + "kind")
+        text("name", "Legal name")
+        values["kind"] = st.selectbox(
+            "Kind", kinds.keys(), index=kinds.keys().index(draft.get("kind") or "controller"),
+            format_func=lambda k: f"{kinds.label(k)} ({kinds[k].article})", key=form_keys.key(form, "kind"))
         current_parent = draft.get("parent_id")
         values["parent_id"] = st.selectbox(
             "Parent entity", parents, index=parents.index(current_parent) if current_parent in parents else 0,
             format_func=lambda v: "None (top of the group)" if v is None else entity_label(entities)(v),
-            key=prefix + "parent_id")
-        values["country"] = st.selectbox("Country", countries, index=countries.index(draft.get("country") or "GB"),
-                                         format_func=country_label, key=prefix + "country")
-        values["company_number"] = st.text_input("Company number", value=draft.get("company_number") or "",
-                                                 key=prefix + "company_number")
-        values["ico_registration"] = st.text_input("ICO registration number",
-                                                   value=draft.get("ico_registration") or "",
-                                                   key=prefix + "ico_registration")
-        values["address"] = st.text_area("Address", value=draft.get("address") or "", key=prefix + "address")
-        values["email"] = st.text_input("Email", value=draft.get("email") or "", key=prefix + "email")
-        values["phone"] = st.text_input("Phone", value=draft.get("phone") or "", key=prefix + "phone")
+            key=form_keys.key(form, "parent_id"))
+        values["country"] = st.selectbox(
+            "Country", countries, index=countries.index(draft.get("country") or "GB"), format_func=country_label,
+            key=form_keys.key(form, "country"))
+        text("company_number", "Company number")
+        text("ico_registration", "ICO registration number")
+        text("address", "Address", area=True)
+        text("email", "Email")
+        text("phone", "Phone")
     with right:
         values["dpo_required"] = st.selectbox(
             "DPO required (Art. 37)", yes_no, index=yes_no.index(draft.get("dpo_required")),
-            format_func=lambda v: {None: "Not assessed", True: "Yes", False: "No"}[v], key=prefix + "dpo_required")
+            format_func=lambda v: {None: "Not assessed", True: "Yes", False: "No"}[v],
+            key=form_keys.key(form, "dpo_required"))
         for field in ("dpo_name", "dpo_email", "dpo_phone", "representative_name"):
-            values[field] = st.text_input(field_label(field), value=draft.get(field) or "", key=prefix + field)
-        values["representative_contact"] = st.text_area(
-            "Representative contact", value=draft.get("representative_contact") or "",
-            key=prefix + "representative_contact")
-        values["notes"] = st.text_area("Notes", value=draft.get("notes") or "", key=prefix + "notes")
+            text(field, field_label(field))
+        text("representative_contact", "Representative contact", area=True)
+        text("notes", "Notes", area=True)
     return values
-
-
-def _clear(prefix: str) -> None:
-    for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
-        del st.session_state[name]
 
 
 def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
@@ -163,7 +161,7 @@ def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
             except RopaError as error:
                 st.session_state["entnew_state_errors"] = [str(error)]
                 st.rerun()
-            _clear(NEW)
+            form_keys.restart(NEW)
             st.session_state["entities_flash"] = f"Created {created.name}."
             st.session_state["ent_select"] = created.id
             st.rerun()
@@ -172,7 +170,7 @@ def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
 def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity]) -> None:
     state = st.session_state.get(STATE)
     if state is None or state["id"] != entity.id or state.get("reset"):
-        _clear(EDIT + "f_")
+        form_keys.restart(EDIT)
         state = {"id": entity.id, "version": entity.version, "draft": entity.content()}
         st.session_state[STATE] = state
     conflict = state.get("conflict")
@@ -185,7 +183,7 @@ def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity
         if left.button("Apply my edits to their version", key="ent_merge", icon=":material/merge:"):
             base = audit.snapshot(db, "entity", int(entity.id or 0), state["version"]) or state["draft"]
             merged, clashes = merge(base, conflict["mine"], entity.content())
-            _clear(EDIT + "f_")
+            form_keys.restart(EDIT)
             st.session_state[STATE] = {"id": entity.id, "version": entity.version, "draft": merged,
                                        "notice": ", ".join(field_label(f) for f in clashes)}
             st.rerun()
@@ -198,7 +196,7 @@ def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity
         errors(state["errors"])
     live = [e for e in entities if not e.archived or e.id == entity.parent_id]
     with st.form("ent_form", border=False, enter_to_submit=False):
-        values = _fields(db, EDIT + "f_", state["draft"], live, entity.id)
+        values = _fields(db, EDIT, state["draft"], live, entity.id)
         submitted = st.form_submit_button("Save entity", type="primary", key="ent_save", icon=":material/save:")
     if not submitted:
         return
@@ -257,12 +255,13 @@ user = current_user()
 admin = user.can(Role.ADMIN)
 
 st.title("Entities")
-message = st.session_state.pop("entities_flash", None)
-if message:
-    st.success(md(message), icon=":material/check_circle:")
-problem = st.session_state.pop("entities_error", None)
-if problem:
-    st.error(md(problem), icon=":material/error:")
+with st.container():  # always drawn, so the tabs below keep their place (and the open tab) between runs
+    message = st.session_state.pop("entities_flash", None)
+    if message:
+        st.success(md(message), icon=":material/check_circle:")
+    problem = st.session_state.pop("entities_error", None)
+    if problem:
+        st.error(md(problem), icon=":material/error:")
 
 everything = list_entities(db, include_archived=True)
 if admin:
@@ -288,7 +287,7 @@ if entity is None:
     st.stop()
 
 names = ["Details", "Edit", "History"] if admin else ["Details", "History"]
-tabs = dict(zip(names, st.tabs(names), strict=True))
+tabs = dict(zip(names, st.tabs(names, key="ent_tabs"), strict=True))
 with tabs["Details"]:
     _details(db, user, entity, everything, counts)
     if admin:

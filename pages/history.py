@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from ropa.register import DUE_SOON_DAYS, REVIEW_LABELS, RegisterFilter, register_frame, review_due_frame
+from ropa.register import DUE_SOON_DAYS, REVIEW_LABELS, RegisterFilter, register_frame
 from ropa.storage.audit import history_frame
 from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
@@ -53,12 +53,14 @@ with changes_tab:
     shown = len(history)
     st.caption(f"{shown} recorded changes" + (f" (the latest {LIMIT}; narrow the filters to see older ones)"
                                               if shown >= LIMIT else "") + ". Times are UTC.")
-    render_changes(history, names, key="hist_table", show_record=True)
+    render_changes(history, names, key="hist_table", show_record=True, expand_creations=activity_id is not None)
 
 with reviews_tab:
     today = date.today()
-    due = review_due_frame(db, today)
-    never = len(register_frame(db, RegisterFilter(review="never"), today))
+    live = register_frame(db, RegisterFilter(), today)
+    due = live[live["review"].isin(["overdue", "due_soon"])].sort_values(["next_review_due", "id"], kind="stable")
+    due = due.reset_index(drop=True)
+    never = int((live["review"] == "never").sum())
     counts = st.columns(3)
     counts[0].metric(REVIEW_LABELS["overdue"], int((due["review"] == "overdue").sum()))
     counts[1].metric(REVIEW_LABELS["due_soon"], int((due["review"] == "due_soon").sum()))

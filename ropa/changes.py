@@ -228,8 +228,13 @@ CHANGE_COLUMNS = ("audit_id", "at_utc", "actor", "action", "record_type", "recor
                   "detail", "field", "before", "after", "removed", "added")
 
 
-def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = None) -> pd.DataFrame:
-    """Audit rows flattened to one row per changed field (an audit row with no field change keeps one row)."""
+def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = None, *,
+                expand_creations: bool = True) -> pd.DataFrame:
+    """Audit rows flattened to one row per changed field (an audit row with no field change keeps one row).
+
+    With ``expand_creations`` off, a created record is one row naming it: the
+    trail of a whole register then stays readable after an import of thousands.
+    """
     rows: list[dict[str, Any]] = []
     for audit in history.to_dict("records"):
         base = {"audit_id": audit["id"], "at_utc": audit["at_utc"], "actor": audit["actor"],
@@ -237,6 +242,10 @@ def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = 
                 "record_id": audit["record_id"], "entity_id": audit["entity_id"],
                 "version": audit["version"], "detail": audit["detail"] or ""}
         before, after = _loads(audit["before"]), _loads(audit["after"])
+        if not expand_creations and audit["action"] == "create" and before is None:
+            name = str((after or {}).get("name", ""))
+            rows.append({**base, "field": "(new record)", "before": "", "after": name, "removed": [], "added": []})
+            continue
         changes = field_changes(before, after, entity_names)
         if not changes:
             rows.append({**base, "field": "", "before": "", "after": "", "removed": [], "added": []})

@@ -691,3 +691,46 @@ def entity_cells(entity: Entity, names: Mapping[int, str]) -> list[CellValue]:
         else:
             values.append(getattr(entity, column.field))
     return values
+
+
+# -- cell codecs: how text survives a spreadsheet or a CSV file ------------------------------
+
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def escape_ooxml(text: str) -> str:
+    """Characters XML cannot carry (and a carriage return, which XML would turn into a line feed) as _xHHHH_."""
+    text = _LITERAL_ESCAPE.sub("_x005F_", text)
+    return XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def unescape_ooxml(text: str) -> str:
+    """Decode the _xHHHH_ escapes spreadsheets use for characters XML cannot hold (ECMA-376 ST_Xstring)."""
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+CSV_PREFIX = "'"
+_CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_protect(text: str) -> str:
+    """OWASP CSV-injection defence: a value a spreadsheet would run as a formula gets a leading quote.
+
+    A value that already starts with quotes before a dangerous character gets
+    one more, so ``csv_unprotect`` gives every value back exactly.
+    """
+    stripped = text.lstrip(CSV_PREFIX)
+    if stripped.startswith(_CSV_DANGEROUS):
+        return CSV_PREFIX + text
+    return text
+
+
+def csv_unprotect(text: str) -> str:
+    stripped = text.lstrip(CSV_PREFIX)
+    if text.startswith(CSV_PREFIX) and stripped.startswith(_CSV_DANGEROUS):
+        return text[1:]
+    return text

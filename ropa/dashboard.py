@@ -496,25 +496,31 @@ def _completeness(per_activity: pd.DataFrame, scope_ids: pd.Series) -> float | N
 
 
 @dataclass(frozen=True)
-class _GapResults:
+class GapResults:
+    """The gap analysis and the Article 30 completeness of one set of entities on one day."""
+
     findings: pd.DataFrame
     completeness: pd.DataFrame
     seconds: float
 
 
-def _gap_results(db: Database, filters: Filters) -> _GapResults:
-    """The gap analysis and the completeness scores for the filtered entities on the as-of date."""
+def gap_results(db: Database, as_of: date, entity_ids: Sequence[int] | None = None) -> GapResults:
+    """Open findings and completeness for ``entity_ids`` (all when None) on ``as_of``.
+
+    Separate from ``load_dashboard`` so a caller can keep it while only the
+    business-function or status filter changes: it is the costly half.
+    """
     started = time.perf_counter()
-    entity_ids = list(filters.entity_ids) if filters.entity_ids is not None else None
-    findings = analyse(db, as_of=filters.as_of, entity_ids=entity_ids)
-    per_activity = completeness(db, as_of=filters.as_of, entity_ids=entity_ids)
-    return _GapResults(findings, per_activity, time.perf_counter() - started)
+    ids = list(entity_ids) if entity_ids is not None else None
+    findings = analyse(db, as_of=as_of, entity_ids=ids)
+    per_activity = completeness(db, as_of=as_of, entity_ids=ids)
+    return GapResults(findings, per_activity, time.perf_counter() - started)
 
 
-def load_dashboard(db: Database, filters: Filters) -> DashboardData:
-    """Every frame and KPI of the dashboard for ``filters``: one gap analysis, then one connection
-    for every chart query."""
-    gap = _gap_results(db, filters)
+def load_dashboard(db: Database, filters: Filters, gaps: GapResults | None = None) -> DashboardData:
+    """Every frame and KPI of the dashboard for ``filters``: the gap analysis (unless ``gaps`` is
+    given, for the same as-of date and entities), then one connection for every chart query."""
+    gap = gaps if gaps is not None else gap_results(db, filters.as_of, filters.entity_ids)
     with db.connect() as con:
         started = time.perf_counter()
         sql, params = _scope_sql(filters)

@@ -40,8 +40,8 @@ def transfer_status(transfer: Transfer, regime: Regime, day: date) -> TransferSt
     mechanism = mechanisms[transfer.mechanism]
     label = f"{mechanism.label} ({mechanism.article})"
     if not mechanism.valid_on(regime, day):
-        reason = mechanism.invalid_reason or f"not available for {regime} GDPR exports on {day.isoformat()}"
-        return TransferStatus(False, label, f"Not valid on {day.isoformat()}: {reason}.")
+        reason = mechanism.invalid_reason or f"not available for {regime} GDPR exports"
+        return TransferStatus(False, label, f"{reason[0].upper()}{reason[1:]} (judged on {day.isoformat()}).")
     if mechanism.key == "adequacy":
         finding = ref.adequacy(regime, transfer.country, day)
         if finding is None:
@@ -53,7 +53,7 @@ def transfer_status(transfer: Transfer, regime: Regime, day: date) -> TransferSt
             note += f"; the recipient must also rely on {finding.requires_mechanism}"
         return TransferStatus(True, label, note + ".")
     if mechanism.requires_tia and not transfer.tia_ref.strip():
-        return TransferStatus(False, label, f"Valid on {day.isoformat()}, but {_NO_TIA}.")
+        return TransferStatus(False, label, f"The mechanism is valid on {day.isoformat()}, but {_NO_TIA}.")
     return TransferStatus(True, label, f"Valid on {day.isoformat()} for {regime} GDPR exports.")
 
 

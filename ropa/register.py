@@ -27,7 +27,7 @@ REVIEW_LABELS: dict[str, str] = {
     "overdue": "Overdue",
     "due_soon": f"Due within {DUE_SOON_DAYS} days",
     "due": f"Overdue or due within {DUE_SOON_DAYS} days",
-    "never": "Never reviewed",
+    "never": "No review scheduled",
 }
 
 REGISTER_COLUMNS = (
@@ -98,7 +98,7 @@ def _conditions(db: Database, flt: RegisterFilter, params: dict[str, Any]) -> li
     elif flt.review == "due":
         where.append("a.next_review_due <= $soon")
     elif flt.review == "never":
-        where.append("a.last_reviewed IS NULL")
+        where.append("a.next_review_due IS NULL")
     if flt.activity_ids is not None:
         params["activity_ids"] = list(flt.activity_ids)
         where.append("list_contains($activity_ids, a.id)")

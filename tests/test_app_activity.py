@@ -14,6 +14,7 @@ from ropa.models import Activity
 from ropa.storage.activities import add_months, create_activity, get_activity, transition, update_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,12 @@ def _texts(at: AppTest, kind: str) -> list[str]:
     return [str(e.value) for e in getattr(at, kind)]
 
 
+def _k(at: AppTest, field: str) -> str:
+    """The key of a form field as the form is drawn now (it changes when the form restarts)."""
+    state = at.session_state
+    return field_key("act", field, int(state[generation_key("act")]) if generation_key("act") in state else 0)
+
+
 def _table_with(at: AppTest, column: str) -> pd.DataFrame:
     """The first table on the page that has ``column`` (read-only tables carry no key in AppTest)."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
@@ -51,13 +58,13 @@ def test_create_an_activity_through_the_form(app_env: Path) -> None:
     entity = create_entity(db, DPO, make_entity())
     at = _open(new="1", entity=str(entity.id))
     assert at.title[0].value == "New processing activity"
-    at.text_input(key="act_name").set_value("Visitor Wi-Fi")
-    at.text_area(key="act_purpose").set_value("Give visitors internet access and keep the logs the law requires.")
-    at.multiselect(key="act_lawful_bases").set_value(["legal_obligation"])
-    at.multiselect(key="act_data_categories").set_value(["online.ip_address", "online.device"])
-    at.radio(key="act_retention_kind").set_value("period")
-    at.number_input(key="act_retention_months").set_value(12)
-    at.button(key="act_save").click().run()
+    at.text_input(key=_k(at, "name")).set_value("Visitor Wi-Fi")
+    at.text_area(key=_k(at, "purpose")).set_value("Give visitors internet access and keep the logs the law requires.")
+    at.multiselect(key=_k(at, "lawful_bases")).set_value(["legal_obligation"])
+    at.multiselect(key=_k(at, "data_categories")).set_value(["online.ip_address", "online.device"])
+    at.radio(key=_k(at, "retention_kind")).set_value("period")
+    at.number_input(key=_k(at, "retention_months")).set_value(12)
+    at.button(key="actform_save").click().run()
     assert not at.exception
     assert at.query_params["id"]
     created = get_activity(db, int(at.query_params["id"]))
@@ -70,19 +77,19 @@ def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Pat
     db = open_database(app_env)
     entity = create_entity(db, DPO, make_entity())
     at = _open(new="1", entity=str(entity.id))
-    at.text_area(key="act_purpose").set_value("Something")
-    at.button(key="act_save").click().run()
+    at.text_area(key=_k(at, "purpose")).set_value("Something")
+    at.button(key="actform_save").click().run()
     assert "Name: is required" in _unescape(" ".join(_texts(at, "error")))
-    assert at.text_area(key="act_purpose").value == "Something"
+    assert at.text_area(key=_k(at, "purpose")).value == "Something"
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
 
 def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.text_area(key="act_purpose").set_value("Bill customers monthly.")
-    at.multiselect(key="act_data_categories").set_value(["identity.name", "contact.address"])
-    at.button(key="act_save").click().run()
+    at.text_area(key=_k(at, "purpose")).set_value("Bill customers monthly.")
+    at.multiselect(key=_k(at, "data_categories")).set_value(["identity.name", "contact.address"])
+    at.button(key="actform_save").click().run()
     assert not at.exception
     saved = get_activity(db, activity.id or 0)
     assert (saved.purpose, saved.version) == ("Bill customers monthly.", 2)
@@ -97,26 +104,26 @@ def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> 
 def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.text_input(key="act_name").set_value("N" * 501)
-    at.button(key="act_save").click().run()
+    at.text_input(key=_k(at, "name")).set_value("N" * 501)
+    at.button(key="actform_save").click().run()
     assert "Name: is too long (501 characters; at most 500)" in _unescape(" ".join(_texts(at, "error")))
-    assert at.text_input(key="act_name").value == "N" * 501
+    assert at.text_input(key=_k(at, "name")).value == "N" * 501
     assert get_activity(db, activity.id or 0).version == 1
 
 
 def test_a_conflicting_save_is_refused_shows_their_change_and_keeps_mine(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.text_area(key="act_purpose").set_value("My purpose")
+    at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     theirs = activity.model_copy(update={"owner": "Their owner"})
     update_activity(db, EDITOR, theirs, 1)
-    at.button(key="act_save").click().run()
+    at.button(key="actform_save").click().run()
     errors = _unescape(" ".join(_texts(at, "error")))
     assert "Not saved: editor@example.test changed this activity" in errors
     changes = _table_with(at, "Field")
     assert changes.iloc[0].to_dict()["Field"] == "Owner"
     assert changes.iloc[0].to_dict()["After"] == "Their owner"
-    assert at.text_area(key="act_purpose").value == "My purpose"
+    assert at.text_area(key=_k(at, "purpose")).value == "My purpose"
     stored = get_activity(db, activity.id or 0)
     assert (stored.owner, stored.purpose, stored.version) == ("Their owner", activity.purpose, 2)
 
@@ -124,13 +131,13 @@ def test_a_conflicting_save_is_refused_shows_their_change_and_keeps_mine(app_env
 def test_after_a_conflict_my_edits_can_be_applied_on_top_of_theirs(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.text_area(key="act_purpose").set_value("My purpose")
+    at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
-    at.button(key="act_save").click().run()
-    at.button(key="act_merge").click().run()
-    assert at.text_area(key="act_purpose").value == "My purpose"
-    assert at.text_input(key="act_owner").value == "Their owner"
-    at.button(key="act_save").click().run()
+    at.button(key="actform_save").click().run()
+    at.button(key="actform_merge").click().run()
+    assert at.text_area(key=_k(at, "purpose")).value == "My purpose"
+    assert at.text_input(key=_k(at, "owner")).value == "Their owner"
+    at.button(key="actform_save").click().run()
     stored = get_activity(db, activity.id or 0)
     assert (stored.owner, stored.purpose, stored.version) == ("Their owner", "My purpose", 3)
 
@@ -138,38 +145,38 @@ def test_after_a_conflict_my_edits_can_be_applied_on_top_of_theirs(app_env: Path
 def test_when_both_changed_the_same_field_the_clash_is_named(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.text_area(key="act_purpose").set_value("My purpose")
+    at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Their purpose"}), 1)
-    at.button(key="act_save").click().run()
-    at.button(key="act_merge").click().run()
+    at.button(key="actform_save").click().run()
+    at.button(key="actform_merge").click().run()
     assert "both changed: Purpose of processing" in _unescape(" ".join(_texts(at, "warning")))
-    assert at.text_area(key="act_purpose").value == "My purpose"
+    assert at.text_area(key=_k(at, "purpose")).value == "My purpose"
 
 
 def test_after_a_conflict_my_edits_can_be_discarded(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.text_area(key="act_purpose").set_value("My purpose")
+    at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Their purpose"}), 1)
-    at.button(key="act_save").click().run()
-    at.button(key="act_discard").click().run()
-    assert at.text_area(key="act_purpose").value == "Their purpose"
+    at.button(key="actform_save").click().run()
+    at.button(key="actform_discard").click().run()
+    assert at.text_area(key=_k(at, "purpose")).value == "Their purpose"
     assert not at.error
 
 
 def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.session_state["act_recipients"] = {
+    at.session_state[_k(at, "recipients")] = {
         "edited_rows": {0: {"name": "Renamed Cloud Ltd"}},
         "added_rows": [{"category": "payment_providers", "name": "PayCo", "role": "processor", "country": "IE"}],
         "deleted_rows": [],
     }
-    at.session_state["act_transfers"] = {
+    at.session_state[_k(at, "transfers")] = {
         "edited_rows": {}, "deleted_rows": [],
         "added_rows": [{"country": "US", "recipient": "PayCo Inc", "mechanism": "dpf"}],
     }
-    at.button(key="act_save").click().run()
+    at.button(key="actform_save").click().run()
     assert not at.exception, at.exception
     saved = get_activity(db, activity.id or 0)
     assert [r.name for r in saved.recipients] == ["Renamed Cloud Ltd", "PayCo"]
@@ -180,9 +187,9 @@ def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
 def test_an_invalid_recipient_row_is_reported_in_the_recipients_section(app_env: Path) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.session_state["act_recipients"] = {"edited_rows": {}, "deleted_rows": [],
+    at.session_state[_k(at, "recipients")] = {"edited_rows": {}, "deleted_rows": [],
                                           "added_rows": [{"name": "No category given"}]}
-    at.button(key="act_save").click().run()
+    at.button(key="actform_save").click().run()
     assert "Recipients #2 Recipient category" in _unescape(" ".join(_texts(at, "error")))
     assert get_activity(db, activity.id or 0).version == 1
 
@@ -269,18 +276,18 @@ def test_hostile_text_is_escaped_wherever_it_is_shown(app_env: Path) -> None:
     assert _unescape(at.title[0].value) == HOSTILE.replace("\\", "")
     shown = [m.value for m in at.markdown if "alert" in m.value]
     assert shown and all("\\<script\\>" in m and "\\*\\*bold\\*\\*" in m and "\\:red\\[x\\]" in m for m in shown)
-    assert at.text_input(key="act_name").value == HOSTILE
+    assert at.text_input(key=_k(at, "name")).value == HOSTILE
 
 
 def test_the_form_starts_afresh_when_another_activity_is_opened(app_env: Path) -> None:
     db, first = _seed(app_env)
     second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
     at = _open(first.id)
-    at.text_area(key="act_purpose").set_value("typed but not saved")
+    at.text_area(key=_k(at, "purpose")).set_value("typed but not saved")
     at.query_params["id"] = str(second.id)
     at.run()
-    assert at.text_input(key="act_name").value == "Second"
-    assert at.text_area(key="act_purpose").value == second.purpose
+    assert at.text_input(key=_k(at, "name")).value == "Second"
+    assert at.text_area(key=_k(at, "purpose")).value == second.purpose
 
 
 def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> None:
@@ -288,4 +295,4 @@ def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> 
     at = _open(activity.id)
     update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
     at.run()
-    assert at.text_input(key="act_owner").value == "Their owner"
+    assert at.text_input(key=_k(at, "owner")).value == "Their owner"

@@ -10,6 +10,7 @@ from ropa.factories import DPO, make_entity
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity, get_entity, list_entities, update_entity
+from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,20 @@ def _seed(app_env: Path) -> tuple[Database, Entity, Entity]:
     parent = create_entity(db, DPO, make_entity(name="Group plc"))
     child = create_entity(db, DPO, make_entity(name="Child Ltd", parent_id=parent.id, country="IE"))
     return db, parent, child
+
+
+def _key(at: AppTest, form: str, field: str) -> str:
+    """A form field's key as drawn now (forms take new keys when they start afresh)."""
+    state = at.session_state
+    return field_key(form, field, int(state[generation_key(form)]) if generation_key(form) in state else 0)
+
+
+def _new(at: AppTest, field: str) -> str:
+    return _key(at, "entnew", field)
+
+
+def _edit(at: AppTest, field: str) -> str:
+    return _key(at, "entf", field)
 
 
 def _errors(at: AppTest) -> str:
@@ -40,10 +55,10 @@ def test_the_table_shows_subsidiaries_under_their_parent(app_env: Path) -> None:
 def test_an_admin_creates_an_entity(app_env: Path) -> None:
     db, parent, _ = _seed(app_env)
     at = _page().run()
-    at.text_input(key="entnew_name").set_value("New Sub GmbH")
-    at.selectbox(key="entnew_country").set_value("DE")
-    at.selectbox(key="entnew_parent_id").set_value(parent.id)
-    at.text_input(key="entnew_dpo_email").set_value("dpo@newsub.example")
+    at.text_input(key=_new(at, "name")).set_value("New Sub GmbH")
+    at.selectbox(key=_new(at, "country")).set_value("DE")
+    at.selectbox(key=_new(at, "parent_id")).set_value(parent.id)
+    at.text_input(key=_new(at, "dpo_email")).set_value("dpo@newsub.example")
     at.button(key="entnew_save").click().run()
     assert not at.exception
     created = next(e for e in list_entities(db) if e.name == "New Sub GmbH")
@@ -54,11 +69,11 @@ def test_an_admin_creates_an_entity(app_env: Path) -> None:
 def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path) -> None:
     db, _, _ = _seed(app_env)
     at = _page().run()
-    at.text_input(key="entnew_name").set_value("Group plc")
+    at.text_input(key=_new(at, "name")).set_value("Group plc")
     at.button(key="entnew_save").click().run()
     assert "an entity named 'Group plc' already exists" in _errors(at)
-    at.text_input(key="entnew_name").set_value("Other Ltd")
-    at.text_input(key="entnew_email").set_value("not an email")
+    at.text_input(key=_new(at, "name")).set_value("Other Ltd")
+    at.text_input(key=_new(at, "email")).set_value("not an email")
     at.button(key="entnew_save").click().run()
     assert "Email: 'not an email' is not an email address" in _errors(at)
     assert len(list_entities(db)) == 2
@@ -67,7 +82,7 @@ def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path) -> None:
 def test_an_admin_edits_an_entity(app_env: Path) -> None:
     db, parent, _ = _seed(app_env)
     at = _page().run()
-    at.text_input(key="ent_f_representative_name").set_value("EU Rep BV")
+    at.text_input(key=_edit(at, "representative_name")).set_value("EU Rep BV")
     at.button(key="ent_save").click().run()
     assert not at.exception
     saved = get_entity(db, parent.id or 0)
@@ -78,21 +93,21 @@ def test_an_admin_edits_an_entity(app_env: Path) -> None:
 def test_a_parent_that_would_make_a_cycle_is_refused(app_env: Path) -> None:
     db, parent, child = _seed(app_env)
     at = _page().run()
-    assert child.id not in at.selectbox(key="ent_f_parent_id").options
+    assert child.id not in at.selectbox(key=_edit(at, "parent_id")).options
     assert get_entity(db, parent.id or 0).parent_id is None
 
 
 def test_an_entity_conflict_shows_their_change_and_keeps_my_edit(app_env: Path) -> None:
     db, parent, _ = _seed(app_env)
     at = _page().run()
-    at.text_input(key="ent_f_phone").set_value("+44 1")
+    at.text_input(key=_edit(at, "phone")).set_value("+44 1")
     update_entity(db, DPO, parent.model_copy(update={"dpo_name": "New DPO"}), 1)
     at.button(key="ent_save").click().run()
     assert "Not saved: dpo@example.test changed this entity" in _errors(at)
-    assert at.text_input(key="ent_f_phone").value == "+44 1"
+    assert at.text_input(key=_edit(at, "phone")).value == "+44 1"
     at.button(key="ent_merge").click().run()
-    assert at.text_input(key="ent_f_dpo_name").value == "New DPO"
-    assert at.text_input(key="ent_f_phone").value == "+44 1"
+    assert at.text_input(key=_edit(at, "dpo_name")).value == "New DPO"
+    assert at.text_input(key=_edit(at, "phone")).value == "+44 1"
     at.button(key="ent_save").click().run()
     saved = get_entity(db, parent.id or 0)
     assert (saved.dpo_name, saved.phone, saved.version) == ("New DPO", "+44 1", 3)

@@ -61,7 +61,7 @@ def test_a_viewer_sees_the_record_but_no_edit_controls(
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Record", "History"]
     keys = _widget_keys(at)
-    assert not {k for k in keys if k.startswith(("act_", "activity_"))}
+    assert not {k for k in keys if k.startswith(("act", "activity_"))}
     assert not at.data_editor
 
 
@@ -89,9 +89,9 @@ def test_an_editor_edits_activities_but_not_entities(
     _demo(app_env, demo_template)
     user = _oidc(monkeypatch, tmp_path, "ed@example.com")
     activity = _page("activity", user, id=_first_activity(app_env))
-    assert "act_save" in _widget_keys(activity)
+    assert "actform_save" in _widget_keys(activity)
     entities = _page("entities", user)
-    assert not {k for k in _widget_keys(entities) if k.startswith(("ent_f_", "entnew_", "ent_archive"))}
+    assert not {k for k in _widget_keys(entities) if k.startswith(("entf", "entnew", "ent_archive", "ent_save"))}
     assert [t.label for t in entities.tabs] == ["Details", "History"]
 
 

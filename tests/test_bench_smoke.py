@@ -50,7 +50,7 @@ def test_every_case_is_measured_or_reported_not_available(tiny_run: tuple[dict[s
         if result["status"] == "ok":
             assert len(result["runs_s"]) == 1
             assert result["min_s"] <= result["median_s"] <= result["max_s"]
-            assert result["memory"] in ("tracemalloc", "rss", "maxrss")
+            assert result["memory"] in ("rss growth", "child max rss")
             assert result["cpu_median_s"] >= 0
         else:
             assert result["reason"]
@@ -152,6 +152,15 @@ def test_repeats_stop_at_the_time_budget(tmp_path: Path) -> None:
     result = measure(case, ctx, Settings(sizes=[1], repeat=5, budget_s=0.0))
     assert result["status"] == "ok" and len(result["runs_s"]) == 1
     assert len(calls) == 2  # the warm-up and one timed run
+
+
+def test_tracemalloc_adds_one_traced_run(tmp_path: Path) -> None:
+    calls: list[int] = []
+    case = Case("t", "T", "t", lambda ctx: Prepared(lambda: calls.append(1)))
+    ctx = Context(size=1, n_entities=1, seed=1, workdir=tmp_path)
+    result = measure(case, ctx, Settings(sizes=[1], repeat=2, tracemalloc=True))
+    assert len(calls) == 4  # warm-up, two timed runs, one traced
+    assert result["traced_peak_mb"] >= 0
 
 
 def test_compare_lists_cases_missing_from_one_run() -> None:

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ropa.storage.activities import get_activity
+from ropa.factories import EDITOR
+from ropa.storage.activities import get_activity, update_activity
 from ropa.storage.database import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,6 +213,25 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo
         assert "Purpose of processing" in history
         assert "keep the logs the law requires" in history
         _shot(page, "activity-history")
+
+        # Someone else saves the record while the form is open: the save is refused, nothing is lost.
+        db = open_database(tmp_path / "register.duckdb")
+        theirs = get_activity(db, created_id)
+        update_activity(db, EDITOR, theirs.model_copy(update={"owner": "Facilities manager"}), theirs.version)
+        page.get_by_role("tab", name="Edit").click()
+        purpose = page.get_by_role("textbox", name="Purpose of processing")
+        purpose.fill("Guest network access, logged as the law requires.")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_text("Not saved: editor@example.test changed this activity")).to_be_visible(timeout=30_000)
+        _settle(page)
+        expect(purpose).to_have_value("Guest network access, logged as the law requires.")
+        page.get_by_text("Their changes:", exact=False).first.scroll_into_view_if_needed()
+        _shot(page, "activity-conflict")
+        page.get_by_role("button", name="Apply my edits to their version").click()
+        _settle(page)
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_text("Saved version 4")).to_be_visible(timeout=30_000)
+        _settle(page)
         page.get_by_role("tab", name="Record").click()
         _shot(page, "activity-record")
 
@@ -228,7 +248,8 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo
         _assert_offline_and_clean(session)
 
     stored = get_activity(open_database(tmp_path / "register.duckdb"), created_id)
-    assert (stored.name, stored.version) == (NAME, 2)
+    assert (stored.name, stored.version, stored.owner) == (NAME, 4, "Facilities manager")
+    assert stored.purpose == "Guest network access, logged as the law requires."
 
 
 ROLES = """

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -136,3 +137,38 @@ def test_dashboard_draws_every_chart_offline_without_console_errors(app_url: str
     assert not outside, f"requests left the machine: {outside}"
     assert any(u.endswith("/app/static/topojson/world_50m.json") for u in requests)
     assert opened.endswith("/register")
+
+
+def test_downloaded_map_draws_from_a_file_with_the_network_cut_off(tmp_path: Path) -> None:
+    """The HTML download carries plotly.js and the world map inline: it opens on a plane."""
+    from datetime import date
+
+    import pandas as pd
+
+    from ropa import charts
+
+    frame = pd.DataFrame([{"country": "US", "iso3": "USA", "country_name": "United States", "state": "invalid",
+                           "transfers": 2, "activities": 1, "activity_ids": [1], "detail": "2 × invalid"}])
+    world = (ROOT / "static" / "topojson" / f"{charts.WORLD_TOPOJSON}.json").read_text(encoding="utf-8")
+    page_file = tmp_path / "map.html"
+    page_file.write_text(charts.figure_html(charts.transfers_map(frame, date(2026, 1, 1)), title="Transfers",
+                                            topojson={charts.WORLD_TOPOJSON: world}), encoding="utf-8")
+    requests: list[str] = []
+
+    def file_only(route: Any) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.route("**/*", file_only)
+            page.goto(page_file.as_uri())
+            page.wait_for_function("document.querySelectorAll('.choroplethlocation').length > 0", timeout=30_000)
+        finally:
+            browser.close()
+    assert requests == []

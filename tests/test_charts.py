@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 
 from ropa import charts
-from ropa.charts.common import fold_other, id_list, short
+from ropa.charts.common import Cell, fold, id_list, short
 from ropa.charts.palette import (
     CATEGORICAL,
     OTHER_COLOUR,
@@ -219,13 +219,21 @@ def test_beyond_the_top_n_entities_the_rest_fold_into_other_with_all_their_ids()
     assert len(charts.activities_by_entity(frame).layout.yaxis.categoryarray) == 51
 
 
-def test_fold_other_sums_counts_and_merges_ids() -> None:
-    frame = pd.DataFrame({"entity": ["A", "B", "C"], "series": ["x", "x", "x"], "activities": [5, 2, 1],
-                          "activity_ids": [[1, 2, 3, 4, 5], [6, 7], [8]]})
-    folded = fold_other(frame, "entity", "activities", 1, "Other", keys=["series"])
-    other = folded[folded["entity"] == "Other (2)"].iloc[0]
-    assert other["activities"] == 3
-    assert other["activity_ids"] == [6, 7, 8]
+def test_folding_sums_counts_and_merges_ids_per_series() -> None:
+    items = [Cell("A", "x", 5, ([1, 2, 3, 4, 5],)), Cell("B", "x", 2, ([6, 7],)), Cell("C", "x", 1, ([8],)),
+             Cell("C", "y", 1, ([8],))]
+    folded = fold(items, 1, "Other")
+    assert [c.axis for c in folded] == ["A", "Other (2)", "Other (2)"]
+    other_x = folded[1]
+    assert (other_x.series, other_x.value, other_x.ids_text()) == ("x", 3, "6,7,8")
+    assert (folded[2].series, folded[2].value, folded[2].ids_text()) == ("y", 1, "8")
+
+
+def test_folding_series_keeps_the_axis() -> None:
+    items = [Cell("A", "big", 9, ([1],)), Cell("A", "small", 1, ([2],)), Cell("A", "tiny", 1, ([2],))]
+    folded = fold(items, 1, "Other", on_axis=False)
+    assert [(c.axis, c.series, c.value, c.ids_text()) for c in folded] == [
+        ("A", "big", 9, "1"), ("A", "Other (2)", 2, "2")]
 
 
 def test_lawful_bases_show_a_trace_per_basis_including_none_recorded() -> None:

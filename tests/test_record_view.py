@@ -16,7 +16,8 @@ from ropa.reference import Regime
                  id="privacy-shield-invalid-after-schrems-ii"),
     pytest.param("EU", "US", "privacy_shield", "", date(2020, 7, 15), True, "Valid on 2020-07-15",
                  id="privacy-shield-valid-before-schrems-ii"),
-    pytest.param("UK", "US", "eu_scc_2010", "T-1", date(2024, 3, 21), False, "Not valid on 2024-03-21",
+    pytest.param("UK", "US", "eu_scc_2010", "T-1", date(2024, 3, 21), False, "after 27 December 2022 (EU) or 21 March "
+                 "2024 (UK) (judged on 2024-03-21)",
                  id="old-sccs-invalid-for-uk-after-march-2024"),
     pytest.param("EU", "US", "eu_scc_2021", "", date(2026, 1, 1), False, "none is recorded",
                  id="sccs-without-tia"),

@@ -30,6 +30,7 @@ from ropa.models import Activity, Entity
 from ropa.storage import audit
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
+from ui import form_keys
 from ui import render as show
 from ui.choices import (
     category_label,
@@ -43,7 +44,7 @@ from ui.choices import (
     vocab_options,
 )
 
-PREFIX = "act_"
+FORM = "act"
 TARGET = "actform_target"
 DRAFT = "actform_draft"
 ERRORS = "actform_errors"
@@ -56,13 +57,8 @@ _PLAIN_FIELDS = [f for s in SECTIONS for f in s.fields
 
 
 def key(field: str) -> str:
-    """The widget key of ``field`` (tests drive the form by these)."""
-    return PREFIX + field
-
-
-def _clear_widgets() -> None:
-    for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(PREFIX)]:
-        del st.session_state[name]
+    """The widget key of ``field`` in the form as drawn now."""
+    return form_keys.key(FORM, field)
 
 
 def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = False) -> None:
@@ -77,7 +73,7 @@ def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = 
     if not fresh and stored[2] != target[2]:
         fresh = not st.session_state.get(CONFLICT) and not _edited(st.session_state.get(DRAFT) or {})
     if fresh:
-        _clear_widgets()
+        form_keys.restart(FORM)
         st.session_state[TARGET] = target
         st.session_state[DRAFT] = draft
         st.session_state.pop(ERRORS, None)
@@ -306,9 +302,25 @@ def render(db: Database, user: User, entities: list[Entity], *, activity: Activi
     with st.form("act_form", border=False, enter_to_submit=False):
         extra = _fields(draft, entities)
         label = "Save changes" if kind == "activity" else "Create activity"
-        submitted = st.form_submit_button(label, type="primary", key=key("save"), icon=":material/save:")
+        submitted = st.form_submit_button(label, type="primary", key="actform_save", icon=":material/save:")
     if submitted:
         _submit(db, user, kind, record_id, version, draft, _values(extra))
+    _outcome_near_the_button()
+
+
+def _outcome_near_the_button() -> None:
+    """Repeat, beside the save button the user just pressed, that nothing was saved and where to look."""
+    conflict = st.session_state.get(CONFLICT)
+    if conflict:
+        st.error(f"Not saved: {show.md(conflict['by'])} saved this activity after you opened it. Their changes "
+                 "and your choices are at the top of this form; your edits are still here.",
+                 icon=":material/sync_problem:")
+        return
+    grouped: dict[str, list[str]] = st.session_state.get(ERRORS) or {}
+    count = sum(len(v) for v in grouped.values())
+    if count:
+        st.error(f"Not saved: {count} {'problem' if count == 1 else 'problems'} to fix; each is shown in its "
+                 "section above.", icon=":material/error:")
 
 
 def _submit(db: Database, user: User, kind: str, record_id: int, version: int, draft: dict[str, Any],
@@ -353,9 +365,9 @@ def _conflict_panel(db: Database, activity: Activity | None, entities: list[Enti
     names = {int(e.id or 0): e.name for e in entities}
     show.changes_table(conflict_changes(conflict["changes"], names), key="actform_conflict_changes")
     left, right = st.columns(2)
-    if left.button("Apply my edits to their version", key=key("merge"), icon=":material/merge:"):
+    if left.button("Apply my edits to their version", key="actform_merge", icon=":material/merge:"):
         _merge(db, activity, conflict)
-    if right.button("Discard my edits and load their version", key=key("discard"), icon=":material/undo:"):
+    if right.button("Discard my edits and load their version", key="actform_discard", icon=":material/undo:"):
         start(("activity", int(activity.id or 0), activity.version), activity.content(), force=True)
         st.session_state.pop(NOTICE, None)
         st.rerun()

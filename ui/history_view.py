@@ -16,12 +16,12 @@ ACTION_LABELS = {
 
 
 def render_changes(history: pd.DataFrame, entity_names: Mapping[int, str], *, key: str,
-                   show_record: bool = False) -> pd.DataFrame:
+                   show_record: bool = False, expand_creations: bool = True) -> pd.DataFrame:
     """One row per changed field, newest first; returns the table drawn (for selection or counts)."""
     if history.empty:
         st.caption("No recorded changes.")
         return history
-    changes = change_rows(history, entity_names)
+    changes = change_rows(history, entity_names, expand_creations=expand_creations)
     changes["action"] = changes["action"].map(lambda a: ACTION_LABELS.get(a, str(a).capitalize()))
     changes["record"] = changes["record_type"].str.capitalize() + " " + changes["record_id"].map(
         lambda v: "" if pd.isna(v) else str(int(v)))

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from ropa.charts.common import empty_figure, figure, fold_other, height_for, ids_text, layout, safe_text
+from ropa.charts.common import Cell, cells, empty_figure, figure, fold, height_for, layout, safe_text, totals
 from ropa.charts.palette import colour_cycle
 
 
@@ -39,51 +39,53 @@ class StackSpec:
     empty_message: str = "No activities match the filters."
 
 
-def _axis_order(frame: pd.DataFrame, spec: StackSpec) -> list[str]:
+def _is_other(name: str, other: str) -> bool:
+    return name.startswith(other + " (")
+
+
+def _axis_order(items: list[Cell], spec: StackSpec) -> list[str]:
     """Bottom-to-top order: "Other" first (bottom), then ascending totals so the largest is on top."""
-    totals = frame.groupby(spec.axis, sort=False)[spec.value].sum().reset_index()
-    totals["is_other"] = totals[spec.axis].astype(str).str.startswith(spec.other_axis + " (")
-    totals = totals.sort_values(["is_other", spec.value, spec.axis], ascending=[False, True, False])
-    return [str(v) for v in totals[spec.axis]]
+    sums = totals(items)
+    top_down = sorted((k for k in sums if not _is_other(k, spec.other_axis)), key=lambda k: (-sums[k], k))
+    return [k for k in sums if _is_other(k, spec.other_axis)] + top_down[::-1]
 
 
-def _series_order(frame: pd.DataFrame, spec: StackSpec) -> list[str]:
-    present = set(frame[spec.series].astype(str))
+def _series_order(items: list[Cell], spec: StackSpec) -> list[str]:
+    sums = totals(items, on_axis=False)
     if spec.series_order is not None:
-        ordered = [s for s in spec.series_order if s in present]
-        return ordered + sorted(present - set(ordered))
-    totals = frame.groupby(spec.series, sort=False)[spec.value].sum().reset_index()
-    totals["is_other"] = totals[spec.series].astype(str).str.startswith(spec.other_series + " (")
-    totals = totals.sort_values(["is_other", spec.value, spec.series], ascending=[True, False, True])
-    return [str(v) for v in totals[spec.series]]
+        ordered = [s for s in spec.series_order if s in sums]
+        return ordered + sorted(set(sums) - set(ordered))
+    return sorted(sums, key=lambda k: (_is_other(k, spec.other_series), -sums[k], k))
 
 
 def stacked_bars(frame: pd.DataFrame, spec: StackSpec) -> go.Figure:
     """Horizontal stacked bars of ``spec.value`` per ``spec.axis``, one trace per ``spec.series``."""
-    if frame.empty or frame[spec.value].sum() == 0:
+    if frame.empty or int(frame[spec.value].sum()) == 0:
         return empty_figure(spec.title, spec.empty_message)
-    data = frame.copy()
-    data[spec.axis] = [safe_text(v) for v in data[spec.axis]]
-    data[spec.series] = [str(v) for v in data[spec.series]]
-    data = fold_other(data, spec.axis, spec.value, spec.top_axis, spec.other_axis, keys=[spec.series])
+    items = [Cell(safe_text(c.axis), c.series, c.value, c.parts)
+             for c in cells(frame, spec.axis, spec.series, spec.value)]
+    items = fold(items, spec.top_axis, spec.other_axis)
     if spec.top_series is not None:
-        data = fold_other(data, spec.series, spec.value, spec.top_series, spec.other_series, keys=[spec.axis])
-    axis_order = _axis_order(data, spec)
-    series = _series_order(data, spec)
+        items = fold(items, spec.top_series, spec.other_series, on_axis=False)
+    axis_order = _axis_order(items, spec)
+    series = _series_order(items, spec)
     fallback = colour_cycle([safe_text(spec.series_labels.get(s, s)) for s in series])
+    by_series: dict[str, list[Cell]] = {}
+    for cell in items:
+        by_series.setdefault(cell.series, []).append(cell)
     traces: list[dict[str, Any]] = []
     for name in series:
-        part = data[data[spec.series] == name]
+        part = by_series[name]
         label = safe_text(spec.series_labels.get(name, name))
         traces.append({
             "type": "bar",
             "orientation": "h",
-            "y": list(part[spec.axis]),
-            "x": [int(v) for v in part[spec.value]],
+            "y": [c.axis for c in part],
+            "x": [c.value for c in part],
             "name": label,
             "marker": {"color": spec.colours.get(name, fallback[label])},
-            "customdata": [ids_text(ids) for ids in part["activity_ids"]],
-            "hovertext": [f"{label} · {axis}" for axis in part[spec.axis]],
+            "customdata": [c.ids_text() for c in part],
+            "hovertext": [f"{label} · {c.axis}" for c in part],
             "hovertemplate": f"%{{hovertext}}<br>%{{x}} {spec.unit}<extra></extra>",
         })
     return figure(traces, layout(

@@ -8,7 +8,8 @@ whose click-through still carries every activity id it stands for.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,47 +47,71 @@ def ids_text(values: Any) -> str:
     return ",".join(map(str, id_list(values)))
 
 
-def merge_ids(cells: Iterable[Any]) -> list[int]:
-    """The sorted union of several id cells (what an "Other" bar stands for)."""
-    merged: set[int] = set()
-    for cell in cells:
-        merged.update(id_list(cell))
-    return sorted(merged)
+@dataclass(frozen=True)
+class Cell:
+    """One segment of a chart: where it sits on the two axes, its count, and the id cells behind it.
 
-
-def top_labels(frame: pd.DataFrame, label: str, weight: str, n: int) -> list[str]:
-    """The ``n`` labels with the largest total weight, largest first (ties by name)."""
-    totals = frame.groupby(label, sort=False)[weight].sum().reset_index()
-    totals = totals.sort_values([weight, label], ascending=[False, True])
-    return [str(v) for v in totals[label].head(n)]
-
-
-def fold_other(frame: pd.DataFrame, label: str, weight: str, n: int, other: str,
-               keys: Sequence[str] = ()) -> pd.DataFrame:
-    """Keep the top ``n`` values of ``label``; fold the rest into ``other``.
-
-    Rows folded together are summed on ``weight`` and their ``activity_ids``
-    merged, grouped by ``keys`` (the other axis of the chart).
+    ``parts`` keeps the id cells of everything folded into the segment; they
+    are merged only when the figure is drawn.
     """
-    if frame.empty:
-        return frame.copy()
-    keep = set(top_labels(frame, label, weight, n))
-    if len(keep) >= frame[label].nunique():
-        return frame.copy()
-    head = frame[frame[label].isin(keep)]
-    tail = frame[~frame[label].isin(keep)]
-    folded_count = tail[label].nunique()
-    columns = list(keys)
-    rows: list[dict[str, Any]] = []
-    for key_values, group in (tail.groupby(columns, sort=False, dropna=False) if columns else [((), tail)]):
-        row: dict[str, Any] = dict(zip(columns, key_values if isinstance(key_values, tuple) else (key_values,),
-                                       strict=True))
-        row[label] = f"{other} ({folded_count})"
-        row[weight] = int(group[weight].sum())
-        if "activity_ids" in group:
-            row["activity_ids"] = merge_ids(group["activity_ids"])
-        rows.append(row)
-    return pd.concat([head, pd.DataFrame(rows)], ignore_index=True)
+
+    axis: str
+    series: str
+    value: int
+    parts: tuple[Any, ...]
+
+    def ids_text(self) -> str:
+        if len(self.parts) == 1:
+            return ids_text(self.parts[0])
+        return ",".join(map(str, merge_ids(self.parts)))
+
+
+def merge_ids(parts: Iterable[Any]) -> list[int]:
+    """The sorted union of several id cells (what an "Other" bar stands for)."""
+    arrays = [np.asarray(id_list(p), dtype=np.int64) for p in parts]
+    arrays = [a for a in arrays if a.size]
+    if not arrays:
+        return []
+    return [int(v) for v in np.unique(np.concatenate(arrays)).tolist()]
+
+
+def cells(frame: pd.DataFrame, axis: str, series: str, value: str) -> list[Cell]:
+    """A long frame (one row per axis x series value, with ``activity_ids``) as cells."""
+    return [Cell(str(a), str(s), int(v), (ids,)) for a, s, v, ids in zip(
+        frame[axis].tolist(), frame[series].tolist(), frame[value].tolist(), frame["activity_ids"].tolist(),
+        strict=True)]
+
+
+def totals(items: Iterable[Cell], on_axis: bool = True) -> dict[str, int]:
+    """Total count per axis value (or per series value)."""
+    result: dict[str, int] = {}
+    for cell in items:
+        key = cell.axis if on_axis else cell.series
+        result[key] = result.get(key, 0) + cell.value
+    return result
+
+
+def fold(items: list[Cell], n: int, other: str, *, on_axis: bool = True) -> list[Cell]:
+    """Keep the ``n`` axis (or series) values with the largest totals; merge the rest into "other (k)".
+
+    Merged segments add their counts and keep every id cell, so the "Other"
+    bar's click-through opens all the activities it stands for.
+    """
+    sums = totals(items, on_axis)
+    if len(sums) <= n:
+        return items
+    keep = set(sorted(sums, key=lambda k: (-sums[k], k))[:n])
+    label = f"{other} ({len(sums) - n})"
+    kept: list[Cell] = []
+    merged: dict[tuple[str, str], tuple[int, list[Any]]] = {}
+    for cell in items:
+        if (cell.axis if on_axis else cell.series) in keep:
+            kept.append(cell)
+            continue
+        key = (label, cell.series) if on_axis else (cell.axis, label)
+        count, parts = merged.get(key, (0, []))
+        merged[key] = (count + cell.value, [*parts, *cell.parts])
+    return kept + [Cell(a, s, count, tuple(parts)) for (a, s), (count, parts) in merged.items()]
 
 
 def safe_text(value: object) -> str:

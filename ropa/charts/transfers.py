@@ -61,6 +61,9 @@ def transfers_map(frame: pd.DataFrame, as_of: date) -> go.Figure:
                                   "line": {"color": "white", "width": 1}}})
     return figure(traces, layout(
         title=title, height=520, margin={"l": 0, "r": 0, "t": 60, "b": 0},
+        # Over the South Pacific, so the map keeps the full width of the page.
+        legend={"x": 0.01, "y": 0.02, "xanchor": "left", "yanchor": "bottom", "traceorder": "normal",
+                "bgcolor": "rgba(255,255,255,0.85)", "title": {"text": "Transfer mechanism"}},
         geo={"projection": {"type": "natural earth"}, "resolution": GEO_RESOLUTION, "showframe": False,
              "showcountries": True, "countrycolor": "#BBBBBB", "showland": True, "landcolor": "#F2F2F2",
              "showocean": False, "showlakes": False, "showcoastlines": False, "lataxis": {"range": [-58, 85]}},

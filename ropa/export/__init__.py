@@ -56,17 +56,30 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+Progress = Callable[[str], object]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
 def export_register(db: Database, user: User, fmt: str, path: str | Path, options: ExportOptions, *,
-                    log: bool = True) -> ExportResult:
-    """Collect, write ``path`` in ``fmt`` and (unless ``log`` is False) record it in the export log."""
+                    log: bool = True, progress: Progress = _quiet) -> ExportResult:
+    """Collect, write ``path`` in ``fmt`` and (unless ``log`` is False) record it in the export log.
+
+    ``progress`` is told each step as it starts (the Export page shows them).
+    """
     require(user, Role.VIEWER, "export the register")
     target = Path(path)
     if fmt not in FORMATS:
         raise RopaError(f"Unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
     if target.parent and not target.parent.exists():
         raise RopaError(f"The folder {target.parent} does not exist.")
+    progress("Reading the register and running the gap analysis")
     data = collect(db, user, options)
+    progress(f"Writing {len(data.records):,} activities as {fmt}")
     write_file(data, fmt, target)
+    progress("Recording the export in the export log")
     result = ExportResult(path=target, format=fmt, scope=data.scope, entity_id=options.entity_id,
                           as_of=options.as_of, file_sha256=_sha256(target), content_sha256=data.content_sha256,
                           activity_count=len(data.records), byte_size=target.stat().st_size)
@@ -83,7 +96,8 @@ def export_file_name(scope: str, fmt: str, as_of: date, stamp: str) -> str:
     return f"ropa-{_slug(scope)}-as-of-{as_of.isoformat()}-{stamp}{FORMATS[fmt]}"
 
 
-def save_export(db: Database, user: User, fmt: str, options: ExportOptions, export_dir: str | Path) -> ExportResult:
+def save_export(db: Database, user: User, fmt: str, options: ExportOptions, export_dir: str | Path, *,
+                progress: Progress = _quiet) -> ExportResult:
     """Write the export into ``export_dir`` under a timestamped name, and log it."""
     from ropa.storage.database import utcnow
     from ropa.storage.entities import get_entity
@@ -92,7 +106,8 @@ def save_export(db: Database, user: User, fmt: str, options: ExportOptions, expo
     folder.mkdir(parents=True, exist_ok=True)
     scope = "group" if options.entity_id is None else get_entity(db, options.entity_id).name
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
-    return export_register(db, user, fmt, folder / export_file_name(scope, fmt, options.as_of, stamp), options)
+    return export_register(db, user, fmt, folder / export_file_name(scope, fmt, options.as_of, stamp), options,
+                           progress=progress)
 
 
 def export_xlsx(db: Database, path: str | Path, *, as_of: date | None = None, entity_id: int | None = None,

@@ -14,10 +14,9 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
-from ropa.columns import CellValue, cell_text
+from ropa.columns import CellValue, cell_text, csv_protect
 from ropa.export.data import ExportData
 from ropa.export.sheets import Sheet, build_sheets
-from ropa.ingest.files import csv_protect
 
 
 def _cell(value: CellValue) -> str:

@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from ropa.columns import CellValue, cell_text
+from ropa.columns import XML_ILLEGAL, CellValue, cell_text, escape_ooxml
 from ropa.errors import RopaError
 from ropa.export.data import ExportData
 from ropa.export.sheets import Sheet, build_sheets
@@ -39,16 +39,8 @@ GENERATOR = "ropa"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS_CARE = re.compile(r"^[=+\-@\t\r#]|[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 
 GROUP_FILLS = {"art30": "1F4E79", "ico_extra": "1E6B5C", "record": "595959", "plain": "1F4E79"}
-
-
-def escape_ooxml(text: str) -> str:
-    """Characters XML cannot carry (and a carriage return, which XML would turn into a line feed) as _xHHHH_."""
-    text = _LITERAL_ESCAPE.sub("_x005F_", text)
-    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 
 class _Styles:
@@ -304,6 +296,6 @@ def write_floor(sheets: Mapping[str, Sequence[Sequence[CellValue]]], path: str |
     for title, rows in sheets.items():
         ws = workbook.create_sheet(title)
         for values in rows:
-            ws.append([escape_ooxml(v) if isinstance(v, str) and _XML_ILLEGAL.search(v) else v for v in values])
+            ws.append([escape_ooxml(v) if isinstance(v, str) and XML_ILLEGAL.search(v) else v for v in values])
     workbook.save(str(path))
 

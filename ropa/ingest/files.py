@@ -24,7 +24,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from ropa.columns import CellValue
+from ropa.columns import CellValue, csv_unprotect, unescape_ooxml
 from ropa.errors import RopaError
 from ropa.ingest.sheetxml import UnexpectedSheet, read_sheet_rows
 
@@ -42,7 +42,6 @@ _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _TEXT_SUFFIXES = {".csv", ".txt"}
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 class ImportRejected(RopaError):
@@ -81,13 +80,6 @@ class Source:
     notes: list[str]
 
 
-def unescape_ooxml(text: str) -> str:
-    """Decode the _xHHHH_ escapes spreadsheets use for characters XML cannot hold (ECMA-376 ST_Xstring)."""
-    if "_x" not in text:
-        return text
-    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-
-
 def check_size(size: int, file_name: str, limits: Limits) -> None:
     """Refuse an upload above the limit before reading a byte of it."""
     if size > limits.max_bytes:
@@ -119,8 +111,8 @@ def sniff(data: bytes, file_name: str) -> str:
     if data.startswith(_ZIP_MAGIC):
         if suffix in _TEXT_SUFFIXES:
             raise ImportRejected(f"'{file_name}' is named like a CSV file but is a zip archive; upload the .xlsx.")
-        return "xlsx"
-    if suffix in _EXCEL_SUFFIXES:
+        return "xlsx"  # or a zip of CSV files (this app's CSV export): told apart once opened
+    if suffix in _EXCEL_SUFFIXES or suffix == ".zip":
         raise ImportRejected(_damaged(file_name))
     if suffix in _TEXT_SUFFIXES and b"\x00" not in data[:65536]:
         return "csv"
@@ -135,17 +127,19 @@ def _damaged(file_name: str) -> str:
             "Open it in Excel, save it again as .xlsx and upload the new copy.")
 
 
-def _check_zip(data: bytes, file_name: str, limits: Limits) -> None:
+def _check_zip(data: bytes, file_name: str, limits: Limits) -> list[str]:
+    """The archive's member names, once it is known to be a workbook or a CSV export of reasonable size."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-            names = {m.filename for m in members}
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ImportRejected(_damaged(file_name)) from None
-    if "xl/workbook.xml" not in names:
+    names = [m.filename for m in members]
+    csv_members = [n for n in names if n.casefold().endswith(".csv")]
+    if "xl/workbook.xml" not in names and not csv_members:
         raise ImportRejected(
-            f"'{file_name}' is a zip archive but not an Excel workbook (it has no xl/workbook.xml); "
-            "upload the .xlsx register itself."
+            f"'{file_name}' is a zip archive but neither an Excel workbook (it has no xl/workbook.xml) nor a "
+            "zip of CSV files; upload the .xlsx or .csv register itself."
         )
     unpacked = sum(m.file_size for m in members)
     allowed = limits.max_bytes * UNPACK_FACTOR
@@ -154,6 +148,7 @@ def _check_zip(data: bytes, file_name: str, limits: Limits) -> None:
             f"'{file_name}' unpacks to {unpacked / MB:,.0f} MB, more than the {allowed / MB:,.0f} MB the import "
             "reads; it is not an ordinary register. Save a copy with only the register sheet and try again."
         )
+    return names
 
 
 @contextmanager
@@ -164,7 +159,13 @@ def open_source(data: bytes, file_name: str, limits: Limits) -> Iterator[Source]
     if kind == "csv":
         yield _csv_source(data, file_name, limits)
         return
-    _check_zip(data, file_name, limits)
+    names = _check_zip(data, file_name, limits)
+    if "xl/workbook.xml" not in names:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = [_csv_source(archive.read(n), n, limits).sheets[0]
+                      for n in sorted(names) if n.casefold().endswith(".csv")]
+        yield Source("csv", sheets, [])
+        return
     with warnings.catch_warnings():
         # openpyxl warns about features it drops (data validation, slicers): not the user's concern here.
         warnings.simplefilter("ignore")
@@ -253,29 +254,6 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.Sniffer().sniff(text[:20_000], delimiters=",;\t")
     except csv.Error:
         return csv.excel
-
-
-CSV_PREFIX = "'"
-_CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_protect(text: str) -> str:
-    """OWASP CSV-injection defence: a value a spreadsheet would run as a formula gets a leading quote.
-
-    A value that already starts with quotes before a dangerous character gets
-    one more, so ``csv_unprotect`` gives every value back exactly.
-    """
-    stripped = text.lstrip(CSV_PREFIX)
-    if stripped.startswith(_CSV_DANGEROUS):
-        return CSV_PREFIX + text
-    return text
-
-
-def csv_unprotect(text: str) -> str:
-    stripped = text.lstrip(CSV_PREFIX)
-    if text.startswith(CSV_PREFIX) and stripped.startswith(_CSV_DANGEROUS):
-        return text[1:]
-    return text
 
 
 def _csv_source(data: bytes, file_name: str, limits: Limits) -> Source:

@@ -12,7 +12,6 @@ unexpected.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -68,7 +67,7 @@ def _number(text: str) -> int | float:
 
 
 class _Cells:
-    """Turns a cell's type, style and raw text into its value (shared by both parsers)."""
+    """Turns a cell's type, style and raw text into its value."""
 
     def __init__(self, shared_strings: Sequence[object], date_styles: set[int], epoch: datetime,
                  unescape: Callable[[str], str]) -> None:
@@ -93,71 +92,10 @@ class _Cells:
         if kind == "n":
             number = _number(raw)
             if style and int(style) in self.date_styles:
-                return from_excel(number, self.epoch)
+                moment: datetime = from_excel(number, self.epoch)
+                return moment
             return number
         raise UnexpectedSheet(f"cell type {kind!r}")
-
-
-FAST_PARSE_LIMIT = 100 * 1024 * 1024
-_ROW_RE = re.compile(r"<row(?=[\s/>])([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-_CELL_RE = re.compile(r"<c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_ATTR_RE = re.compile(r"\b(r|t|s)=\"([^\"]*)\"")
-_V_RE = re.compile(r"<v(?:\s[^>]*)?>(.*?)</v>", re.S)
-_T_RE = re.compile(r"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
-_PHONETIC_RE = re.compile(r"<rPh\b.*?</rPh>", re.S)
-_ENTITY_RE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
-_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_AWKWARD = re.compile(r"<!\[CDATA\[|<!--|<\w+:(?:row|c|v|t|is)\b")
-
-
-def _entity(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name.startswith("#x"):
-        return chr(int(name[2:], 16))
-    if name.startswith("#"):
-        return chr(int(name[1:]))
-    return _ENTITIES[name]
-
-
-def _xml_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as an XML parser normalises line ends
-    return _ENTITY_RE.sub(_entity, text) if "&" in text else text
-
-
-def _fast_rows(xml: str, cells: _Cells) -> Iterator[tuple[CellValue, ...]]:
-    """Rows by regular expressions over the sheet XML: for the plain SpreadsheetML every writer emits."""
-    start = xml.find("<sheetData")
-    end = xml.rfind("</sheetData>")
-    if start < 0:
-        return
-    expected = 1
-    for row in _ROW_RE.finditer(xml, start, end if end > 0 else len(xml)):
-        attributes = dict(_ATTR_RE.findall(row.group(1)))
-        number = int(attributes["r"]) if "r" in attributes else expected
-        while expected < number:
-            yield ()
-            expected += 1
-        values: list[CellValue] = []
-        for cell in _CELL_RE.finditer(row.group(2) or ""):
-            attrs = dict(_ATTR_RE.findall(cell.group(1)))
-            where = attrs.get("r")
-            column = _column(where) if where else len(values)
-            kind = attrs.get("t", "n")
-            inner = cell.group(2) or ""
-            value: CellValue
-            if kind == "inlineStr":
-                body = _PHONETIC_RE.sub("", inner) if "<rPh" in inner else inner
-                value = cells.unescape(_xml_text("".join(_T_RE.findall(body))))
-            else:
-                found = _V_RE.search(inner)
-                value = cells.value(kind, attrs.get("s"), _xml_text(found.group(1)) if found else None)
-            if column < len(values):
-                raise UnexpectedSheet("cells out of order")
-            if column > len(values):
-                values.extend([None] * (column - len(values)))
-            values.append(value)
-        expected = number + 1
-        yield tuple(values)
 
 
 def read_sheet_rows(archive: zipfile.ZipFile, path: str, shared_strings: Sequence[object],
@@ -165,17 +103,6 @@ def read_sheet_rows(archive: zipfile.ZipFile, path: str, shared_strings: Sequenc
                     unescape: Callable[[str], str]) -> Iterator[tuple[CellValue, ...]]:
     """Rows from row 1 (missing rows as empty tuples), cells as cached values."""
     cells = _Cells(shared_strings, date_styles, epoch, unescape)
-    if archive.getinfo(path).file_size <= FAST_PARSE_LIMIT:
-        xml = archive.read(path).decode("utf-8")
-        if not _AWKWARD.search(xml):
-            yield from _fast_rows(xml, cells)
-            return
-    yield from _tree_rows(archive, path, cells)
-
-
-def _tree_rows(archive: zipfile.ZipFile, path: str, cells: _Cells) -> Iterator[tuple[CellValue, ...]]:
-    """Rows by streaming XML parsing: any sheet, in bounded memory."""
-    unescape = cells.unescape
     expected = 1
     with archive.open(path) as stream:
         for _event, element in iterparse(stream, events=("end",)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,30 @@ def _is_lock_error(error: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
+class _SharedFile:
+    """The process's one open handle on a file, shared by the threads using it right now.
+
+    Opening the same file from two threads at once races inside DuckDB, so
+    the first user opens it, later ones take a cursor of the same instance,
+    and the last one out closes it, releasing the file for other processes.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.base: Connection | None = None
+        self.users = 0
+
+
+_SHARED: dict[str, _SharedFile] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(path: Path) -> _SharedFile:
+    key = str(path.resolve())
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(key, _SharedFile())
+
+
 class Database:
     """A register stored in one DuckDB file; every query and write goes through it."""
 
@@ -54,16 +79,13 @@ class Database:
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A short-lived connection, retried while another process holds the file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _open(self) -> Connection:
+        """Open the file, retrying while another process holds it."""
         deadline = time.monotonic() + self.busy_timeout
         delay = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path))
-                break
+                return duckdb.connect(str(self.path))
             except duckdb.IOException as error:
                 if not _is_lock_error(error):
                     raise RopaError(f"Cannot open the register at {self.path}: {error}") from None
@@ -74,10 +96,26 @@ class Database:
                     ) from None
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A short-lived connection of its own (a cursor), released when the work is done."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        shared = _shared(self.path)
+        with shared.lock:
+            if shared.base is None:
+                shared.base = self._open()
+            shared.users += 1
+            con = shared.base.cursor()
         try:
             yield con
         finally:
             con.close()
+            with shared.lock:
+                shared.users -= 1
+                if shared.users == 0 and shared.base is not None:
+                    shared.base.close()
+                    shared.base = None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -1,0 +1,80 @@
+"""Export: the Article 30 record for a regulator, as a workbook (or CSV zip, or JSON), logged for accountability."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from ropa.config import load_config
+from ropa.errors import RopaError
+from ropa.export import MEDIA_TYPES, ExportOptions, list_exports, save_export
+from ropa.storage.entities import list_entities
+from ui.choices import entity_label, entity_tree
+from ui.render import md
+from ui.session import current_user, get_db
+
+FORMAT_LABELS = {
+    "xlsx": "Excel workbook (for a regulator; ICO template layout)",
+    "csv": "CSV files in a zip (one per sheet)",
+    "json": "JSON (every field, for other systems)",
+}
+LAST_KEY = "export_last"
+
+db = get_db()
+user = current_user()
+config = load_config()
+
+st.title("Export the Article 30 record")
+st.caption("The workbook follows the ICO documentation template: one row per processing activity, "
+           "columns in the template's order and wording, each citing its GDPR article. A copy of every export "
+           f"is kept in {md(config.export_dir)} and listed below with its SHA-256.")
+
+entities = list_entities(db, include_archived=True)
+with st.form("export_form"):
+    left, middle, right = st.columns([2, 2, 1])
+    fmt = left.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.__getitem__, key="export_format")
+    entity_id = middle.selectbox("Entity", [None, *(e.id for e, _ in entity_tree(entities))],
+                                 format_func=entity_label(entities), key="export_entity",
+                                 help="One entity with all its subsidiaries, or the whole group.")
+    include_archived = middle.checkbox("Include archived activities", key="export_archived")
+    as_of = right.date_input("As of", value=date.today(), key="export_as_of", format="YYYY-MM-DD",
+                             help="Transfer mechanisms and the gap analysis are judged on this date.")
+    submitted = st.form_submit_button("Create export", icon=":material/download:", type="primary")
+
+if submitted:
+    options = ExportOptions(as_of=as_of if isinstance(as_of, date) else date.today(),
+                            entity_id=entity_id, include_archived=include_archived)
+    with st.status("Exporting the register", expanded=True) as status:
+        try:
+            result = save_export(db, user, str(fmt), options, config.export_dir, progress=st.write)
+        except RopaError as error:
+            status.update(label="The export failed", state="error")
+            st.error(md(error))
+        else:
+            status.update(label=f"Export ready: {result.activity_count:,} activities", state="complete",
+                          expanded=False)
+            st.session_state[LAST_KEY] = {"path": str(result.path), "format": result.format}
+
+last = st.session_state.get(LAST_KEY)
+if isinstance(last, dict) and Path(str(last.get("path", ""))).is_file():
+    file = Path(str(last["path"]))
+    st.download_button(f"Download {file.name}", data=file.read_bytes(), file_name=file.name,
+                       mime=MEDIA_TYPES.get(str(last.get("format")), "application/octet-stream"),
+                       on_click="ignore", icon=":material/download:", type="primary", key="export_download")
+
+st.subheader("Earlier exports")
+history = list_exports(db)
+if history.empty:
+    st.info("No export has been made yet.")
+else:
+    st.dataframe(
+        history, hide_index=True, width="stretch",
+        column_config={
+            "exported at (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "as of": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "activities": st.column_config.NumberColumn(format="%d"),
+            "bytes": st.column_config.NumberColumn(format="%d"),
+        },
+    )

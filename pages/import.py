@@ -1,0 +1,123 @@
+"""Import: bring an existing register in (ICO template, this app's export, CSV); preview first, then all or nothing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ropa.auth import Role
+from ropa.config import load_config
+from ropa.errors import RopaError
+from ropa.ingest import ImportPlan, apply_import, configured_limits, plan_import
+from ropa.ingest.files import check_size
+from ropa.ingest.plan import sha256_hex
+from ropa.storage.entities import list_entities
+from ui.choices import entity_label, entity_tree
+from ui.render import md
+from ui.session import current_user, get_db
+
+PLAN_KEY = "import_plan"
+DONE_KEY = "import_done"
+ROUND_KEY = "import_round"
+
+db = get_db()
+user = current_user()
+
+st.title("Import a register")
+if not user.can(Role.ADMIN):
+    st.warning("Only administrators can import registers: an import writes many records at once. "
+               "Ask an administrator, or add activities one by one on the Register page.",
+               icon=":material/lock:")
+    st.stop()
+
+config = load_config()
+limits = configured_limits()
+st.caption("Reads the ICO documentation template for controllers or processors as DPOs fill it in, this app's "
+           "own Excel or CSV export, or a CSV file with the same headings. Nothing is written until you "
+           f"confirm, and then all rows are written or none. Files up to {config.max_upload_mb} MB.")
+
+done = st.session_state.pop(DONE_KEY, None)
+if done:
+    st.success(md(done), icon=":material/check_circle:")
+
+entities = list_entities(db)
+upload = st.file_uploader("Register file", type=["xlsx", "xlsm", "csv", "zip"],
+                          key=f"import_file_{st.session_state.get(ROUND_KEY, 0)}",
+                          max_upload_size=config.max_upload_mb)
+controller = st.selectbox(
+    "Controller", [None, *(e.id for e, _ in entity_tree(entities))], key="import_controller",
+    format_func=lambda v: "As named in the file (contact block or Entity column)" if v is None
+    else entity_label(entities)(v),
+    help="Whose register this is, for rows that do not say: used when the file has no contact block.")
+
+if upload is None:
+    st.session_state.pop(PLAN_KEY, None)
+    st.stop()
+
+try:
+    check_size(upload.size, upload.name, limits)
+    data = upload.getvalue()
+    key = (upload.name, sha256_hex(data), controller)
+    cached = st.session_state.get(PLAN_KEY)
+    if isinstance(cached, tuple) and cached[0] == key:
+        plan: ImportPlan = cached[1]
+    else:
+        with st.spinner("Reading the file"):
+            plan = plan_import(db, data, upload.name, entity=None if controller is None else str(controller),
+                               limits=limits)
+        st.session_state[PLAN_KEY] = (key, plan)
+except RopaError as error:
+    st.session_state.pop(PLAN_KEY, None)
+    st.error(md(error), icon=":material/error:")
+    st.stop()
+
+metrics = st.columns(5)
+metrics[0].metric("Rows read", f"{plan.rows_read:,}")
+metrics[1].metric("Activities ready", f"{len(plan.activities):,}")
+metrics[2].metric("New entities", len(plan.new_entities))
+metrics[3].metric("Texts kept unmapped", f"{sum(len(a.unmapped) for a in plan.activities):,}")
+metrics[4].metric("Problems", f"{len(plan.issues):,}")
+st.caption(md(f"{plan.kind}, SHA-256 {plan.sha256}"))
+for note in plan.notes:
+    st.info(md(note), icon=":material/info:")
+
+if plan.issues:
+    st.error(f"{len(plan.issues):,} problems: nothing can be imported until they are fixed in the file. "
+             "Each is listed by sheet, row and column.", icon=":material/error:")
+    st.dataframe(plan.issues_frame(), hide_index=True, width="stretch")
+
+if plan.new_entities:
+    st.subheader("Entities the import will create")
+    st.dataframe([{"entity": e.name, "from": e.source, "parent": e.parent, "country": e.entity.country}
+                  for e in plan.new_entities], hide_index=True, width="stretch")
+
+st.subheader("How the text was read")
+st.caption("Every distinct text and the vocabulary entry it was mapped to ('how': label = the entry's own "
+           "wording, synonym = a listed synonym, close = after dropping brackets or filler words, read = "
+           "retention wording, derived = a name made from the purpose).")
+st.dataframe(plan.decisions_frame(), hide_index=True, width="stretch",
+             column_config={"rows": st.column_config.NumberColumn(format="%d")})
+
+unmapped = plan.unmapped_frame()
+if not unmapped.empty:
+    st.subheader("Text kept as written (not mapped)")
+    st.caption("Kept word for word on the activity so nothing is lost; review it after the import.")
+    st.dataframe(unmapped, hide_index=True, width="stretch")
+
+if plan.activities:
+    with st.expander(f"Activities to import ({len(plan.activities):,})"):
+        st.dataframe(plan.activities_frame(), hide_index=True, width="stretch")
+
+if plan.ok:
+    if st.button(f"Import {len(plan.activities):,} activities", type="primary", icon=":material/upload:",
+                 key="import_confirm"):
+        try:
+            with st.spinner("Importing in one transaction"):
+                result = apply_import(db, user, plan)
+        except RopaError as error:
+            st.error(md(error), icon=":material/error:")
+        else:
+            st.session_state.pop(PLAN_KEY, None)
+            st.session_state[DONE_KEY] = (f"Imported {len(result.activity_ids):,} activities and "
+                                          f"{len(result.entity_ids)} new entities from {result.file_name}.")
+            st.session_state[ROUND_KEY] = int(st.session_state.get(ROUND_KEY, 0)) + 1  # a fresh, empty uploader
+            st.rerun()

@@ -1,0 +1,36 @@
+"""``export``: the Article 30 record as an Excel workbook, a zip of CSV files or JSON, logged."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from ropa.commands._common import database, parse_date
+
+NAME = "export"
+HELP = "export the Article 30 record (xlsx for regulators, csv zip, or json) and log the export"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("xlsx", "csv", "json"), default="xlsx",
+                        help="xlsx (default), csv (a zip of CSV files, one per sheet) or json")
+    parser.add_argument("--out", required=True, help="file to write")
+    parser.add_argument("--entity", help="one entity (name or id) and its subsidiaries; default the whole group")
+    parser.add_argument("--as-of", help="judge transfers and gaps on this date (YYYY-MM-DD; default today)")
+    parser.add_argument("--include-archived", action="store_true", help="also export archived activities")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ropa.cli import cli_user
+    from ropa.export import ExportOptions, export_register
+    from ropa.storage.entities import find_entity
+
+    db = database(args)
+    as_of = parse_date(args.as_of) if args.as_of else date.today()
+    entity_id = find_entity(db, args.entity).id if args.entity else None
+    options = ExportOptions(as_of=as_of, entity_id=entity_id, include_archived=args.include_archived)
+    result = export_register(db, cli_user(args.user), args.format, Path(args.out), options)
+    print(f"{result.path}: {result.activity_count:,} activities ({result.scope}, as of {as_of.isoformat()}), "
+          f"{result.byte_size:,} bytes, sha256 {result.file_sha256}")
+    return 0
