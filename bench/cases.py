@@ -164,6 +164,26 @@ def _prepare_rerun(script: str) -> Any:
     return prepare
 
 
+_BASELINE_PAGE = 'import streamlit as st\n\nst.title("Baseline")\nst.write("One line of text.")\n'
+
+
+def _prepare_baseline_page(ctx: Context) -> Prepared:
+    """A one-line page opened in a new AppTest session: the harness's own cost in every page figure."""
+    from streamlit.testing.v1 import AppTest
+
+    _quiet_streamlit()
+    script = ctx.workdir / "baseline_page.py"
+    script.write_text(_BASELINE_PAGE, encoding="utf-8")
+
+    def open_one() -> None:
+        at = AppTest.from_file(str(script), default_timeout=PAGE_TIMEOUT_S)
+        at.run()
+        if (error := _page_error(at)) is not None:
+            raise RuntimeError(f"the baseline page raised: {error}")
+
+    return Prepared(open_one)
+
+
 def _prepare_activity_page(ctx: Context) -> Prepared:
     from streamlit.testing.v1 import AppTest
 
@@ -330,15 +350,17 @@ CASES: list[Case] = [
     Case("figures", "Figure builders", "every builder in ropa.charts on the dashboard's frames (total)",
          _prepare_figures, Target(0.5)),
     Case("register_page", "Register page rerun", "pages/register.py rerun (AppTest) after a first run",
-         _prepare_rerun("register.py"), Target(1.0)),
+         _prepare_rerun("register.py"), Target(1.0), page=True),
     Case("dashboard_page", "Dashboard rerun", "pages/dashboard.py rerun (AppTest) after a first run",
-         _prepare_rerun("dashboard.py"), Target(2.0)),
+         _prepare_rerun("dashboard.py"), Target(2.0), page=True),
     Case("gaps_page", "Gaps page rerun", "pages/gaps.py rerun (AppTest) after a first run",
-         _prepare_rerun("gaps.py"), Target(1.5)),
+         _prepare_rerun("gaps.py"), Target(1.5), page=True),
+    Case("page_baseline", "AppTest baseline", "a one-line page opened in a new AppTest session: "
+         "the test harness's share of every page figure", _prepare_baseline_page, page=True),
     Case("activity_page", "Activity page open", "pages/activity.py opened with ?id= in a new AppTest "
-         "session (after one warm open)", _prepare_activity_page, Target(0.3)),
+         "session (after one warm open)", _prepare_activity_page, Target(0.3), page=True),
     Case("export_floor", "Export floor", "bare openpyxl write-only mode writing the export's cells "
-         "(ropa.export.xlsx.write_floor): the yardstick", _prepare_export_floor, warm=False),
+         "(ropa.export.xlsx.write_floor): the yardstick", _prepare_export_floor, warm=False, max_size=10_000),
     Case("export_write", "Export writer", "ropa.export.xlsx.write_xlsx on already collected data and "
          "sheets: the writer alone", _prepare_export_write, warm=False, max_size=10_000),
     Case("export", "Excel export", "ropa.export.export_xlsx for the whole group: queries, gap analysis, "

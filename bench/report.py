@@ -83,8 +83,10 @@ def ratios(results: list[dict[str, Any]], defs: Iterable[Ratio]) -> list[dict[st
             if top is None or bottom is None or not bottom["median_s"]:
                 out.append({"name": ratio.name, "size": size, "status": "not available"})
                 continue
+            cpu = (round(top["cpu_median_s"] / bottom["cpu_median_s"], 3)
+                   if top.get("cpu_median_s") and bottom.get("cpu_median_s") else None)
             out.append({"name": ratio.name, "size": size, "status": "ok",
-                        "ratio": round(top["median_s"] / bottom["median_s"], 3)})
+                        "ratio": round(top["median_s"] / bottom["median_s"], 3), "cpu_ratio": cpu})
     return out
 
 
@@ -209,7 +211,8 @@ def render(doc: dict[str, Any]) -> str:
         target = targets_by_case.get(d["name"])
         at_target = target is not None and target["at_size"] == d["size"]
         value = f"{d['ratio']:.2f}x" if d["status"] == "ok" else d["status"]
-        rows.append([d["name"], f"{d['size']:,}", value, "", "", "", "", "", "", "",
+        cpu = f"{d['cpu_ratio']:.2f}x" if d.get("cpu_ratio") is not None else ""
+        rows.append([d["name"], f"{d['size']:,}", value, "", "", cpu, "", "", "", "",
                      target["target"] if at_target and target else "",
                      target["result"] if at_target and target else ""])
     parts = [_machine_line(doc), "",
@@ -283,7 +286,11 @@ def markdown(doc: dict[str, Any]) -> str:
         cells = []
         for size in sizes:
             d = next((d for d in doc["ratios"] if d["name"] == name and d["size"] == size), None)
-            cells.append(f"{d['ratio']:.2f}x" if d and d["status"] == "ok" else (d or {}).get("status", ""))
+            if d and d["status"] == "ok":
+                cpu = f" ({d['cpu_ratio']:.2f}x)" if d.get("cpu_ratio") is not None else ""
+                cells.append(f"{d['ratio']:.2f}x{cpu}")
+            else:
+                cells.append((d or {}).get("status", ""))
         t = targets_by_case.get(name)
         cells += ["", t["target"] if t else "", t["result"] if t else ""]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")

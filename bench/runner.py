@@ -112,6 +112,8 @@ class Case:
     target: Target | None = None
     memory: Literal["process", "child"] = "process"
     warm: bool = True
+    page: bool = False
+    """The case runs a Streamlit page in AppTest (profiled in the script thread)."""
     max_size: int | None = None
     """Above this size the case is skipped unless ``--full``: diagnostics too slow to repeat at every size."""
 
@@ -216,15 +218,44 @@ def _timed(run: Callable[[], ChildRun | None]) -> _Sample:
     return _Sample(seconds, cpu, None, growth)
 
 
+@contextmanager
+def _profiling_script_threads(profiler: Any) -> Iterator[None]:
+    """Run pyinstrument inside Streamlit's script thread, where a page's work happens.
+
+    AppTest runs the page in its own thread while the caller's thread waits,
+    so a profile of the caller shows only the wait.
+    """
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+
+    original = ScriptRunner._run_script
+
+    def profiled(self: ScriptRunner, rerun_data: Any) -> None:
+        profiler.start()
+        try:
+            original(self, rerun_data)
+        finally:
+            profiler.stop()
+
+    ScriptRunner._run_script = profiled  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ScriptRunner._run_script = original  # type: ignore[method-assign]
+
+
 def _profile(case: Case, prepared: Prepared, ctx: Context, out_dir: Path) -> Path:
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.001)
-    profiler.start()
-    try:
-        prepared.run()
-    finally:
-        profiler.stop()
+    if case.page:
+        with _profiling_script_threads(profiler):
+            prepared.run()
+    else:
+        profiler.start()
+        try:
+            prepared.run()
+        finally:
+            profiler.stop()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"profile-{case.name}-{ctx.size}.txt"
     path.write_text(profiler.output_text(show_all=False), encoding="utf-8")

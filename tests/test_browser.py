@@ -127,9 +127,18 @@ def _base_path_probe(url: str) -> bool:
 def _settle(page: Any) -> None:
     """Wait until the script run has finished and the page has stopped changing."""
     page.wait_for_timeout(300)
-    running = page.locator('[data-testid="stStatusWidget"]')
-    running.wait_for(state="hidden", timeout=30_000)
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    idle.wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(700)
+
+
+def _click(page: Any, role: str, name: str) -> None:
+    """Click the one element with this role and name, once a rerun has stopped drawing old and new copies."""
+    from playwright.sync_api import expect
+
+    target = page.get_by_role(role, name=name)
+    expect(target).to_have_count(1, timeout=30_000)
+    target.click()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -174,19 +183,19 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo
         _grid_text(page)
         _shot(page, "register")
 
-        page.get_by_role("button", name="New activity").click()
+        _click(page, "button", "New activity")
         _heading(page, "New processing activity")
         page.get_by_role("textbox", name="Name of the activity").fill(NAME)
         page.get_by_role("textbox", name="Purpose of processing").fill("Give visitors internet access.")
         _shot(page, "activity-new")
-        page.get_by_role("button", name="Create activity").click()
+        _click(page, "button", "Create activity")
         expect(page.get_by_text("Created activity")).to_be_visible(timeout=30_000)
         _settle(page)
         expect(page.locator("h1").first).to_have_text(NAME)
         assert page.locator("h1 b").count() == 0
         created_id = int(page.url.split("id=")[1].split("&")[0])
 
-        page.get_by_role("link", name="Register").click()
+        _click(page, "link", "Register")
         _heading(page, "Register of processing activities")
         search = page.get_by_role("textbox", name="Search")
         search.fill(SEARCH)
@@ -201,13 +210,13 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo
         _heading(page, "Browser check")
         assert f"id={created_id}" in page.url
 
-        page.get_by_role("tab", name="Edit").click()
+        _click(page, "tab", "Edit")
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Give visitors internet access and keep the logs the law requires.")
-        page.get_by_role("button", name="Save changes").click()
+        _click(page, "button", "Save changes")
         expect(page.get_by_text("Saved version 2")).to_be_visible(timeout=30_000)
         _settle(page)
-        page.get_by_role("tab", name="History").click()
+        _click(page, "tab", "History")
         page.wait_for_timeout(500)
         history = _grid_text(page, -1)
         assert "Purpose of processing" in history
@@ -218,21 +227,23 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo
         db = open_database(tmp_path / "register.duckdb")
         theirs = get_activity(db, created_id)
         update_activity(db, EDITOR, theirs.model_copy(update={"owner": "Facilities manager"}), theirs.version)
-        page.get_by_role("tab", name="Edit").click()
+        _click(page, "tab", "Edit")
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Guest network access, logged as the law requires.")
-        page.get_by_role("button", name="Save changes").click()
+        _click(page, "button", "Save changes")
         expect(page.get_by_text("Not saved: editor@example.test changed this activity")).to_be_visible(timeout=30_000)
         _settle(page)
         expect(purpose).to_have_value("Guest network access, logged as the law requires.")
         page.get_by_text("Their changes:", exact=False).first.scroll_into_view_if_needed()
         _shot(page, "activity-conflict")
-        page.get_by_role("button", name="Apply my edits to their version").click()
+        _click(page, "button", "Apply my edits to their version")
+        expect(page.get_by_text("Your edits now sit on top of")).to_be_visible(timeout=30_000)
         _settle(page)
-        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_role("textbox", name="Owner")).to_have_value("Facilities manager")
+        _click(page, "button", "Save changes")
         expect(page.get_by_text("Saved version 4")).to_be_visible(timeout=30_000)
         _settle(page)
-        page.get_by_role("tab", name="Record").click()
+        _click(page, "tab", "Record")
         _shot(page, "activity-record")
 
         for path, title in (("entities", "Entities"), ("history", "History"), ("admin", "Settings and backup"),
