@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tracemalloc", action="store_true",
                    help="also measure the peak of Python allocations (one more run per case; slow)")
     p.add_argument("--full", action="store_true",
-                   help="also run the diagnostic cases that are capped in size (export_write at 50,000)")
+                   help="also run the cases capped at 10,000 activities (export_floor, export_write)")
     p.add_argument("--out", type=Path, default=None,
                    help="where to write the JSON (default bench/results/<UTC timestamp>.json)")
     p.add_argument("--tiny", action="store_true",

@@ -53,7 +53,11 @@ class ParseContext(Protocol):
     """What a column's parser needs from the importer: mapping text to keys, with a record of each decision."""
 
     def terms(self, vocabulary: str, text: str, *, keep_rest: bool = True) -> list[str]:
-        """Keys of ``vocabulary`` named in ``text``; text that names none is kept as unmapped if ``keep_rest``."""
+        """Keys of ``vocabulary`` named in ``text``; text that names none is kept as unmapped.
+
+        With ``keep_rest=False`` the text is kept elsewhere whole (a description), so the keys its
+        phrases mention are picked out of it instead.
+        """
         ...
 
     def term(self, vocabulary: str, text: str) -> str | None:

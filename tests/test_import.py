@@ -49,14 +49,11 @@ def ico_workbook(rows: Sequence[Sequence[Any]], *, contact: bool = True, heading
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Template"
-    top = CONTACT_BLOCK if contact else [["Record of processing"]]
-    for line in top:
-        sheet.append(list(line))
-    while sheet.max_row < heading_row - 1:
-        sheet.append([])
-    sheet.append(list(headings))
-    for row in rows:
-        sheet.append(list(row))
+    top = CONTACT_BLOCK if contact else [["Record of processing"]] if heading_row > 1 else []
+    lines = [*top, *([[]] * (heading_row - 1 - len(top))), list(headings), *rows]
+    for number, line in enumerate(lines, start=1):
+        for column, value in enumerate(line, start=1):
+            sheet.cell(row=number, column=column, value=value)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -419,7 +416,7 @@ def test_every_mapping_decision_is_listed_once_with_its_row_count(db: Database, 
     rows = [ico_row(c2=f"Purpose {i}", c12="Legitimate interests") for i in range(5)]
     plan = _plan(db, ico_workbook(rows, contact=False), entity=entity.name)
     (decision,) = [d for d in plan.decisions if d.text == "Legitimate interests"]
-    assert decision.rows == 5 and decision.key == "legitimate_interests" and decision.first_row == 2
+    assert decision.rows == 5 and decision.key == "legitimate_interests" and decision.first_row == 10
 
 
 def test_loaded_activities_keep_what_the_plan_showed(db: Database, dpo: User) -> None:

@@ -6,14 +6,19 @@ import argparse
 import json
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ropa.config import load_config
 from ropa.errors import RopaError
-from ropa.storage.database import Database, default_db_path, open_database
+
+if TYPE_CHECKING:
+    from ropa.storage.database import Database
 
 
 def database(args: argparse.Namespace) -> Database:
+    """The migrated register named by --db; imported lazily so `--help` starts fast."""
+    from ropa.config import load_config
+    from ropa.storage.database import default_db_path, open_database
+
     return open_database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ropa.commands._common import database
-from ropa.storage.backup import backup
 
 NAME = "backup"
 HELP = "write a portable snapshot of the register (JSON; .gz compresses)"
@@ -16,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ropa.storage.backup import backup
+
     result = backup(database(args), args.out)
     counts = ", ".join(f"{k} {v}" for k, v in result["tables"].items())
     print(f"wrote {result['path']} (sha256 {result['sha256']}): {counts}")

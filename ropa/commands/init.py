@@ -6,7 +6,6 @@ import argparse
 
 from ropa.commands._common import database
 from ropa.errors import RopaError
-from ropa.storage.database import default_db_path
 
 NAME = "init"
 HELP = "create or migrate the register; --demo loads the SmartComms / SMELECOM demo register"
@@ -19,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ropa.demo import build_demo
+    from ropa.storage.database import default_db_path
 
     path = args.db or default_db_path()
     if args.force:

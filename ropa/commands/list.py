@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from ropa.commands._common import database, print_json
-from ropa.serialise import activity_json
-from ropa.storage.activities import load_activities
 
 NAME = "list"
 HELP = "list processing activities"
@@ -20,6 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ropa.serialise import activity_json
+    from ropa.storage.activities import load_activities
+
     db = database(args)
     with db.connect() as con:
         activities = load_activities(con)

@@ -6,7 +6,6 @@ import argparse
 
 from ropa.cli import cli_user
 from ropa.commands._common import database
-from ropa.storage.backup import restore
 
 NAME = "restore"
 HELP = "replace the register with a backup (all or nothing; the audit trail is kept)"
@@ -17,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ropa.storage.backup import restore
+
     counts = restore(database(args), cli_user(args.user), args.path)
     print("restored " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0

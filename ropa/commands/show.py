@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ropa.commands._common import database, print_json
-from ropa.storage.activities import get_activity
-from ropa.storage.entities import get_entity
 
 NAME = "show"
 HELP = "show one processing activity in full (JSON)"
@@ -17,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ropa.storage.activities import get_activity
+    from ropa.storage.entities import get_entity
+
     db = database(args)
     activity = get_activity(db, args.id)
     data = activity.model_dump(mode="json")

@@ -251,9 +251,24 @@ def _small_cell(ws: WriteOnlyWorksheet, text: str, font: Font, styles: _Styles) 
     return cell
 
 
+def check_cell_sizes(sheets: list[Sheet]) -> None:
+    """Refuse, before writing anything, text no spreadsheet cell can hold (Excel: 32,767 characters)."""
+    for sheet in sheets:
+        for row in sheet.rows:
+            for value in row:
+                if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT // 7 and \
+                        len(escape_ooxml(value)) > EXCEL_CELL_LIMIT:
+                    raise RopaError(
+                        f"A cell on sheet '{sheet.title}' would hold {len(value):,} characters, more than Excel's "
+                        f"limit of {EXCEL_CELL_LIMIT:,} (it starts '{value[:40]}'); export this register as JSON, "
+                        "or shorten that text."
+                    )
+
+
 def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None) -> None:
     """Write the export workbook to ``path``."""
     sheets = sheets if sheets is not None else build_sheets(data)
+    check_cell_sizes(sheets)
     workbook = Workbook(write_only=True)
     _wrap_by_default(workbook)
     properties = workbook.properties

@@ -249,22 +249,35 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:20_000], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+def _delimiter(text: str) -> str:
+    """Comma, semicolon (European Excel) or tab: the one that splits the first lines into the most columns.
+
+    Only the delimiter is guessed; quoting is always the standard double quote
+    (csv.Sniffer also guesses quote characters, and guesses them wrong on
+    text that starts with an apostrophe).
+    """
+    head = "\n".join(text.splitlines()[:30])
+    best, best_width = ",", 0
+    for candidate in (",", ";", "\t"):
+        try:
+            widths = sorted(len(row) for row in csv.reader(io.StringIO(head), delimiter=candidate))
+        except csv.Error:
+            continue
+        width = widths[len(widths) // 2] if widths else 0
+        if width > best_width:
+            best, best_width = candidate, width
+    return best
 
 
 def _csv_source(data: bytes, file_name: str, limits: Limits) -> Source:
     text = _decode(data)
-    dialect = _dialect(text)
+    delimiter = _delimiter(text)
 
     def read_rows(max_col: int) -> Iterator[tuple[CellValue, ...]]:
         previous = csv.field_size_limit()
         csv.field_size_limit(max(limits.max_bytes, previous))
         try:
-            for row in csv.reader(io.StringIO(text, newline=""), dialect):
+            for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
                 values = row[:max_col] if max_col else row
                 yield tuple(csv_unprotect(v) for v in values)
         except csv.Error as error:

@@ -25,6 +25,7 @@ COVER_SCAN_ROWS = 60
 MIN_TEMPLATE_HEADINGS = 3
 PURPOSE_COLUMNS = ("c02_purpose", "p2_categories")
 MIN_ENTITY_HEADINGS = 4
+MAX_HEADING = 500
 
 _QUALIFIERS = re.compile(r"\((?:if applicable|if possible|optional|where applicable)\)|[?*:]", re.IGNORECASE)
 
@@ -117,7 +118,7 @@ def _match_headings(values: tuple[CellValue, ...]) -> list[HeadedColumn]:
     seen: set[str] = set()
     for i, value in enumerate(values[:MAX_COLUMNS]):
         text = cell_text(value).strip()
-        if not text:
+        if not text or len(text) > MAX_HEADING:
             continue
         column = index.get(heading_key(text))
         if column is not None and column.key in seen:
@@ -141,7 +142,10 @@ def _entity_headings(values: tuple[CellValue, ...]) -> dict[int, EntityColumn]:
     index = entity_heading_index()
     found: dict[int, EntityColumn] = {}
     for i, value in enumerate(values[:MAX_COLUMNS]):
-        column = index.get(heading_key(cell_text(value)))
+        text = cell_text(value)
+        if len(text) > MAX_HEADING:
+            continue
+        column = index.get(heading_key(text))
         if column is not None and column not in found.values():
             found[i] = column
     return found
@@ -152,7 +156,6 @@ def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | Non
     rows = source.read_rows(0)
     buffered: list[tuple[CellValue, ...]] = []
     for values in rows:
-        _check_cells(source.name, len(buffered) + 1, values, limits)
         buffered.append(values)
         if len(buffered) >= COVER_SCAN_ROWS:
             break
@@ -164,7 +167,11 @@ def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | Non
             best = (score, number, headed)
     if best is not None:
         _, heading_row, headed = best
+        for number, values in enumerate(buffered, start=1):
+            _check_cells(source.name, number, values, limits, headed if number > heading_row else None)
         return _read_table(source, heading_row, headed, buffered, rows, limits)
+    for number, values in enumerate(buffered, start=1):
+        _check_cells(source.name, number, values, limits)
     for number, values in enumerate(buffered, start=1):
         found = _entity_headings(values)
         if len(found) >= MIN_ENTITY_HEADINGS and any(c.field == "name" for c in found.values()):

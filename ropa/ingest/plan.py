@@ -118,7 +118,7 @@ class ImportResult:
 # -- entities --------------------------------------------------------------------------------
 
 def _existing_entities(db: Database) -> dict[str, tuple[int, Entity]]:
-    return {e.name.casefold(): (int(e.id or 0), e) for e in list_entities(db, include_archived=True)}
+    return {e.name.lower(): (int(e.id or 0), e) for e in list_entities(db, include_archived=True)}
 
 
 def _entity_from_contacts(block: dict[str, dict[str, str]], processor: bool, notes: list[str]) -> Entity | None:
@@ -162,7 +162,7 @@ def _entity_from_row(record: dict[str, str]) -> tuple[Entity, str]:
     data["country"] = (lookup_country(country) or country) if country else "GB"
     answer = record.get("dpo_required", "").strip().casefold()
     data["dpo_required"] = True if answer == "yes" else False if answer == "no" else None
-    return parse_entity(data), record.get("parent", "").strip()
+    return parse_entity(data), record.get("parent", "")
 
 
 class _Entities:
@@ -175,10 +175,15 @@ class _Entities:
         self.planned: dict[str, PlannedEntity] = {}
 
     def offer(self, entity: Entity, parent: str, source: str) -> None:
-        self.specs.setdefault(entity.name.casefold(), (entity, parent, source))
+        self.specs.setdefault(entity.name.lower(), (entity, parent, source))
 
     def resolve(self, name: str) -> PlannedEntity:
-        key = name.casefold()
+        """The entity called ``name`` (ignoring case, as entity names are unique ignoring case)."""
+        key = name.lower()
+        if key not in self.planned and key not in self.existing and key not in self.specs:
+            stripped = key.strip()
+            if stripped in self.planned or stripped in self.existing or stripped in self.specs:
+                key, name = stripped, name.strip()
         if key in self.planned:
             return self.planned[key]
         if key in self.existing:
@@ -221,10 +226,13 @@ def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None
         default = find_entity(db, entity).name
     matchers()  # build the synonym index before timing-sensitive work, and fail early if it is broken
     tables: list[Table] = []
+    hidden: list[str] = []
+    listed: list[str] = []  # entities of an entity table: part of the register even without activities
     with open_source(data, file_name, limits) as source:
         plan.kind = "CSV file" if source.kind == "csv" else "Excel workbook"
         for sheet in source.sheets:
             if sheet.hidden:
+                hidden.append(sheet.name)
                 plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
                 continue
             found = read_sheet(sheet, limits)
@@ -239,11 +247,13 @@ def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None
                         raise ImportRejected(f"Sheet '{found.sheet}' row {number}: entity "
                                              f"'{record.get('name', '')}': {error}") from None
                     entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
+                    listed.append(spec.name)
     if not tables:
         raise ImportRejected(
             f"No heading row found in '{file_name}': none of the first 20 rows of any visible sheet holds the ICO "
             "template's headings (such as 'Business function', 'Purpose of processing', 'Categories of "
             "individuals'). Put the headings in one row above the activities and import again."
+            + (f" Hidden sheets were not read: {', '.join(repr(h) for h in hidden)}." if hidden else "")
         )
     for table in tables:
         contact = _entity_from_contacts(contact_block(table.above), table.processor, plan.notes)
@@ -254,6 +264,8 @@ def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None
         _plan_table(plan, table, entities, table_default)
     if plan.rows_read == 0:
         raise ImportRejected(f"'{file_name}' has the register's headings but no activity rows below them.")
+    for name in listed:
+        entities.resolve(name)
     _note_duplicates(db, plan)
     plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
     return plan
@@ -345,13 +357,13 @@ def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
         for planned in plan.entities:
             if planned.id is not None:
                 ids[planned.placeholder] = planned.id
-                names[planned.name.casefold()] = planned.id
+                names[planned.name.lower()] = planned.id
                 continue
-            parent_id = names.get(planned.parent.casefold()) if planned.parent else None
+            parent_id = names.get(planned.parent.lower()) if planned.parent else None
             stored = insert_entity(con, user, planned.entity.model_copy(update={"parent_id": parent_id, "id": None}),
                                    detail=detail)
             ids[planned.placeholder] = int(stored.id or 0)
-            names[planned.name.casefold()] = int(stored.id or 0)
+            names[planned.name.lower()] = int(stored.id or 0)
         activities = [a.model_copy(update={"entity_id": ids[a.entity_id]}) for a in plan.activities]
         stored_activities = create_activities(db, user, activities, detail=detail, con=con)
         audit.record(con, user, "import", "import", None, detail=json.dumps({

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ropa.columns import JOIN, CellValue, Column, cell_text
+from ropa.columns import COLUMNS, JOIN, CellValue, Column, cell_text
 from ropa.ingest.layout import HeadedColumn, Table
 from ropa.ingest.retention import read_retention
 from ropa.ingest.vocab import MECHANISMS, Match, match_country, matchers, normalise, split_match
-from ropa.models import SHORT_MAX, Activity
+from ropa.models import FIELD_LABELS, SHORT_MAX, Activity
 from ropa.reference import country_name, load_reference
 
 NAME_LENGTH = 80
@@ -78,6 +78,7 @@ class Mapper:
         self.matchers = matchers()
         self._split: dict[tuple[str, str], tuple[list[Match], list[str]]] = {}
         self._one: dict[tuple[str, str], Match | None] = {}
+        self._mentioned: dict[tuple[str, str], list[Match]] = {}
         self.decisions: dict[tuple[str, str, str, str], Decision] = {}
 
     def split(self, vocabulary: str, text: str) -> tuple[list[Match], list[str]]:
@@ -89,6 +90,12 @@ class Mapper:
                 matcher = self.matchers[vocabulary]
                 self._split[cache_key] = split_match(text, matcher.exact, matcher.near)
         return self._split[cache_key]
+
+    def mentioned(self, vocabulary: str, text: str) -> list[Match]:
+        cache_key = (vocabulary, text)
+        if cache_key not in self._mentioned:
+            self._mentioned[cache_key] = self.matchers[vocabulary].mentioned(text)
+        return self._mentioned[cache_key]
 
     def one(self, vocabulary: str, text: str) -> Match | None:
         cache_key = (vocabulary, text)
@@ -132,6 +139,11 @@ class RowContext:
     def terms(self, vocabulary: str, text: str, *, keep_rest: bool = True) -> list[str]:
         if says_none(text):
             return []
+        if not keep_rest:
+            spotted = self.mapper.mentioned(vocabulary, text)
+            for match in spotted:
+                self.note_match(match, vocabulary)
+            return [m.key for m in spotted]
         found, rest = self.mapper.split(vocabulary, text)
         for match in found:
             self.note_match(match, vocabulary)
@@ -265,7 +277,7 @@ def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: 
     data["unmapped"] = unmapped
     entity = pseudo.get("_entity", ("", ""))[0]
     record_id = pseudo.get("_record_id", ("", ""))[0]
-    return ParsedRow(table.sheet, number, data, entity.strip(), record_id.strip(), ctx.issues, headings)
+    return ParsedRow(table.sheet, number, data, entity, record_id.strip(), ctx.issues, headings)
 
 
 _STRUCTURED = {"recipients", "transfers", "systems"}
@@ -384,7 +396,7 @@ def _assemble_recipients(pseudo: dict[str, tuple[str, str]], data: dict[str, Any
 
 def _derive_name(data: dict[str, Any], ctx: RowContext) -> None:
     """The ICO template has no name column: use the purpose's first sentence (or the business function)."""
-    if str(data.get("name", "")).strip():
+    if data.get("name", ""):
         return
     for source in ("purpose", "business_function"):
         text = " ".join(str(data.get(source, "")).split())
@@ -397,14 +409,16 @@ def _derive_name(data: dict[str, Any], ctx: RowContext) -> None:
         ctx.mapper.record(ctx.sheet, ctx.row, "Processing activity", text[:120], "name",
                           f"named from {source.replace('_', ' ')}", "derived")
         return
+    ctx.heading = "Processing activity"
+    ctx.error("the row has no activity name, purpose or business function to name the activity by")
 
 
 def field_heading(parsed: ParsedRow, field: str, columns: list[HeadedColumn]) -> str:
+    """The heading to name in a message about ``field``: the file's own, else the export's."""
     if field in parsed.headings:
         return parsed.headings[field]
     for headed in columns:
         if headed.column is not None and field in headed.column.fields:
             return headed.heading
-    from ropa.models import FIELD_LABELS
-
-    return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+    exact = next((c.heading for c in COLUMNS if c.exact and c.fields == (field,)), None)
+    return exact or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())

@@ -77,7 +77,7 @@ class _Cells:
         self.unescape = unescape
 
     def value(self, kind: str, style: str | None, raw: str | None) -> CellValue:
-        if raw is None:
+        if raw is None or (raw == "" and kind != "str"):
             return None
         if kind == "s":
             shared = self.shared[int(raw)]
@@ -90,7 +90,10 @@ class _Cells:
             parsed: datetime = from_ISO8601(raw)  # type: ignore[no-untyped-call]
             return parsed
         if kind == "n":
-            number = _number(raw)
+            try:
+                number = _number(raw)
+            except ValueError:
+                raise UnexpectedSheet(f"number {raw[:20]!r}") from None
             if style and int(style) in self.date_styles:
                 moment: datetime = from_excel(number, self.epoch)
                 return moment

@@ -25,6 +25,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _SEPARATORS = re.compile(r"[;\n\r•|]+")
 _LIST_WORDS = re.compile(r",|\band\b|\bor\b|&|/|\+")
+_CITATION = re.compile(r"^((?:art )?\d+(?: \d+)*(?: [a-z])?) (.+)$")
 _FILLER_START = ("the", "our", "all", "any", "their", "your", "some", "other")
 _FILLER_END = ("data", "information", "info", "detail", "record", "only")
 
@@ -82,6 +83,22 @@ class Matcher:
                 return Match(text, found[0], "close")
         return None
 
+    def mentioned(self, text: str) -> list[Match]:
+        """Every key whose label or synonym appears as a phrase inside free text, in order of appearance.
+
+        For descriptions kept whole (security measures): the keys only tick
+        what the text already says, so spotting is safe there.
+        """
+        padded = f" {normalise(text)} "
+        found: dict[str, tuple[int, Match]] = {}
+        for phrase, (key, how) in self._index.items():
+            if len(phrase) < 3:
+                continue
+            at = padded.find(f" {phrase} ")
+            if at >= 0 and (key not in found or at < found[key][0]):
+                found[key] = (at, Match(phrase, key, how if how != "label" else "label"))
+        return [m for _, m in sorted(found.values(), key=lambda item: item[0])]
+
     def _near(self, text: str, key: str) -> list[str]:
         candidates = [normalise(_PARENTHESES.sub(" ", text))]
         words = key.split()
@@ -93,6 +110,9 @@ class Matcher:
         for separator in (" - ", " – ", ": ", " (", ", e.g."):
             if separator in text:
                 candidates.append(normalise(text.split(separator, 1)[0]))
+        cited = _CITATION.match(key)
+        if cited:  # "Article 6(1)(a) consent": the article, then the words after it
+            candidates += [cited.group(1), cited.group(1).removeprefix("art "), cited.group(2)]
         return [c for c in candidates if c and c != key]
 
 

@@ -19,13 +19,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from ropa.errors import DatabaseBusy, RopaError
 from ropa.storage.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DB = Path("data/ropa.duckdb")
 Connection = duckdb.DuckDBPyConnection
@@ -130,6 +132,7 @@ class Database:
             con.execute("COMMIT")
 
     def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Query results as a DataFrame (pandas is loaded only when a frame is asked for)."""
         with self.connect() as con:
             return con.execute(sql, params or []).df()
 
