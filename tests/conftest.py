@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,3 +74,59 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setenv("ROPA_EXPORT_DIR", str(tmp_path / "exports"))
     monkeypatch.setenv("ROPA_AUTH_MODE", "local")
     yield db_path
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def serve_app(tmp_path: Path, demo_template: Path) -> Callable[..., AbstractContextManager[str]]:
+    """Start ``streamlit run app.py`` on a free port over a copy of the demo; stopped whatever happens.
+
+    Call it with extra environment (e.g. ``ROPA_AUTH_MODE="proxy"``); it yields the base URL. The
+    server's register is ``tmp_path / db_name``, so a test can change it behind the app's back.
+    """
+
+    @contextmanager
+    def serve(db_name: str = "register.duckdb", **env: str) -> Iterator[str]:
+        port = _free_port()
+        db = tmp_path / db_name
+        shutil.copy(demo_template, db)
+        environment = {**os.environ, "ROPA_DB": str(db), "ROPA_EXPORT_DIR": str(tmp_path / "exports"),
+                       "ROPA_AUTH_MODE": "local", "PYTHONPATH": str(ROOT), **env}
+        log_path = tmp_path / f"server-{port}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                 "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
+                 "false", "--server.fileWatcherType", "none"],
+                cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            )
+            url = f"http://127.0.0.1:{port}"
+            try:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                            if response.status == 200:
+                                break
+                    except OSError:
+                        if process.poll() is not None or time.monotonic() > deadline:
+                            raise RuntimeError(log_path.read_text()) from None
+                        time.sleep(0.3)
+                yield url
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=15)
+
+    return serve

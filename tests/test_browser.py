@@ -9,13 +9,6 @@ and console errors are collected. Screenshots of each page are saved to
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,49 +32,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _server(workdir: Path, demo: Path, **env: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with its own register; stopped whatever happens."""
-    db = workdir / "register.duckdb"
-    shutil.copy(demo, db)
-    port = _free_port()
-    environment = {**os.environ, "ROPA_DB": str(db), "ROPA_EXPORT_DIR": str(workdir / "exports"),
-                   "ROPA_AUTH_MODE": "local", **env}
-    log = (workdir / f"server-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((workdir / f"server-{port}.log").read_text()) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        log.close()
 
 
 @dataclass
@@ -173,10 +123,10 @@ NAME = "Browser check <b>visitor</b> Wi-Fi"
 SEARCH = "browser check"
 
 
-def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, demo_template: Path) -> None:
+def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with _server(tmp_path, demo_template) as url, _browser() as session:
+    with serve_app() as url, _browser() as session:
         page = session.page
         page.goto(url)
         _heading(page, "Register of processing activities")
@@ -270,12 +220,12 @@ ROLES = """
 """
 
 
-def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, demo_template: Path) -> None:
+def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES, encoding="utf-8")
-    with _server(tmp_path, demo_template, ROPA_AUTH_MODE="proxy", ROPA_ROLES_FILE=str(roles)) as url:
+    with serve_app(ROPA_AUTH_MODE="proxy", ROPA_ROLES_FILE=str(roles)) as url:
         with _browser({"X-Forwarded-Email": "viewer@example.com"}) as session:
             page = session.page
             page.goto(url)

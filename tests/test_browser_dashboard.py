@@ -7,13 +7,6 @@ the page makes: the world map must come from the app itself, not a CDN.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,50 +28,10 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"the app did not answer at {url} within {timeout:.0f} s")
-
-
 @pytest.fixture
-def app_url(tmp_path: Path, demo_template: Path) -> Iterator[str]:
-    db_path = tmp_path / "ropa.duckdb"
-    shutil.copy(demo_template, db_path)
-    port = free_port()
-    env = {**os.environ, "ROPA_DB": str(db_path), "ROPA_EXPORT_DIR": str(tmp_path / "exports"),
-           "ROPA_AUTH_MODE": "local", "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(url, server)
+def app_url(serve_app: Any) -> Iterator[str]:
+    with serve_app() as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
 
 
 def test_dashboard_draws_every_chart_offline_without_console_errors(app_url: str) -> None:
