@@ -32,6 +32,8 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
+PYTEST_ARGS ?= -n 2
+
 pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

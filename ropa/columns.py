@@ -153,11 +153,13 @@ def label(vocabulary: str, key: str | None, *, with_article: bool = False) -> st
 
 
 def mechanism_label(key: str | None) -> str:
-    if key is None:
-        return ""
-    mechanisms = load_reference().mechanisms()
-    found = mechanisms.get(key)
-    return f"{found.label} ({found.article})" if found else key
+    """'EU Standard Contractual Clauses (2021) (Art. 46(2)(c))'."""
+    return "" if key is None else _mechanism_labels().get(key, key)
+
+
+@cache
+def _mechanism_labels() -> dict[str, str]:
+    return {m.key: f"{m.label} ({m.article})" for m in load_reference().transfer_mechanisms}
 
 
 def yes_no(value: bool | None) -> str:
@@ -186,7 +188,7 @@ def retention_text(a: Record) -> str:
 def recipients_text(a: Record) -> str:
     lines = []
     for r in a.recipients:
-        details = [label("recipient_roles", r.role), country_name(r.country)]
+        details = [label("recipient_roles", r.role), country(r.country)]
         detail = ", ".join(d for d in details if d)
         line = label("recipient_categories", r.category)
         if r.name:
@@ -203,13 +205,13 @@ def contracts_text(a: Record) -> str:
 
 
 def countries_text(a: Record) -> str:
-    return JOIN.join(dict.fromkeys(country_name(t.country) for t in a.transfers))
+    return JOIN.join(dict.fromkeys(country(t.country) for t in a.transfers))
 
 
 def safeguards_text(a: Record) -> str:
     lines = []
     for t in a.transfers:
-        line = f"{country_name(t.country)}: {mechanism_label(t.mechanism) or 'no mechanism recorded'}"
+        line = f"{country(t.country)}: {mechanism_label(t.mechanism) or 'no mechanism recorded'}"
         if t.safeguard_doc:
             line += f"; document: {t.safeguard_doc}"
         lines.append(line)
@@ -231,10 +233,21 @@ def adm_text(a: Record) -> str:
     return text
 
 
-def special_data(a: Record) -> bool:
+@cache
+def _flagged_categories() -> frozenset[str]:
     ref = load_reference()
-    flagged = set(ref.special_category_keys()) | set(ref.criminal_category_keys())
+    return frozenset(ref.special_category_keys()) | frozenset(ref.criminal_category_keys())
+
+
+def special_data(a: Record) -> bool:
+    flagged = _flagged_categories()
     return any(k in flagged for k in a.data_categories)
+
+
+@cache
+def country(code: str | None) -> str:
+    """A country's name (cached: registers name the same few countries thousands of times)."""
+    return country_name(code)
 
 
 def plain(child: Any) -> dict[str, Any]:

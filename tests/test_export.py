@@ -264,7 +264,7 @@ def test_body_text_wraps_through_the_normal_style(group: object, db: Database, t
 
 def test_row_heights_grow_with_wrapped_text() -> None:
     assert row_height(["short"], [20]) is None
-    assert row_height(["x" * 100], [20]) == 15 * 4
+    assert row_height(["x" * 100], [20]) == 15 * 5
     assert row_height(["a\nb\nc"], [20]) == 45
     assert row_height(["x" * 100_000], [20]) == 409
 

@@ -15,6 +15,7 @@ are written with the standard ``_xHHHH_`` escape (ECMA-376 ST_Xstring).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -39,6 +40,7 @@ GENERATOR = "ropa"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS_CARE = re.compile(r"^[=+\-@\t\r#]|[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_MAY_OVERFLOW = EXCEL_CELL_LIMIT // 7  # escaping can make text up to seven times longer
 
 GROUP_FILLS = {"art30": "1F4E79", "ico_extra": "1E6B5C", "record": "595959", "plain": "1F4E79"}
 
@@ -56,12 +58,12 @@ class _Styles:
 
 
 def _safe_text(ws: WriteOnlyWorksheet, value: str, styles: _Styles) -> str | Cell:
-    if len(value) > EXCEL_CELL_LIMIT:
-        raise RopaError(
-            f"A cell would hold {len(value):,} characters, more than Excel's limit of {EXCEL_CELL_LIMIT:,} "
-            f"(it starts '{value[:40]}'); export this register as JSON, or shorten that text."
-        )
     escaped = escape_ooxml(value)
+    if len(escaped) > EXCEL_CELL_LIMIT:
+        raise RopaError(
+            f"A cell on sheet '{ws.title}' would hold {len(escaped):,} characters, more than Excel's limit of "
+            f"{EXCEL_CELL_LIMIT:,} (it starts '{value[:40]}'); export this register as JSON, or shorten that text."
+        )
     if value.startswith(_FORMULA_START) or value in ERROR_CODES:
         cell = WriteOnlyCell(ws, escaped)
         cell.data_type = "s"
@@ -75,11 +77,30 @@ def safe_row(ws: WriteOnlyWorksheet, values: Sequence[CellValue], styles: _Style
     """A body row ready for ``append``: plain values, except text that needs care."""
     row: list[object] = list(values)
     for i, value in enumerate(row):
-        if isinstance(value, str) and (_NEEDS_CARE.search(value) or len(value) > EXCEL_CELL_LIMIT):
+        if isinstance(value, str) and (_NEEDS_CARE.search(value) or len(value) > _MAY_OVERFLOW):
             row[i] = _safe_text(ws, value, styles)
         elif isinstance(value, datetime):
             row[i] = value.replace(tzinfo=None)
     return row
+
+
+def _body_row(ws: WriteOnlyWorksheet, values: Sequence[CellValue], per_line: Sequence[int],
+              styles: _Styles) -> tuple[list[object], int]:
+    """One pass over a body row: the values ready to append, and how many lines its tallest cell wraps to."""
+    row: list[object] = list(values)
+    lines = 1
+    width = len(per_line)
+    for i, value in enumerate(row):
+        if value.__class__ is str:
+            text: str = value
+            if _NEEDS_CARE.search(text) or len(text) > _MAY_OVERFLOW:
+                row[i] = _safe_text(ws, text, styles)
+            limit = per_line[i] if i < width else 10_000
+            if len(text) > limit or "\n" in text:
+                lines = max(lines, sum(max(1, -(-len(part) // limit)) for part in text.split("\n")))
+        elif value.__class__ is datetime:
+            row[i] = value.replace(tzinfo=None)
+    return row, lines
 
 
 def _wrap_by_default(workbook: Workbook) -> None:
@@ -97,7 +118,7 @@ def _wrap_by_default(workbook: Workbook) -> None:
 
 LINE_HEIGHT = 15.0
 MAX_ROW_HEIGHT = 409.0
-CHARS_PER_WIDTH = 1.3
+CHARS_PER_WIDTH = 1.15
 
 
 def row_height(values: Sequence[object], widths: Sequence[int]) -> float | None:
@@ -138,10 +159,16 @@ def _citation_cell(ws: WriteOnlyWorksheet, text: str, styles: _Styles) -> Cell:
     return cell
 
 
+def _plain(text: str, limit: int) -> str:
+    """Text for a page header or document property: no characters XML cannot hold, '&' doubled for headers."""
+    return XML_ILLEGAL.sub("", text)[:limit].replace("&", "&&")
+
+
 def _page_setup(ws: Any, sheet: Sheet, header_rows: int, organisation: str, footer: str) -> None:
     setup = ws.page_setup
     setup.orientation = "landscape"
-    setup.paperSize = 9  # A4
+    # The Article 30 sheets are 30-odd columns wide: on A3 they stay legible at fit-to-width.
+    setup.paperSize = 8 if sheet.print_columns and sheet.print_columns > 20 else 9  # A3, else A4
     setup.fitToWidth = 1
     setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -150,11 +177,10 @@ def _page_setup(ws: Any, sheet: Sheet, header_rows: int, organisation: str, foot
     margins.top = margins.bottom = 0.6
     if header_rows:
         ws.print_title_rows = f"1:{header_rows}"
-    amp = organisation.replace("&", "&&")
     header_footer = ws.HeaderFooter
-    header_footer.oddHeader.left.text = amp[:120]
-    header_footer.oddHeader.right.text = sheet.title.replace("&", "&&")
-    header_footer.oddFooter.left.text = footer.replace("&", "&&")
+    header_footer.oddHeader.left.text = _plain(organisation, 120)
+    header_footer.oddHeader.right.text = _plain(sheet.title, 60)
+    header_footer.oddFooter.left.text = _plain(footer, 120)
     header_footer.oddFooter.right.text = "Page &P of &N"
 
 
@@ -193,13 +219,15 @@ def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation
     if has_citations:
         heights[1].height = 24
         ws.append([_citation_cell(ws, c.article, styles) for c in sheet.columns])
-    heights[header_row].height = row_height([c.heading for c in sheet.columns], [w - 2 for w in widths]) or 30
+    heights[header_row].height = row_height([c.heading for c in sheet.columns], [int(w * 0.8) for w in widths]) or 30
     ws.append([_header_cell(ws, c.heading, c.group, styles) for c in sheet.columns])
+    per_line = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]
     for number, values in enumerate(sheet.rows, start=header_row + 1):
-        height = row_height(values, widths)
-        if height:
-            heights[number].height = height
-        ws.append(safe_row(ws, values, styles))
+        row, lines = _body_row(ws, values, per_line, styles)
+        if lines > 1:
+            # A plain mapping is what the row writer reads; a RowDimension object per row costs a second at 10,000.
+            heights[number] = {"ht": str(min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)), "customHeight": "1"}
+        ws.append(row)
 
 
 def _write_cover(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str) -> None:
@@ -251,39 +279,35 @@ def _small_cell(ws: WriteOnlyWorksheet, text: str, font: Font, styles: _Styles) 
     return cell
 
 
-def check_cell_sizes(sheets: list[Sheet]) -> None:
-    """Refuse, before writing anything, text no spreadsheet cell can hold (Excel: 32,767 characters)."""
-    for sheet in sheets:
-        for row in sheet.rows:
-            for value in row:
-                if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT // 7 and \
-                        len(escape_ooxml(value)) > EXCEL_CELL_LIMIT:
-                    raise RopaError(
-                        f"A cell on sheet '{sheet.title}' would hold {len(value):,} characters, more than Excel's "
-                        f"limit of {EXCEL_CELL_LIMIT:,} (it starts '{value[:40]}'); export this register as JSON, "
-                        "or shorten that text."
-                    )
-
-
 def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None) -> None:
     """Write the export workbook to ``path``."""
     sheets = sheets if sheets is not None else build_sheets(data)
-    check_cell_sizes(sheets)
     workbook = Workbook(write_only=True)
     _wrap_by_default(workbook)
     properties = workbook.properties
     properties.creator = GENERATOR
-    properties.title = f"Record of processing activities: {data.organisation}"[:250]
+    properties.title = XML_ILLEGAL.sub("", f"Record of processing activities: {data.organisation}")[:250]
     properties.subject = "GDPR / UK GDPR Article 30 record"
     properties.description = f"content sha256 {data.content_sha256}; as of {data.options.as_of.isoformat()}"
     styles = _Styles()
     footer = f"Exported {data.generated_at:%Y-%m-%d %H:%M} UTC; as of {data.options.as_of.isoformat()}"
-    for sheet in sheets:
-        if sheet.is_table:
-            _write_table(workbook, sheet, styles, data.organisation, footer)
-        else:
-            _write_cover(workbook, sheet, styles, data.organisation, footer)
+    try:
+        for sheet in sheets:
+            if sheet.is_table:
+                _write_table(workbook, sheet, styles, data.organisation, footer)
+            else:
+                _write_cover(workbook, sheet, styles, data.organisation, footer)
+    except BaseException:
+        _abandon(workbook)
+        raise
     workbook.save(str(path))
+
+
+def _abandon(workbook: Workbook) -> None:
+    """Close the half-written sheets of a failed export so nothing writes to them later."""
+    for ws in workbook.worksheets:
+        with contextlib.suppress(Exception):
+            ws.close()
 
 
 def sheet_cells(sheets: list[Sheet]) -> dict[str, list[list[CellValue]]]:

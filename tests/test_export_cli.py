@@ -1,0 +1,83 @@
+"""``python -m ropa export``: the workbook (or CSV zip, or JSON) from the command line, logged like the page's."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from ropa.cli import main
+from ropa.export import list_exports
+from ropa.export.sheets import CONTROLLER
+from ropa.factories import DPO, make_activity, make_entity
+from ropa.models import Entity
+from ropa.storage.activities import create_activities
+from ropa.storage.database import Database
+from ropa.storage.entities import create_entity
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def register(db: Database, entity: Entity) -> Database:
+    child = create_entity(db, DPO, make_entity(name="Child GmbH", country="DE", parent_id=entity.id))
+    create_activities(db, DPO, [make_activity(entity.id or 0, name="Parent activity"),
+                                make_activity(child.id or 0, name="Child activity")])
+    create_entity(db, DPO, make_entity(name="Unrelated Ltd"))
+    return db
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
+def test_export_writes_the_file_and_logs_it(register: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            fmt: str) -> None:
+    out_path = tmp_path / f"register.{fmt}"
+    code, out, err = run_cli(capsys, "--db", str(register.path), "--user", "auditor@example.test", "export",
+                             "--format", fmt, "--out", str(out_path), "--as-of", "2026-01-31")
+    assert code == 0 and not err
+    assert out.startswith(f"{out_path}: 2 activities (the whole group, as of 2026-01-31)")
+    logged = list_exports(register).to_dict(orient="records")
+    assert [(e["format"], e["by"], e["file"]) for e in logged] == [(fmt, "auditor@example.test", out_path.name)]
+    if fmt == "xlsx":
+        assert load_workbook(out_path, read_only=True).sheetnames[1] == CONTROLLER
+    elif fmt == "csv":
+        assert "01_article_30_1_controller.csv" in zipfile.ZipFile(out_path).namelist()
+    else:
+        assert json.loads(out_path.read_text(encoding="utf-8"))["as_of"] == "2026-01-31"
+
+
+def test_entity_option_exports_the_entity_and_its_subsidiaries(register: Database, entity: Entity, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out_path = tmp_path / "entity.json"
+    code, out, _ = run_cli(capsys, "--db", str(register.path), "export", "--format", "json", "--out", str(out_path),
+                           "--entity", entity.name)
+    document = json.loads(out_path.read_text(encoding="utf-8"))
+    assert code == 0 and f"{entity.name} and its subsidiaries" in out
+    assert sorted(a["content"]["name"] for a in document["activities"]) == ["Child activity", "Parent activity"]
+    assert "Unrelated Ltd" not in {e["content"]["name"] for e in document["entities"]}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["--entity", "Nobody"], "error: There is no entity named 'Nobody'.", id="unknown-entity"),
+    pytest.param(["--as-of", "31/01/2026"], "error: '31/01/2026' is not a date; use YYYY-MM-DD", id="bad-date"),
+    pytest.param(["--out", "/nonexistent-folder/r.xlsx"], "error: The folder /nonexistent-folder does not exist.",
+                 id="missing-folder"),
+])
+def test_export_errors_are_one_line(register: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    args: list[str], message: str) -> None:
+    base = ["--db", str(register.path), "export", "--out", str(tmp_path / "r.xlsx")]
+    code, _, err = run_cli(capsys, *base, *args)
+    assert code == 2 and err.strip() == message
+    assert list_exports(register).empty
+
+
+def test_unknown_format_is_refused_by_the_parser(register: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(register.path), "export", "--format", "pdf", "--out", "r.pdf"])
+    assert exited.value.code == 2 and "invalid choice: 'pdf'" in capsys.readouterr().err

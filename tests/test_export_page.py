@@ -1,0 +1,64 @@
+"""The Export page: choose format, entity and date, watch it run, download it, see every earlier export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ropa.export import list_exports
+from ropa.storage.database import open_database
+from ropa.storage.entities import find_entity
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "export.py"), default_timeout=60)
+
+
+def _demo(app_env: Path, demo_template: Path) -> None:
+    shutil.copy(demo_template, app_env)
+
+
+def test_export_page_runs_on_an_empty_register(app_env: Path) -> None:
+    at = _page().run()
+    assert not at.exception
+    assert at.title[0].value == "Export the Article 30 record"
+    assert "No export has been made yet." in [i.value for i in at.info]
+
+
+def test_export_page_exports_the_empty_register(app_env: Path) -> None:
+    at = _page().run()
+    at.button(key="FormSubmitter:export_form-Create export").click().run()
+    assert not at.exception and at.status[0].label == "Export ready: 0 activities"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
+def test_export_page_saves_offers_and_lists_the_export(app_env: Path, demo_template: Path, fmt: str) -> None:
+    _demo(app_env, demo_template)
+    at = _page().run()
+    assert not at.exception
+    at.radio(key="export_format").set_value(fmt)
+    at.button(key="FormSubmitter:export_form-Create export").click().run()
+    assert not at.exception
+    assert at.status[0].label.startswith("Export ready: ")
+    saved = list((app_env.parent / "exports").iterdir())
+    assert len(saved) == 1 and saved[0].name.endswith({"xlsx": ".xlsx", "csv": ".csv.zip", "json": ".json"}[fmt])
+    assert at.get("download_button")[0].proto.label == f"Download {saved[0].name}"
+    listed = at.dataframe[0].value
+    assert list(listed["file"]) == [saved[0].name] and list(listed["format"]) == [fmt]
+
+
+def test_export_page_exports_one_entity_with_its_subsidiaries(app_env: Path, demo_template: Path) -> None:
+    _demo(app_env, demo_template)
+    db = open_database(app_env)
+    parent = find_entity(db, "SmartComms SC Limited")
+    at = _page().run()
+    at.selectbox(key="export_entity").set_value(parent.id)
+    at.button(key="FormSubmitter:export_form-Create export").click().run()
+    assert not at.exception
+    (logged,) = list_exports(db).to_dict(orient="records")
+    assert logged["scope"] == "SmartComms SC Limited and its subsidiaries"

@@ -1,0 +1,84 @@
+"""The Import page: admins only; upload, read the preview (mappings, problems), confirm, all or nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+from test_import import EXAMPLE_ROWS, ico_row, ico_workbook
+
+from ropa.storage.database import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROLES = '[roles]\n"dpo@example.com" = "admin"\n"ed@example.com" = "editor"\n'
+
+
+def _page(user: dict[str, object] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "import.py"), default_timeout=60)
+    if user is not None:
+        at.user = user
+    return at
+
+
+def _counts(path: Path) -> tuple[int, int]:
+    return open_database(path).rows("SELECT (SELECT count(*) FROM entities), (SELECT count(*) FROM activities)")[0]
+
+
+def test_import_page_runs_on_an_empty_register(app_env: Path) -> None:
+    at = _page().run()
+    assert not at.exception and at.title[0].value == "Import a register"
+    assert at.file_uploader
+
+
+def test_import_page_runs_on_the_demo_register(app_env: Path, demo_template: Path) -> None:
+    shutil.copy(demo_template, app_env)
+    at = _page().run()
+    assert not at.exception and at.selectbox(key="import_controller").options
+
+
+def test_import_page_refuses_non_admins(app_env: Path, monkeypatch: object, tmp_path: Path) -> None:
+    roles = tmp_path / "roles.toml"
+    roles.write_text(ROLES, encoding="utf-8")
+    setenv = monkeypatch.setenv
+    setenv("ROPA_AUTH_MODE", "oidc")
+    setenv("ROPA_ROLES_FILE", str(roles))
+    at = _page({"is_logged_in": True, "email": "ed@example.com", "name": "Ed"}).run()
+    assert not at.exception
+    assert "Only administrators can import registers" in at.warning[0].value
+    assert not at.file_uploader
+
+
+def test_upload_shows_the_preview_and_confirming_imports_everything(app_env: Path) -> None:
+    at = _page().run()
+    at.file_uploader[0].set_value(("register.xlsx", ico_workbook(EXAMPLE_ROWS), XLSX)).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Activities ready"] == "3" and metrics["New entities"] == "1" and metrics["Problems"] == "0"
+    decisions = at.dataframe[1].value
+    assert "Model Contract Clauses" in set(decisions["text"])
+    assert _counts(app_env) == (0, 0)
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert at.success and "Imported 3 activities and 1 new entities" in at.success[0].value
+    assert _counts(app_env) == (1, 3)
+
+
+def test_rows_with_problems_are_listed_and_cannot_be_imported(app_env: Path) -> None:
+    at = _page().run()
+    bad = [*EXAMPLE_ROWS, ico_row(c1="x" * 600, c2="Too long")]
+    at.file_uploader[0].set_value(("register.xlsx", ico_workbook(bad), XLSX)).run()
+    assert not at.exception
+    assert "nothing can be imported until they are fixed" in at.error[0].value
+    problems = at.dataframe[0].value
+    assert list(problems["row"]) == [13] and list(problems["column"]) == ["Business function"]
+    assert not [b for b in at.button if b.key == "import_confirm"]
+
+
+def test_an_unreadable_file_gets_one_clear_message(app_env: Path) -> None:
+    at = _page().run()
+    at.file_uploader[0].set_value(("register.xlsx", b"%PDF-1.7 renamed", XLSX)).run()
+    assert not at.exception
+    assert "cannot be read as an Excel workbook" in at.error[0].value
+    assert _counts(app_env) == (0, 0)
