@@ -264,26 +264,22 @@ def json_text(value: Any) -> str:
 
 # -- parsing helpers -------------------------------------------------------------------------
 
-def _text(value: CellValue) -> str:
-    return cell_text(value)
-
-
 def _set(name: str) -> Parse:
     """An exact free-text column: the cell is the field."""
     def parse(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-        return {name: _text(value)}
+        return {name: cell_text(value)}
     return parse
 
 
 def _vocab_list(name: str, vocabulary: str) -> Parse:
     def parse(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-        return {name: ctx.terms(vocabulary, _text(value)) if not _blank(value) else []}
+        return {name: ctx.terms(vocabulary, cell_text(value)) if not _blank(value) else []}
     return parse
 
 
 def _vocab_one(name: str, vocabulary: str) -> Parse:
     def parse(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-        return {name: None if _blank(value) else ctx.term(vocabulary, _text(value).strip())}
+        return {name: None if _blank(value) else ctx.term(vocabulary, cell_text(value).strip())}
     return parse
 
 
@@ -297,7 +293,7 @@ def parse_yes_no(value: CellValue, ctx: ParseContext) -> bool | None:
         return value
     if _blank(value):
         return None
-    text = _text(value).strip()
+    text = cell_text(value).strip()
     first = re.split(r"[\s,.;:\-–(]+", text.casefold(), maxsplit=1)[0]
     if text.casefold() in _YES or first in {"yes", "y"}:
         return True
@@ -319,7 +315,7 @@ def _int(name: str) -> Parse:
             return {name: None}
         if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
             return {name: int(value)}
-        text = _text(value).strip()
+        text = cell_text(value).strip()
         if re.fullmatch(r"\d+", text):
             return {name: int(text)}
         ctx.error(f"'{text[:60]}' is not a whole number")
@@ -335,7 +331,7 @@ def _date(name: str) -> Parse:
             return {name: value.date()}
         if isinstance(value, date):
             return {name: value}
-        text = _text(value).strip()
+        text = cell_text(value).strip()
         try:
             return {name: date.fromisoformat(text[:10])}
         except ValueError:
@@ -349,7 +345,7 @@ def _json(name: str, kind: type) -> Parse:
         if _blank(value):
             return {name: kind()}
         try:
-            data = json.loads(_text(value))
+            data = json.loads(cell_text(value))
         except json.JSONDecodeError as error:
             ctx.error(f"is not valid JSON ({error.msg} at character {error.pos})")
             return {}
@@ -363,14 +359,14 @@ def _json(name: str, kind: type) -> Parse:
 def _pseudo(name: str) -> Parse:
     """A value the importer assembles from several columns (transfers, recipients, entity)."""
     def parse(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-        return {} if _blank(value) else {name: _text(value)}
+        return {} if _blank(value) else {name: cell_text(value)}
     return parse
 
 
 def _keep_unless(name: str, implied: Callable[[str], bool] = lambda _: False) -> Parse:
     """An ICO column the register has no field for: its text is kept verbatim under the column key."""
     def parse(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-        text = _text(value)
+        text = cell_text(value)
         if text.strip() and not implied(text):
             ctx.keep(text, name)
         return {}
@@ -378,29 +374,32 @@ def _keep_unless(name: str, implied: Callable[[str], bool] = lambda _: False) ->
 
 
 def _retention(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-    return {} if _blank(value) else ctx.retention(_text(value))
+    return {} if _blank(value) else ctx.retention(cell_text(value))
 
 
 def _security(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
     """Free-text security description: kept whole, and the measures it names are ticked."""
     if _blank(value):
         return {}
-    text = _text(value)
+    text = cell_text(value)
     return {"security_measures": ctx.terms("security_measures", text, keep_rest=False),
             "security_description": text}
 
 
 def _adm(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
-    """'No', or 'Yes: description': the description is kept whole."""
+    """'No', 'Yes', 'Yes: description' or 'Yes, profiling for ...': whatever more is said is kept."""
     if _blank(value):
         return {}
-    text = _text(value).strip()
-    answer = parse_yes_no(text.split(":")[0] if ":" in text else text, _Silent())
-    if answer is False and ":" not in text:
-        return {"adm": False}
+    text = cell_text(value).strip()
+    head, colon, tail = text.partition(":")
+    answer = parse_yes_no(head, _Silent())
+    bare = text.casefold().rstrip(" .") in _YES | _NO
     if answer is True:
-        rest = text.split(":", 1)[1].strip() if ":" in text else ""
-        return {"adm": True, "adm_description": rest}
+        return {"adm": True, "adm_description": tail.strip() if colon else "" if bare else text}
+    if answer is False:
+        if not bare:
+            ctx.keep(text, "adm")
+        return {"adm": False}
     ctx.keep(text, "adm")
     return {}
 
@@ -425,13 +424,14 @@ class _Silent:
 
 
 def _breach_implied(text: str) -> bool:
-    return text.strip().casefold() in {"yes", "no", "n/a", "none", "y", "n"}
+    """'No' (or N/A) says nothing to keep; 'Yes' is kept, as the register has no yes/no field for it."""
+    return text.strip().casefold() in {"no", "n/a", "none", "n", "-"}
 
 
 def _retention_kind(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
     if _blank(value):
         return {"retention_kind": "unknown"}
-    text = _text(value).strip()
+    text = cell_text(value).strip()
     for key, shown in RETENTION_KINDS.items():
         if text.casefold() in (key, shown.casefold()):
             return {"retention_kind": key}

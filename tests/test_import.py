@@ -402,11 +402,7 @@ def test_ten_thousand_rows_import_within_the_row_limit(db: Database, entity: Ent
     assert plan.ok and len(plan.activities) == 10_000
 
 
-def _header_only() -> list[list[Any]]:
-    return [[*ICO_HEADINGS]]
-
-
-def test_files_are_read_with_row_and_column_in_messages(db: Database, entity: Entity) -> None:
+def test_unreadable_yes_no_answer_is_kept_and_read_as_unknown(db: Database, entity: Entity) -> None:
     row = ico_row(c2="Purpose", c21="maybe")
     activity = _plan(db, ico_workbook([row], contact=False), entity=entity.name).activities[0]
     assert activity.dpia_required is None and activity.unmapped == {"dpia_required": "maybe"}
@@ -426,3 +422,26 @@ def test_loaded_activities_keep_what_the_plan_showed(db: Database, dpo: User) ->
         stored = load_activities(con)
     assert [a.content() | {"entity_id": 0} for a in stored] == [a.content() | {"entity_id": 0}
                                                                 for a in plan.activities]
+
+
+@pytest.mark.parametrize(("answer", "kept"), [("Yes", {"c24_breach": "Yes"}), ("No", {}), ("N/A", {})],
+                         ids=["yes-is-kept", "no-says-nothing", "not-applicable"])
+def test_breach_answer_is_kept_when_it_says_something(db: Database, entity: Entity, answer: str,
+                                                      kept: dict[str, str]) -> None:
+    row = ico_row(c2="Purpose", c24=answer)
+    assert _plan(db, ico_workbook([row], contact=False), entity=entity.name).activities[0].unmapped == kept
+
+
+@pytest.mark.parametrize(("text", "adm", "description", "kept"), [
+    ("No", False, "", {}),
+    ("Yes", True, "", {}),
+    ("Yes: credit scoring decides the limit", True, "credit scoring decides the limit", {}),
+    ("Yes, profiling for marketing", True, "Yes, profiling for marketing", {}),
+    ("No, but we profile for fraud", False, "", {"adm": "No, but we profile for fraud"}),
+    ("Sometimes", False, "", {"adm": "Sometimes"}),
+], ids=["no", "yes", "yes-colon", "yes-comma", "no-but", "unclear"])
+def test_automated_decision_answers_keep_whatever_more_they_say(db: Database, entity: Entity, text: str, adm: bool,
+                                                                description: str, kept: dict[str, str]) -> None:
+    activity = _plan(db, ico_workbook([ico_row(c2="Purpose", c17=text)], contact=False),
+                     entity=entity.name).activities[0]
+    assert (activity.adm, activity.adm_description, activity.unmapped) == (adm, description, kept)

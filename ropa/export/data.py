@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -75,9 +76,15 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def canonical_json(value: Any) -> str:
-    """The one serialisation the content hash is taken over (and the JSON export uses)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    """The one serialisation the content hash is taken over (and the JSON export uses).
+
+    Sorted keys, no spaces, UTF-8 text, dates as ISO 8601: anyone can rebuild it.
+    """
+    return _CANONICAL.encode(value)
 
 
 def record_content(record: SimpleNamespace, entity_names: dict[int, str]) -> dict[str, Any]:
@@ -172,17 +179,20 @@ def collect(db: Database, user: User, options: ExportOptions) -> ExportData:
     else:
         ids = None
         scope = "the whole group"
-    with db.connect() as con:
-        records = load_records(con, ids, options.include_archived)
-    used = {r.entity_id for r in records}
-    entities = _ordered([e for e in all_entities
-                         if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
-    roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
-    data = ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
-                      organisation=", ".join(roots) or scope, entities=entities, records=records,
-                      entity_names=names, findings=_findings(db, options, ids))
-    data.content_sha256 = content_hash(entities, records, names)
-    return data
+    # The gap analysis is one DuckDB query that runs outside Python's lock: let it run while the
+    # records are read and hashed here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-gaps") as pool:
+        findings = pool.submit(_findings, db, options, ids)
+        with db.connect() as con:
+            records = load_records(con, ids, options.include_archived)
+        used = {r.entity_id for r in records}
+        entities = _ordered([e for e in all_entities
+                             if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
+        roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
+        content_sha256 = content_hash(entities, records, names)
+        return ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
+                          organisation=", ".join(roots) or scope, entities=entities, records=records,
+                          entity_names=names, findings=findings.result(), content_sha256=content_sha256)
 
 
 def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:

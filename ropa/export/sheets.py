@@ -128,11 +128,13 @@ def gaps_sheet(data: ExportData) -> Sheet:
     from ropa.gaps import SEVERITIES
 
     columns = [
-        SheetColumn("Severity", "", 10), SheetColumn("Finding", "", 34), SheetColumn("Article", "", 18),
+        SheetColumn("Severity", "Art. 24(1) (risk)", 10), SheetColumn("Finding", "Art. 5(2)", 34),
+        SheetColumn("Article", "the provision the finding is about", 18),
         SheetColumn("Entity", "Art. 30(1)(a)", 24), SheetColumn("Processing activity", "Art. 30(1)", 30),
-        SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("About", "", 20),
-        SheetColumn("What is wrong", "", 56), SheetColumn("What to do", "", 48), SheetColumn("Rule", "", 16),
-        SheetColumn("Accepted risk?", "Art. 24(1), Art. 5(2)", 10), SheetColumn("Accepted until", "", 12),
+        SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("About", "Art. 30(1)", 20),
+        SheetColumn("What is wrong", "Art. 5(2)", 56), SheetColumn("What to do", "Art. 24(1)", 48),
+        SheetColumn("Rule", "gap rules catalogue", 24),
+        SheetColumn("Accepted risk?", "Art. 24(1), Art. 5(2)", 10), SheetColumn("Accepted until", "Art. 24(1)", 12),
     ]
     rank: dict[str, int] = {str(s): i for i, s in enumerate(SEVERITIES)}
     frame = data.findings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ropa.auth import User
 from ropa.config import load_config
-from ropa.ingest.files import MB, ImportRejected, Limits, check_size
+from ropa.ingest.files import ImportRejected, Limits, check_size
 from ropa.ingest.plan import ImportPlan, ImportResult, apply_import, plan_import
 from ropa.storage.database import Database
 
@@ -23,7 +23,7 @@ __all__ = [
 
 def configured_limits() -> Limits:
     """The limits set by ROPA_MAX_UPLOAD_MB."""
-    return Limits(max_bytes=load_config().max_upload_mb * MB)
+    return Limits.from_megabytes(load_config().max_upload_mb)
 
 
 def import_file(db: Database, user: User, path: str | Path, *, entity: str | None = None, dry_run: bool = False,
