@@ -97,15 +97,21 @@ def function_options(db: Database) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _scope_sql(filters: Filters) -> tuple[str, list[Any]]:
-    where: list[str] = ["list_contains(?, a.status)"]
+def _filter_clauses(filters: Filters, prefix: str = "") -> tuple[list[str], list[Any]]:
+    """The sidebar filters as bound SQL conditions on columns named ``prefix + column``."""
+    where: list[str] = [f"list_contains(?, {prefix}status)"]
     params: list[Any] = [list(filters.statuses)]
     if filters.entity_ids is not None:
-        where.append("list_contains(?, a.entity_id)")
+        where.append(f"list_contains(?, {prefix}entity_id)")
         params.append(list(filters.entity_ids))
     if filters.functions is not None:
-        where.append("list_contains(?, a.business_function)")
+        where.append(f"list_contains(?, {prefix}business_function)")
         params.append(list(filters.functions))
+    return where, params
+
+
+def _scope_sql(filters: Filters) -> tuple[str, list[Any]]:
+    where, params = _filter_clauses(filters, "a.")
     special = load_reference().special_category_keys()
     sql = f"""
         CREATE OR REPLACE TEMP TABLE scope AS
@@ -445,14 +451,7 @@ def _trend(con: Connection, filters: Filters) -> pd.DataFrame:
     ends = month_ends(filters.as_of, first.date())
     if not ends:
         return pd.DataFrame(columns=columns)
-    where: list[str] = ["list_contains(?, status)"]
-    params: list[Any] = [list(filters.statuses)]
-    if filters.entity_ids is not None:
-        where.append("list_contains(?, entity_id)")
-        params.append(list(filters.entity_ids))
-    if filters.functions is not None:
-        where.append("list_contains(?, business_function)")
-        params.append(list(filters.functions))
+    where, params = _filter_clauses(filters)
     cutoff = datetime.combine(filters.as_of + timedelta(days=1), datetime.min.time())
     return _frame(con, f"""
         WITH snapshots AS (
