@@ -30,6 +30,7 @@ from ui.nav import REGISTER_PAGE
 from ui.render import md
 from ui.session import current_user, get_db
 
+TABS = "activity_tabs"  # the tab shown: Record, Edit or History
 PENDING = "activity_pending"  # the confirmation asked for: (archive|restore|duplicate, activity id, version seen)
 TRANSITION_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("draft", "in_review"): ("Submit for review", ":material/send:"),
@@ -156,57 +157,67 @@ def _no_activity(message: str) -> None:
         st.switch_page(REGISTER_PAGE)
 
 
+def _page(db: Database, user: User) -> None:
+    """The new-activity form (?new), or one activity (?id=N) with the tab the user chose."""
+    entities = list_entities(db, include_archived=True)
+
+    if "new" in st.query_params:
+        _new_activity(db, user, entities)
+        return
+
+    raw_id = st.query_params.get("id")
+    if not raw_id:
+        _no_activity("Choose an activity in the register, or open one by its id.")
+        return
+    try:
+        activity = get_activity(db, int(str(raw_id)))
+    except (ValueError, NotFound):
+        _no_activity(f"There is no activity with id {md(str(raw_id)[:40])}. It may have been typed wrongly "
+                     "or belong to another register.")
+        return
+
+    by_id = {e.id: e for e in entities}
+    if activity.entity_id not in by_id:
+        _no_activity(f"Activity {activity.id} belongs to entity {activity.entity_id}, which is not in the register.")
+        return
+    entity = by_id[activity.entity_id]
+    parent = by_id.get(entity.parent_id) if entity.parent_id else None
+
+    st.title(md(activity.name))
+    st.caption(f"{md(entity.name)} · {md(_status_line(activity, db))} · version {activity.version}, "
+               f"last changed by {md(activity.updated_by)}")
+    # One container, always drawn, holds the notices: the elements below keep their place between runs,
+    # so the tab the user is on stays open when a message comes or goes.
+    with st.container():
+        activity_form.flash()
+        error = st.session_state.pop("activity_error", None)
+        if error:
+            st.error(md(error), icon=":material/error:")
+        if activity.status == "archived":
+            st.info("This activity is archived: it is not part of the live register.", icon=":material/archive:")
+
+    editor = user.can(Role.EDITOR)
+    if editor:
+        _workflow(db, user, activity)
+    names = ["Record", "Edit", "History"] if editor else ["Record", "History"]
+    # Only the chosen tab is built: the edit form and the history cost more than the record itself,
+    # and most visits only read. The choice is kept per session, so a DPO fixing findings stays on Edit.
+    tabs = dict(zip(names, st.tabs(names, key=TABS, on_change="rerun"), strict=True))
+    if tabs["Record"].open:
+        with tabs["Record"]:
+            render_record(activity, entity, parent, date.today())
+    if editor and tabs["Edit"].open:
+        with tabs["Edit"]:
+            activity_form.start(("activity", int(activity.id or 0), activity.version), activity.content())
+            live = [e for e in entities if not e.archived or e.id == activity.entity_id]
+            activity_form.render(db, user, live, activity=activity)
+    if tabs["History"].open:
+        with tabs["History"]:
+            history = history_frame(db, record_type="activity", record_id=activity.id, limit=500)
+            render_changes(history, {int(e.id or 0): e.name for e in entities}, key="activity_history")
+
+
 db = get_db()
-user = current_user()
-entities = list_entities(db, include_archived=True)
-
-if "new" in st.query_params:
-    _new_activity(db, user, entities)
-    st.stop()
-
-raw_id = st.query_params.get("id")
-if not raw_id:
-    _no_activity("Choose an activity in the register, or open one by its id.")
-    st.stop()
-try:
-    activity = get_activity(db, int(str(raw_id)))
-except (ValueError, NotFound):
-    _no_activity(f"There is no activity with id {md(str(raw_id)[:40])}. It may have been typed wrongly "
-                 "or belong to another register.")
-    st.stop()
-
-by_id = {e.id: e for e in entities}
-if activity.entity_id not in by_id:
-    _no_activity(f"Activity {activity.id} belongs to entity {activity.entity_id}, which is not in the register.")
-    st.stop()
-entity = by_id[activity.entity_id]
-parent = by_id.get(entity.parent_id) if entity.parent_id else None
-
-st.title(md(activity.name))
-st.caption(f"{md(entity.name)} · {md(_status_line(activity, db))} · version {activity.version}, "
-           f"last changed by {md(activity.updated_by)}")
-# One container, always drawn, holds the notices: the elements below keep their place between runs,
-# so the tab the user is on stays open when a message comes or goes.
-with st.container():
-    activity_form.flash()
-    error = st.session_state.pop("activity_error", None)
-    if error:
-        st.error(md(error), icon=":material/error:")
-    if activity.status == "archived":
-        st.info("This activity is archived: it is not part of the live register.", icon=":material/archive:")
-
-editor = user.can(Role.EDITOR)
-if editor:
-    _workflow(db, user, activity)
-names = ["Record", "Edit", "History"] if editor else ["Record", "History"]
-tabs = dict(zip(names, st.tabs(names, key="activity_tabs"), strict=True))
-with tabs["Record"]:
-    render_record(activity, entity, parent, date.today())
-if editor:
-    with tabs["Edit"]:
-        activity_form.start(("activity", int(activity.id or 0), activity.version), activity.content())
-        live = [e for e in entities if not e.archived or e.id == activity.entity_id]
-        activity_form.render(db, user, live, activity=activity)
-with tabs["History"]:
-    history = history_frame(db, record_type="activity", record_id=activity.id, limit=500)
-    render_changes(history, {int(e.id or 0): e.name for e in entities}, key="activity_history")
+# One open of the register file for the page's several reads (the record, entities, status, history).
+with db.kept_open():
+    _page(db, current_user())

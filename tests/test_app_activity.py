@@ -25,12 +25,20 @@ def _seed(app_env: Path, **overrides: object) -> tuple[Database, Activity]:
     return db, create_activity(db, DPO, make_activity(entity.id or 0, **overrides))
 
 
-def _open(activity_id: int | None = None, **params: str) -> AppTest:
+def _open(activity_id: int | None = None, tab: str = "Edit", **params: str) -> AppTest:
+    """The page opened on ``tab`` (only the chosen tab is built, so the form needs Edit)."""
     at = AppTest.from_file(str(ROOT / "pages" / "activity.py"), default_timeout=30)
     if activity_id is not None:
         at.query_params["id"] = str(activity_id)
     for name, value in params.items():
         at.query_params[name] = value
+    at.session_state["activity_tabs"] = tab
+    return at.run()
+
+
+def _show(at: AppTest, tab: str) -> AppTest:
+    """Choose another tab, as a click on it does."""
+    at.session_state["activity_tabs"] = tab
     return at.run()
 
 
@@ -93,7 +101,7 @@ def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> 
     assert not at.exception
     saved = get_activity(db, activity.id or 0)
     assert (saved.purpose, saved.version) == ("Bill customers monthly.", 2)
-    history = _table_with(at, "field")
+    history = _table_with(_show(at, "History"), "field")
     edited = history[history["version"] == 2]
     assert set(edited["field"]) == {"Purpose of processing", "Categories of personal data"}
     categories = edited[edited["field"] == "Categories of personal data"].iloc[0]
@@ -271,12 +279,36 @@ HOSTILE = "<script>alert(1)</script> **bold** :red[x] $x$ [link](http://x) =HYPE
 
 def test_hostile_text_is_escaped_wherever_it_is_shown(app_env: Path) -> None:
     _, activity = _seed(app_env, name=HOSTILE, purpose=HOSTILE, owner=HOSTILE)
-    at = _open(activity.id)
+    at = _open(activity.id, tab="Record")
     assert not at.exception
     assert _unescape(at.title[0].value) == HOSTILE.replace("\\", "")
     shown = [m.value for m in at.markdown if "alert" in m.value]
     assert shown and all("\\<script\\>" in m and "\\*\\*bold\\*\\*" in m and "\\:red\\[x\\]" in m for m in shown)
-    assert at.text_input(key=_k(at, "name")).value == HOSTILE
+    assert _show(at, "Edit").text_input(key=_k(at, "name")).value == HOSTILE
+
+
+@pytest.mark.parametrize(("tab", "form_drawn", "history_drawn"), [
+    pytest.param("Record", False, False, id="record"),
+    pytest.param("Edit", True, False, id="edit"),
+    pytest.param("History", False, True, id="history"),
+])
+def test_only_the_chosen_tab_is_built(app_env: Path, tab: str, form_drawn: bool, history_drawn: bool) -> None:
+    _, activity = _seed(app_env)
+    at = _open(activity.id, tab=tab)
+    assert not at.exception
+    assert any(b.key == "actform_save" for b in at.button) is form_drawn
+    assert any("field" in d.value.columns for d in at.dataframe) is history_drawn
+    assert any("Purpose" in m.value for m in at.markdown) is (tab == "Record")
+
+
+def test_the_chosen_tab_stays_open_when_another_activity_is_opened(app_env: Path) -> None:
+    db, first = _seed(app_env)
+    second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
+    at = _open(first.id, tab="History")
+    at.query_params["id"] = str(second.id)
+    at.run()
+    assert at.session_state["activity_tabs"] == "History"
+    assert any("field" in d.value.columns for d in at.dataframe)
 
 
 def test_the_form_starts_afresh_when_another_activity_is_opened(app_env: Path) -> None:

@@ -60,9 +60,23 @@ def test_a_viewer_sees_the_record_but_no_edit_controls(
     at = _page("activity", user, id=_first_activity(app_env))
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Record", "History"]
-    keys = _widget_keys(at)
+    keys = _widget_keys(at) - {"activity_tabs"}
     assert not {k for k in keys if k.startswith(("act", "activity_"))}
     assert not at.data_editor
+
+
+def test_a_viewer_left_on_the_edit_tab_gets_the_record_not_the_form(
+    app_env: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    _demo(app_env, demo_template)
+    at = AppTest.from_file(str(ROOT / "pages" / "activity.py"), default_timeout=30)
+    at.user = _oidc(monkeypatch, tmp_path, "someone@example.com")
+    at.query_params["id"] = _first_activity(app_env)
+    at.session_state["activity_tabs"] = "Edit"  # e.g. chosen before their role was lowered
+    at.run()
+    assert not at.exception
+    assert not {k for k in _widget_keys(at) if k.startswith("actform")}
+    assert any("Purpose" in m.value for m in at.markdown)
 
 
 def test_a_viewer_cannot_open_the_new_activity_form(
@@ -89,7 +103,9 @@ def test_an_editor_edits_activities_but_not_entities(
     _demo(app_env, demo_template)
     user = _oidc(monkeypatch, tmp_path, "ed@example.com")
     activity = _page("activity", user, id=_first_activity(app_env))
-    assert "actform_save" in _widget_keys(activity)
+    assert [t.label for t in activity.tabs] == ["Record", "Edit", "History"]
+    activity.session_state["activity_tabs"] = "Edit"
+    assert "actform_save" in _widget_keys(activity.run())
     entities = _page("entities", user)
     assert not {k for k in _widget_keys(entities) if k.startswith(("entf", "entnew", "ent_archive", "ent_save"))}
     assert [t.label for t in entities.tabs] == ["Details", "History"]

@@ -174,11 +174,12 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, serv
         _shot(page, "activity-history")
 
         # Someone else saves the record while the form is open: the save is refused, nothing is lost.
+        _click(page, "tab", "Edit")
+        purpose = page.get_by_role("textbox", name="Purpose of processing")
+        purpose.wait_for(timeout=30_000)
         db = open_database(tmp_path / "register.duckdb")
         theirs = get_activity(db, created_id)
         update_activity(db, EDITOR, theirs.model_copy(update={"owner": "Facilities manager"}), theirs.version)
-        _click(page, "tab", "Edit")
-        purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Guest network access, logged as the law requires.")
         _click(page, "button", "Save changes")
         expect(page.get_by_text("Not saved: editor@example.test changed this activity")).to_be_visible(timeout=30_000)

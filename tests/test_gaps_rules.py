@@ -17,6 +17,7 @@ import pytest
 from ropa.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 from ropa.gaps import FINDING_COLUMNS, RULES, SEVERITIES, analyse
 from ropa.gaps.catalogue import load_catalogue
+from ropa.gaps.tables import static_frames
 from ropa.reference import load_reference
 from ropa.storage.activities import archive_activity, create_activities, create_activity
 from ropa.storage.database import Database, open_database
@@ -303,15 +304,25 @@ def test_rule_states_its_law_explanation_and_fix(rule: Any) -> None:
     assert rule.severity in SEVERITIES
 
 
-def test_catalogue_keys_exist_in_the_reference_vocabularies() -> None:
-    ref = load_reference()
-    catalogue = load_catalogue()
-    art9 = ref.vocabulary("art9_conditions")
-    assert all(key in art9 for key in catalogue.schedule1_art9_conditions)
-    for signal in catalogue.dpia_signals:
-        vocabulary = ref.vocabulary("data_categories" if signal.kind == "data_category" else "data_subjects")
-        assert signal.key in vocabulary and signal.criterion in ref.vocabulary("dpia_criteria")
-        assert signal.source in ref.sources
+def test_dpia_signal_table_expands_reference_category_signals_to_every_key_below() -> None:
+    signals = static_frames()["gap_dpia_signals"]
+    assert list(signals.columns) == ["kind", "key", "criterion", "art35_3"]
+    rows = {(r.kind, r.key, r.criterion) for r in signals.itertuples()}
+    assert ("data_category", "special.health.disability", "sensitive_data") in rows
+    assert ("data_category", "criminal.offences", "sensitive_data") in rows
+    assert ("data_subject", "children", "vulnerable_subjects") in rows
+    reference = load_reference().dpia_signals
+    assert {(s.kind, s.key, s.criterion) for s in reference} <= rows
+    for kind, key, criterion in rows:
+        assert any(s.kind == kind and s.criterion == criterion and (key == s.key or key.startswith(s.key + "."))
+                   for s in reference), f"{kind} {key} -> {criterion} is not in the reference"
+
+
+def test_schedule1_table_holds_the_art9_conditions_the_reference_marks() -> None:
+    frame = static_frames()["gap_schedule1_conditions"]
+    assert set(frame["key"]) == set(load_reference().schedule1_requirements())
+    assert "explicit_consent" not in set(frame["key"])
+    assert {"key", "label", "article"} <= set(frame.columns)
 
 
 @pytest.mark.parametrize("pattern", load_catalogue().vague_retention, ids=lambda p: p.example)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from ropa.reference import (
     VOCABULARY_NAMES,
+    Reference,
     country_name,
     is_country_code,
     load_reference,
@@ -48,6 +53,82 @@ def test_special_category_children_inherit_the_flag() -> None:
 
 def test_art9_conditions_are_the_ten_of_article_9_2() -> None:
     assert [t.article for t in REF.art9_conditions] == [f"Art. 9(2)({c})" for c in "abcdefghij"]
+
+
+SCHEDULE1_BY_ARTICLE = {
+    "Art. 9(2)(b)": (1, "DPA 2018 s.10(2)"),
+    "Art. 9(2)(g)": (2, "DPA 2018 s.10(3)"),
+    "Art. 9(2)(h)": (1, "DPA 2018 s.10(2)"),
+    "Art. 9(2)(i)": (1, "DPA 2018 s.10(2)"),
+    "Art. 9(2)(j)": (1, "DPA 2018 s.10(2)"),
+}
+"""DPA 2018 s.10(2): points (b), (h), (i), (j) need Sch. 1 Part 1; s.10(3): point (g) needs Part 2."""
+
+
+@pytest.mark.parametrize("term", REF.art9_conditions, ids=lambda t: t.key)
+def test_art9_condition_needs_the_schedule1_part_dpa_2018_section_10_names(term: Any) -> None:
+    expected = SCHEDULE1_BY_ARTICLE.get(term.article)
+    if expected is None:
+        assert term.uk_schedule1 is None
+        return
+    need = term.uk_schedule1
+    assert need is not None and (need.part, need.provision) == expected
+    assert need.source == "dpa2018" and need.as_of <= REF.meta.as_of
+    assert need.citation == f"{expected[1]}, Sch. 1 Part {expected[0]}"
+
+
+def test_five_art9_conditions_need_a_schedule1_condition() -> None:
+    assert set(REF.schedule1_requirements()) == {
+        "employment_social_security", "substantial_public_interest", "health_social_care", "public_health",
+        "archiving_research"}
+
+
+@pytest.mark.parametrize("signal", REF.dpia_signals, ids=lambda s: f"{s.kind}-{s.key}")
+def test_every_dpia_signal_names_a_wp248_criterion_and_a_recorded_key(signal: Any) -> None:
+    assert signal.criterion in REF.vocabulary("dpia_criteria")
+    assert signal.key in REF.vocabulary(signal.vocabulary_name)
+    assert signal.source in REF.sources and signal.as_of <= REF.meta.as_of
+
+
+def _term(raw: dict[str, Any], vocabulary: str, key: str) -> dict[str, Any]:
+    term: dict[str, Any] = next(t for t in raw[vocabulary] if t["key"] == key)
+    return term
+
+
+def _signal(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    signal: dict[str, Any] = next(s for s in raw["dpia_signals"] if s["key"] == key)
+    return signal
+
+
+SCHEDULE1_PART_1 = {"part": 1, "provision": "DPA 2018 s.10(2)", "source": "dpa2018", "as_of": date(2026, 11, 23)}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        pytest.param(lambda raw: _signal(raw, "children").update(criterion="gut_feeling"),
+                     "unknown dpia_criteria key gut_feeling", id="signal-unknown-criterion"),
+        pytest.param(lambda raw: _signal(raw, "special.biometric").update(key="special.telepathy"),
+                     "not a key of data_categories", id="signal-unknown-category"),
+        pytest.param(lambda raw: _signal(raw, "patients").update(key="special"),
+                     "not a key of data_subjects", id="signal-category-key-given-as-subject"),
+        pytest.param(lambda raw: _signal(raw, "criminal").update(source="blog_post"),
+                     "undeclared sources: ['blog_post']", id="signal-undeclared-source"),
+        pytest.param(lambda raw: _signal(raw, "criminal").pop("as_of"), "as_of\n  Field required", id="signal-undated"),
+        pytest.param(lambda raw: _term(raw, "art9_conditions", "public_health")["uk_schedule1"].update(part=3),
+                     "uk_schedule1.part\n  Input should be 1 or 2", id="schedule1-part-3"),
+        pytest.param(lambda raw: _term(raw, "art9_conditions", "public_health")["uk_schedule1"].update(
+                     source="blog_post"), "undeclared sources: ['blog_post']", id="schedule1-undeclared-source"),
+        pytest.param(lambda raw: _term(raw, "lawful_bases", "consent").update(uk_schedule1=SCHEDULE1_PART_1),
+                     "uk_schedule1 qualifies Art. 9(2) conditions only", id="schedule1-on-a-lawful-basis"),
+    ],
+)
+def test_reference_rejects_legal_lists_that_do_not_resolve(mutate: Callable[[dict[str, Any]], object],
+                                                           message: str) -> None:
+    raw = raw_reference()
+    mutate(raw)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Reference.model_validate(raw)
 
 
 def test_lawful_bases_are_the_six_of_article_6_1() -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from datetime import date
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from ropa.auth import User
@@ -101,6 +105,26 @@ def test_two_threads_saving_the_same_version_never_both_win(db: Database, entity
         t.join()
     assert outcomes.count("saved") == 1 and outcomes.count("conflict") == 3
     assert store.get_activity(db, created.id or 0).version == 2
+
+
+def _another_process_can_open(path: Path) -> bool:
+    code = ("import sys, duckdb\n"
+            "try:\n    duckdb.connect(sys.argv[1]).close()\nexcept duckdb.IOException:\n    sys.exit(3)")
+    return subprocess.run([sys.executable, "-c", code, str(path)], timeout=60).returncode == 0
+
+
+def test_kept_open_opens_the_file_once_for_several_units_of_work(db: Database, entity: Entity,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[object] = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    with db.kept_open():
+        created = store.create_activity(db, EDITOR, make_activity(entity.id))
+        store.get_activity(db, created.id or 0)
+        assert db.rows("SELECT count(*) FROM activities") == [(1,)]
+        assert not _another_process_can_open(db.path)
+    assert len(opened) == 1
+    assert _another_process_can_open(db.path)
 
 
 def test_a_failed_write_leaves_nothing_half_written(db: Database, entity: Entity) -> None:

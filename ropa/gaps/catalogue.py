@@ -2,7 +2,9 @@
 
 The catalogue lives in ``rules.toml`` next to this module so a DPO can read
 (and a reviewer can diff) every rule's legal basis, severity and SQL in one
-place. This module only loads and validates it.
+place. The legal lists the rules join against (DPIA signals, the Art. 9(2)
+conditions needing DPA 2018 Schedule 1) are reference data and live in
+``ropa/reference/gdpr.toml``. This module only loads and validates the catalogue.
 """
 
 from __future__ import annotations
@@ -81,26 +83,12 @@ class VaguePattern(BaseModel):
     example: str = Field(min_length=1)
 
 
-class DpiaSignal(BaseModel):
-    """A recorded fact that counts as a WP248 criterion (and maybe an Art. 35(3) case)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["data_category", "data_subject"]
-    key: str
-    criterion: str
-    art35_3: str = ""
-    source: str
-
-
 class Catalogue(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: tuple[Rule, ...] = Field(alias="rule")
     period_pattern: str
     vague_retention: tuple[VaguePattern, ...]
-    dpia_signals: tuple[DpiaSignal, ...] = Field(alias="dpia_signal")
-    schedule1_art9_conditions: tuple[str, ...]
 
 
 def _raw() -> dict[str, Any]:

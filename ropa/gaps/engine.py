@@ -44,7 +44,9 @@ cats AS (
     FROM (SELECT id AS activity_id, unnest(data_categories) AS key FROM acts) u
     LEFT JOIN gap_categories c ON c.key = u.key
 ),
-recs AS (
+-- Materialised: left inline, a filter on third_country/adequate would be pushed into the joins and
+-- pair every activity with every country of its regime (about 2 million rows at 10,000 activities).
+recs AS MATERIALIZED (
     SELECT r.activity_id, a.entity_id, a.regime, r.position, r.category, r.name, r.role, r.country,
            r.contract_ref, coalesce(c.name, r.country) AS country_name,
            coalesce(c.third_country, false) AS third_country,

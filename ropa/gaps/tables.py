@@ -1,9 +1,9 @@
 """The reference data the rules join against, as small frames for one analysis date.
 
 Every legal fact comes from ``ropa.reference`` (adequacy, mechanism validity,
-special/criminal flags, labels); this module only lays it out as tables so
-each rule can be a join instead of a Python loop over activities. Frames that
-depend on the date are cached per date.
+special/criminal flags, labels, DPIA signals, Schedule 1 requirements); this
+module only lays it out as tables so each rule can be a join instead of a
+Python loop over activities. Frames that depend on the date are cached per date.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 
 import pandas as pd
 
-from ropa.gaps.catalogue import RULES, SEVERITY_RANK, load_catalogue
+from ropa.gaps.catalogue import RULES, SEVERITY_RANK
 from ropa.reference import Mechanism, Reference, Regime, all_countries, load_reference, regime_for
 
 REGIMES: tuple[Regime, ...] = ("EU", "UK")
@@ -95,21 +95,22 @@ def _vocabulary_frame(ref: Reference, name: str) -> pd.DataFrame:
 def static_frames() -> dict[str, pd.DataFrame]:
     """The frames that do not depend on the analysis date, by the name the SQL uses."""
     ref = load_reference()
-    catalogue = load_catalogue()
     categories = ref.vocabulary("data_categories")
     signals = []
-    for signal in catalogue.dpia_signals:
+    for signal in ref.dpia_signals:
         keys = categories.descendants(signal.key) if signal.kind == "data_category" else [signal.key]
         signals += [{"kind": signal.kind, "key": key, "criterion": signal.criterion, "art35_3": signal.art35_3}
                     for key in keys]
-    art9 = _vocabulary_frame(ref, "art9_conditions")
+    schedule1 = pd.DataFrame([{"key": key, "part": need.part, "citation": need.citation}
+                              for key, need in ref.schedule1_requirements().items()],
+                             columns=["key", "part", "citation"])
     return {
         "gap_regimes": regimes_frame(),
         "gap_categories": _vocabulary_frame(ref, "data_categories"),
         "gap_recipient_categories": _vocabulary_frame(ref, "recipient_categories"),
         "gap_criteria": _vocabulary_frame(ref, "dpia_criteria"),
         "gap_dpia_signals": pd.DataFrame(signals, columns=["kind", "key", "criterion", "art35_3"]),
-        "gap_schedule1_conditions": art9[art9["key"].isin(catalogue.schedule1_art9_conditions)],
+        "gap_schedule1_conditions": _vocabulary_frame(ref, "art9_conditions").merge(schedule1, on="key"),
         "gap_rules": pd.DataFrame([
             {"rule": r.id, "position": i, "title": r.title, "severity": r.severity,
              "severity_rank": SEVERITY_RANK[r.severity], "article": r.article, "remediation": r.remediation}

@@ -46,6 +46,23 @@ class Source(_Frozen):
     url: str
 
 
+class Schedule1Requirement(_Frozen):
+    """Under UK law an Art. 9(2) condition counts only with a condition in this Part of DPA 2018 Sch. 1.
+
+    A fact of UK law qualifying a GDPR term, so it carries its own source and date.
+    """
+
+    part: Literal[1, 2]
+    provision: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    as_of: date
+
+    @property
+    def citation(self) -> str:
+        """'DPA 2018 s.10(2), Sch. 1 Part 1': the way messages and docs cite it."""
+        return f"{self.provision}, Sch. 1 Part {self.part}"
+
+
 class Term(_Frozen):
     """One vocabulary entry: a stable key with its label and legal anchor."""
 
@@ -60,6 +77,7 @@ class Term(_Frozen):
     deprecated: bool = False
     replaced_by: str | None = None
     check: str | None = None
+    uk_schedule1: Schedule1Requirement | None = None
 
 
 class Validity(_Frozen):
@@ -110,6 +128,22 @@ class Countries(_Frozen):
     eea: tuple[str, ...]
     adequacy_eu: tuple[Adequacy, ...]
     adequacy_uk: tuple[Adequacy, ...]
+
+
+class DpiaSignal(_Frozen):
+    """A recorded fact that counts as a WP248 criterion (and, with ``art35_3``, an Art. 35(3) case)."""
+
+    kind: Literal["data_category", "data_subject"]
+    key: str = Field(min_length=1)
+    criterion: str = Field(min_length=1)
+    art35_3: str = ""
+    source: str = Field(min_length=1)
+    as_of: date
+
+    @property
+    def vocabulary_name(self) -> str:
+        """The vocabulary ``key`` belongs to."""
+        return "data_categories" if self.kind == "data_category" else "data_subjects"
 
 
 class Meta(_Frozen):
@@ -170,12 +204,16 @@ class Reference(_Frozen):
     data_categories: tuple[Term, ...]
     security_measures: tuple[Term, ...]
     dpia_criteria: tuple[Term, ...]
+    dpia_signals: tuple[DpiaSignal, ...]
     transfer_mechanisms: tuple[Mechanism, ...]
     countries: Countries
 
     @model_validator(mode="after")
     def every_source_is_declared(self) -> Reference:
-        cited = {t.source for name in VOCABULARY_NAMES for t in getattr(self, name)}
+        terms = [t for name in VOCABULARY_NAMES for t in getattr(self, name)]
+        cited = {t.source for t in terms}
+        cited |= {t.uk_schedule1.source for t in terms if t.uk_schedule1 is not None}
+        cited |= {s.source for s in self.dpia_signals}
         cited |= {m.source for m in self.transfer_mechanisms}
         cited |= {a.source for a in (*self.countries.adequacy_eu, *self.countries.adequacy_uk)}
         cited.add(self.countries.source)
@@ -199,6 +237,27 @@ class Reference(_Frozen):
                 raise ValueError(f"{term.key}: must carry its parent's special/criminal flag")
         return self
 
+    @model_validator(mode="after")
+    def only_art9_conditions_need_schedule1(self) -> Reference:
+        for name in VOCABULARY_NAMES:
+            if name == "art9_conditions":
+                continue
+            for term in getattr(self, name):
+                if term.uk_schedule1 is not None:
+                    raise ValueError(f"{name}.{term.key}: uk_schedule1 qualifies Art. 9(2) conditions only")
+        return self
+
+    @model_validator(mode="after")
+    def every_dpia_signal_names_known_terms(self) -> Reference:
+        keys = {name: {t.key for t in getattr(self, name)}
+                for name in ("dpia_criteria", "data_categories", "data_subjects")}
+        for signal in self.dpia_signals:
+            if signal.criterion not in keys["dpia_criteria"]:
+                raise ValueError(f"dpia signal {signal.key}: unknown dpia_criteria key {signal.criterion}")
+            if signal.key not in keys[signal.vocabulary_name]:
+                raise ValueError(f"dpia signal {signal.key}: not a key of {signal.vocabulary_name}")
+        return self
+
     def vocabulary(self, name: str) -> Vocabulary:
         if name not in VOCABULARY_NAMES:
             raise KeyError(name)
@@ -215,6 +274,10 @@ class Reference(_Frozen):
 
     def criminal_category_keys(self) -> list[str]:
         return [t.key for t in self.data_categories if t.criminal]
+
+    def schedule1_requirements(self) -> dict[str, Schedule1Requirement]:
+        """Art. 9(2) condition key -> the DPA 2018 Schedule 1 Part a UK controller must also meet."""
+        return {t.key: t.uk_schedule1 for t in self.art9_conditions if t.uk_schedule1 is not None}
 
     def is_eea(self, country: str) -> bool:
         return country in self.countries.eea
