@@ -240,6 +240,10 @@ def test_reference_sheet_lists_vocabularies_and_mechanisms_with_sources(group: o
     shield = next(r for r in body if r[0] == "Transfer mechanism" and r[1] == "privacy_shield")
     assert "until 2020-07-15" in str(shield[4]) and str(shield[6]).startswith("https://")
     assert any(r[1] == "legitimate_interests" and r[3] == "Art. 6(1)(f)" for r in body)
+    public_health = next(r for r in body if r[0] == "Art9 conditions" and r[1] == "public_health")
+    assert "UK: needs a condition in DPA 2018 s.10(2), Sch. 1 Part 1" in str(public_health[4])
+    cctv = next(r for r in body if r[0] == "DPIA screening signal" and r[1] == "audio_visual.cctv")
+    assert "Systematic monitoring" in str(cctv[4]) and "Art. 35(3)(c)" in str(cctv[4]) and cctv[7] is not None
 
 
 def test_sheets_are_set_up_for_reading_and_printing(group: object, db: Database, tmp_path: Path) -> None:

@@ -172,9 +172,20 @@ def reference_sheet(data: ExportData) -> Sheet:
             notes = "; ".join(x for x in (
                 "special category (Art. 9)" if term.special else "", "criminal offence data (Art. 10)"
                 if term.criminal else "", f"retired, replaced by {term.replaced_by}" if term.deprecated else "",
+                f"UK: needs a condition in {term.uk_schedule1.citation}" if term.uk_schedule1 else "",
                 f"to check: {term.check}" if term.check else "") if x)
             rows.append([name.replace("_", " ").capitalize(), term.key, term.label, term.article, notes,
                          source.title if source else term.source, source.url if source else "", term.as_of])
+    criteria = ref.vocabulary("dpia_criteria")
+    for signal in ref.dpia_signals:
+        source = ref.sources.get(signal.source)
+        details = (f"recorded {signal.kind.replace('_', ' ')} counts as WP248 criterion: "
+                   f"{criteria.label(signal.criterion)}")
+        if signal.art35_3:
+            details += f"; {signal.art35_3}"
+        rows.append(["DPIA screening signal", signal.key, ref.vocabulary(signal.vocabulary_name).label(signal.key),
+                     criteria[signal.criterion].article, details, source.title if source else signal.source,
+                     source.url if source else "", signal.as_of])
     for mechanism in ref.transfer_mechanisms:
         spans = "; ".join(f"{v.regime}: from {v.from_}" + (f" until {v.until}" if v.until else "")
                           for v in mechanism.validity)

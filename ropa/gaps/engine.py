@@ -10,10 +10,12 @@ whatever the register size, never a loop per activity.
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from ropa.config import setting
 from ropa.errors import RopaError
@@ -230,6 +232,20 @@ def as_findings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
+    """The statement's rows as Arrow, planned once.
+
+    ``con.sql(...)`` describes a parameterised statement before running it,
+    which plans this one (36 rules) twice, about 0.08 s a time; running it
+    with ``execute`` and copying the result out is cheaper. The copy is what
+    DuckDB's warning is about, so it is silenced here and nowhere else.
+    """
+    con.execute(sql, params)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+        return con.to_arrow_table()
+
+
 def run_findings(con: Connection, day: date, entity_ids: list[int] | None, include_accepted: bool,
                  rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
     """The findings on ``con`` (already prepared for ``day``)."""
@@ -238,7 +254,7 @@ def run_findings(con: Connection, day: date, entity_ids: list[int] | None, inclu
     sql = findings_sql(rules, entity_ids, include_accepted)
     params = bound(sql, {"as_of": day, "entity_ids": list(entity_ids or []),
                          "review_months": review_interval_months()})
-    table = con.sql(sql, params=params).to_arrow_table()
+    table = _arrow(con, sql, params)
     # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
     table = table.sort_by([(key, "ascending") for key in ("_rank", "entity", "_activity", "_position", "subject")])
     return as_findings(table.to_pandas())
