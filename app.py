@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui.nav import pages_for
 from ui.render import favicon
-from ui.session import current_user, get_db, show_identity
+from ui.session import current_user, show_identity
 
 # The icon is drawn here, not named (":material/...:" or an emoji): named icons are fetched from a CDN,
 # and the app must work offline.
@@ -24,6 +24,4 @@ PAGES = {
     for section, specs in pages_for(user.role).items()
 }
 
-# One open of the register file serves every read and write of this run (each page makes several).
-with get_db().kept_open():
-    st.navigation(PAGES).run()
+st.navigation(PAGES).run()

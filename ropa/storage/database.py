@@ -126,8 +126,8 @@ class Database:
         Opening the file starts a DuckDB instance (about 25 ms), so a page making
         five reads spent more time opening than reading. Inside this block each
         ``connect()`` takes a cursor of the instance already open. Other processes
-        wait for the block to end as they wait for any unit of work, so keep it
-        as short as the work it spans.
+        wait for the block to end as they wait for any unit of work, so use it
+        only around short reads, never around an export or an import.
         """
         with self.connect():
             yield
