@@ -11,6 +11,7 @@ from ropa.auth import Role, User
 from ropa.config import load_config
 from ropa.errors import NotFound, RopaError
 from ropa.models import Activity, Entity
+from ropa.record_view import WORKFLOW_VERBS, workflow_text
 from ropa.reference import load_reference
 from ropa.storage.activities import (
     archive_activity,
@@ -20,7 +21,7 @@ from ropa.storage.activities import (
     restore_activity,
     transition,
 )
-from ropa.storage.audit import history_frame
+from ropa.storage.audit import history_frame, latest_event
 from ropa.storage.database import Database
 from ropa.storage.entities import list_entities
 from ui import activity_form
@@ -114,18 +115,9 @@ def _workflow(db: Database, user: User, activity: Activity) -> None:
     dialogs[pending[0]](db, user, activity, pending[2])
 
 
-def _status_line(activity: Activity, db: Database) -> str:
-    """Who last moved the record along the workflow, and when."""
-    rows = db.rows("SELECT actor, at_utc, action, detail FROM audit_log WHERE record_type = 'activity' "
-                   "AND record_id = ? AND action IN ('create', 'status', 'archive', 'restore', 'review') "
-                   "ORDER BY id DESC LIMIT 1", [activity.id])
-    status = load_reference().vocabulary("statuses").label(activity.status)
-    if not rows:
-        return status
-    actor, at, action, _ = rows[0]
-    verb = {"create": "created", "status": "set", "archive": "archived", "restore": "restored",
-            "review": "reviewed"}[action]
-    return f"{status} — {verb} by {actor} at {at:%Y-%m-%d %H:%M} UTC"
+def _status_line(db: Database, activity: Activity) -> str:
+    event = latest_event(db, "activity", int(activity.id or 0), tuple(WORKFLOW_VERBS))
+    return workflow_text(activity, event)
 
 
 def _new_activity(db: Database, user: User, entities: list[Entity]) -> None:
@@ -184,7 +176,7 @@ def _page(db: Database, user: User) -> None:
     parent = by_id.get(entity.parent_id) if entity.parent_id else None
 
     st.title(md(activity.name))
-    st.caption(f"{md(entity.name)} · {md(_status_line(activity, db))} · version {activity.version}, "
+    st.caption(f"{md(entity.name)} · {md(_status_line(db, activity))} · version {activity.version}, "
                f"last changed by {md(activity.updated_by)}")
     # One container, always drawn, holds the notices: the elements below keep their place between runs,
     # so the tab the user is on stays open when a message comes or goes.

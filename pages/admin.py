@@ -12,6 +12,7 @@ from ropa.auth import Role, User
 from ropa.config import SETTINGS, load_config, setting
 from ropa.errors import RopaError
 from ropa.reference import load_reference
+from ropa.register import register_counts
 from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database, utcnow
 from ui.render import md
@@ -26,15 +27,13 @@ def _settings_table() -> pd.DataFrame:
 
 
 def _register_facts(db: Database) -> pd.DataFrame:
-    rows = db.rows("SELECT (SELECT count(*) FROM entities), (SELECT count(*) FROM activities), "
-                   "(SELECT count(*) FROM activities WHERE status = 'archived'), (SELECT count(*) FROM audit_log)")
-    entities, activities, archived, audit_rows = rows[0]
+    counts = register_counts(db)
     ref = load_reference().meta
     size = db.path.stat().st_size if db.path.exists() else 0
     facts = [
         ("Register file", str(db.path)), ("File size", f"{size / 1_048_576:.1f} MB"),
-        ("Entities", f"{entities:,}"), ("Activities", f"{activities:,} ({archived:,} archived)"),
-        ("Audit rows", f"{audit_rows:,}"), ("Schema migrations", ", ".join(db.applied_migrations())),
+        ("Entities", f"{counts.entities:,}"), ("Activities", f"{counts.activities:,} ({counts.archived:,} archived)"),
+        ("Audit rows", f"{counts.audit_rows:,}"), ("Schema migrations", ", ".join(db.applied_migrations())),
         ("Reference data", f"{ref.title}, version {ref.version}, checked {ref.as_of.isoformat()}"),
     ]
     return pd.DataFrame(facts, columns=["", "Value"])

@@ -24,6 +24,7 @@ from ropa.dashboard import (
     load_dashboard,
 )
 from ropa.gaps import SEVERITIES, SEVERITY_ICONS
+from ropa.storage.audit import change_stamp
 from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree, vocab_label
@@ -66,12 +67,6 @@ def _topojson_url() -> str:
 @st.cache_data(ttl=600, max_entries=2, show_spinner=False)
 def _topojson_text(name: str) -> str:
     return (TOPOJSON_DIR / f"{name}.json").read_text(encoding="utf-8")
-
-
-def _stamp(db: Database) -> tuple[int, int]:
-    """Changes whenever the register does (every write adds an audit row), so the cache never goes stale."""
-    row = db.rows("SELECT coalesce(max(id), 0), count(*) FROM audit_log")[0]
-    return int(row[0]), int(row[1])
 
 
 # Three cache levels, all keyed by the register's stamp so an edit is seen at once: the gap analysis
@@ -204,7 +199,7 @@ st.title("Dashboard")
 filters = _filters(db)
 if filters is None:
     st.stop()
-stamp = _stamp(db)
+stamp = change_stamp(db)
 data = _load(str(db.path), filters, stamp)
 _kpis(data)
 if data.kpis.activities == 0:

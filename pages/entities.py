@@ -13,6 +13,7 @@ from ropa.errors import ConflictError, RopaError, ValidationFailed
 from ropa.forms import merge
 from ropa.models import Entity, parse_entity
 from ropa.reference import country_name, load_reference
+from ropa.register import live_activity_counts, live_activity_ids
 from ropa.storage import audit
 from ropa.storage.audit import history_frame
 from ropa.storage.database import Database
@@ -35,11 +36,6 @@ EDIT = "entf"  # form_keys name of the edit form
 NEW = "entnew"  # form_keys name of the new-entity form
 PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
 STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
-
-
-def _activity_counts(db: Database) -> dict[int, int]:
-    rows = db.rows("SELECT entity_id, count(*) FROM activities WHERE status <> 'archived' GROUP BY entity_id")
-    return {int(r[0]): int(r[1]) for r in rows}
 
 
 def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
@@ -90,9 +86,7 @@ def _details(db: Database, user: User, entity: Entity, entities: list[Entity], c
     st.caption(f"{total} live activities in {md(entity.name)} and its subsidiaries.")
     actions = st.container(horizontal=True)
     if total and actions.button("Show them in the register", key="ent_open_register", icon=":material/table_view:"):
-        ids = [int(r[0]) for r in db.rows("SELECT id FROM activities WHERE list_contains(?, entity_id) "
-                                          "AND status <> 'archived' ORDER BY id", [tree])]
-        open_register(ids, f"{entity.name} and its subsidiaries")
+        open_register(live_activity_ids(db, tree), f"{entity.name} and its subsidiaries")
     if user.can(Role.EDITOR) and not entity.archived and actions.button(
             "New activity for this entity", key="ent_new_activity", icon=":material/add:"):
         open_new_activity(int(entity.id or 0))
@@ -273,7 +267,7 @@ if not entities:
             icon=":material/apartment:")
     st.stop()
 
-counts = _activity_counts(db)
+counts = live_activity_counts(db)
 st.dataframe(_structure(entities, counts), hide_index=True, key="ent_table", column_order=(
     "Entity", "Kind", "Country", "Parent", "Company number", "ICO registration", "DPO", "Representative",
     "Activities", "Archived"))

@@ -30,6 +30,7 @@ from ropa.gaps import (
 from ropa.gaps.summary import by_entity, by_rule, catalogue_frame, filter_findings, open_only, severity_counts
 from ropa.models import TEXT_MAX
 from ropa.reference import load_reference
+from ropa.storage.audit import change_stamp
 from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
@@ -41,12 +42,6 @@ FLASH_KEY = "gaps_flash"
 ACCEPTING_KEY = "gaps_accepting"
 SEVERITY_LABELS = {s: s.capitalize() for s in SEVERITIES}
 RULE_TITLES = {r.id: r.title for r in RULES}
-
-
-def _stamp(db: Database) -> tuple[int, int]:
-    """Changes whenever the register does (every write, acceptances included, adds an audit row)."""
-    row = db.rows("SELECT coalesce(max(id), 0), count(*) FROM audit_log")[0]
-    return int(row[0]), int(row[1])
 
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner="Checking the register…")
@@ -272,7 +267,7 @@ if flash:
 
 try:
     found, result, rule_frame, entity_frame = _analysis(str(db.path), as_of,
-                                                         tuple(scope) if scope is not None else None, _stamp(db))
+                                                         tuple(scope) if scope is not None else None, change_stamp(db))
 except RopaError as problem:
     errors([str(problem)])
     st.stop()

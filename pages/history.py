@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from ropa.register import DUE_SOON_DAYS, REVIEW_LABELS, RegisterFilter, register_frame
+from ropa.storage.audit import actors as audit_actors
 from ropa.storage.audit import history_frame
 from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
@@ -26,7 +27,7 @@ st.title("History")
 changes_tab, reviews_tab = st.tabs(["Changes", "Reviews due"])
 
 with changes_tab:
-    actors = [str(r[0]) for r in db.rows("SELECT DISTINCT actor FROM audit_log ORDER BY actor")]
+    actors = audit_actors(db)
     top = st.columns(3)
     record_type = top[0].selectbox("Record", list(RECORD_TYPES), format_func=RECORD_TYPES.__getitem__,
                                    key="hist_type")

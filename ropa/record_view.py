@@ -12,6 +12,7 @@ from datetime import date
 
 from ropa.models import Activity, Transfer
 from ropa.reference import Regime, country_name, load_reference
+from ropa.storage.audit import Event
 
 _NO_TIA = "a transfer impact assessment is expected (EDPB Recommendations 01/2020) but none is recorded"
 
@@ -103,3 +104,16 @@ def review_text(activity: Activity, day: date) -> str:
     if days == 0:
         return f"{last}; review due today"
     return f"{last}; next review due {due.isoformat()} (in {days} days)"
+
+
+WORKFLOW_VERBS: dict[str, str] = {"create": "created", "status": "set", "archive": "archived",
+                                  "restore": "restored", "review": "reviewed"}
+"""The audit actions that move an activity along its workflow, and how the status line words them."""
+
+
+def workflow_text(activity: Activity, event: Event | None) -> str:
+    """The status and who last moved the record along the workflow, and when (``event``, if any)."""
+    status = load_reference().vocabulary("statuses").label(activity.status)
+    if event is None:
+        return status
+    return f"{status} — {WORKFLOW_VERBS[event.action]} by {event.actor} at {event.at_utc:%Y-%m-%d %H:%M} UTC"

@@ -156,6 +156,34 @@ def register_frame(db: Database, flt: RegisterFilter | None = None, as_of: date 
     return db.frame(sql, params)
 
 
+def live_activity_counts(db: Database) -> dict[int, int]:
+    """Live (not archived) activities per entity id."""
+    rows = db.rows("SELECT entity_id, count(*) FROM activities WHERE status <> 'archived' GROUP BY entity_id")
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def live_activity_ids(db: Database, entity_ids: list[int]) -> list[int]:
+    """The live activities of these entities, by id."""
+    rows = db.rows("SELECT id FROM activities WHERE list_contains(?, entity_id) AND status <> 'archived' "
+                   "ORDER BY id", [entity_ids])
+    return [int(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class RegisterCounts:
+    entities: int
+    activities: int
+    archived: int
+    audit_rows: int
+
+
+def register_counts(db: Database) -> RegisterCounts:
+    """How big the register is, for the admin page."""
+    row = db.rows("SELECT (SELECT count(*) FROM entities), (SELECT count(*) FROM activities), "
+                  "(SELECT count(*) FROM activities WHERE status = 'archived'), (SELECT count(*) FROM audit_log)")[0]
+    return RegisterCounts(*(int(v) for v in row))
+
+
 def business_functions(db: Database) -> list[str]:
     """The business functions in use, for the filter's choices."""
     rows = db.rows("SELECT DISTINCT business_function FROM activities WHERE business_function <> '' ORDER BY 1")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from ropa.factories import make_activity, make_transfer
-from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
+from ropa.record_view import (
+    category_flags,
+    retention_text,
+    review_text,
+    term_with_article,
+    transfer_status,
+    workflow_text,
+)
 from ropa.reference import Regime
+from ropa.storage.audit import Event
 
 
 @pytest.mark.parametrize(("regime", "country", "mechanism", "tia", "day", "ok", "says"), [
@@ -70,3 +78,14 @@ def test_terms_cite_their_article_and_special_data_is_marked() -> None:
     assert category_flags("special.health") == "Health — special category data (Art. 9(1); Art. 4(15))"
     assert category_flags("criminal.convictions") == "Criminal convictions — criminal offence data (Art. 10)"
     assert category_flags("contact.email") == "Email address"
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    pytest.param(None, "In review", id="no-event"),
+    pytest.param(Event("dpo@example.test", datetime(2026, 3, 1, 9, 5), "status"),
+                 "In review — set by dpo@example.test at 2026-03-01 09:05 UTC", id="status-change"),
+    pytest.param(Event("ed@example.test", datetime(2026, 3, 2, 17, 0), "review"),
+                 "In review — reviewed by ed@example.test at 2026-03-02 17:00 UTC", id="review"),
+])
+def test_the_workflow_line_says_who_last_moved_the_record(event: Event | None, expected: str) -> None:
+    assert workflow_text(make_activity(1, status="in_review"), event) == expected

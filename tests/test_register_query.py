@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from ropa.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
-from ropa.register import RegisterFilter, business_functions, register_frame, review_due_frame
+from ropa.register import (
+    RegisterFilter,
+    business_functions,
+    live_activity_counts,
+    live_activity_ids,
+    register_counts,
+    register_frame,
+    review_due_frame,
+)
 from ropa.storage.activities import archive_activity, create_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
@@ -189,3 +197,18 @@ def test_empty_register_gives_an_empty_frame_with_the_columns(tmp_path: Path) ->
     frame = register_frame(open_database(tmp_path / "empty.duckdb"))
     assert frame.empty
     assert {"id", "name", "entity", "review"} <= set(frame.columns)
+
+
+def test_counts_and_ids_of_live_activities_leave_archived_ones_out(db: Database) -> None:
+    first = create_entity(db, DPO, make_entity(name="First Ltd"))
+    second = create_entity(db, DPO, make_entity(name="Second Ltd"))
+    kept = create_activity(db, DPO, make_activity(first.id or 0, name="Kept"))
+    gone = create_activity(db, DPO, make_activity(first.id or 0, name="Gone"))
+    other = create_activity(db, DPO, make_activity(second.id or 0, name="Other"))
+    archive_activity(db, DPO, gone.id or 0, gone.version)
+    assert live_activity_counts(db) == {first.id: 1, second.id: 1}
+    assert live_activity_ids(db, [first.id or 0]) == [kept.id]
+    assert live_activity_ids(db, [first.id or 0, second.id or 0]) == [kept.id, other.id]
+    counts = register_counts(db)
+    assert (counts.entities, counts.activities, counts.archived) == (2, 3, 1)
+    assert counts.audit_rows == len(db.rows("SELECT id FROM audit_log")) > 0

@@ -17,6 +17,7 @@ from ropa.errors import ConflictError, NotFound, PermissionDenied, ValidationFai
 from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_transfer
 from ropa.models import Entity
 from ropa.storage import activities as store
+from ropa.storage import audit
 from ropa.storage.database import Database
 from ropa.storage.entities import (
     create_entity,
@@ -238,3 +239,20 @@ def test_nothing_in_ropa_updates_or_deletes_audit_rows() -> None:
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8").lower()
         assert "update audit_log" not in text and "delete from audit_log" not in text, path
+
+
+def test_the_change_stamp_moves_with_every_write_and_names_who_wrote(db: Database, entity: Entity) -> None:
+    before = audit.change_stamp(db)
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    assert audit.change_stamp(db) > before
+    store.transition(db, DPO, created.id or 0, created.version, "in_review")
+    assert audit.actors(db) == sorted({DPO.email, EDITOR.email})
+
+
+def test_latest_event_is_the_newest_of_the_actions_asked_for(db: Database, entity: Entity) -> None:
+    created = store.create_activity(db, EDITOR, make_activity(entity.id))
+    moved = store.transition(db, DPO, created.id or 0, created.version, "in_review")
+    store.update_activity(db, EDITOR, moved.model_copy(update={"owner": "Someone else"}), moved.version)
+    event = audit.latest_event(db, "activity", created.id or 0, ("create", "status"))
+    assert event is not None and (event.actor, event.action) == (DPO.email, "status")
+    assert audit.latest_event(db, "activity", created.id or 0, ("archive",)) is None

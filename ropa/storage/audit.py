@@ -107,3 +107,30 @@ def history_frame(
         f"FROM audit_log WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
         params,
     )
+
+
+def change_stamp(db: Database) -> tuple[int, int]:
+    """Changes whenever the register does (every write adds an audit row): a key for cached results."""
+    row = db.rows("SELECT coalesce(max(id), 0), count(*) FROM audit_log")[0]
+    return int(row[0]), int(row[1])
+
+
+def actors(db: Database) -> list[str]:
+    """Everyone who has changed the register, for the history filter."""
+    return [str(r[0]) for r in db.rows("SELECT DISTINCT actor FROM audit_log ORDER BY actor")]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audit row, as far as a status line needs it."""
+
+    actor: str
+    at_utc: datetime
+    action: str
+
+
+def latest_event(db: Database, record_type: str, record_id: int, actions: tuple[str, ...]) -> Event | None:
+    """The newest of ``actions`` on a record (e.g. who last moved it along the workflow)."""
+    rows = db.rows("SELECT actor, at_utc, action FROM audit_log WHERE record_type = ? AND record_id = ? "
+                   "AND list_contains(?, action) ORDER BY id DESC LIMIT 1", [record_type, record_id, list(actions)])
+    return Event(str(rows[0][0]), rows[0][1], str(rows[0][2])) if rows else None
