@@ -28,7 +28,7 @@ from ui import activity_form
 from ui.activity_view import render_record
 from ui.history_view import render_changes
 from ui.nav import REGISTER_PAGE
-from ui.render import md
+from ui.render import md, notices
 from ui.session import current_user, get_db
 
 TABS = "activity_tabs"  # the tab shown: Record, Edit or History
@@ -181,10 +181,7 @@ def _page(db: Database, user: User) -> None:
     # One container, always drawn, holds the notices: the elements below keep their place between runs,
     # so the tab the user is on stays open when a message comes or goes.
     with st.container():
-        activity_form.flash()
-        error = st.session_state.pop("activity_error", None)
-        if error:
-            st.error(md(error), icon=":material/error:")
+        notices(activity_form.FLASH, "activity_error")
         if activity.status == "archived":
             st.info("This activity is archived: it is not part of the live register.", icon=":material/archive:")
 

@@ -15,7 +15,7 @@ from ropa.reference import load_reference
 from ropa.register import register_counts
 from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database, utcnow
-from ui.render import md
+from ui.render import md, notices
 from ui.session import current_user, get_db
 
 PENDING = "admin_pending_restore"  # name of the uploaded file the admin asked to restore from
@@ -67,12 +67,7 @@ if not user.can(Role.ADMIN):
     st.warning("This page is for admins.", icon=":material/lock:")
     st.stop()
 
-flash = st.session_state.pop("admin_flash", None)
-if flash:
-    st.success(md(flash), icon=":material/check_circle:")
-problem = st.session_state.pop("admin_error", None)
-if problem:
-    st.error(md(problem), icon=":material/error:")
+notices("admin_flash", "admin_error")
 
 config = load_config()
 st.subheader("Register", divider="gray")

@@ -29,7 +29,7 @@ from ui import form_keys
 from ui.choices import country_label, country_options, entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_new_activity, open_register
-from ui.render import changes_table, errors, field_line, item_list, md
+from ui.render import changes_table, errors, field_line, item_list, md, notices
 from ui.session import current_user, get_db
 
 EDIT = "entf"  # form_keys name of the edit form
@@ -250,12 +250,7 @@ admin = user.can(Role.ADMIN)
 
 st.title("Entities")
 with st.container():  # always drawn, so the tabs below keep their place (and the open tab) between runs
-    message = st.session_state.pop("entities_flash", None)
-    if message:
-        st.success(md(message), icon=":material/check_circle:")
-    problem = st.session_state.pop("entities_error", None)
-    if problem:
-        st.error(md(problem), icon=":material/error:")
+    notices("entities_flash", "entities_error")
 
 everything = list_entities(db, include_archived=True)
 if admin:

@@ -35,7 +35,7 @@ from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
 from ui.nav import open_activity
-from ui.render import errors, md
+from ui.render import errors, md, notices
 from ui.session import current_user, get_db
 
 FLASH_KEY = "gaps_flash"
@@ -261,9 +261,7 @@ st.title("Gap analysis")
 meta = load_reference().meta
 st.caption(f"The live register checked against GDPR / UK GDPR on {as_of:%d %B %Y}. "
            f"Reference data version {meta.version}, checked on {meta.as_of:%d %B %Y}.")
-flash = st.session_state.pop(FLASH_KEY, None)
-if flash:
-    st.success(str(flash), icon=":material/check_circle:")
+notices(FLASH_KEY)
 
 try:
     found, result, rule_frame, entity_frame = _analysis(str(db.path), as_of,

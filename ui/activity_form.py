@@ -391,10 +391,3 @@ def _merge(db: Database, activity: Activity, conflict: dict[str, Any]) -> None:
         st.session_state[NOTICE] = f"Your edits now sit on top of {conflict['by']}'s version; review and save."
     st.rerun()
 
-
-def flash() -> None:
-    """Show (once) the message of the last successful save."""
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        st.success(show.md(message), icon=":material/check_circle:")
-

@@ -53,6 +53,16 @@ def errors(messages: Iterable[str | FieldError]) -> None:
         st.error("\n\n".join(lines), icon=":material/error:")
 
 
+def notices(success_key: str, error_key: str | None = None) -> None:
+    """Show, once, the outcome a previous run left in session state before it called ``st.rerun``."""
+    success = st.session_state.pop(success_key, None)
+    if success:
+        st.success(md(success), icon=":material/check_circle:")
+    problem = st.session_state.pop(error_key, None) if error_key else None
+    if problem:
+        st.error(md(problem), icon=":material/error:")
+
+
 def changes_table(changes: Iterable[FieldChange], *, key: str | None = None) -> None:
     """Field-by-field changes as a table: scalars before/after, lists removed/added items."""
     rows = [{"Field": c.label, "Before": c.before, "After": c.after,
