@@ -31,10 +31,13 @@ def _oidc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, email: str | None) ->
     return {"is_logged_in": email is not None, "email": email or "", "name": "Test Person"}
 
 
-def _page(name: str, user: dict[str, object] | None = None, **params: str) -> AppTest:
+def _page(name: str, user: dict[str, object] | None = None, state: dict[str, object] | None = None,
+          **params: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=30)
     if user is not None:
         at.user = user
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
@@ -69,11 +72,9 @@ def test_a_viewer_left_on_the_edit_tab_gets_the_record_not_the_form(
     app_env: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     _demo(app_env, demo_template)
-    at = AppTest.from_file(str(ROOT / "pages" / "activity.py"), default_timeout=30)
-    at.user = _oidc(monkeypatch, tmp_path, "someone@example.com")
-    at.query_params["id"] = _first_activity(app_env)
-    at.session_state["activity_tabs"] = "Edit"  # e.g. chosen before their role was lowered
-    at.run()
+    # "Edit" was chosen before their role was lowered, say.
+    at = _page("activity", _oidc(monkeypatch, tmp_path, "someone@example.com"), state={"activity_tabs": "Edit"},
+               id=_first_activity(app_env))
     assert not at.exception
     assert not {k for k in _widget_keys(at) if k.startswith("actform")}
     assert any("Purpose" in m.value for m in at.markdown)
