@@ -129,9 +129,9 @@ def _quiet_streamlit() -> None:
 
 def _page(script: str) -> Path:
     _quiet_streamlit()
-    path = REPO / "pages" / script
+    path = REPO / "screens" / script
     if not path.exists():
-        raise NotAvailable(f"pages/{script} does not exist")
+        raise NotAvailable(f"screens/{script} does not exist")
     return path
 
 
@@ -152,12 +152,12 @@ def _prepare_rerun(script: str) -> Any:
         at.run()
         first = time.perf_counter() - start
         if (error := _page_error(at)) is not None:
-            raise RuntimeError(f"pages/{script} raised: {error}")
+            raise RuntimeError(f"screens/{script} raised: {error}")
 
         def run() -> None:
             at.run()
             if (rerun_error := _page_error(at)) is not None:
-                raise RuntimeError(f"pages/{script} raised on rerun: {rerun_error}")
+                raise RuntimeError(f"screens/{script} raised on rerun: {rerun_error}")
 
         return Prepared(run, first_s=first)
 
@@ -202,7 +202,7 @@ def _prepare_activity_page(ctx: Context) -> Prepared:
         at.query_params["id"] = str(next(chosen))
         at.run()
         if (error := _page_error(at)) is not None:
-            raise RuntimeError(f"pages/activity.py raised: {error}")
+            raise RuntimeError(f"screens/activity.py raised: {error}")
 
     start = time.perf_counter()
     open_one()  # imports and caches: the first open in a fresh server
@@ -349,15 +349,15 @@ CASES: list[Case] = [
          "including its own gap analysis", _prepare_dashboard_data),
     Case("figures", "Figure builders", "every builder in ropa.charts on the dashboard's frames (total)",
          _prepare_figures, Target(0.5)),
-    Case("register_page", "Register page rerun", "pages/register.py rerun (AppTest) after a first run",
+    Case("register_page", "Register page rerun", "screens/register.py rerun (AppTest) after a first run",
          _prepare_rerun("register.py"), Target(1.0), page=True),
-    Case("dashboard_page", "Dashboard rerun", "pages/dashboard.py rerun (AppTest) after a first run",
+    Case("dashboard_page", "Dashboard rerun", "screens/dashboard.py rerun (AppTest) after a first run",
          _prepare_rerun("dashboard.py"), Target(2.0), page=True),
-    Case("gaps_page", "Gaps page rerun", "pages/gaps.py rerun (AppTest) after a first run",
+    Case("gaps_page", "Gaps page rerun", "screens/gaps.py rerun (AppTest) after a first run",
          _prepare_rerun("gaps.py"), Target(1.5), page=True),
     Case("page_baseline", "AppTest baseline", "a one-line page opened in a new AppTest session: "
          "the test harness's share of every page figure", _prepare_baseline_page, page=True),
-    Case("activity_page", "Activity page open", "pages/activity.py opened with ?id= in a new AppTest "
+    Case("activity_page", "Activity page open", "screens/activity.py opened with ?id= in a new AppTest "
          "session (after one warm open)", _prepare_activity_page, Target(0.3), page=True),
     Case("export_floor", "Export floor", "bare openpyxl write-only mode writing the export's cells "
          "(ropa.export.xlsx.write_floor): the yardstick", _prepare_export_floor, warm=False, max_size=10_000),

@@ -27,7 +27,7 @@ def _seed(app_env: Path, **overrides: object) -> tuple[Database, Activity]:
 
 def _open(activity_id: int | None = None, tab: str = "Edit", **params: str) -> AppTest:
     """The page opened on ``tab`` (only the chosen tab is built, so the form needs Edit)."""
-    at = AppTest.from_file(str(ROOT / "pages" / "activity.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "screens" / "activity.py"), default_timeout=30)
     if activity_id is not None:
         at.query_params["id"] = str(activity_id)
     for name, value in params.items():

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=30)
+    return AppTest.from_file(str(ROOT / "screens" / "admin.py"), default_timeout=30)
 
 
 def test_settings_table_shows_each_setting_in_effect(app_env: Path) -> None:

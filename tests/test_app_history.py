@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "history.py"), default_timeout=30)
+    return AppTest.from_file(str(ROOT / "screens" / "history.py"), default_timeout=30)
 
 
 def _seed(app_env: Path) -> tuple[Database, dict[str, int]]:

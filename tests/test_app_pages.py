@@ -18,7 +18,7 @@ MY_PAGES = ["register", "activity", "entities", "history", "admin"]
 
 
 def _page(name: str) -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=30)
+    return AppTest.from_file(str(ROOT / "screens" / f"{name}.py"), default_timeout=30)
 
 
 def _demo(app_env: Path, demo_template: Path) -> None:
@@ -85,10 +85,10 @@ def test_entities_page_shows_the_demo_group_structure(app_env: Path, demo_templa
 
 
 @pytest.mark.parametrize(("role", "hidden", "shown"), [
-    pytest.param(Role.VIEWER, {"pages/import.py", "pages/admin.py"},
-                 {"pages/register.py", "pages/activity.py", "pages/entities.py", "pages/history.py",
-                  "pages/dashboard.py", "pages/gaps.py", "pages/export.py"}, id="viewer"),
-    pytest.param(Role.EDITOR, {"pages/import.py", "pages/admin.py"}, {"pages/register.py", "pages/export.py"},
+    pytest.param(Role.VIEWER, {"screens/import.py", "screens/admin.py"},
+                 {"screens/register.py", "screens/activity.py", "screens/entities.py", "screens/history.py",
+                  "screens/dashboard.py", "screens/gaps.py", "screens/export.py"}, id="viewer"),
+    pytest.param(Role.EDITOR, {"screens/import.py", "screens/admin.py"}, {"screens/register.py", "screens/export.py"},
                  id="editor"),
     pytest.param(Role.ADMIN, set(), {spec.path for spec in PAGES}, id="admin"),
 ])

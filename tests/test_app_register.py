@@ -29,7 +29,7 @@ def _seed(app_env: Path) -> tuple[Database, dict[str, int]]:
 
 
 def _register() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "register.py"), default_timeout=30)
+    return AppTest.from_file(str(ROOT / "screens" / "register.py"), default_timeout=30)
 
 
 def _names(at: AppTest) -> set[str]:

@@ -33,7 +33,7 @@ def _oidc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, email: str | None) ->
 
 def _page(name: str, user: dict[str, object] | None = None, state: dict[str, object] | None = None,
           **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "screens" / f"{name}.py"), default_timeout=30)
     if user is not None:
         at.user = user
     for key, value in (state or {}).items():

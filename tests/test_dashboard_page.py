@@ -20,7 +20,7 @@ CHARTS = 10
 
 
 def page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "dashboard.py"), default_timeout=60)
+    return AppTest.from_file(str(ROOT / "screens" / "dashboard.py"), default_timeout=60)
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -114,7 +114,7 @@ def test_function_status_and_date_filters_apply(demo: Path) -> None:
 
 def test_a_chart_selection_opens_the_register_on_those_activities(demo: Path) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/dashboard.py").run()
+    at.switch_page("screens/dashboard.py").run()
     assert not at.exception
     assert at.title[0].value == "Dashboard"
     at.session_state["dashboard_open_register"] = Selection([1, 2], "Dashboard, Transfers: United States")

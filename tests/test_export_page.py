@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "export.py"), default_timeout=60)
+    return AppTest.from_file(str(ROOT / "screens" / "export.py"), default_timeout=60)
 
 
 def _demo(app_env: Path, demo_template: Path) -> None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "gaps.py"), default_timeout=30)
+    return AppTest.from_file(str(ROOT / "screens" / "gaps.py"), default_timeout=30)
 
 
 def demo(app_env: Path, demo_template: Path) -> Path:

@@ -16,7 +16,7 @@ ROLES = '[roles]\n"dpo@example.com" = "admin"\n"ed@example.com" = "editor"\n'
 
 
 def _page(user: dict[str, object] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "import.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "screens" / "import.py"), default_timeout=60)
     if user is not None:
         at.user = user
     return at

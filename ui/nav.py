@@ -9,8 +9,8 @@ import streamlit as st
 
 from ropa.auth import Role
 
-ACTIVITY_PAGE = "pages/activity.py"
-REGISTER_PAGE = "pages/register.py"
+ACTIVITY_PAGE = "screens/activity.py"
+REGISTER_PAGE = "screens/register.py"
 PRESET_KEY = "register_preset"
 
 
@@ -29,13 +29,13 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(REGISTER_PAGE, "Register", ":material/table_view:", "Register", default=True),
     PageSpec(ACTIVITY_PAGE, "Activity", ":material/description:", "Register"),
-    PageSpec("pages/entities.py", "Entities", ":material/apartment:", "Register"),
-    PageSpec("pages/history.py", "History", ":material/history:", "Register"),
-    PageSpec("pages/dashboard.py", "Dashboard", ":material/monitoring:", "Analysis"),
-    PageSpec("pages/gaps.py", "Gaps", ":material/rule:", "Analysis"),
-    PageSpec("pages/export.py", "Export", ":material/download:", "Reports"),
-    PageSpec("pages/import.py", "Import", ":material/upload:", "Admin", role=Role.ADMIN),
-    PageSpec("pages/admin.py", "Settings and backup", ":material/settings:", "Admin", role=Role.ADMIN),
+    PageSpec("screens/entities.py", "Entities", ":material/apartment:", "Register"),
+    PageSpec("screens/history.py", "History", ":material/history:", "Register"),
+    PageSpec("screens/dashboard.py", "Dashboard", ":material/monitoring:", "Analysis"),
+    PageSpec("screens/gaps.py", "Gaps", ":material/rule:", "Analysis"),
+    PageSpec("screens/export.py", "Export", ":material/download:", "Reports"),
+    PageSpec("screens/import.py", "Import", ":material/upload:", "Admin", role=Role.ADMIN),
+    PageSpec("screens/admin.py", "Settings and backup", ":material/settings:", "Admin", role=Role.ADMIN),
 )
 
 
