@@ -29,7 +29,10 @@ from ui.activity_view import render_record
 from ui.history_view import render_changes
 from ui.nav import REGISTER_PAGE
 from ui.render import md, notices
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 TABS = "activity_tabs"  # the tab shown: Record, Edit or History
 PENDING = "activity_pending"  # the confirmation asked for: (archive|restore|duplicate, activity id, version seen)

@@ -16,7 +16,10 @@ from ropa.register import register_counts
 from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database, utcnow
 from ui.render import md, notices
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 PENDING = "admin_pending_restore"  # name of the uploaded file the admin asked to restore from
 

@@ -29,7 +29,10 @@ from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree, vocab_label
 from ui.nav import open_register
-from ui.session import get_db
+from ui.session import get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 PENDING_KEY = "dashboard_open_register"
 TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "topojson"

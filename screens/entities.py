@@ -30,7 +30,10 @@ from ui.choices import country_label, country_options, entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_new_activity, open_register
 from ui.render import changes_table, errors, field_line, item_list, md, notices
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 EDIT = "entf"  # form_keys name of the edit form
 NEW = "entnew"  # form_keys name of the new-entity form

@@ -36,7 +36,10 @@ from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
 from ui.nav import open_activity
 from ui.render import errors, md, notices
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 FLASH_KEY = "gaps_flash"
 ACCEPTING_KEY = "gaps_accepting"

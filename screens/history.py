@@ -13,7 +13,10 @@ from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_activity
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 LIMIT = 1000
 RECORD_TYPES = {None: "All records", "activity": "Activities", "entity": "Entities", "register": "Whole register"}

@@ -13,7 +13,10 @@ from ropa.ingest.plan import sha256_hex
 from ropa.storage.entities import list_entities
 from ui.choices import entity_label, entity_tree
 from ui.render import md
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 PLAN_KEY = "import_plan"
 DONE_KEY = "import_done"

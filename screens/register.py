@@ -12,7 +12,10 @@ from ropa.storage.entities import list_entities
 from ui.choices import entity_label, entity_tree, vocab_label, vocab_options
 from ui.nav import PRESET_KEY, open_activity, open_new_activity
 from ui.render import md
-from ui.session import current_user, get_db
+from ui.session import current_user, get_db, page_user
+
+# Before anything is read: who is this, and may their role open this page?
+user = page_user(__file__)
 
 YES_NO = {None: "Any", True: "Yes", False: "No"}
 

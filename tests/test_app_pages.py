@@ -113,3 +113,53 @@ def test_app_shows_the_local_mode_notice(app_env: Path, demo_template: Path) -> 
     assert not at.exception
     notice = " ".join(i.value for i in at.sidebar.info)
     assert "Local mode: you are signed in as dpo@localhost with admin rights" in notice
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+
+
+def test_app_turns_away_a_visitor_without_identity_before_any_page_runs(
+    app_env: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    _demo(app_env, demo_template)
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[roles]\n"dpo@example.com" = "admin"\n', encoding="utf-8")
+    monkeypatch.setenv("ROPA_AUTH_MODE", "proxy")
+    monkeypatch.setenv("ROPA_ROLES_FILE", str(roles))
+    at = _app().run()
+    assert not at.exception
+    assert at.title[0].value == "Not signed in"
+    assert not at.sidebar.children or not _texts(at.sidebar)
+    assert not at.dataframe and "SmartComms" not in _texts(at)
+
+
+@pytest.mark.parametrize(("role", "hidden"), [
+    pytest.param("viewer", {"Import", "Settings and backup"}, id="viewer"),
+    pytest.param("admin", set(), id="admin"),
+])
+def test_app_menu_links_only_the_pages_the_role_may_open(
+    app_env: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, role: str,
+    hidden: set[str],
+) -> None:
+    _demo(app_env, demo_template)
+    roles = tmp_path / "roles.toml"
+    roles.write_text(f'[roles]\n"person@example.com" = "{role}"\n', encoding="utf-8")
+    monkeypatch.setenv("ROPA_AUTH_MODE", "oidc")
+    monkeypatch.setenv("ROPA_ROLES_FILE", str(roles))
+    at = _app()
+    at.user = {"is_logged_in": True, "email": "person@example.com", "name": "Person"}
+    at.secrets["auth"] = {"client_id": "ropa-test"}
+    at.run()
+    assert not at.exception
+    links = {link.label for link in at.sidebar.get("page_link")}
+    assert "Register" in links and "Dashboard" in links
+    assert not hidden & links
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a register file" * 100], ids=["empty", "garbage"])
+def test_a_broken_register_file_is_a_message_not_a_traceback(app_env: Path, content: bytes) -> None:
+    app_env.write_bytes(content)
+    at = _app().run()
+    assert not at.exception
+    assert any("The register cannot be used right now" in e.value.replace("\\", "") for e in at.error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -36,11 +37,18 @@ def _page(name: str, user: dict[str, object] | None = None, state: dict[str, obj
     at = AppTest.from_file(str(ROOT / "screens" / f"{name}.py"), default_timeout=30)
     if user is not None:
         at.user = user
+        if user.pop("configured", True):
+            at.secrets["auth"] = {"client_id": "ropa-test", "client_secret": "not-a-secret"}
     for key, value in (state or {}).items():
         at.session_state[key] = value
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
+
+
+def _shown(text: str) -> str:
+    """What the reader sees of an escaped message: Markdown escapes removed."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def _first_activity(app_env: Path) -> str:
@@ -117,7 +125,7 @@ def test_the_admin_page_refuses_non_admins(
 ) -> None:
     _demo(app_env, demo_template)
     at = _page("admin", _oidc(monkeypatch, tmp_path, "ed@example.com"))
-    assert "This page is for admins." in at.warning[0].value
+    assert "Settings and backup is for admins" in _shown(at.warning[0].value)
     assert not _widget_keys(at)
 
 
@@ -142,7 +150,7 @@ def test_proxy_mode_without_the_header_is_not_signed_in(
     for name in ("register", "activity", "entities", "history", "admin"):
         at = _page(name, id=_first_activity(app_env))
         assert at.title[0].value == "Not signed in", name
-        assert "X-Forwarded-Email" in at.error[0].value
+        assert "X-Forwarded-Email" in _shown(at.error[0].value)
         assert not at.dataframe and not _widget_keys(at)
 
 
@@ -159,15 +167,27 @@ def test_a_broken_sign_in_configuration_blocks_access_with_the_reason(
         monkeypatch.setenv(name, value)
     at = _page("register")
     assert at.title[0].value == "Sign-in is not configured"
-    assert message in at.error[0].value
+    assert message in _shown(at.error[0].value)
     assert not at.dataframe
 
 
-def test_sign_in_without_a_configured_provider_says_so(app_env: Path, demo_template: Path,
-                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_sign_in_with_an_incomplete_provider_setup_says_so(app_env: Path, demo_template: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _demo(app_env, demo_template)
     at = _page("register", _oidc(monkeypatch, tmp_path, None))
     at.button(key="signin_login").click().run()
     assert not at.exception
-    assert any("Single sign-on is not set up" in e.value for e in at.error)
+    assert any("Single sign-on is not set up" in _shown(e.value) for e in at.error)
     assert not at.dataframe
+
+
+@pytest.mark.parametrize("name", ["register", "activity", "dashboard", "gaps", "export", "admin"])
+def test_oidc_without_any_provider_secrets_says_sign_in_is_not_configured(
+    app_env: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str,
+) -> None:
+    _demo(app_env, demo_template)
+    at = _page(name, {**_oidc(monkeypatch, tmp_path, None), "configured": False}, id=_first_activity(app_env))
+    assert not at.exception
+    assert at.title[0].value == "Sign-in is not configured"
+    assert "no [auth] section" in _shown(at.error[0].value)
+    assert not at.dataframe and not _widget_keys(at)

@@ -233,7 +233,7 @@ def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_a
             _heading(page, "Register of processing activities")
             expect(page.get_by_text("role: viewer")).to_be_visible()
             assert page.get_by_role("button", name="New activity").count() == 0
-            nav = page.get_by_test_id("stSidebarNav")
+            nav = page.get_by_test_id("stSidebar")
             assert nav.get_by_text("Import").count() == 0 and nav.get_by_text("Settings and backup").count() == 0
             _shot(page, "proxy-viewer-register")
 

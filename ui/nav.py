@@ -24,6 +24,13 @@ class PageSpec:
     section: str
     role: Role = Role.VIEWER
     default: bool = False
+    reason: str = ""
+    """Why the page needs its role, told to a user who opens it without (", because ..." or empty)."""
+
+    @property
+    def url_path(self) -> str:
+        """The page's address under the app (its script's name), e.g. ``dashboard`` for /dashboard."""
+        return self.path.rsplit("/", 1)[-1].removesuffix(".py")
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -34,8 +41,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("screens/dashboard.py", "Dashboard", ":material/monitoring:", "Analysis"),
     PageSpec("screens/gaps.py", "Gaps", ":material/rule:", "Analysis"),
     PageSpec("screens/export.py", "Export", ":material/download:", "Reports"),
-    PageSpec("screens/import.py", "Import", ":material/upload:", "Admin", role=Role.ADMIN),
-    PageSpec("screens/admin.py", "Settings and backup", ":material/settings:", "Admin", role=Role.ADMIN),
+    PageSpec("screens/import.py", "Import", ":material/upload:", "Admin", role=Role.ADMIN,
+             reason=", because an import writes many records at once"),
+    PageSpec("screens/admin.py", "Settings and backup", ":material/settings:", "Admin", role=Role.ADMIN,
+             reason=", because a restore replaces the whole register"),
 )
 
 
@@ -46,6 +55,11 @@ def pages_for(role: Role) -> dict[str, list[PageSpec]]:
         if role.rank >= spec.role.rank:
             grouped.setdefault(spec.section, []).append(spec)
     return grouped
+
+
+def page_for_script(name: str) -> PageSpec | None:
+    """The page whose script file is called ``name`` (e.g. ``admin.py``), or None for a script not listed."""
+    return next((spec for spec in PAGES if spec.path.rsplit("/", 1)[-1] == name), None)
 
 
 def open_activity(activity_id: int) -> None:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
+import duckdb
 import pandas as pd
 import streamlit as st
 from PIL import Image, ImageDraw
 
 from ropa.changes import FieldChange
-from ropa.errors import FieldError
+from ropa.errors import FieldError, RopaError
 
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 
@@ -51,6 +53,22 @@ def errors(messages: Iterable[str | FieldError]) -> None:
     lines = [md(str(m)) for m in messages]
     if lines:
         st.error("\n\n".join(lines), icon=":material/error:")
+
+
+@contextmanager
+def register_unavailable() -> Iterator[None]:
+    """Around a page run: a register that is busy, unreadable or broken is a message, not a traceback.
+
+    Whatever the page had drawn stays; the message says what went wrong and that nothing was saved by
+    the step that failed (every write is one transaction). Streamlit's own stop and rerun signals pass.
+    """
+    try:
+        yield
+    except (RopaError, duckdb.Error) as error:
+        st.error(md(f"The register cannot be used right now: {error}"), icon=":material/database:")
+        st.caption("Nothing was changed by the step that failed. Try again in a moment; if it persists, "
+                   "tell the administrator (the register file may be held by another program, read-only "
+                   "or damaged).")
 
 
 def notices(success_key: str, error_key: str | None = None) -> None:

@@ -1,0 +1,84 @@
+"""Driving the served app in headless Chromium (Debian's, at /usr/bin/chromium): shared by the browser tests.
+
+Every request the page makes is recorded, so a test can prove that nothing
+but the app's own host was contacted, and console errors are collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+needs_chromium = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+
+@dataclass
+class Browser:
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def foreign_requests(self) -> list[str]:
+        """Every request to a host other than this machine's loopback names."""
+        return sorted({url for url in self.requests
+                       if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                       and urlsplit(url).hostname not in LOCAL_HOSTS})
+
+
+def base_path_probe(url: str) -> bool:
+    """Streamlit's page, opened at /<page>, first looks for its server under that path: an expected 404."""
+    path = urlsplit(url).path
+    return path.endswith(("/_stcore/health", "/_stcore/host-config")) and not path.startswith("/_stcore/")
+
+
+@contextmanager
+def chromium(headers: dict[str, str] | None = None) -> Iterator[Browser]:
+    """A fresh browser profile (no cookies), sending ``headers`` with every request, websockets included."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1600}, extra_http_headers=headers or {})
+            page = context.new_page()
+            session = Browser(page)
+            page.on("request", lambda request: session.requests.append(request.url))
+            page.on("console", lambda message: session.console_errors.append(
+                f"{message.text} ({message.location.get('url', '')})")
+                if message.type == "error" and not base_path_probe(message.location.get("url", "")) else None)
+            page.on("pageerror", lambda error: session.console_errors.append(str(error)))
+            yield session
+        finally:
+            browser.close()
+
+
+def settle(page: Any) -> None:
+    """Wait until the script run has finished and the page has stopped changing."""
+    page.wait_for_timeout(300)
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    idle.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(500)
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot for a person to look at (artifacts/ is not committed)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
