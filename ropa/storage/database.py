@@ -23,18 +23,18 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ropa.config import load_config
 from ropa.errors import DatabaseBusy, RopaError
 from ropa.storage.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_DB = Path("data/ropa.duckdb")
 Connection = duckdb.DuckDBPyConnection
 
 
 def default_db_path() -> Path:
-    return Path(os.environ.get("ROPA_DB") or DEFAULT_DB)
+    return load_config().db_path
 
 
 def utcnow() -> datetime:
