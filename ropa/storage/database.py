@@ -174,10 +174,6 @@ class Database:
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.rows("SELECT name FROM schema_migrations ORDER BY name")]
 
-    def setting(self, key: str, default: str | None = None) -> str | None:
-        rows = self.rows("SELECT value FROM settings WHERE key = ?", [key])
-        return rows[0][0] if rows else default
-
 
 def open_database(path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 20.0) -> Database:
     """A migrated database at ``path`` (default: ``ROPA_DB`` or ``data/ropa.duckdb``)."""
