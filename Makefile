@@ -1,26 +1,29 @@
 # The two commands: `make run` and `make test`. Both set everything up on a fresh machine.
+# `make test-fast` is the quick loop while working: everything but the browser, LibreOffice and benchmark tests.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 DB ?= data/ropa.duckdb
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest bench demo clean
+.PHONY: run test test-fast lint typecheck pytest bench demo clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+# The pinned requirements, then the project itself in editable mode (the `ropa` command).
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
 
 $(DB): | $(VENV)/.installed
-	$(BIN)/python -m ropa --db $(DB) init --demo
+	$(BIN)/ropa --db $(DB) init --demo
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m ropa --db $(DB) init --demo --force
+	$(BIN)/ropa --db $(DB) init --demo --force
 
 run: $(VENV)/.installed $(DB)
 	ROPA_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true \
@@ -39,8 +42,13 @@ pytest: $(VENV)/.installed
 
 test: $(VENV)/.installed $(DB) lint typecheck pytest
 
+FAST_MARKERS := not browser and not libreoffice and not bench_smoke
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(FAST_MARKERS)"
+
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import importlib
-import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -27,12 +26,14 @@ def _command_modules() -> list[ModuleType]:
 
 def cli_user(name: str | None) -> User:
     """Whoever runs the CLI has the file itself, so they act as an admin; the name goes in the audit."""
-    email = name or os.environ.get("ROPA_USER") or f"cli:{getpass.getuser()}"
+    from ropa.config import load_config  # imported when needed: `--help` stays fast
+
+    email = name or load_config().cli_user or f"cli:{getpass.getuser()}"
     return User(email, Role.ADMIN, email)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
-    parser = argparse.ArgumentParser(prog="python -m ropa", description="GDPR Article 30 register.")
+    parser = argparse.ArgumentParser(prog="ropa", description="GDPR Article 30 register.")
     parser.add_argument("--db", help="register file (default: $ROPA_DB or data/ropa.duckdb)")
     parser.add_argument("--user", help="name recorded in the audit trail (default: $ROPA_USER or cli:<login>)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -47,7 +48,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser, modules = build_parser()
     args = parser.parse_args(argv)
+    from ropa.config import load_config  # imported when needed: `--help` stays fast
+
     try:
+        load_config()  # every setting checked before any work, so a bad one is one line
         result: int = modules[args.command].run(args)
         return result
     except RopaError as error:
@@ -57,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - the CLI promises no tracebacks
-        if os.environ.get("ROPA_DEBUG"):
+        if load_config().debug:
             raise
         print(f"error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
         return 1

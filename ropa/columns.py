@@ -659,10 +659,6 @@ def sheet_columns(sheet: Sheet) -> tuple[Column, ...]:
     return tuple(c for c in COLUMNS if sheet in c.sheets)
 
 
-def render_row(columns: Iterable[Column], activity: Record, context: RenderContext) -> list[CellValue]:
-    return [c.render(activity, context) for c in columns]
-
-
 # -- entities (the contact blocks on the cover; Art. 30(1)(a), 30(2)(a)) -----------------------
 
 @dataclass(frozen=True)

@@ -30,13 +30,6 @@ REVIEW_LABELS: dict[str, str] = {
     "never": "No review scheduled",
 }
 
-REGISTER_COLUMNS = (
-    "id", "name", "entity", "entity_id", "business_function", "role", "lawful_bases", "status",
-    "special_category", "third_country_transfers", "recipients", "transfers", "systems", "owner",
-    "last_reviewed", "next_review_due", "review", "updated_at", "updated_by", "version",
-)
-
-
 @dataclass(frozen=True)
 class RegisterFilter:
     """What the register page asks for; ``None`` means "any"."""
@@ -188,9 +181,3 @@ def business_functions(db: Database) -> list[str]:
     """The business functions in use, for the filter's choices."""
     rows = db.rows("SELECT DISTINCT business_function FROM activities WHERE business_function <> '' ORDER BY 1")
     return [str(r[0]) for r in rows]
-
-
-def review_due_frame(db: Database, as_of: date | None = None) -> pd.DataFrame:
-    """Live activities whose review is overdue or due within ``DUE_SOON_DAYS``, soonest first."""
-    frame = register_frame(db, RegisterFilter(review="due"), as_of)
-    return frame.sort_values(["next_review_due", "id"], kind="stable").reset_index(drop=True)

@@ -93,3 +93,26 @@ def test_only_an_admin_may_restore(db: Database, tmp_path: Path) -> None:
 def test_a_missing_backup_file_is_named(db: Database, tmp_path: Path) -> None:
     with pytest.raises(RopaError, match="There is no backup file"):
         restore(db, DPO, tmp_path / "nowhere.json")
+
+
+@pytest.mark.parametrize(("settings_rows", "refused"), [
+    pytest.param([], False, id="empty-retired-table-restores"),
+    pytest.param([{"key": "k", "value": "v"}], True, id="retired-table-with-rows-is-refused"),
+])
+def test_a_backup_from_before_the_settings_table_was_dropped(db: Database, entity: Entity, tmp_path: Path,
+                                                             settings_rows: list[dict[str, str]],
+                                                             refused: bool) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    path = tmp_path / "old.json"
+    backup(db, path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["tables"]["settings"] = settings_rows
+    document["migrations"] = [m for m in document["migrations"] if m != "0010_drop_settings"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    fresh = open_database(tmp_path / "fresh.duckdb")
+    if refused:
+        with pytest.raises(RopaError, match=r"tables this register lacks: \['settings'\]"):
+            restore(fresh, DPO, path)
+        assert fresh.rows("SELECT count(*) FROM activities")[0][0] == 0
+    else:
+        assert restore(fresh, DPO, path)["activities"] == 1

@@ -16,6 +16,8 @@ from bench.cases import CASES, RATIOS
 from bench.report import compare, growth, markdown, render, targets
 from bench.runner import Case, Context, Prepared, Settings, Target, measure
 
+pytestmark = pytest.mark.bench_smoke
+
 STATUSES = {"ok", "not available", "skipped"}
 
 

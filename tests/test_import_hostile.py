@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 from test_import import ICO_HEADINGS, ico_row, ico_workbook
 
+from ropa.config import DEFAULT_MAX_UPLOAD_MB
 from ropa.factories import DPO
 from ropa.ingest import Limits, import_file, plan_import
 from ropa.ingest.files import MB, ImportRejected
@@ -140,8 +141,8 @@ def test_upload_above_the_limit_is_refused_before_it_is_read(db: Database, tmp_p
         handle.truncate(100 * MB)
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read"))
     before = _counts(db)
-    with pytest.raises(ImportRejected, match=r"'huge.xlsx' is 100.0 MB; the import accepts files up to 25 MB "
-                                             r"\(setting ROPA_MAX_UPLOAD_MB\)"):
+    with pytest.raises(ImportRejected, match=r"'huge.xlsx' is 100.0 MB; the import accepts files up to "
+                                             rf"{DEFAULT_MAX_UPLOAD_MB} MB \(setting ROPA_MAX_UPLOAD_MB\)"):
         import_file(db, DPO, path)
     assert _counts(db) == before
 

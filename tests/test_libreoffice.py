@@ -28,6 +28,7 @@ PDFTOPPM = shutil.which("pdftoppm")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.libreoffice,
     pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; these tests need it"),
 ]
 

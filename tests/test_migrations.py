@@ -59,3 +59,10 @@ def test_an_older_register_is_migrated_without_losing_a_row(tmp_path: Path) -> N
 def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     db = open_database(tmp_path / "again.duckdb")
     assert db.migrate() == []
+
+
+def test_the_unused_settings_table_is_dropped_from_an_older_register(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    _old_register(path)
+    db = open_database(path)
+    assert db.rows("SELECT count(*) FROM information_schema.tables WHERE table_name = 'settings'")[0][0] == 0

@@ -16,7 +16,6 @@ from ropa.register import (
     live_activity_ids,
     register_counts,
     register_frame,
-    review_due_frame,
 )
 from ropa.storage.activities import archive_activity, create_activity
 from ropa.storage.database import Database, open_database
@@ -180,12 +179,6 @@ def test_register_is_ordered_by_entity_then_name(tmp_path_factory: pytest.TempPa
     db, _ = _register(tmp_path_factory)
     frame = register_frame(db, RegisterFilter(), TODAY)
     assert list(frame["entity"]) == sorted(frame["entity"], key=str.lower)
-
-
-def test_review_due_lists_overdue_then_due_soon(tmp_path_factory: pytest.TempPathFactory) -> None:
-    db, _ = _register(tmp_path_factory)
-    due = review_due_frame(db, TODAY)
-    assert list(due["name"]) == ["Payroll", "Newsletter"]
 
 
 def test_business_functions_lists_those_in_use(tmp_path_factory: pytest.TempPathFactory) -> None:

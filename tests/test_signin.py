@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -52,7 +51,7 @@ ROLES = parse_roles("""
 
 
 def _config(**changes: Any) -> Config:
-    return dataclasses.replace(load_config(), **changes)
+    return load_config().model_copy(update=changes)
 
 
 @pytest.mark.parametrize(("email", "expected"), [

@@ -1,60 +1,20 @@
 """The export log: every file handed out, who made it, when, for what scope and date, with its SHA-256.
 
 Art. 5(2) accountability: when a regulator holds a copy of the record, the
-DPO can show which one, and prove it unchanged (the file's hash).
+DPO can show which one, and prove it unchanged (the file's hash). The rows
+themselves are kept by ``ropa.storage.export_log``.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
-
-import pandas as pd
-
 from ropa.auth import Role, User, require
-from ropa.storage import audit
-from ropa.storage.database import Database, utcnow
+from ropa.storage.database import Database
+from ropa.storage.export_log import ExportResult, insert_export, list_exports
 
-
-@dataclass(frozen=True)
-class ExportResult:
-    path: Path
-    format: str
-    scope: str
-    entity_id: int | None
-    as_of: date
-    file_sha256: str
-    content_sha256: str
-    activity_count: int
-    byte_size: int
+__all__ = ["ExportResult", "list_exports", "log_export"]
 
 
 def log_export(db: Database, user: User, result: ExportResult) -> int:
     """Record the export (and its audit row) in one transaction; returns the log id."""
     require(user, Role.VIEWER, "export the register")
-    with db.transaction() as con:
-        now = utcnow()
-        log_id = int(con.execute(
-            "INSERT INTO export_log (at_utc, actor, format, entity_id, scope, as_of, file_name, file_sha256, "
-            "content_sha256, activity_count, byte_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [now, user.email, result.format, result.entity_id, result.scope, result.as_of, result.path.name,
-             result.file_sha256, result.content_sha256, result.activity_count, result.byte_size],
-        ).fetchall()[0][0])
-        audit.record(con, user, "export", "export", log_id, entity_id=result.entity_id, at=now, detail=json.dumps({
-            "file": result.path.name, "format": result.format, "scope": result.scope,
-            "as_of": result.as_of.isoformat(), "sha256": result.file_sha256,
-            "content_sha256": result.content_sha256, "activities": result.activity_count,
-        }, ensure_ascii=False))
-    return log_id
-
-
-def list_exports(db: Database, limit: int = 500) -> pd.DataFrame:
-    """Earlier exports, newest first."""
-    return db.frame(
-        "SELECT at_utc AS \"exported at (UTC)\", actor AS \"by\", format, scope, as_of AS \"as of\", "
-        "activity_count AS activities, file_name AS \"file\", file_sha256 AS \"file SHA-256\", "
-        "content_sha256 AS \"content SHA-256\", byte_size AS bytes FROM export_log ORDER BY id DESC LIMIT ?",
-        [limit],
-    )
+    return insert_export(db, user, result)

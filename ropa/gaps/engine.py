@@ -17,8 +17,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ropa.config import setting
-from ropa.errors import RopaError
+from ropa.config import load_config
 from ropa.gaps.catalogue import RULES, Rule, load_catalogue
 from ropa.gaps.tables import dated_frames, static_frames
 from ropa.storage.database import Connection, Database
@@ -152,15 +151,8 @@ def prepare(con: Connection, day: date) -> None:
 
 
 def review_interval_months() -> int:
-    """ROPA_REVIEW_INTERVAL_MONTHS, checked, so a bad setting gives a clear message."""
-    text = setting("ROPA_REVIEW_INTERVAL_MONTHS")
-    try:
-        months = int(text)
-    except ValueError:
-        months = 0
-    if not 1 <= months <= 120:
-        raise RopaError(f"ROPA_REVIEW_INTERVAL_MONTHS must be a whole number of months from 1 to 120, not '{text}'")
-    return months
+    """ROPA_REVIEW_INTERVAL_MONTHS, checked (1 to 120) by its declaration, so a bad setting gives a clear message."""
+    return load_config().review_interval_months
 
 
 def entity_filter(entity_ids: list[int] | None) -> str:

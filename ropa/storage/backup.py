@@ -23,6 +23,7 @@ from ropa.models import parse_activity, parse_entity
 from ropa.reference import load_reference
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
+from ropa.storage.migrations import RETIRED_TABLES
 
 FORMAT = "ropa-backup"
 FORMAT_VERSION = 1
@@ -161,7 +162,8 @@ def restore(db: Database, user: User, path: str | Path) -> dict[str, int]:
     if newer:
         raise RopaError(f"The backup comes from a newer version (migrations {newer}); upgrade first.")
     _validate(document)
-    tables: dict[str, list[dict[str, Any]]] = document["tables"]
+    tables: dict[str, list[dict[str, Any]]] = {
+        name: rows for name, rows in document["tables"].items() if rows or name not in RETIRED_TABLES}
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     with db.transaction() as con:
         present = set(_tables(con))

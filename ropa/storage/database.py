@@ -23,18 +23,18 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ropa.config import load_config
 from ropa.errors import DatabaseBusy, RopaError
 from ropa.storage.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_DB = Path("data/ropa.duckdb")
 Connection = duckdb.DuckDBPyConnection
 
 
 def default_db_path() -> Path:
-    return Path(os.environ.get("ROPA_DB") or DEFAULT_DB)
+    return load_config().db_path
 
 
 def utcnow() -> datetime:
@@ -173,10 +173,6 @@ class Database:
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.rows("SELECT name FROM schema_migrations ORDER BY name")]
-
-    def setting(self, key: str, default: str | None = None) -> str | None:
-        rows = self.rows("SELECT value FROM settings WHERE key = ?", [key])
-        return rows[0][0] if rows else default
 
 
 def open_database(path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 20.0) -> Database:

@@ -182,4 +182,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0010_drop_settings",
+        """
+        -- Settings are environment variables (ropa/config.py); this table was never written or read.
+        DROP TABLE IF EXISTS settings;
+        """,
+    ),
 ]
+
+RETIRED_TABLES = frozenset({"settings"})
+"""Tables a migration dropped; a backup from before it still lists them, empty, and restores without them."""
