@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ropa.config import settings_problem
 from ui.nav import PAGES, pages_for
 from ui.render import favicon, register_unavailable
 from ui.session import Refusal, identify, refuse, show_identity
@@ -21,7 +22,8 @@ from ui.session import Refusal, identify, refuse, show_identity
 # and the app must work offline.
 st.set_page_config(page_title="ROPA register", page_icon=favicon(), layout="wide")
 
-who = identify()
+problem = settings_problem()
+who = identify() if problem is None else Refusal("The server is not configured", problem)
 if isinstance(who, Refusal):
     refusal = who
 

@@ -163,3 +163,12 @@ def test_a_broken_register_file_is_a_message_not_a_traceback(app_env: Path, cont
     at = _app().run()
     assert not at.exception
     assert any("The register cannot be used right now" in e.value.replace("\\", "") for e in at.error)
+
+
+def test_a_bad_setting_is_one_line_on_the_page_and_nothing_else(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROPA_REVIEW_INTERVAL_MONTHS", "abc")
+    at = _app().run()
+    assert not at.exception
+    assert at.title[0].value == "The server is not configured"
+    assert "ROPA_REVIEW_INTERVAL_MONTHS" in at.error[0].value.replace("\\", "")
+    assert not at.dataframe
