@@ -59,6 +59,16 @@ def test_errors_print_one_line_and_exit_non_zero(db: Database, capsys: pytest.Ca
     assert code == 2 and err.strip() == message and "Traceback" not in err
 
 
+@pytest.mark.parametrize("content", [b"", b"not a register" * 300], ids=["empty", "garbage"])
+def test_a_damaged_register_file_is_one_line_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          content: bytes) -> None:
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(content)
+    code, _, err = run_cli(capsys, "--db", str(path), "list")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: The register {path} is damaged or is not a register file")
+
+
 def test_backup_and_restore_round_trip_through_the_cli(db: Database, entity: Entity, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     create_activity(db, EDITOR, make_activity(entity.id))
