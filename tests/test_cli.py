@@ -87,6 +87,38 @@ def test_init_creates_an_empty_register(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 0 and "0 entities, 0 activities" in out
 
 
+def _trail(db: Database) -> list[tuple[object, ...]]:
+    return db.rows("SELECT * FROM audit_log ORDER BY id")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["init", "--force"], "error: --force only goes with --demo; init never empties a register",
+                 id="force"),
+    pytest.param(["init", "--demo"], "already holds a register (1 entities, 1 activities, 2 audit rows); add --force",
+                 id="demo-over-a-register"),
+])
+def test_init_never_empties_a_register(db: Database, entity: Entity, capsys: pytest.CaptureFixture[str],
+                                       args: list[str], message: str) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    trail = _trail(db)
+    code, _, err = run_cli(capsys, "--db", str(db.path), *args)
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert _trail(db) == trail and db.rows("SELECT count(*) FROM activities") == [(1,)]
+
+
+def test_init_demo_force_keeps_the_old_register_and_its_audit_trail_beside_the_demo(
+        db: Database, entity: Entity, capsys: pytest.CaptureFixture[str]) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    trail = _trail(db)
+    code, out, err = run_cli(capsys, "--db", str(db.path), "init", "--demo", "--force")
+    assert code == 0, err
+    kept = [p for p in db.path.parent.iterdir() if p.name.startswith(f"{db.path.name}.replaced-")]
+    assert len(kept) == 1 and f"kept the previous register, with its audit trail, as {kept[0]}" in out
+    assert _trail(Database(kept[0])) == trail
+    assert db.rows("SELECT count(*) FROM entities")[0][0] > 1
+    assert "Example Holdings Limited" not in {r[0] for r in db.rows("SELECT name FROM entities")}
+
+
 def _python(code: str, db_path: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "ROPA_DB": str(db_path), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
