@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ropa.cli import main
+from ropa.cli import main, os_account
 from ropa.factories import EDITOR, make_activity, make_transfer
 from ropa.models import Entity
 from ropa.storage.activities import create_activity
@@ -80,6 +80,46 @@ def test_backup_and_restore_round_trip_through_the_cli(db: Database, entity: Ent
     assert code == 0 and "activities 1" in out
     code, out, _ = run_cli(capsys, "--db", str(other), "list", "--format", "json")
     assert [a["name"] for a in json.loads(out)] == ["Customer billing"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_db_and_user_are_accepted_before_or_after_the_sub_command(db: Database, entity: Entity, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  where: str) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    options = ["--db", str(db.path), "--user", "viewer@example.com"]
+    command = ["backup", "--out", str(tmp_path / "b.json")]
+    code, out, err = run_cli(capsys, *(options + command if where == "before" else command + options))
+    assert code == 0 and "activities 1" in out, err
+    assert db.rows("SELECT actor FROM audit_log WHERE action = 'backup'") == [
+        (f"viewer@example.com (os: {os_account()})",)]
+
+
+@pytest.mark.parametrize(("argv", "env", "actor"), [
+    pytest.param(["--user", "viewer@example.com"], {}, "viewer@example.com (os: {os})", id="name-beside-account"),
+    pytest.param([], {"ROPA_USER": "dpo@example.com"}, "dpo@example.com (os: {os})", id="name-from-environment"),
+    pytest.param([], {}, "cli:{os}", id="account-alone"),
+])
+def test_every_cli_write_is_audited_under_the_os_account(db: Database, entity: Entity, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch, argv: list[str],
+                                                        env: dict[str, str], actor: str) -> None:
+    monkeypatch.delenv("ROPA_USER", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    backup_file = tmp_path / "b.json"
+    assert run_cli(capsys, "--db", str(db.path), "backup", "--out", str(backup_file))[0] == 0
+    code, _, err = run_cli(capsys, "--db", str(db.path), *argv, "restore", str(backup_file))
+    assert code == 0, err
+    assert db.rows("SELECT actor FROM audit_log ORDER BY id DESC LIMIT 1") == [(actor.format(os=os_account()),)]
+
+
+def test_help_names_the_program_ropa_and_says_roles_are_not_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("usage: ropa ") and "does not check roles" in out
+    assert "records every write under your operating-system account" in out
 
 
 def test_init_creates_an_empty_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
