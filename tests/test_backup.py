@@ -311,3 +311,27 @@ def test_a_backup_from_an_older_version_restores_and_is_brought_up_to_date(saved
     exports = db.rows("SELECT * FROM export_log")
     assert restore(db, DPO, older)["activities"] == 1
     assert db.rows("SELECT * FROM export_log") == exports and exports
+
+
+def _folder_is_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    return tmp_path / "taken" / "b.json"
+
+
+def _file_cannot_be_written(tmp_path: Path) -> Path:
+    (tmp_path / "b.json.partial").mkdir()
+    return tmp_path / "b.json"
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    pytest.param(_folder_is_a_file, "for the backup cannot be made", id="folder"),
+    pytest.param(_file_cannot_be_written, "could not be written: Is a directory; the register is unchanged",
+                 id="file"),
+])
+def test_a_backup_that_cannot_be_written_says_so_and_is_not_audited(db: Database, entity: Entity, tmp_path: Path,
+                                                                   target: Callable[[Path], Path],
+                                                                   message: str) -> None:
+    trail = db.rows("SELECT count(*) FROM audit_log")
+    with pytest.raises(RopaError, match=message) as caught:
+        backup(db, DPO, target(tmp_path))
+    assert "The register" not in str(caught.value) and db.rows("SELECT count(*) FROM audit_log") == trail

@@ -26,7 +26,7 @@ import json
 import os
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -109,14 +109,21 @@ def backup(db: Database, user: User, out: str | Path) -> dict[str, Any]:
     """
     require(user, Role.ADMIN, "take a backup of the register")
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RopaError(f"The folder {path.parent} for the backup cannot be made: {error.strerror or error}.") from None
     partial = path.with_name(path.name + ".partial")
     try:
         with db.transaction() as con:
             document = _snapshot(con)
             data = json.dumps(document, ensure_ascii=False, default=_json_default, indent=1).encode("utf-8")
             payload = gzip.compress(data) if path.suffix == ".gz" else data
-            partial.write_bytes(payload)
+            try:
+                partial.write_bytes(payload)
+            except OSError as error:
+                raise RopaError(f"The backup file {path} could not be written: {error.strerror or error}; "
+                                "the register is unchanged.") from None
             digest = hashlib.sha256(payload).hexdigest()
             counts = {name: len(rows) for name, rows in document["tables"].items()}
             audit.record(con, user, "backup", "register", None,
@@ -125,7 +132,8 @@ def backup(db: Database, user: User, out: str | Path) -> dict[str, Any]:
                          after={"file": path.name, "sha256": digest, "bytes": len(payload), **counts})
         os.replace(partial, path)
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
     return {"path": str(path), "sha256": digest, "tables": counts}
 
 

@@ -191,7 +191,7 @@ class Database:
                 raise storage_error(self.path, error) from error
         try:
             yield con
-        except (duckdb.Error, OSError) as error:
+        except duckdb.Error as error:  # not OSError: the work may write other files, whose failures are theirs
             failure = storage_error(self.path, error)
             if failure is error:
                 raise
