@@ -52,6 +52,10 @@ class WriteRefused(RegisterError):
     """The database refused a write (a constraint it enforces); nothing of that write was saved."""
 
 
+class BackupRefused(RopaError):
+    """The file is not a backup this version can restore (unreadable, too big, inconsistent); nothing changed."""
+
+
 DatabaseBusy = RegisterBusy
 """The earlier name of ``RegisterBusy``."""
 

@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 
 from ropa.auth import Role, User, require
-from ropa.errors import RopaError, ValidationFailed
+from ropa.errors import BackupRefused, RopaError, ValidationFailed
 from ropa.models import parse_activity, parse_entity
 from ropa.reference import load_reference
 from ropa.storage import audit
@@ -58,10 +58,6 @@ _REFERENCES = (
     ("accepted_findings", "activity_id", "activities", "activity"),
     ("accepted_findings", "entity_id", "entities", "entity"),
 )
-
-
-class BackupRefused(RopaError):
-    """The file is not a backup this version can restore; the register was not changed."""
 
 
 def _tables(con: Connection) -> list[str]:
