@@ -32,8 +32,29 @@ class PermissionDenied(RopaError):
     pass
 
 
-class DatabaseBusy(RopaError):
-    pass
+class RegisterError(RopaError):
+    """The register file itself could not be used as asked; the message says why, in one line.
+
+    Pages show it in place of their content and keep what the user typed; the
+    CLI prints it and exits 2. Never a version conflict: that is ``ConflictError``.
+    """
+
+
+class RegisterBusy(RegisterError):
+    """Another program held the register file for longer than ``ROPA_BUSY_TIMEOUT``; trying again may work."""
+
+
+class RegisterUnavailable(RegisterError):
+    """The register file cannot be opened, read or written: read-only, damaged or truncated, disk full, I/O."""
+
+
+class WriteRefused(RegisterError):
+    """The database refused a write (a constraint it enforces); nothing of that write was saved."""
+
+
+class BackupRefused(RopaError):
+    """The file is not a backup this version can restore (unreadable, too big, inconsistent); nothing changed."""
+
 
 
 class ConflictError(RopaError):

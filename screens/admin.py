@@ -48,8 +48,10 @@ def _dismiss() -> None:
 
 @st.dialog("Replace the whole register?", width="medium", on_dismiss=_dismiss)
 def _confirm_restore(db: Database, user: User, data: bytes, name: str) -> None:
-    st.markdown(f"Every entity and activity is replaced by those in **{md(name)}**. The audit trail is kept "
-                "and the restore itself is recorded. Take a backup first if you may want today's register back.")
+    st.markdown(f"Every entity and activity is replaced by those in **{md(name)}**. The file is checked whole "
+                "first; if anything in it does not hold together, nothing changes. The audit trail and the export "
+                "log are kept and the restore itself is recorded. Take a backup first if you may want today's "
+                "register back.")
     if st.button("Replace the register", key="admin_restore_confirm", type="primary", icon=":material/restore:"):
         _dismiss()
         with tempfile.TemporaryDirectory() as folder:
@@ -86,13 +88,16 @@ st.write("A backup is one file holding every entity, activity and the audit trai
 if st.button("Create a backup", key="admin_backup", icon=":material/backup:"):
     target = config.export_dir / "backups" / f"ropa-backup-{utcnow():%Y%m%dT%H%M%SZ}.json.gz"
     try:
-        result = backup(db, target)
+        result = backup(db, user, target)
         st.session_state["admin_backup_file"] = result["path"]
+        st.session_state["admin_backup_sha256"] = result["sha256"]
     except (RopaError, OSError) as error:
         st.error(md(f"The backup could not be written: {error}"), icon=":material/error:")
 made = st.session_state.get("admin_backup_file")
 if made and Path(made).is_file():
-    st.success(md(f"Backup written to {made}."), icon=":material/check_circle:")
+    digest = st.session_state.get("admin_backup_sha256", "")
+    st.success(md(f"Backup written to {made} (SHA-256 {digest}); the audit trail records who took it."),
+               icon=":material/check_circle:")
     st.download_button("Download the backup", Path(made).read_bytes(), file_name=Path(made).name,
                        mime="application/gzip", key="admin_backup_download", icon=":material/download:")
 

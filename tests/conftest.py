@@ -130,3 +130,30 @@ def serve_app(tmp_path: Path, demo_template: Path) -> Callable[..., AbstractCont
                     process.wait(timeout=15)
 
     return serve
+
+
+@pytest.fixture
+def soffice_convert(tmp_path: Path) -> Callable[..., list[Path]]:
+    """Convert files with LibreOffice (``soffice --headless --convert-to``); skips when it is not installed.
+
+    Returns the converted files, in the order given. Each call uses a private profile, so
+    parallel runs never share LibreOffice's user folder.
+    """
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed; this test needs it")
+
+    def convert(sources: list[Path], target_format: str) -> list[Path]:
+        out_dir = tmp_path / f"converted-{target_format.split(':')[0]}"
+        profile = tmp_path / "lo-profile"
+        done = subprocess.run(
+            [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target_format,
+             "--outdir", str(out_dir), *map(str, sources)],
+            capture_output=True, text=True, timeout=300, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        converted = [out_dir / f"{s.stem}.{target_format.split(':')[0]}" for s in sources]
+        assert all(p.is_file() for p in converted), f"{done.stdout}\n{done.stderr}"
+        return converted
+
+    return convert

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ropa.cli import main
+from ropa.cli import main, os_account
 from ropa.factories import EDITOR, make_activity, make_transfer
 from ropa.models import Entity
 from ropa.storage.activities import create_activity
@@ -59,6 +59,16 @@ def test_errors_print_one_line_and_exit_non_zero(db: Database, capsys: pytest.Ca
     assert code == 2 and err.strip() == message and "Traceback" not in err
 
 
+@pytest.mark.parametrize("content", [b"", b"not a register" * 300], ids=["empty", "garbage"])
+def test_a_damaged_register_file_is_one_line_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          content: bytes) -> None:
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(content)
+    code, _, err = run_cli(capsys, "--db", str(path), "list")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: The register {path} is damaged or is not a register file")
+
+
 def test_backup_and_restore_round_trip_through_the_cli(db: Database, entity: Entity, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     create_activity(db, EDITOR, make_activity(entity.id))
@@ -72,9 +82,81 @@ def test_backup_and_restore_round_trip_through_the_cli(db: Database, entity: Ent
     assert [a["name"] for a in json.loads(out)] == ["Customer billing"]
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_db_and_user_are_accepted_before_or_after_the_sub_command(db: Database, entity: Entity, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  where: str) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    options = ["--db", str(db.path), "--user", "viewer@example.com"]
+    command = ["backup", "--out", str(tmp_path / "b.json")]
+    code, out, err = run_cli(capsys, *(options + command if where == "before" else command + options))
+    assert code == 0 and "activities 1" in out, err
+    assert db.rows("SELECT actor FROM audit_log WHERE action = 'backup'") == [
+        (f"viewer@example.com (os: {os_account()})",)]
+
+
+@pytest.mark.parametrize(("argv", "env", "actor"), [
+    pytest.param(["--user", "viewer@example.com"], {}, "viewer@example.com (os: {os})", id="name-beside-account"),
+    pytest.param([], {"ROPA_USER": "dpo@example.com"}, "dpo@example.com (os: {os})", id="name-from-environment"),
+    pytest.param([], {}, "cli:{os}", id="account-alone"),
+])
+def test_every_cli_write_is_audited_under_the_os_account(db: Database, entity: Entity, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch, argv: list[str],
+                                                        env: dict[str, str], actor: str) -> None:
+    monkeypatch.delenv("ROPA_USER", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    backup_file = tmp_path / "b.json"
+    assert run_cli(capsys, "--db", str(db.path), "backup", "--out", str(backup_file))[0] == 0
+    code, _, err = run_cli(capsys, "--db", str(db.path), *argv, "restore", str(backup_file))
+    assert code == 0, err
+    assert db.rows("SELECT actor FROM audit_log ORDER BY id DESC LIMIT 1") == [(actor.format(os=os_account()),)]
+
+
+def test_help_names_the_program_ropa_and_says_roles_are_not_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("usage: ropa ") and "does not check roles" in out
+    assert "records every write under your operating-system account" in out
+
+
 def test_init_creates_an_empty_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "--db", str(tmp_path / "new.duckdb"), "init")
     assert code == 0 and "0 entities, 0 activities" in out
+
+
+def _trail(db: Database) -> list[tuple[object, ...]]:
+    return db.rows("SELECT * FROM audit_log ORDER BY id")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["init", "--force"], "error: --force only goes with --demo; init never empties a register",
+                 id="force"),
+    pytest.param(["init", "--demo"], "already holds a register (1 entities, 1 activities, 2 audit rows); add --force",
+                 id="demo-over-a-register"),
+])
+def test_init_never_empties_a_register(db: Database, entity: Entity, capsys: pytest.CaptureFixture[str],
+                                       args: list[str], message: str) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    trail = _trail(db)
+    code, _, err = run_cli(capsys, "--db", str(db.path), *args)
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert _trail(db) == trail and db.rows("SELECT count(*) FROM activities") == [(1,)]
+
+
+def test_init_demo_force_keeps_the_old_register_and_its_audit_trail_beside_the_demo(
+        db: Database, entity: Entity, capsys: pytest.CaptureFixture[str]) -> None:
+    create_activity(db, EDITOR, make_activity(entity.id))
+    trail = _trail(db)
+    code, out, err = run_cli(capsys, "--db", str(db.path), "init", "--demo", "--force")
+    assert code == 0, err
+    kept = [p for p in db.path.parent.iterdir() if p.name.startswith(f"{db.path.name}.replaced-")]
+    assert len(kept) == 1 and f"kept the previous register, with its audit trail, as {kept[0]}" in out
+    assert _trail(Database(kept[0])) == trail
+    assert db.rows("SELECT count(*) FROM entities")[0][0] > 1
+    assert "Example Holdings Limited" not in {r[0] for r in db.rows("SELECT name FROM entities")}
 
 
 def _python(code: str, db_path: Path, **env: str) -> subprocess.Popen[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ropa.cli import main
+from ropa.cli import main, os_account
 from ropa.export import list_exports
 from ropa.export.sheets import CONTROLLER
 from ropa.factories import DPO, make_activity, make_entity
@@ -43,7 +43,8 @@ def test_export_writes_the_file_and_logs_it(register: Database, tmp_path: Path, 
     assert code == 0 and not err
     assert out.startswith(f"{out_path}: 2 activities (the whole group, as of 2026-01-31)")
     logged = list_exports(register).to_dict(orient="records")
-    assert [(e["format"], e["by"], e["file"]) for e in logged] == [(fmt, "auditor@example.test", out_path.name)]
+    by = f"auditor@example.test (os: {os_account()})"  # the CLI records the OS account beside the name given
+    assert [(e["format"], e["by"], e["file"]) for e in logged] == [(fmt, by, out_path.name)]
     if fmt == "xlsx":
         assert load_workbook(out_path, read_only=True).sheetnames[1] == CONTROLLER
     elif fmt == "csv":

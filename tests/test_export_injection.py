@@ -90,3 +90,83 @@ def test_cell_codecs_give_back_exactly_what_they_were_given(value: str) -> None:
     assert unescape_ooxml(escape_ooxml(value)) == value
     assert csv_unprotect(csv_protect(value)) == value
     assert not re.search(r"[\x00-\x08\x0b-\x1f]", escape_ooxml(value))
+
+
+# -- the one CSV writer: every CSV a command or a page hands out ------------------------------
+
+SPLITTERS = ["Travel\r=2*21", "Travel\n=2*21", "Travel\r\n=2*21", 'a,"=1+1"', "x\r@SUM(A1)", "=cmd|' /C calc'!A0"]
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        pytest.param("=1+1", "'=1+1", id="equals"),
+        pytest.param("+1", "'+1", id="plus"),
+        pytest.param("-1", "'-1", id="minus"),
+        pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
+        pytest.param("\t=1", "'\t=1", id="tab"),
+        pytest.param("\r=1", "'\r=1", id="carriage-return"),
+        pytest.param("'=1", "''=1", id="already-quoted"),
+        pytest.param("Travel\r=2*21", "Travel\r=2*21", id="formula-after-a-break-stays-in-its-cell"),
+        pytest.param("Payroll", "Payroll", id="plain-text-untouched"),
+        pytest.param("a-b", "a-b", id="dash-inside-untouched"),
+        pytest.param(-5, "-5", id="negative-number-stays-a-number"),
+        pytest.param(None, "", id="missing"),
+        pytest.param(date(2026, 1, 31), "2026-01-31", id="date"),
+    ],
+)
+def test_the_csv_writer_neutralises_every_formula_and_only_those(value: object, written: str) -> None:
+    from ropa.export.safecsv import csv_bytes
+
+    text = csv_bytes([[value, "next"]], bom=False).decode("utf-8")
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [[written, "next"]]
+
+
+@pytest.mark.parametrize("value", SPLITTERS, ids=["cr", "lf", "crlf", "comma-quote", "cr-at", "dde"])
+def test_a_line_break_inside_a_cell_is_quoted_so_no_row_starts_with_a_formula(value: str) -> None:
+    from ropa.export.safecsv import csv_bytes
+
+    text = csv_bytes([["first", value, "last"], ["second", "b", "c"]], bom=False).decode("utf-8")
+    assert text.count("\r\n") == 2 + value.count("\r\n")
+    # A reader splitting on any line break outside quotes (as spreadsheets do) sees two rows of three cells.
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows == [["first", csv_protect(value), "last"], ["second", "b", "c"]]
+    outside_quotes = re.sub(r'"(?:[^"]|"")*"', '""', text)
+    assert not re.search(r"(^|[\r\n,])[=+\-@]", outside_quotes)
+
+
+def _gaps_csv(db: Database, capsys: pytest.CaptureFixture[str]) -> str:
+    from ropa.cli import main
+
+    code = main(["--db", str(db.path), "gaps", "--format", "csv", "--as-of", "2030-01-01"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def test_gaps_csv_keeps_each_hostile_name_in_its_own_cell(db: Database, entity: Entity,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    names = [*SPLITTERS, *FORMULAS]
+    create_activities(db, DPO, [make_activity(entity.id or 0, name=v) for v in names])
+    out = _gaps_csv(db, capsys)
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert rows and all(len(r) == len(rows[0]) and None not in r for r in rows)
+    assert {r["activity"] for r in rows} == {csv_protect(v) for v in names}
+    assert {csv_unprotect(r["activity"]) for r in rows} == set(names)
+    assert out.split("\n", 1)[0].endswith("\r")  # rows end in CRLF
+
+
+def test_no_code_writes_csv_except_the_one_writer() -> None:
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "app.py", *(p for folder in ("ropa", "screens", "ui") for p in (root / folder).rglob("*.py"))]
+    writers = {p.relative_to(root).as_posix() for p in sources
+               if re.search(r"csv\.writer\(|csv\.DictWriter\(|\.to_csv\(", p.read_text(encoding="utf-8"))}
+    assert writers == {"ropa/export/safecsv.py"}
+
+
+def test_the_app_offers_no_csv_download_of_its_tables() -> None:
+    """Streamlit's own table download quotes neither formulas nor a lone carriage return, so it is off."""
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True

@@ -204,7 +204,7 @@ def _seed(db: Database, tmp_path: Path) -> dict[str, Any]:
     archived = create_activity(db, DPO, make_activity(entity.id or 0, name="Archived one"))
     archive_activity(db, DPO, archived.id or 0, 1)
     path = tmp_path / "backup.json"
-    backup(db, path)
+    backup(db, DPO, path)
     return {"entity": entity.id, "activity": activity.id, "archived": archived.id, "backup_path": path}
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -13,12 +17,21 @@ import duckdb
 import pytest
 
 from ropa.auth import User
-from ropa.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
+from ropa.errors import (
+    ConflictError,
+    NotFound,
+    PermissionDenied,
+    RegisterBusy,
+    RegisterError,
+    RegisterUnavailable,
+    ValidationFailed,
+    WriteRefused,
+)
 from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_transfer
 from ropa.models import Entity
 from ropa.storage import activities as store
 from ropa.storage import audit
-from ropa.storage.database import Database
+from ropa.storage.database import Database, open_database, storage_error
 from ropa.storage.entities import (
     create_entity,
     descendant_ids,
@@ -256,3 +269,171 @@ def test_latest_event_is_the_newest_of_the_actions_asked_for(db: Database, entit
     event = audit.latest_event(db, "activity", created.id or 0, ("create", "status"))
     assert event is not None and (event.actor, event.action) == (DPO.email, "status")
     assert audit.latest_event(db, "activity", created.id or 0, ("archive",)) is None
+
+
+# -- a busy or broken register file is one typed error with a one-line message ----------------
+
+HOLD_FILE = """
+import sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(30)
+"""
+
+
+def _one_line(error: BaseException) -> str:
+    message = str(error)
+    assert "\n" not in message and "Traceback" not in message and len(message) < 400, message
+    return message
+
+
+def test_a_register_held_by_another_process_past_the_timeout_is_register_busy(db: Database,
+                                                                             entity: Entity) -> None:
+    slow = Database(db.path, busy_timeout=0.3)
+    with subprocess.Popen([sys.executable, "-c", HOLD_FILE, str(db.path)], stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+            for call in (lambda: slow.rows("SELECT 1"), lambda: store.create_activity(slow, EDITOR,
+                                                                                      make_activity(entity.id))):
+                with pytest.raises(RegisterBusy) as caught:
+                    call()
+                assert "is in use by another program; waited 0 s" in _one_line(caught.value)
+        finally:
+            holder.kill()
+    assert isinstance(caught.value, RegisterError) and not isinstance(caught.value, RegisterUnavailable)
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[None]:
+    """The file made read-only for this process: chmod, or the immutable flag for root (whom chmod does not stop)."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        yield
+        path.chmod(0o644)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
+        pytest.skip("running as root on a file system without the immutable flag: cannot make a file read-only")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def _truncate(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+def _scribble(path: Path) -> None:
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.seek(size // 3)
+        handle.write(os.urandom(size // 3))
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"this is not a register\n" * 400)
+
+
+@pytest.fixture
+def filled(db: Database, entity: Entity) -> Database:
+    """A register with enough rows that its data spans several blocks of the file."""
+    store.create_activities(db, DPO, [make_activity(entity.id, name=f"Activity {i}", purpose="p" * 2000)
+                                      for i in range(300)])
+    return db
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    pytest.param(_truncate, "is damaged or is not a register file (truncated or corrupt)", id="truncated"),
+    pytest.param(_scribble, "is damaged or is not a register file (truncated or corrupt)", id="corrupt-blocks"),
+    pytest.param(_garbage, "is damaged or is not a register file (truncated or corrupt)", id="not-a-database"),
+])
+def test_a_damaged_register_is_register_unavailable_on_read_and_write(
+        filled: Database, damage: Callable[[Path], None], message: str) -> None:
+    damage(filled.path)
+    calls = {
+        "read": lambda: filled.frame("SELECT sum(length(purpose)) FROM activities"),
+        "write": lambda: store.create_activity(filled, EDITOR, make_activity(1, name="After the damage")),
+    }
+    for what, call in calls.items():
+        with pytest.raises(RegisterUnavailable) as caught:
+            call()
+        assert message in _one_line(caught.value) and "Restore it from a backup" in str(caught.value), what
+
+
+def test_a_read_only_register_is_register_unavailable_on_open_and_write(filled: Database) -> None:
+    with _read_only(filled.path):
+        for call in (lambda: open_database(filled.path),
+                     lambda: store.create_activity(filled, EDITOR, make_activity(1, name="Read-only"))):
+            with pytest.raises(RegisterUnavailable, match="cannot be written: the file or its folder is read-only"):
+                call()
+    assert filled.rows("SELECT count(*) FROM activities") == [(300,)]
+
+
+FULL_DISK = """
+import os, resource, signal, sys
+from ropa.errors import ConflictError, RopaError
+from ropa.factories import EDITOR
+from ropa.storage import activities as store
+from ropa.storage.database import Database
+db = Database(sys.argv[1])
+activity = store.get_activity(db, 1)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writing past the limit then fails with EFBIG, as on a full disk
+limit = 64 * 1024  # the write-ahead log, where a save goes first, may grow no further
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+try:
+    store.update_activity(db, EDITOR, activity.model_copy(update={"purpose": os.urandom(600_000).hex()}), 1)
+    print("saved")
+except RopaError as error:
+    print(type(error).__name__, error, sep="|")
+"""
+
+
+def test_a_full_disk_on_save_is_reported_as_such_never_as_a_conflict(db: Database, entity: Entity) -> None:
+    store.create_activity(db, EDITOR, make_activity(entity.id))
+    with db.connect() as con:
+        con.execute("CHECKPOINT")
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(db.path)], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    kind, _, message = done.stdout.strip().partition("|")
+    assert kind == "RegisterUnavailable", done.stdout + done.stderr
+    assert "could not be written, so nothing was saved: the disk is full" in message and "changed by" not in message
+    assert store.get_activity(db, 1).version == 1
+
+
+def _masked(first: BaseException) -> BaseException:
+    """What a ``finally: con.unregister(...)`` raises after ``first`` aborted the transaction."""
+    try:
+        try:
+            raise first
+        finally:
+            raise duckdb.TransactionException("TransactionContext Error: Current transaction is aborted "
+                                              "(please ROLLBACK)")
+    except duckdb.TransactionException as masking:
+        return masking
+
+
+@pytest.mark.parametrize(("error", "kind", "message"), [
+    pytest.param(duckdb.TransactionException("TransactionContext Error: Conflict on update!"), None, "",
+                 id="real-conflict-passes-through"),
+    pytest.param(duckdb.TransactionException('TransactionContext Error: Failed to commit: Could not write file '
+                                             '"x.wal": No space left on device'), RegisterUnavailable,
+                 "the disk is full", id="full-disk-commit"),
+    pytest.param(duckdb.ConstraintException('Constraint Error: Duplicate key "id: 1" violates primary key '
+                                            "constraint."), WriteRefused,
+                 'nothing was saved: Duplicate key "id: 1" violates primary key constraint', id="constraint"),
+    pytest.param(duckdb.IOException('IO Error: Could not write file "x": Input/output error'),
+                 RegisterUnavailable, "could not be read or written: Could not write file", id="io"),
+    pytest.param(duckdb.BinderException("Binder Error: no column x"), None, "", id="a-bug-stays-a-bug"),
+    pytest.param(PermissionError(13, "Permission denied"), RegisterUnavailable, "read-only", id="folder"),
+    pytest.param(_masked(duckdb.IOException("IO Error: Could not read enough bytes from file")),
+                 RegisterUnavailable, "truncated or corrupt", id="aborted-transaction-tells-the-first-error"),
+])
+def test_storage_errors_are_named_for_what_they_are(error: BaseException, kind: type[Exception] | None,
+                                                    message: str) -> None:
+    typed = storage_error(Path("reg.duckdb"), error)
+    if kind is None:
+        assert typed is error
+    else:
+        assert isinstance(typed, kind) and message in _one_line(typed)
+        assert not isinstance(typed, ConflictError)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ropa.cli import cli_user
 from ropa.commands._common import database
 
 NAME = "backup"
-HELP = "write a portable snapshot of the register (JSON; .gz compresses)"
+HELP = "write a portable snapshot of the register (JSON; .gz compresses); audited"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ropa.storage.backup import backup
 
-    result = backup(database(args), args.out)
+    result = backup(database(args), cli_user(args.user), args.out)
     counts = ", ".join(f"{k} {v}" for k, v in result["tables"].items())
     print(f"wrote {result['path']} (sha256 {result['sha256']}): {counts}")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from typing import Any
 
@@ -17,8 +16,6 @@ JSON_KEYS = ("activity_id", "activity", "entity", "rule", "severity", "article",
              "entity_id", "title", "subject", "remediation")
 """The first seven keys are the stable interface; the rest follow them."""
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--entity", help="only this entity (name or id) and its subsidiaries")
@@ -27,13 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", dest="fail_on", choices=SEVERITY_CHOICES,
                         help="exit 1 if any finding is at this severity or worse")
     parser.add_argument("--include-accepted", action="store_true", help="also list findings accepted as risks")
-
-
-def _cell(value: Any) -> Any:
-    """Neutralise text a spreadsheet would run as a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _plain(value: Any) -> Any:
@@ -50,6 +40,7 @@ def _plain(value: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from ropa.export.safecsv import write_csv
     from ropa.gaps import SEVERITIES, analyse
     from ropa.storage.entities import descendant_ids, find_entity
 
@@ -66,10 +57,7 @@ def run(args: argparse.Namespace) -> int:
         records = [{k: _plain(v) for k, v in row.items()} for row in rows.to_dict(orient="records")]
         print_json(records)
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(rows.columns)
-        for row in rows.itertuples(index=False):
-            writer.writerow(["" if _plain(v) is None else _cell(_plain(v)) for v in row])
+        write_csv(sys.stdout, [list(rows.columns), *([_plain(v) for v in row] for row in rows.itertuples(index=False))])
     elif len(rows):
         table = rows.loc[:, ["severity", "entity", "activity_id", "activity", "rule", "message"]]
         with pd.option_context("display.width", 200, "display.max_colwidth", 90):

@@ -1,38 +1,18 @@
 """The export as a zip of CSV files, one per sheet, plus ``columns.csv`` citing each column's article.
 
-Files are UTF-8 with a byte-order mark (so Excel opens them with the right
-characters). Text a spreadsheet would run as a formula (leading ``=``, ``+``,
-``-``, ``@``, tab or carriage return) gets a leading ``'`` (OWASP CSV
-injection guidance); the importer removes exactly that quote again.
+Each file is written by ``ropa.export.safecsv`` (UTF-8 with a byte-order mark;
+formulas neutralised and line breaks quoted, OWASP CSV-injection guidance).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
-from datetime import date, datetime
 from pathlib import Path
 
-from ropa.columns import CellValue, cell_text, csv_protect
+from ropa.columns import CellValue
 from ropa.export.data import ExportData
+from ropa.export.safecsv import csv_bytes
 from ropa.export.sheets import Sheet, build_sheets
-
-
-def _cell(value: CellValue) -> str:
-    if isinstance(value, str):
-        return csv_protect(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return cell_text(value)
-
-
-def _csv_bytes(rows: list[list[CellValue]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def write_csv_zip(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None) -> None:
@@ -46,5 +26,5 @@ def write_csv_zip(data: ExportData, path: str | Path, sheets: list[Sheet] | None
                 rows.append([c.heading for c in sheet.columns])
                 citations.extend([name, c.heading, c.article] for c in sheet.columns)
             rows.extend(sheet.rows)
-            archive.writestr(name, _csv_bytes(rows))
-        archive.writestr("columns.csv", _csv_bytes(citations))
+            archive.writestr(name, csv_bytes(rows))
+        archive.writestr("columns.csv", csv_bytes(citations))

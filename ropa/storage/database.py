@@ -7,16 +7,24 @@ runs, the file is closed. A process that finds the file locked waits and
 retries with back-off up to ``busy_timeout`` seconds, then gives a clear
 error. Inside one process DuckDB shares a single instance among threads, so
 concurrent Streamlit sessions do not lock each other out.
+
+Every failure of the file itself, on open or inside any unit of work, leaves
+here as one typed error with a one-line message (``ropa.errors``):
+``RegisterBusy`` (held past the timeout), ``RegisterUnavailable`` (read-only,
+damaged or truncated, disk full, I/O) or ``WriteRefused`` (a constraint). Only
+a real write-write conflict stays DuckDB's ``TransactionException``, for the
+version check of the caller to report as "someone changed this record".
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ropa.config import load_config
-from ropa.errors import DatabaseBusy, RopaError
+from ropa.errors import RegisterBusy, RegisterUnavailable, WriteRefused
 from ropa.storage.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -45,6 +53,61 @@ def utcnow() -> datetime:
 def _is_lock_error(error: Exception) -> bool:
     text = str(error).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+_DISK_FULL = ("no space left", "file too large", "disk quota", "not enough space")
+_READ_ONLY = ("permission denied", "operation not permitted", "read-only file system", "read only")
+_DAMAGED = ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum",
+            "serializ", "invalid database", "incompatible", "database has been invalidated")
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """A real write-write conflict (another transaction changed the same rows), never a failed write."""
+    text = str(error).lower()
+    return (isinstance(error, duckdb.TransactionException) and "conflict" in text
+            and not any(marker in text for marker in (*_DISK_FULL, "could not write", "i/o", "io error")))
+
+
+def _one_line(error: BaseException) -> str:
+    """DuckDB's message without its error-class prefixes, on one line, short enough to read."""
+    text = " ".join(str(error).split())
+    text = re.sub(r"^(?:[A-Za-z]+(?: [A-Za-z]+)? Error: |Failed to commit: )+", "", text).rstrip(".!")
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def storage_error(path: Path, error: BaseException) -> BaseException:
+    """The typed error for a failure of the register file; ``error`` itself when it is not one.
+
+    Programming errors (a wrong column, bad SQL) and real write conflicts pass
+    through unchanged, so a bug still shows as a bug and a conflict as a conflict.
+    """
+    if isinstance(error, OSError):
+        reason = error.strerror or str(error)
+        if isinstance(error, PermissionError) or error.errno in (1, 13, 30):
+            return RegisterUnavailable(f"The register {path} cannot be written: the file or its folder is "
+                                       f"read-only for this program ({reason}).")
+        return RegisterUnavailable(f"The register {path} could not be read or written: {reason}.")
+    if not isinstance(error, duckdb.Error) or is_write_conflict(error):
+        return error
+    if "transaction is aborted" in str(error).lower() and isinstance(error.__context__, duckdb.Error | OSError):
+        # Clean-up code (``finally: con.unregister(...)``) ran into the aborted transaction: tell the first error.
+        return storage_error(path, error.__context__)
+    text, detail = str(error).lower(), _one_line(error)
+    if isinstance(error, duckdb.ConstraintException):
+        return WriteRefused(f"The register refused the change, so nothing was saved: {detail}")
+    if any(marker in text for marker in _DISK_FULL):
+        return RegisterUnavailable(f"The register {path} could not be written, so nothing was saved: "
+                                   f"the disk is full ({detail}).")
+    if any(marker in text for marker in _READ_ONLY):
+        return RegisterUnavailable(f"The register {path} cannot be written: the file or its folder is "
+                                   f"read-only for this program ({detail}).")
+    if any(marker in text for marker in _DAMAGED):
+        return RegisterUnavailable(f"The register {path} is damaged or is not a register file (truncated or "
+                                   f"corrupt): {detail}. Restore it from a backup.")
+    if isinstance(error, duckdb.IOException | duckdb.TransactionException | duckdb.FatalException
+                  | duckdb.InternalException):
+        return RegisterUnavailable(f"The register {path} could not be read or written: {detail}")
+    return error
 
 
 class _SharedFile:
@@ -88,11 +151,15 @@ class Database:
         while True:
             try:
                 return duckdb.connect(str(self.path))
-            except duckdb.IOException as error:
+            except duckdb.Error as error:
                 if not _is_lock_error(error):
-                    raise RopaError(f"Cannot open the register at {self.path}: {error}") from None
+                    failure = storage_error(self.path, error)
+                    if failure is error:
+                        failure = RegisterUnavailable(f"The register {self.path} cannot be opened: "
+                                                      f"{_one_line(error)}")
+                    raise failure from error
                 if time.monotonic() >= deadline:
-                    raise DatabaseBusy(
+                    raise RegisterBusy(
                         f"The register {self.path} is in use by another program; "
                         f"waited {self.busy_timeout:.0f} s. Try again in a moment."
                     ) from None
@@ -101,16 +168,34 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A short-lived connection of its own (a cursor), released when the work is done."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """A short-lived connection of its own (a cursor), released when the work is done.
+
+        A failure of the file inside the work leaves as ``storage_error`` says.
+        """
         shared = _shared(self.path)
         with shared.lock:
             if shared.base is None:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise storage_error(self.path, error) from error
                 shared.base = self._open()
             shared.users += 1
-            con = shared.base.cursor()
+            try:
+                con = shared.base.cursor()
+            except duckdb.Error as error:
+                shared.users -= 1
+                if shared.users == 0:
+                    shared.base.close()
+                    shared.base = None
+                raise storage_error(self.path, error) from error
         try:
             yield con
+        except duckdb.Error as error:  # not OSError: the work may write other files, whose failures are theirs
+            failure = storage_error(self.path, error)
+            if failure is error:
+                raise
+            raise failure from error
         finally:
             con.close()
             with shared.lock:
@@ -140,7 +225,9 @@ class Database:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                # A failed statement may have ended the transaction already; the first error is the one to tell.
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 

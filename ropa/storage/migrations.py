@@ -190,6 +190,3 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
 ]
-
-RETIRED_TABLES = frozenset({"settings"})
-"""Tables a migration dropped; a backup from before it still lists them, empty, and restores without them."""
