@@ -210,7 +210,8 @@ def _flows(con: Connection) -> pd.DataFrame:
             SELECT s.activity_id, s.function_label, r.category, r.country, r.name
             FROM scope s JOIN recipients r USING (activity_id)
         ), transferred AS (
-            SELECT t.activity_id, s.function_label, coalesce(l.category, '(unlisted)') AS category, t.country
+            SELECT t.activity_id, s.function_label, coalesce(l.category, '(unlisted)') AS category,
+                   coalesce(t.country, 'org:' || t.organisation) AS country
             FROM scope s JOIN transfers t USING (activity_id)
             LEFT JOIN listed l ON l.activity_id = t.activity_id AND t.recipient <> ''
                  AND lower(trim(l.name)) = lower(trim(t.recipient))
@@ -246,7 +247,7 @@ def _flows(con: Connection) -> pd.DataFrame:
         if layer == "recipient":
             return categories.get(key, key)
         if layer == "country":
-            return "Country not recorded" if key == "(none)" else country_name(key)
+            return "Country not recorded" if key == "(none)" else destination_name(key)
         return key
 
     frame["source"] = [label(layer, key) for layer, key in zip(frame["source_layer"], frame["source"], strict=True)]
