@@ -30,7 +30,7 @@ from ropa.charts.palette import RETENTION_KIND_LABELS, TRANSFER_STATE_LABELS, TR
 from ropa.gaps import SEVERITIES, analyse, completeness
 from ropa.gaps.catalogue import load_catalogue
 from ropa.legal.transfers import destination_name, register_verdicts, transfer_verdicts_sql
-from ropa.reference import country_name, load_reference
+from ropa.reference import load_reference
 from ropa.storage.database import Connection, Database
 
 LIVE_STATUSES: tuple[str, ...] = ("draft", "in_review", "approved")
