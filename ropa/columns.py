@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -86,9 +86,10 @@ Parse = Callable[[CellValue, ParseContext], dict[str, Any]]
 
 @dataclass(frozen=True)
 class RenderContext:
-    """What rendering needs beyond the activity: entity names by id."""
+    """What rendering needs beyond the activity: entity names and applicable regimes by id."""
 
     entity_names: Mapping[int, str]
+    entity_regimes: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,14 +205,20 @@ def contracts_text(a: Record) -> str:
                      for r in a.recipients if r.contract_ref)
 
 
+def destination(t: Record) -> str:
+    """A transfer's destination as Art. 30(1)(e) names it: the country, or the international organisation."""
+    organisation = getattr(t, "organisation", None)
+    return label("international_organisations", organisation) if organisation else country(t.country)
+
+
 def countries_text(a: Record) -> str:
-    return JOIN.join(dict.fromkeys(country(t.country) for t in a.transfers))
+    return JOIN.join(dict.fromkeys(destination(t) for t in a.transfers))
 
 
 def safeguards_text(a: Record) -> str:
     lines = []
     for t in a.transfers:
-        line = f"{country(t.country)}: {mechanism_label(t.mechanism) or 'no mechanism recorded'}"
+        line = f"{destination(t)}: {mechanism_label(t.mechanism) or 'no mechanism recorded'}"
         if t.safeguard_doc:
             line += f"; document: {t.safeguard_doc}"
         lines.append(line)
@@ -443,6 +450,14 @@ def _entity_name(a: Record, r: RenderContext) -> str:
     return r.entity_names.get(a.entity_id, "")
 
 
+def _entity_regime(a: Record, r: RenderContext) -> str:
+    """The entity's applicable regime with its article ('EU GDPR (establishment in the EU/EEA) (Art. 3(1))')."""
+    from ropa.legal.regimes import regime_citation
+
+    regime = r.entity_regimes.get(a.entity_id)
+    return regime_citation(regime) if regime else ""
+
+
 def _attr(name: str) -> Render:
     def render(a: Record, r: RenderContext) -> CellValue:
         value: CellValue = getattr(a, name)
@@ -591,6 +606,9 @@ COLUMNS: tuple[Column, ...] = (
     # Record detail: what the register holds beyond the template, exact for re-import.
     _c("entity", "Entity", "Art. 30(1)(a), Art. 30(2)(a)", ("entity_id",), _entity_name, _pseudo("_entity"),
        "record", aliases=("Controller", "Organisation", "Entity name"), width=24),
+    # The regime is the entity's (recorded on the entity, edited there): shown per row, read back as a pseudo value.
+    _c("applicable_regime", "Applicable regime", "Art. 3; UK GDPR Art. 3; revFADP art. 3", (), _entity_regime,
+       _pseudo("_entity_regime"), "record", exact=False, aliases=("Regime", "Applicable law"), width=28),
     _c("name", "Processing activity", "Art. 30(1)", ("name",), _attr("name"), _set("name"), "record",
        aliases=("Activity", "Activity name", "Processing activity name", "Name of processing activity"),
        width=30),
@@ -675,6 +693,7 @@ ENTITY_COLUMNS: tuple[EntityColumn, ...] = (
     EntityColumn("parent", "Parent entity", "Recital 48", 24),
     EntityColumn("kind", "Acts as", "Art. 4(7), Art. 4(8)", 16),
     EntityColumn("country", "Country", "Art. 3, Art. 27", 16),
+    EntityColumn("regime", "Applicable regime", "Art. 3(1)-(2); UK GDPR Art. 3; revFADP art. 3", 28),
     EntityColumn("company_number", "Company number", "Art. 30(1)(a)", 14),
     EntityColumn("ico_registration", "ICO registration", "DPA 2018 s.137 (data protection fee)", 14),
     EntityColumn("address", "Address", "Art. 30(1)(a)", 32),
@@ -699,6 +718,11 @@ def entity_cells(entity: Entity, names: Mapping[int, str]) -> list[CellValue]:
             values.append(label("entity_kinds", entity.kind))
         elif column.field == "country":
             values.append(country_name(entity.country))
+        elif column.field == "regime":
+            from ropa.legal.regimes import regime_citation
+
+            derived = "" if entity.regime else " — derived from the country"
+            values.append(regime_citation(entity.applicable_regime) + derived)
         elif column.field == "dpo_required":
             values.append(yes_no(entity.dpo_required))
         else:

@@ -29,7 +29,8 @@ from ropa.charts.activities import NO_BASIS_LABEL, PROCESSOR_BASIS_LABEL
 from ropa.charts.palette import RETENTION_KIND_LABELS, TRANSFER_STATE_LABELS, TRANSFER_STATES
 from ropa.gaps import SEVERITIES, analyse, completeness
 from ropa.gaps.catalogue import load_catalogue
-from ropa.reference import country_name, load_reference, regime_for
+from ropa.legal.transfers import destination_name, register_verdicts, transfer_verdicts_sql
+from ropa.reference import load_reference
 from ropa.storage.database import Connection, Database
 
 LIVE_STATUSES: tuple[str, ...] = ("draft", "in_review", "approved")
@@ -209,7 +210,8 @@ def _flows(con: Connection) -> pd.DataFrame:
             SELECT s.activity_id, s.function_label, r.category, r.country, r.name
             FROM scope s JOIN recipients r USING (activity_id)
         ), transferred AS (
-            SELECT t.activity_id, s.function_label, coalesce(l.category, '(unlisted)') AS category, t.country
+            SELECT t.activity_id, s.function_label, coalesce(l.category, '(unlisted)') AS category,
+                   coalesce(t.country, 'org:' || t.organisation) AS country
             FROM scope s JOIN transfers t USING (activity_id)
             LEFT JOIN listed l ON l.activity_id = t.activity_id AND t.recipient <> ''
                  AND lower(trim(l.name)) = lower(trim(t.recipient))
@@ -245,7 +247,7 @@ def _flows(con: Connection) -> pd.DataFrame:
         if layer == "recipient":
             return categories.get(key, key)
         if layer == "country":
-            return "Country not recorded" if key == "(none)" else country_name(key)
+            return "Country not recorded" if key == "(none)" else destination_name(key)
         return key
 
     frame["source"] = [label(layer, key) for layer, key in zip(frame["source_layer"], frame["source"], strict=True)]
@@ -253,70 +255,17 @@ def _flows(con: Connection) -> pd.DataFrame:
     return frame
 
 
-def _legal_frames(con: Connection, as_of: date) -> dict[str, pd.DataFrame]:
-    """The transfer law on ``as_of`` as three small tables, for the countries actually in scope."""
-    ref = load_reference()
-    exporters = [r[0] for r in con.execute("SELECT DISTINCT entity_country FROM scope").fetchall()]
-    destinations = [r[0] for r in con.execute(
-        "SELECT DISTINCT t.country FROM transfers t JOIN scope s USING (activity_id)").fetchall()]
-    regimes = pd.DataFrame({"country": exporters, "regime": [regime_for(c) for c in exporters]},
-                           columns=["country", "regime"], dtype=str)
-    country_rows = []
-    for regime in sorted(set(regimes["regime"])):
-        for country in destinations:
-            adequacy = ref.adequacy(regime, country, as_of)
-            country_rows.append({"regime": regime, "country": country,
-                                 "third": ref.is_third_country(regime, country),
-                                 "adequate": adequacy is not None,
-                                 "requires_mechanism": adequacy.requires_mechanism if adequacy else None})
-    mechanism_rows = [{"regime": regime, "key": m.key, "kind": m.kind, "valid": m.valid_on(regime, as_of)}
-                      for regime in ("EU", "UK") for m in ref.transfer_mechanisms]
-    return {
-        "dash_regimes": regimes,
-        "dash_countries": pd.DataFrame(country_rows, columns=["regime", "country", "third", "adequate",
-                                                              "requires_mechanism"]).astype(
-            {"third": bool, "adequate": bool, "requires_mechanism": object}),
-        "dash_mechanisms": pd.DataFrame(mechanism_rows),
-    }
-
-
-# The state of one transfer on the as-of date, from the exporter's regime,
-# the destination's adequacy and the recorded mechanism's validity.
-_STATE_SQL = """
-    CASE
-        WHEN NOT c.third THEN 'unrestricted'
-        WHEN t.mechanism IS NULL OR t.mechanism = '' THEN
-            CASE WHEN c.adequate AND c.requires_mechanism IS NULL THEN 'adequate' ELSE 'missing' END
-        WHEN m.valid IS NOT TRUE THEN 'invalid'
-        WHEN t.mechanism = 'adequacy' THEN
-            CASE WHEN NOT c.adequate THEN 'invalid'
-                 WHEN c.requires_mechanism IS NOT NULL THEN 'missing'
-                 ELSE 'adequate' END
-        WHEN m.kind = 'adequacy' THEN 'adequate'
-        WHEN m.kind = 'safeguard' THEN 'safeguarded'
-        ELSE 'derogation'
-    END
-"""
-
-
 def _transfers(con: Connection, as_of: date) -> pd.DataFrame:
-    """One row per recorded transfer in scope, with its state on ``as_of``."""
-    frames = _legal_frames(con, as_of)
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
-        return _frame(con, f"""
-            SELECT t.activity_id, s.activity, s.entity_id, s.entity, g.regime, t.country, t.mechanism,
-                   t.recipient, c.third AS third_country, {_STATE_SQL} AS state
-            FROM transfers t JOIN scope s USING (activity_id)
-            JOIN dash_regimes g ON g.country = s.entity_country
-            JOIN dash_countries c ON c.regime = g.regime AND c.country = t.country
-            LEFT JOIN dash_mechanisms m ON m.regime = g.regime AND m.key = t.mechanism
-            ORDER BY t.activity_id, t.position
-        """)
-    finally:
-        for name in frames:
-            con.unregister(name)
+    """One row per recorded transfer in scope, with its state on ``as_of`` from the verdict module."""
+    register_verdicts(con, as_of)
+    return _frame(con, f"""
+        SELECT v.activity_id, s.activity, s.entity_id, s.entity, v.law AS regime, v.destination AS country,
+               v.mechanism, t.recipient, v.restricted AS third_country, v.state
+        FROM ({transfer_verdicts_sql()}) v
+        JOIN scope s USING (activity_id)
+        JOIN transfers t ON t.activity_id = v.activity_id AND t.position = v.position
+        ORDER BY v.activity_id, v.position
+    """)
 
 
 def transfer_countries(transfers: pd.DataFrame) -> pd.DataFrame:
@@ -342,7 +291,7 @@ def transfer_countries(transfers: pd.DataFrame) -> pd.DataFrame:
         for c in frame["country"]
     ]
     frame["iso3"] = [_alpha3(c) for c in frame["country"]]
-    frame["country_name"] = [country_name(c) for c in frame["country"]]
+    frame["country_name"] = [destination_name(c) for c in frame["country"]]
     return frame[columns]
 
 

@@ -76,7 +76,7 @@ def errors_by_section(errors: Iterable[FieldError]) -> dict[str, list[str]]:
 
 RECIPIENT_COLUMNS: tuple[str, ...] = tuple(Recipient.model_fields)
 TRANSFER_COLUMNS: tuple[str, ...] = tuple(Transfer.model_fields)
-_OPTIONAL_CODES = {"role", "country", "mechanism"}
+_OPTIONAL_CODES = {"role", "country", "mechanism", "contract_date", "organisation"}
 """Coded table cells that may be left empty (stored as null, not as an empty string)."""
 
 

@@ -51,6 +51,9 @@ FIELD_LABELS: dict[str, str] = {
     "category": "Recipient category",
     "kind": "Kind",
     "parent_id": "Parent entity",
+    "regime": "Applicable regime",
+    "contract_date": "Contract date",
+    "organisation": "International organisation",
 }
 
 
@@ -113,6 +116,8 @@ RetentionTrigger = Annotated[str, _vocab_check("retention_triggers", "retention 
 AdmBasis = Annotated[str, _vocab_check("adm_bases", "Article 22(2) basis")]
 DpiaStatus = Annotated[str, _vocab_check("dpia_statuses", "DPIA status")]
 MechanismKey = Annotated[str, AfterValidator(_mechanism_check)]
+Organisation = Annotated[str, _vocab_check("international_organisations", "international organisation")]
+EntityRegimeKey = Annotated[str, _vocab_check("entity_regimes", "applicable regime")]
 
 Role = Literal["controller", "joint_controller", "processor"]
 Status = Literal["draft", "in_review", "approved", "archived"]
@@ -135,13 +140,30 @@ class Recipient(_Record):
 
 
 class Transfer(_Record):
-    """A transfer to a third country (Art. 30(1)(e)) and the Chapter V tool it rests on."""
+    """A transfer to a third country or an international organisation (Art. 30(1)(e)) and its Chapter V tool.
 
-    country: Country
+    ``contract_date``: when the contract carrying the tool was concluded (the old
+    Model Clauses were valid only in contracts concluded before their cut-off).
+    """
+
+    country: Country | None = None
     recipient: Short = ""
     mechanism: MechanismKey | None = None
     tia_ref: Short = ""
     safeguard_doc: Short = ""
+    contract_date: date | None = None
+    organisation: Organisation | None = None
+
+    @model_validator(mode="after")
+    def names_a_destination(self) -> Transfer:
+        if not self.country and not self.organisation:
+            raise ValueError("a transfer needs a destination country or an international organisation")
+        return self
+
+    @property
+    def destination(self) -> str:
+        """The key the verdict module judges: the ISO code, or 'org:' + the organisation's key."""
+        return f"org:{self.organisation}" if self.organisation else str(self.country)
 
 
 class Activity(_Record):
@@ -255,6 +277,7 @@ class Entity(_Record):
     dpo_phone: Short = ""
     representative_name: Short = ""
     representative_contact: Text = ""
+    regime: EntityRegimeKey | None = None
     notes: Text = ""
     archived: bool = False
     version: int = 0
@@ -269,6 +292,13 @@ class Entity(_Record):
 
     def content(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"id", "version", "created_at", "updated_at"})
+
+    @property
+    def applicable_regime(self) -> str:
+        """The recorded regime, or the one derived from the country (EU GDPR, UK GDPR, revFADP or none)."""
+        from ropa.legal.regimes import default_regime
+
+        return self.regime or default_regime(self.country)
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:

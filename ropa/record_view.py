@@ -1,8 +1,8 @@
 """Facts the activity's read view derives from a record: pure functions, dated.
 
-A transfer's safeguard is judged on a given day for the exporting entity's
-regime (EU GDPR or UK GDPR), from the reference data alone, so the read view
-says the same as the gap analysis and the export would on that day.
+A transfer is judged on a given day for the exporting entity's regime by the
+one verdict module (``ropa.legal.transfers``), so the read view says the same
+as the gap analysis, the export and the dashboard on that day.
 """
 
 from __future__ import annotations
@@ -10,52 +10,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ropa.legal.transfers import Verdict, judge
 from ropa.models import Activity, Transfer
-from ropa.reference import Regime, country_name, load_reference
+from ropa.reference import load_reference
 from ropa.storage.audit import Event
-
-_NO_TIA = "a transfer impact assessment is expected (EDPB Recommendations 01/2020) but none is recorded"
 
 
 @dataclass(frozen=True)
 class TransferStatus:
-    """A transfer's standing on ``day``: ``ok`` is None when no Chapter V safeguard is needed."""
+    """A transfer's standing on ``day``: ``ok`` is None when no Chapter V safeguard is needed.
+
+    ``ok`` says whether the transfer is lawful; ``warning`` names what is still expected of a
+    lawful one (an assessment, a contract date, a derogation's limits); ``verdict`` is the
+    verdict module's full answer.
+    """
 
     ok: bool | None
     mechanism: str
     message: str
+    warning: str
+    verdict: Verdict
 
 
-def transfer_status(transfer: Transfer, regime: Regime, day: date) -> TransferStatus:
-    """Whether ``transfer`` rests on a mechanism valid on ``day`` for exports under ``regime``."""
-    ref = load_reference()
-    country = country_name(transfer.country)
-    if not ref.is_third_country(regime, transfer.country):
-        return TransferStatus(None, "", f"{country} is not a third country for {regime} GDPR exports; "
-                                        "Chapter V does not apply.")
-    if not transfer.mechanism:
-        return TransferStatus(False, "", "No transfer mechanism is recorded (Art. 44-49).")
-    mechanisms = ref.mechanisms()
-    if transfer.mechanism not in mechanisms:
-        return TransferStatus(False, transfer.mechanism, f"'{transfer.mechanism}' is not a known mechanism.")
-    mechanism = mechanisms[transfer.mechanism]
-    label = f"{mechanism.label} ({mechanism.article})"
-    if not mechanism.valid_on(regime, day):
-        reason = mechanism.invalid_reason or f"not available for {regime} GDPR exports"
-        return TransferStatus(False, label, f"{reason[0].upper()}{reason[1:]} (judged on {day.isoformat()}).")
-    if mechanism.key == "adequacy":
-        finding = ref.adequacy(regime, transfer.country, day)
-        if finding is None:
-            return TransferStatus(False, label, f"No {regime} adequacy finding covers {country} on {day.isoformat()}.")
-        note = f"Covered by {finding.decision}"
-        if finding.partial:
-            note += f" (only {finding.partial})"
-        if finding.requires_mechanism:
-            note += f"; the recipient must also rely on {finding.requires_mechanism}"
-        return TransferStatus(True, label, note + ".")
-    if mechanism.requires_tia and not transfer.tia_ref.strip():
-        return TransferStatus(False, label, f"The mechanism is valid on {day.isoformat()}, but {_NO_TIA}.")
-    return TransferStatus(True, label, f"Valid on {day.isoformat()} for {regime} GDPR exports.")
+def transfer_verdict(transfer: Transfer, regime: str, day: date) -> Verdict:
+    """The verdict module's answer for a stored transfer of an exporter under ``regime``."""
+    return judge(regime, transfer.destination, transfer.mechanism, day, contract_date=transfer.contract_date,
+                 assessment_recorded=bool(transfer.tia_ref.strip()))
+
+
+def transfer_status(transfer: Transfer, regime: str, day: date) -> TransferStatus:
+    """Whether ``transfer`` rests on a mechanism valid on ``day`` for an exporter under ``regime``."""
+    verdict = transfer_verdict(transfer, regime, day)
+    mechanism = load_reference().mechanisms().get(transfer.mechanism or "")
+    label = f"{mechanism.label} ({mechanism.article})" if mechanism else (transfer.mechanism or "")
+    message = f"{verdict.reason[0].upper()}{verdict.reason[1:]} (judged on {day.isoformat()})."
+    warning = ""
+    if verdict.lawful and verdict.problem in ("contract_date_unknown", "derogation", "superseded_by_adequacy"):
+        warning = verdict.reason
+    if verdict.assessment_missing:
+        warning = f"a {verdict.assessment} is expected but none is recorded"
+    if verdict.checks:
+        message += f" Check: {verdict.checks}."
+    return TransferStatus(verdict.lawful, label, message, warning, verdict)
 
 
 def retention_text(activity: Activity) -> str:

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ropa.reference import load_reference, regime_for
+from ropa.legal.transfers import register_verdicts, transfer_verdicts_sql
+from ropa.reference import load_reference
 from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids
 
@@ -103,23 +104,17 @@ def register_frame(db: Database, flt: RegisterFilter | None = None, as_of: date 
     flt = flt or RegisterFilter()
     day = as_of or date.today()
     ref = load_reference()
-    uk_entities = [int(r[0]) for r in db.rows("SELECT id, country FROM entities") if regime_for(r[1]) == "UK"]
     params: dict[str, Any] = {
         "as_of": day,
         "soon": day + timedelta(days=DUE_SOON_DAYS),
         "special": ref.special_category_keys(),
-        "eea": list(ref.countries.eea),
-        "uk_entities": uk_entities,
     }
     where = _conditions(db, flt, params)
     sql = f"""
         WITH transfer_facts AS (
-            SELECT t.activity_id,
-                   count(*) AS transfers,
-                   bool_or(CASE WHEN list_contains($uk_entities, x.entity_id) THEN t.country <> 'GB'
-                                ELSE NOT list_contains($eea, t.country) END) AS third_country
-            FROM transfers t JOIN activities x ON x.id = t.activity_id
-            GROUP BY t.activity_id
+            -- Restricted (Chapter V) transfers as the verdict module judges them on $as_of.
+            SELECT activity_id, count(*) AS transfers, bool_or(restricted) AS third_country
+            FROM ({transfer_verdicts_sql()}) GROUP BY activity_id
         ), recipient_counts AS (
             SELECT activity_id, count(*) AS recipients FROM recipients GROUP BY activity_id
         ), facts AS (
@@ -146,7 +141,9 @@ def register_frame(db: Database, flt: RegisterFilter | None = None, as_of: date 
         WHERE {" AND ".join(where) or "TRUE"}
         ORDER BY lower(a.entity), lower(a.name), a.id
     """
-    return db.frame(sql, params)
+    with db.connect() as con:
+        register_verdicts(con, day)
+        return con.execute(sql, params).df()
 
 
 def live_activity_counts(db: Database) -> dict[int, int]:

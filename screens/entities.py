@@ -11,6 +11,7 @@ from ropa.auth import Role, User
 from ropa.changes import conflict_changes, field_label
 from ropa.errors import ConflictError, RopaError, ValidationFailed
 from ropa.forms import merge
+from ropa.legal.regimes import regime_citation
 from ropa.models import Entity, parse_entity
 from ropa.reference import country_name, load_reference
 from ropa.register import live_activity_counts, live_activity_ids
@@ -66,6 +67,8 @@ def _details(db: Database, user: User, entity: Entity, entities: list[Entity], c
         st.subheader("Contact and registration", divider="gray")
         field_line("Kind", load_reference().vocabulary("entity_kinds").label(entity.kind))
         field_line("Country", country_name(entity.country))
+        field_line("Applicable regime", regime_citation(entity.applicable_regime)
+                   + ("" if entity.regime else " — derived from the country"))
         field_line("Address", entity.address)
         field_line("Email", entity.email)
         field_line("Phone", entity.phone)
@@ -123,6 +126,12 @@ def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entit
         values["country"] = st.selectbox(
             "Country", countries, index=countries.index(draft.get("country") or "GB"), format_func=country_label,
             key=form_keys.key(form, "country"))
+        regimes: list[str | None] = [None, *load_reference().vocabulary("entity_regimes").keys()]
+        values["regime"] = st.selectbox(
+            "Applicable regime", regimes, index=regimes.index(draft.get("regime")) if draft.get("regime") in regimes
+            else 0, format_func=lambda r: "Derived from the country" if r is None else regime_citation(r),
+            help="Record Art. 3(2) where an entity outside the EU or UK targets or monitors people there.",
+            key=form_keys.key(form, "regime"))
         text("company_number", "Company number")
         text("ico_registration", "ICO registration number")
         text("address", "Address", area=True)

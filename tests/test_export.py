@@ -197,10 +197,10 @@ def test_transfers_sheet_judges_each_transfer_on_the_as_of_date(group: object, d
     by_activity = {r[1]: r for r in body}
     shield = by_activity["Payroll"]
     assert shield[valid] == "No" and "C-311/18" in str(shield[valid + 1])
-    assert shield[headings.index("Exporter's regime")] == "UK GDPR"
+    assert str(shield[headings.index("Exporter's regime")]).startswith("UK GDPR")
     sccs = by_activity["Irish sales"]
     assert sccs[valid] == "Yes" and sccs[headings.index("TIA reference")] == "TIA-9"
-    assert sccs[headings.index("Exporter's regime")] == "EU GDPR"
+    assert str(sccs[headings.index("Exporter's regime")]).startswith("EU GDPR")
 
 
 @pytest.mark.parametrize(("regime", "country", "mechanism", "day", "valid", "why"), [
@@ -216,7 +216,8 @@ def test_transfers_sheet_judges_each_transfer_on_the_as_of_date(group: object, d
         "eea-adequate-for-uk", "inside-the-eea", "eu-sccs-alone-for-uk", "us-adequacy-needs-dpf"])
 def test_transfer_validity_follows_the_reference_data(regime: str, country: str, mechanism: str | None, day: date,
                                                       valid: bool, why: str) -> None:
-    ok, reason = transfer_validity(regime, country, mechanism, day)  # type: ignore[arg-type]
+    regime_key = {"UK": "uk_gdpr", "EU": "eu_gdpr"}[regime]
+    ok, reason = transfer_validity(regime_key, make_transfer(country=country, mechanism=mechanism), day)
     assert ok is valid and why in reason
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -67,9 +67,32 @@ def transfer(**overrides: Any) -> dict[str, Any]:
     return {"transfers": [make_transfer(**overrides)]}
 
 
+def on(day: date, case: Case) -> Case:
+    """``case`` analysed as of ``day``: the law and the decisions in force that day apply."""
+    return replace(case, as_of=day)
+
+
+AFTER_DUAA = date(2026, 6, 1)
+CH = {"country": "CH", "name": "Example AG"}
+US_ART3_2 = {"country": "US", "name": "Example Inc", "regime": "eu_gdpr_art3_2"}
+US_NO_REGIME = {"country": "US", "name": "Example Inc"}
+OLD_SCCS = {"mechanism": "eu_scc_2010", "tia_ref": "TIA-1"}
+
+
 CASES: tuple[Case, ...] = (
     # Lawfulness
     fires("lawful_basis_missing", "no-basis", {"lawful_bases": []}),
+    fires("lawful_basis_not_available", "recognised-li-from-eu-entity",
+          {"lawful_bases": ["recognised_legitimate_interests"]}, EU),
+    fires("lawful_basis_not_available", "recognised-li-before-commencement",
+          {"lawful_bases": ["recognised_legitimate_interests"]}),
+    on(AFTER_DUAA, silent("lawful_basis_not_available", "recognised-li-uk-after-commencement",
+                          {"lawful_bases": ["recognised_legitimate_interests"]})),
+    silent("lawful_basis_not_available", "legitimate-interests-from-eu-entity", LI, EU),
+    on(AFTER_DUAA, silent("automated_decision_without_basis", "uk-adm-without-special-data-after-duaa",
+                          {"adm": True, "adm_basis": None})),
+    on(AFTER_DUAA, fires("automated_decision_without_basis", "uk-adm-with-special-data-after-duaa",
+                         {**SPECIAL_OK, "adm": True, "adm_basis": None})),
     silent("lawful_basis_missing", "processor-needs-none", {"lawful_bases": [], **PROCESSOR}),
     fires("legitimate_interest_unstated", "li-interest-blank", {**LI, "legitimate_interest": " "}),
     silent("legitimate_interest_unstated", "li-interest-stated", LI),
@@ -199,6 +222,27 @@ CASES: tuple[Case, ...] = (
     fires("transfer_derogation_used", "explicit-consent-derogation",
           transfer(mechanism="derogation_explicit_consent", tia_ref="")),
     silent("transfer_derogation_used", "safeguarded-transfer"),
+    on(date(2023, 6, 1), fires("transfer_contract_date_missing", "uk-old-sccs-no-contract-date", transfer(**OLD_SCCS))),
+    on(date(2023, 6, 1), silent("transfer_contract_date_missing", "uk-old-sccs-contract-before-cutoff",
+                                transfer(**OLD_SCCS, contract_date=date(2020, 1, 1)))),
+    on(date(2023, 6, 1), fires("transfer_mechanism_invalid", "uk-old-sccs-contract-after-cutoff",
+                               transfer(**OLD_SCCS, contract_date=date(2022, 10, 1)))),
+    on(date(2019, 1, 1), fires("transfer_mechanism_invalid", "swiss-us-privacy-shield-from-eu",
+                               transfer(mechanism="swiss_us_privacy_shield"), EU)),
+    on(date(2019, 1, 1), silent("transfer_mechanism_invalid", "swiss-us-privacy-shield-from-switzerland",
+                                transfer(mechanism="swiss_us_privacy_shield"), CH)),
+    silent("transfer_mechanism_missing", "france-to-reunion-is-eu-territory", transfer(country="RE", mechanism=None),
+           {**EU, "country": "FR"}),
+    on(date(2019, 1, 1), silent("transfer_mechanism_missing", "uk-to-guernsey-2019-on-eu-adequacy",
+                                transfer(country="GG", mechanism=None))),
+    fires("transfer_mechanism_missing", "art3-2-entity-to-india", transfer(country="IN", mechanism=None), US_ART3_2),
+    silent("transfer_mechanism_missing", "entity-outside-every-regime", transfer(country="IN", mechanism=None),
+           US_NO_REGIME),
+    on(AFTER_DUAA, silent("transfer_adequacy_not_available", "epo-adequate-since-july-2025",
+                          transfer(country=None, organisation="epo", mechanism="adequacy"), EU)),
+    on(date(2025, 1, 1), fires("transfer_adequacy_not_available", "epo-not-yet-adequate",
+                               transfer(country=None, organisation="epo", mechanism="adequacy"), EU)),
+    on(AFTER_DUAA, fires("transfer_tia_missing", "uk-addendum-without-data-protection-test", transfer(tia_ref=""))),
     # DPIA
     fires("dpia_indicated", "cctv", {"data_categories": ["audio_visual.cctv"]}),
     fires("dpia_indicated", "two-wp248-criteria", {"dpia_criteria": ["large_scale", "matching_combining"]}),
@@ -265,10 +309,11 @@ def findings_of_every_case() -> dict[str, pd.DataFrame]:
             names[case_id(case)] = f"Case {number}"
             activities.append(make_activity(stored.id, **{**REVIEWED, **case.activity}))
         create_activities(db, DPO, activities)
-        findings = analyse(db, as_of=AS_OF)
+        by_day = {day: analyse(db, as_of=day) for day in sorted({c.as_of for c in CASES})}
     finally:
         shutil.rmtree(folder)
-    return {key: findings[findings["entity"] == name] for key, name in names.items()}
+    days = {case_id(c): c.as_of for c in CASES}
+    return {key: by_day[days[key]][by_day[days[key]]["entity"] == name] for key, name in names.items()}
 
 
 def case_id(case: Case) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from ropa.legal.regimes import default_regime
+from ropa.legal.transfers import adequacy_on, is_third_country
 from ropa.reference import (
     VOCABULARY_NAMES,
     Reference,
@@ -18,7 +20,6 @@ from ropa.reference import (
     load_reference,
     lookup_country,
     raw_reference,
-    regime_for,
 )
 
 REF = load_reference()
@@ -131,8 +132,43 @@ def test_reference_rejects_legal_lists_that_do_not_resolve(mutate: Callable[[dic
         Reference.model_validate(raw)
 
 
-def test_lawful_bases_are_the_six_of_article_6_1() -> None:
-    assert [t.article for t in REF.lawful_bases] == [f"Art. 6(1)({c})" for c in "abcdef"]
+def test_lawful_bases_are_the_six_of_article_6_1_and_the_uk_recognised_legitimate_interests() -> None:
+    assert [t.article for t in REF.lawful_bases if not t.regimes] == [f"Art. 6(1)({c})" for c in "abcdef"]
+    uk_only = [t for t in REF.lawful_bases if t.regimes]
+    assert [(t.key, t.regimes, t.in_force_from) for t in uk_only] == [
+        ("recognised_legitimate_interests", ("UK",), date(2026, 2, 5))]
+
+
+@pytest.mark.parametrize(("regime", "day", "offered"), [
+    pytest.param("uk_gdpr", date(2026, 2, 4), False, id="uk-day-before-commencement"),
+    pytest.param("uk_gdpr", date(2026, 2, 5), True, id="uk-from-commencement"),
+    pytest.param("uk_gdpr_art3_2", date(2026, 12, 1), True, id="uk-art3-2-entity"),
+    pytest.param("eu_gdpr", date(2026, 12, 1), False, id="eu-never"),
+])
+def test_recognised_legitimate_interests_follow_the_regime_and_the_commencement(regime: str, day: date,
+                                                                               offered: bool) -> None:
+    from ropa.legal.regimes import lawful_bases_for
+
+    assert ("recognised_legitimate_interests" in lawful_bases_for(regime, day)) is offered  # type: ignore[arg-type]
+
+
+def test_unconfirmed_adequacy_facts_stay_marked_check() -> None:
+    flagged = {a.destination for a in REF.adequacy_entries() if a.check}
+    assert {"BR", "org:epo", "US"} <= flagged
+
+
+def test_reference_is_brought_to_1_december_2026() -> None:
+    assert REF.meta.as_of == date(2026, 12, 1) and REF.meta.version == "2026.12.1"
+    assert all(c.from_ <= REF.meta.as_of and c.source in REF.sources for c in REF.law_changes)
+
+
+@pytest.mark.parametrize(("vocabulary", "key", "article"), [
+    pytest.param("data_categories", "communications.traffic", "Directive 2002/58/EC Art. 6", id="traffic-eprivacy"),
+    pytest.param("security_measures", "certification", "Art. 32(1)(b)", id="iso-27001-not-art-42"),
+    pytest.param("data_subjects", "customer_end_users", "Art. 30(1)(c)", id="end-users-data-subjects"),
+])
+def test_citations_name_the_provision_they_rest_on(vocabulary: str, key: str, article: str) -> None:
+    assert article in REF.vocabulary(vocabulary)[key].article
 
 
 def test_wp248_lists_nine_criteria() -> None:
@@ -149,8 +185,9 @@ def test_every_mechanism_and_adequacy_entry_is_sourced() -> None:
         assert mechanism.source in REF.sources and mechanism.validity, mechanism.key
         if any(v.until for v in mechanism.validity) or len({v.regime for v in mechanism.validity}) < 2:
             assert mechanism.invalid_reason, f"{mechanism.key} can be invalid but has no reason to show"
-    for entry in (*REF.countries.adequacy_eu, *REF.countries.adequacy_uk):
-        assert entry.source in REF.sources and is_country_code(entry.country)
+    for entry in REF.adequacy_entries():
+        assert entry.source in REF.sources
+        assert is_country_code(entry.country) or entry.organisation in REF.vocabulary("international_organisations")
 
 
 def test_eea_has_thirty_members_all_real_countries() -> None:
@@ -198,11 +235,11 @@ def test_mechanism_validity_follows_the_dates_of_law(mechanism: str, regime: str
     ],
 )
 def test_adequacy_is_looked_up_by_regime_country_and_date(regime: str, country: str, day: date, adequate: bool) -> None:
-    assert (REF.adequacy(regime, country, day) is not None) is adequate  # type: ignore[arg-type]
+    assert (adequacy_on(regime, country, day) is not None) is adequate  # type: ignore[arg-type]
 
 
 def test_us_adequacy_requires_dpf_participation() -> None:
-    assert REF.adequacy("EU", "US", date(2025, 1, 1)).requires_mechanism == "dpf"  # type: ignore[union-attr]
+    assert adequacy_on("EU", "US", date(2025, 1, 1)).requires_mechanism == "dpf"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -215,6 +252,7 @@ def test_countries_are_found_by_name_or_iso_code(text: str, code: str | None) ->
 
 
 def test_third_country_depends_on_the_exporting_regime() -> None:
-    assert REF.is_third_country("UK", "DE") and not REF.is_third_country("EU", "DE")
-    assert regime_for("GB") == "UK" and regime_for("IE") == "EU"
+    day = date(2026, 12, 1)
+    assert is_third_country("UK", "DE", day) and not is_third_country("EU", "DE", day)
+    assert default_regime("GB") == "uk_gdpr" and default_regime("IE") == "eu_gdpr"
     assert country_name("US") == "United States"

@@ -27,6 +27,7 @@ from ropa.forms import (
     merge,
 )
 from ropa.models import Activity, Entity
+from ropa.reference import load_reference
 from ropa.storage import audit
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
@@ -171,7 +172,11 @@ def _transfer_editor(draft: dict[str, Any]) -> pd.DataFrame:
         rows, key=key("transfers"), num_rows="dynamic", hide_index=True,
         column_config={
             "country": st.column_config.SelectboxColumn("Country", options=country_options(current),
-                                                        format_func=country_label, required=True),
+                                                        format_func=country_label),
+            "organisation": st.column_config.SelectboxColumn(
+                "International organisation", options=load_reference().vocabulary("international_organisations").keys(),
+                format_func=load_reference().vocabulary("international_organisations").label),
+            "contract_date": st.column_config.DateColumn("Contract date", format="YYYY-MM-DD"),
             "recipient": st.column_config.TextColumn("Recipient", width="medium"),
             "mechanism": st.column_config.SelectboxColumn("Mechanism", options=mechanism_options(),
                                                           format_func=mechanism_label, width="large"),

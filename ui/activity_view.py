@@ -7,9 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from ropa.legal.regimes import regime_citation
 from ropa.models import Activity, Entity
 from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
-from ropa.reference import country_name, load_reference, regime_for
+from ropa.reference import country_name, load_reference
 from ui.render import field_line, item_list, md
 
 
@@ -81,9 +82,9 @@ def _recipients(activity: Activity) -> None:
 
 def _transfers(activity: Activity, entity: Entity, day: date) -> None:
     _heading("(e)", "Transfers to third countries")
-    regime = regime_for(entity.country)
-    st.caption(f"Judged for {regime} GDPR exports ({md(entity.name)} is in {md(country_name(entity.country))}) "
-               f"on {day.isoformat()}.")
+    regime = entity.applicable_regime
+    st.caption(f"Judged for an exporter under the {md(regime_citation(regime))} ({md(entity.name)} is in "
+               f"{md(country_name(entity.country))}) on {day.isoformat()}.")
     if not activity.transfers:
         st.markdown(":gray[No transfers recorded.]")
         return
@@ -91,13 +92,16 @@ def _transfers(activity: Activity, entity: Entity, day: date) -> None:
         status = transfer_status(transfer, regime, day)
         badge = {True: ":green[**Valid**]", False: ":red[**Not valid**]",
                  None: ":gray[**Not a restricted transfer**]"}[status.ok]
-        head = md(country_name(transfer.country))
+        if status.ok and status.warning:
+            badge = f":orange[**Valid, but {md(status.warning)}**]"
+        head = md(status.verdict.destination_name)
         if transfer.recipient:
             head += f" to {md(transfer.recipient)}"
         mechanism = status.mechanism or _vocab_mechanism(transfer.mechanism) or "no mechanism recorded"
         lines = [f"- **{head}** under {md(mechanism)}  \n  {badge}: {md(status.message)}"]
         references = [f"TIA {transfer.tia_ref}" if transfer.tia_ref else "",
-                      f"safeguard document {transfer.safeguard_doc}" if transfer.safeguard_doc else ""]
+                      f"safeguard document {transfer.safeguard_doc}" if transfer.safeguard_doc else "",
+                      f"contract of {transfer.contract_date.isoformat()}" if transfer.contract_date else ""]
         if any(references):
             lines.append(f"  \n  :gray[{md('; '.join(r for r in references if r))}]")
         st.markdown("".join(lines))

@@ -20,8 +20,8 @@ import pandas as pd
 
 from ropa.auth import User
 from ropa.errors import NotFound
+from ropa.legal.transfers import judge
 from ropa.models import Entity
-from ropa.reference import Regime, country_name, load_reference, regime_for
 from ropa.storage.activities import ACTIVITY_COLUMNS, RECIPIENT_COLUMNS, TRANSFER_COLUMNS
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entities import descendant_ids, list_entities
@@ -65,9 +65,10 @@ class ExportData:
     def processor_records(self) -> list[SimpleNamespace]:
         return [r for r in self.records if r.role == "processor"]
 
-    def regime(self, entity_id: int) -> Regime:
+    def regime(self, entity_id: int) -> str:
+        """The entity's applicable regime (``ropa.legal.regimes`` key): recorded, or derived from its country."""
         entity = next((e for e in self.entities if e.id == entity_id), None)
-        return regime_for(entity.country if entity else None)
+        return entity.applicable_regime if entity else "none"
 
 
 def _json_default(value: object) -> str:
@@ -204,37 +205,16 @@ def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd
 
 # -- transfers -------------------------------------------------------------------------------
 
-def transfer_validity(regime: Regime, country: str, mechanism: str | None, day: date) -> tuple[bool, str]:
-    """Whether a transfer can rest on what is recorded, on ``day``, for an exporter under ``regime``.
+def transfer_validity(regime: str, transfer: Any, day: date) -> tuple[bool, str]:
+    """Whether a stored transfer (a model or a row record) is lawful on ``day`` for an exporter under ``regime``.
 
-    Mirrors the gap analysis: an inland transfer needs nothing; adequacy
-    covers a country unless it only covers certified recipients (the US); a
-    recorded tool must be valid on the day and, for "adequacy", match a
-    decision.
+    The verdict module's answer (``ropa.legal.transfers.judge``), so the export says what
+    the activity page, the dashboard and the gap analysis say: a transfer Chapter V does
+    not reach counts as valid; the reason names what is still expected (an assessment).
     """
-    from ropa.gaps.tables import day_text, mechanism_problem
-
-    ref = load_reference()
-    name = country_name(country)
-    if not ref.is_third_country(regime, country):
-        return True, f"not a restricted transfer under the {regime} GDPR ({name})"
-    adequacy = ref.adequacy(regime, country, day)
-    if mechanism is None:
-        if adequacy is not None and adequacy.requires_mechanism is None:
-            return True, f"adequacy: {adequacy.decision}" + (f" ({adequacy.partial})" if adequacy.partial else "")
-        return False, "no transfer mechanism recorded"
-    mechanisms = ref.mechanisms()
-    if mechanism not in mechanisms:
-        return False, f"unknown mechanism '{mechanism}'"
-    tool = mechanisms[mechanism]
-    problem = mechanism_problem(tool, regime, day)
-    if problem is not None:
-        return False, problem
-    if mechanism == "adequacy":
-        if adequacy is None:
-            return False, f"no adequacy decision covers {name} on {day_text(day)}"
-        if adequacy.requires_mechanism is not None:
-            needed = mechanisms[adequacy.requires_mechanism].label
-            return False, f"adequacy for {name} covers only {adequacy.partial}; record '{needed}'"
-        return True, f"adequacy: {adequacy.decision}"
-    return True, f"{tool.label} ({tool.article})"
+    organisation = getattr(transfer, "organisation", None)
+    destination = f"org:{organisation}" if organisation else str(transfer.country)
+    verdict = judge(regime, destination, transfer.mechanism or None, day,
+                    contract_date=getattr(transfer, "contract_date", None),
+                    assessment_recorded=bool((transfer.tia_ref or "").strip()))
+    return verdict.lawful is not False, verdict.reason

@@ -26,7 +26,7 @@ def export_document(data: ExportData) -> dict[str, Any]:
         regime = data.regime(record.entity_id)
         validity = []
         for transfer in record.transfers:
-            valid, why = transfer_validity(regime, transfer.country, transfer.mechanism, data.options.as_of)
+            valid, why = transfer_validity(regime, transfer, data.options.as_of)
             validity.append({"country": transfer.country, "valid": valid, "why": why})
         activities.append({
             **{k: getattr(record, k) for k in BOOKKEEPING},

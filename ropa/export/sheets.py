@@ -25,6 +25,7 @@ from ropa.columns import (
     sheet_columns,
 )
 from ropa.export.data import ExportData, transfer_validity
+from ropa.legal.regimes import regime_label
 from ropa.models import Entity
 from ropa.reference import VOCABULARY_NAMES, country_name, load_reference
 
@@ -78,7 +79,7 @@ class Sheet:
 
 
 def _activity_sheet(title: str, stem: str, columns: tuple[Column, ...], data: ExportData, controller: bool) -> Sheet:
-    context = RenderContext(data.entity_names)
+    context = RenderContext(data.entity_names, {int(e.id or 0): e.applicable_regime for e in data.entities})
     records = data.controller_records if controller else data.processor_records
     rows = [[c.render(record, context) for c in columns] for record in records]
     heads = [SheetColumn(c.heading, c.article, c.width, c.group) for c in columns]
@@ -113,11 +114,11 @@ def transfers_sheet(data: ExportData) -> Sheet:
     for record in data.records:
         regime = data.regime(record.entity_id)
         for transfer in record.transfers:
-            valid, why = transfer_validity(regime, transfer.country, transfer.mechanism, day)
+            valid, why = transfer_validity(regime, transfer, day)
             tool = mechanisms.get(transfer.mechanism or "")
             rows.append([
                 data.entity_names.get(record.entity_id, ""), record.name, record.id, transfer.recipient,
-                country(transfer.country), transfer.country, f"{regime} GDPR",
+                country(transfer.country), transfer.country, regime_label(regime),
                 mechanism_label(transfer.mechanism) or "(none recorded)", "Yes" if valid else "No", why,
                 ("Yes" if tool.requires_tia else "No") if tool else "", transfer.tia_ref, transfer.safeguard_doc,
             ])

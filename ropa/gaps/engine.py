@@ -19,7 +19,9 @@ import pyarrow as pa
 
 from ropa.config import load_config
 from ropa.gaps.catalogue import RULES, Rule, load_catalogue
-from ropa.gaps.tables import dated_frames, static_frames
+from ropa.gaps.tables import static_frames
+from ropa.legal.regimes import ENTITY_REGIME_SQL, lawful_bases_frame
+from ropa.legal.transfers import destination_verdicts_sql, register_verdicts, transfer_verdicts_sql
 from ropa.storage.database import Connection, Database
 
 FINDING_COLUMNS: tuple[str, ...] = (
@@ -29,13 +31,15 @@ FINDING_COLUMNS: tuple[str, ...] = (
 
 BASE_VIEWS = """
 ents AS (
-    SELECT e.id AS entity_id, e.name AS entity, e.country, g.regime, e.email, e.address, e.phone,
-           e.dpo_required, e.dpo_name, e.dpo_email, e.dpo_phone, e.version
-    FROM entities e JOIN gap_regimes g ON g.country = e.country
+    SELECT e.id AS entity_id, e.name AS entity, e.country, r.law AS regime, r.regime AS entity_regime,
+           r.regime_derived, r.law_name, r.needs_representative, e.email, e.address, e.phone,
+           e.dpo_required, e.dpo_name, e.dpo_email, e.dpo_phone, e.representative_name, e.representative_contact,
+           e.version
+    FROM entities e JOIN ({entity_regimes}) r ON r.entity_id = e.id
     WHERE NOT e.archived AND {entity_filter}
 ),
 acts AS (
-    SELECT a.*, a.role <> 'processor' AS is_controller, e.regime
+    SELECT a.*, a.role <> 'processor' AS is_controller, e.regime, e.entity_regime
     FROM activities a JOIN ents e ON e.entity_id = a.entity_id
     WHERE a.status <> 'archived'
 ),
@@ -45,39 +49,37 @@ cats AS (
     FROM (SELECT id AS activity_id, unnest(data_categories) AS key FROM acts) u
     LEFT JOIN gap_categories c ON c.key = u.key
 ),
--- Materialised: left inline, a filter on third_country/adequate would be pushed into the joins and
--- pair every activity with every country of its regime (about 2 million rows at 10,000 activities).
+-- Recipients and transfers read their legal standing from the verdict module's legal_verdicts
+-- relation (ropa.legal.transfers), registered for the analysis date: the SQL never decides Chapter V itself.
 recs AS MATERIALIZED (
     SELECT r.activity_id, a.entity_id, a.regime, r.position, r.category, r.name, r.role, r.country,
-           r.contract_ref, coalesce(c.name, r.country) AS country_name,
-           coalesce(c.third_country, false) AS third_country,
-           coalesce(c.adequacy_decision IS NOT NULL AND c.requires_mechanism IS NULL, false) AS adequate,
+           r.contract_ref, coalesce(v.destination_name, r.country) AS country_name,
+           coalesce(v.restricted, false) AS third_country,
+           coalesce(v.adequate, false) AS adequate,
            tc.activity_id IS NOT NULL AS transfer_recorded,
            'recipient #' || (r.position + 1) || ' ' || CASE WHEN gap_blank(r.name)
                THEN '(' || coalesce(rc.label, r.category) || ')' ELSE r.name END AS subject,
            'R' || substr(subject, 2) AS item
     FROM recipients r JOIN acts a ON a.id = r.activity_id
-    LEFT JOIN gap_countries c ON c.regime = a.regime AND c.country = r.country
+    LEFT JOIN ({destinations}) v ON v.regime = a.entity_regime AND v.destination = r.country
     LEFT JOIN gap_recipient_categories rc ON rc.key = r.category
     LEFT JOIN (SELECT DISTINCT activity_id, country FROM transfers) tc
            ON tc.activity_id = r.activity_id AND tc.country = r.country
 ),
-xfers AS (
-    SELECT t.activity_id, a.entity_id, a.regime, t.position, t.country, t.recipient, t.mechanism, t.tia_ref,
-           coalesce(c.name, t.country) AS country_name, coalesce(c.third_country, true) AS third_country,
-           c.adequacy_decision, c.adequacy_partial, c.requires_mechanism, c.requires_mechanism_label,
-           m.label AS mechanism_label, m.kind AS mechanism_kind, coalesce(m.requires_tia, false) AS requires_tia,
-           coalesce(m.valid, false) AS mechanism_valid, m.problem AS mechanism_problem,
-           -- Adequate without conditions: the transfer is lawful whatever tool is recorded.
-           coalesce(c.adequacy_decision IS NOT NULL AND c.requires_mechanism IS NULL, false) AS adequate,
-           -- Covered by Chapter V: not a transfer, an adequate country, or a valid tool other than bare 'adequacy'.
-           NOT coalesce(c.third_country, true) OR adequate
-             OR (coalesce(m.valid, false) AND t.mechanism <> 'adequacy') AS safeguarded,
-           'transfer #' || (t.position + 1) || ' to ' || coalesce(c.name, t.country) AS subject,
-           'Transfer #' || (t.position + 1) || ' to ' || coalesce(c.name, t.country) AS item
-    FROM transfers t JOIN acts a ON a.id = t.activity_id
-    LEFT JOIN gap_countries c ON c.regime = a.regime AND c.country = t.country
-    LEFT JOIN gap_mechanisms m ON m.regime = a.regime AND m.key = t.mechanism
+xfers AS MATERIALIZED (
+    SELECT v.activity_id, a.entity_id, coalesce(nullif(v.law, 'none'), a.regime) AS regime, v.position,
+           t.country, t.organisation, t.recipient, t.mechanism, t.tia_ref, t.contract_date,
+           v.destination_name AS country_name, v.restricted AS third_country,
+           v.adequacy_decision, coalesce(v.adequacy_partial, 'the whole country') AS adequacy_partial,
+           v.adequacy_excludes, v.requires_mechanism, v.mechanism_label, v.mechanism_kind,
+           coalesce(v.mechanism_valid, false) AS mechanism_valid, v.adequate, v.state, v.lawful, v.problem,
+           v.reason, v.assessment, v.assessment_missing, v.checks,
+           coalesce(v.lawful, true) AS safeguarded,
+           'transfer #' || (v.position + 1) || ' to ' || v.destination_name AS subject,
+           'Transfer #' || (v.position + 1) || ' to ' || v.destination_name AS item
+    FROM ({transfer_verdicts}) v
+    JOIN acts a ON a.id = v.activity_id
+    JOIN transfers t ON t.activity_id = v.activity_id AND t.position = v.position
 ),
 signals AS (
     SELECT id AS activity_id, unnest(dpia_criteria) AS criterion, NULL::VARCHAR AS art35_3 FROM acts
@@ -144,8 +146,10 @@ def _macros() -> list[str]:
 
 def prepare(con: Connection, day: date) -> None:
     """Register the reference frames and helper macros the rule SQL uses on ``con``."""
-    for name, frame in {**static_frames(), **dated_frames(day)}.items():
+    for name, frame in static_frames().items():
         con.register(name, frame)
+    register_verdicts(con, day)
+    con.register("gap_lawful_bases", lawful_bases_frame(day))
     for statement in _macros():
         con.execute(statement)
 
@@ -161,7 +165,9 @@ def entity_filter(entity_ids: list[int] | None) -> str:
 
 def with_views(entity_ids: list[int] | None, extra: str = "") -> str:
     """``WITH`` the base views (and ``extra`` further views) for a query over the register."""
-    views = BASE_VIEWS.format(entity_filter=entity_filter(entity_ids)).strip()
+    views = BASE_VIEWS.format(entity_filter=entity_filter(entity_ids), entity_regimes=ENTITY_REGIME_SQL,
+                              destinations=destination_verdicts_sql(),
+                              transfer_verdicts=transfer_verdicts_sql()).strip()
     return "WITH " + views + (",\n" + extra.strip() if extra.strip() else "") + "\n"
 
 

@@ -1,89 +1,23 @@
-"""The reference data the rules join against, as small frames for one analysis date.
+"""The reference data the rules join against, as small frames.
 
-Every legal fact comes from ``ropa.reference`` (adequacy, mechanism validity,
-special/criminal flags, labels, DPIA signals, Schedule 1 requirements); this
-module only lays it out as tables so each rule can be a join instead of a
-Python loop over activities. Frames that depend on the date are cached per date.
+Every legal fact comes from ``ropa.reference`` (special/criminal flags, labels,
+DPIA signals, Schedule 1 requirements); this module only lays it out as tables
+so each rule can be a join instead of a Python loop over activities. The
+transfer verdicts and entity regimes come from ``ropa.legal`` (registered by
+``ropa.gaps.engine.prepare`` for the analysis date).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 
 import pandas as pd
 
 from ropa.gaps.catalogue import RULES, SEVERITY_RANK
-from ropa.reference import Mechanism, Reference, Regime, all_countries, load_reference, regime_for
+from ropa.legal.transfers import day_text
+from ropa.reference import Reference, load_reference
 
-REGIMES: tuple[Regime, ...] = ("EU", "UK")
-
-
-def day_text(day: date) -> str:
-    """'16 July 2020': the way the law and the messages write dates."""
-    return f"{day.day} {day:%B %Y}"
-
-
-def mechanism_problem(mechanism: Mechanism, regime: Regime, day: date) -> str | None:
-    """Why ``mechanism`` cannot carry a transfer from a ``regime`` exporter on ``day`` (None if it can)."""
-    if mechanism.valid_on(regime, day):
-        return None
-    spans = [v for v in mechanism.validity if v.regime == regime]
-    if not spans:
-        reason = mechanism.invalid_reason or f"not available to {regime} exporters"
-    elif all(day < v.from_ for v in spans):
-        start = min(v.from_ for v in spans)
-        return f"{mechanism.label}, not available until {day_text(start)}"
-    else:
-        ends = [v.until for v in spans if v.until is not None and v.until < day]
-        reason = mechanism.invalid_reason or (
-            f"not valid after {day_text(max(ends))}" if ends else f"not valid on {day_text(day)}"
-        )
-    if reason.startswith(mechanism.label):
-        return reason
-    return f"{mechanism.label}: {reason}"
-
-
-@cache
-def regimes_frame() -> pd.DataFrame:
-    """Country code -> the transfer regime of an exporter established there."""
-    return pd.DataFrame([{"country": code, "regime": regime_for(code)} for code, _ in all_countries()])
-
-
-@lru_cache(maxsize=32)
-def countries_frame(day: date) -> pd.DataFrame:
-    """Per regime and country: name, whether it is a third country, and its adequacy on ``day``."""
-    ref = load_reference()
-    mechanisms = ref.mechanisms()
-    rows = []
-    for regime in REGIMES:
-        for code, name in all_countries():
-            adequacy = ref.adequacy(regime, code, day)
-            required = adequacy.requires_mechanism if adequacy else None
-            rows.append({
-                "regime": regime,
-                "country": code,
-                "name": name,
-                "third_country": ref.is_third_country(regime, code),
-                "adequacy_decision": adequacy.decision if adequacy else None,
-                "adequacy_partial": (adequacy.partial or "the whole country") if adequacy else None,
-                "requires_mechanism": required,
-                "requires_mechanism_label": mechanisms[required].label if required in mechanisms else required,
-            })
-    return pd.DataFrame(rows)
-
-
-@lru_cache(maxsize=32)
-def mechanisms_frame(day: date) -> pd.DataFrame:
-    """Per regime and mechanism: whether it is valid on ``day`` and, if not, why."""
-    ref = load_reference()
-    rows = []
-    for regime in REGIMES:
-        for m in ref.transfer_mechanisms:
-            problem = mechanism_problem(m, regime, day)
-            rows.append({"regime": regime, "key": m.key, "label": m.label, "kind": m.kind,
-                         "requires_tia": m.requires_tia, "valid": problem is None, "problem": problem})
-    return pd.DataFrame(rows)
+__all__ = ["day_text", "static_frames"]
 
 
 def _vocabulary_frame(ref: Reference, name: str) -> pd.DataFrame:
@@ -105,7 +39,6 @@ def static_frames() -> dict[str, pd.DataFrame]:
                               for key, need in ref.schedule1_requirements().items()],
                              columns=["key", "part", "citation"])
     return {
-        "gap_regimes": regimes_frame(),
         "gap_categories": _vocabulary_frame(ref, "data_categories"),
         "gap_recipient_categories": _vocabulary_frame(ref, "recipient_categories"),
         "gap_criteria": _vocabulary_frame(ref, "dpia_criteria"),
@@ -118,6 +51,3 @@ def static_frames() -> dict[str, pd.DataFrame]:
         ]),
     }
 
-
-def dated_frames(day: date) -> dict[str, pd.DataFrame]:
-    return {"gap_countries": countries_frame(day), "gap_mechanisms": mechanisms_frame(day)}

@@ -17,7 +17,8 @@ from typing import Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Regime = Literal["EU", "UK"]
+Regime = Literal["EU", "UK", "CH"]
+"""A transfer law: the Chapter V rules an exporter applies (EU GDPR, UK GDPR, Swiss revFADP)."""
 
 VOCABULARY_NAMES = (
     "lawful_bases",
@@ -34,6 +35,8 @@ VOCABULARY_NAMES = (
     "data_categories",
     "security_measures",
     "dpia_criteria",
+    "international_organisations",
+    "entity_regimes",
 )
 
 
@@ -78,12 +81,26 @@ class Term(_Frozen):
     replaced_by: str | None = None
     check: str | None = None
     uk_schedule1: Schedule1Requirement | None = None
+    regimes: tuple[Regime, ...] = ()
+    in_force_from: date | None = None
+    in_force_source: str | None = None
+
+    def available(self, law: Regime | None, day: date) -> bool:
+        """Whether the term is law for ``law`` on ``day`` (no ``regimes``: every law; no date: always)."""
+        if self.regimes and law not in self.regimes:
+            return False
+        return self.in_force_from is None or day >= self.in_force_from
 
 
 class Validity(_Frozen):
+    """The days a tool could carry transfers under one law; ``contracts_until``: the last day a
+    contract on it could be concluded (the old Model Clauses' cut-off for new contracts)."""
+
     regime: Regime
     from_: date = Field(alias="from")
     until: date | None = None
+    contracts_until: date | None = None
+    source: str | None = None
 
     def covers(self, day: date) -> bool:
         return self.from_ <= day and (self.until is None or day <= self.until)
@@ -102,18 +119,72 @@ class Mechanism(_Frozen):
     validity: tuple[Validity, ...]
     invalid_reason: str | None = None
     check: str | None = None
+    destination: str | None = None
 
     def valid_on(self, regime: Regime, day: date) -> bool:
         return any(v.regime == regime and v.covers(day) for v in self.validity)
 
+    def span(self, regime: Regime, day: date) -> Validity | None:
+        """The validity span of ``regime`` covering ``day``, if any."""
+        return next((v for v in self.validity if v.regime == regime and v.covers(day)), None)
+
+    def has_contract_cutoff(self) -> bool:
+        return any(v.contracts_until is not None for v in self.validity)
+
 
 class Adequacy(_Frozen):
-    country: str
+    """One adequacy finding for a country (ISO code) or an international organisation (``organisation``).
+
+    ``excludes`` names what the decision leaves out (e.g. UK immigration-control data
+    under Decision 2021/1772): such data needs another tool.
+    """
+
+    country: str = ""
+    organisation: str = ""
     decision: str
     from_: date = Field(alias="from")
     until: date | None = None
     partial: str | None = None
+    excludes: str | None = None
     requires_mechanism: str | None = None
+    source: str
+    as_of: date
+    check: str | None = None
+
+    @property
+    def destination(self) -> str:
+        return organisation_destination(self.organisation) if self.organisation else self.country
+
+    def covers(self, day: date) -> bool:
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+
+class Territories(_Frozen):
+    """Territory with its own ISO code that is part of a member state and of the EU (Art. 355 TFEU)."""
+
+    codes: tuple[str, ...]
+    source: str
+    as_of: date
+
+
+class Countries(_Frozen):
+    source: str
+    as_of: date
+    eea: tuple[str, ...]
+    eu_territories: Territories
+    adequacy_eu: tuple[Adequacy, ...]
+    adequacy_uk: tuple[Adequacy, ...]
+    adequacy_ch: tuple[Adequacy, ...]
+
+
+class Assessment(_Frozen):
+    """What an exporter relying on an Art. 46 tool must assess, under one law, from a day."""
+
+    regime: Regime
+    from_: date = Field(alias="from")
+    until: date | None = None
+    name: str
+    article: str
     source: str
     as_of: date
     check: str | None = None
@@ -122,12 +193,17 @@ class Adequacy(_Frozen):
         return self.from_ <= day and (self.until is None or day <= self.until)
 
 
-class Countries(_Frozen):
+class LawChange(_Frozen):
+    """A dated change in the law the register applies: shown in the docs and on the reference sheet."""
+
+    key: str
+    regime: Regime
+    from_: date = Field(alias="from")
+    title: str
+    provisions: str
     source: str
     as_of: date
-    eea: tuple[str, ...]
-    adequacy_eu: tuple[Adequacy, ...]
-    adequacy_uk: tuple[Adequacy, ...]
+    check: str | None = None
 
 
 class DpiaSignal(_Frozen):
@@ -204,8 +280,12 @@ class Reference(_Frozen):
     data_categories: tuple[Term, ...]
     security_measures: tuple[Term, ...]
     dpia_criteria: tuple[Term, ...]
+    international_organisations: tuple[Term, ...]
+    entity_regimes: tuple[Term, ...]
     dpia_signals: tuple[DpiaSignal, ...]
     transfer_mechanisms: tuple[Mechanism, ...]
+    transfer_assessments: tuple[Assessment, ...]
+    law_changes: tuple[LawChange, ...]
     countries: Countries
 
     @model_validator(mode="after")
@@ -215,8 +295,12 @@ class Reference(_Frozen):
         cited |= {t.uk_schedule1.source for t in terms if t.uk_schedule1 is not None}
         cited |= {s.source for s in self.dpia_signals}
         cited |= {m.source for m in self.transfer_mechanisms}
-        cited |= {a.source for a in (*self.countries.adequacy_eu, *self.countries.adequacy_uk)}
-        cited.add(self.countries.source)
+        cited |= {v.source for m in self.transfer_mechanisms for v in m.validity if v.source}
+        cited |= {t.in_force_source for t in terms if t.in_force_source}
+        cited |= {a.source for a in self.adequacy_entries()}
+        cited |= {a.source for a in self.transfer_assessments}
+        cited |= {c.source for c in self.law_changes}
+        cited |= {self.countries.source, self.countries.eu_territories.source}
         missing = cited - set(self.sources)
         if missing:
             raise ValueError(f"undeclared sources: {sorted(missing)}")
@@ -280,35 +364,29 @@ class Reference(_Frozen):
         return {t.key: t.uk_schedule1 for t in self.art9_conditions if t.uk_schedule1 is not None}
 
     def is_eea(self, country: str) -> bool:
-        return country in self.countries.eea
+        """EEA state or EU territory with its own ISO code (Réunion, Åland, ...): inside the EU/EEA."""
+        return country in self.countries.eea or country in self.countries.eu_territories.codes
 
-    def adequacy(self, regime: Regime, country: str, day: date) -> Adequacy | None:
-        """The adequacy finding covering ``country`` on ``day`` for exports from ``regime``."""
-        if regime == "UK" and self.is_eea(country) and day >= date(2021, 1, 1):
-            return Adequacy.model_validate(
-                {"country": country, "decision": "DPA 2018 Sch. 21 para 4 (EEA state)",
-                 "from": date(2021, 1, 1), "source": "uk_adequacy_regs", "as_of": self.meta.as_of}
-            )
-        table = self.countries.adequacy_eu if regime == "EU" else self.countries.adequacy_uk
-        for entry in table:
-            if entry.country == country and entry.covers(day):
-                return entry
-        return None
+    def adequacy_entries(self) -> tuple[Adequacy, ...]:
+        c = self.countries
+        return (*c.adequacy_eu, *c.adequacy_uk, *c.adequacy_ch)
 
-    def is_third_country(self, regime: Regime, country: str) -> bool:
-        """True when sending data to ``country`` is a Chapter V transfer for ``regime``."""
-        if regime == "UK":
-            return country != "GB"
-        return not self.is_eea(country)
+    def adequacy_table(self, regime: Regime) -> tuple[Adequacy, ...]:
+        """The adequacy findings of one law, as listed (see ``ropa.legal.transfers`` for the dated rules)."""
+        return {"EU": self.countries.adequacy_eu, "UK": self.countries.adequacy_uk,
+                "CH": self.countries.adequacy_ch}[regime]
+
+    def organisation(self, key: str) -> Term | None:
+        vocab = self.vocabulary("international_organisations")
+        return vocab[key] if key in vocab else None
 
 
-def regime_for(country: str | None) -> Regime:
-    """The transfer regime of an exporter: UK GDPR for the UK, EU GDPR otherwise.
+ORGANISATION_PREFIX = "org:"
+"""Destinations are ISO country codes or, for an international organisation, ``org:`` + its key."""
 
-    Entities outside both (e.g. an Australian subsidiary) are held to the EU
-    GDPR standard, the stricter group policy; a DPO can see this in the docs.
-    """
-    return "UK" if country == "GB" else "EU"
+
+def organisation_destination(key: str) -> str:
+    return ORGANISATION_PREFIX + key
 
 
 def country_name(code: str | None) -> str:

@@ -54,7 +54,8 @@ RECIPIENT_SCHEMA = pa.schema(
     [("activity_id", pa.int32()), ("position", pa.int32())] + [(c, pa.string()) for c in RECIPIENT_COLUMNS]
 )
 TRANSFER_SCHEMA = pa.schema(
-    [("activity_id", pa.int32()), ("position", pa.int32())] + [(c, pa.string()) for c in TRANSFER_COLUMNS]
+    [("activity_id", pa.int32()), ("position", pa.int32())]
+    + [(c, pa.date32() if c == "contract_date" else pa.string()) for c in TRANSFER_COLUMNS]
 )
 
 

@@ -183,6 +183,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0005_entity_regime",
+        """
+        -- The data protection law an entity is subject to (eu_gdpr, uk_gdpr, ch_fadp,
+        -- eu_gdpr_art3_2, uk_gdpr_art3_2, none); NULL = derived from the country.
+        ALTER TABLE entities ADD COLUMN regime VARCHAR;
+        -- When the contract carrying the transfer tool was concluded (old-clause cut-offs),
+        -- and an international organisation as the destination (then country may be NULL).
+        ALTER TABLE transfers ADD COLUMN contract_date DATE;
+        ALTER TABLE transfers ADD COLUMN organisation VARCHAR;
+        ALTER TABLE transfers ALTER COLUMN country DROP NOT NULL;
+        """,
+    ),
+    (
         "0010_drop_settings",
         """
         -- Settings are environment variables (ropa/config.py); this table was never written or read.
