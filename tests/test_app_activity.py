@@ -87,7 +87,7 @@ def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Pat
     at = _open(new="1", entity=str(entity.id))
     at.text_area(key=_k(at, "purpose")).set_value("Something")
     at.button(key="actform_save").click().run()
-    assert "Name: is required" in _unescape(" ".join(_texts(at, "error")))
+    assert "Name of the activity is required." in _unescape(" ".join(_texts(at, "error")))
     assert at.text_area(key=_k(at, "purpose")).value == "Something"
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
@@ -114,7 +114,7 @@ def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path) -> None
     at = _open(activity.id)
     at.text_input(key=_k(at, "name")).set_value("N" * 501)
     at.button(key="actform_save").click().run()
-    assert "Name: is too long (501 characters; at most 500)" in _unescape(" ".join(_texts(at, "error")))
+    assert "Name of the activity is too long (501 characters; at most 500)." in _unescape(" ".join(_texts(at, "error")))
     assert at.text_input(key=_k(at, "name")).value == "N" * 501
     assert get_activity(db, activity.id or 0).version == 1
 
@@ -192,14 +192,36 @@ def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
     assert [(t.country, t.mechanism) for t in saved.transfers] == [("US", "dpf")]
 
 
-def test_an_invalid_recipient_row_is_reported_in_the_recipients_section(app_env: Path) -> None:
+@pytest.mark.parametrize(("table", "row", "message"), [
+    pytest.param("recipients", {"name": "No category given"},
+                 "Recipient row 2: Category is missing: fill it in, or delete the row.", id="recipient-no-category"),
+    pytest.param("transfers", {"recipient": "US Payroll Inc", "mechanism": "dpf"},
+                 "Transfer row 1: Country is missing: fill it in, or delete the row.", id="transfer-no-country"),
+])
+def test_an_incomplete_row_is_refused_by_row_and_cell_and_nothing_is_saved(
+        app_env: Path, table: str, row: dict[str, str], message: str) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.session_state[_k(at, "recipients")] = {"edited_rows": {}, "deleted_rows": [],
-                                          "added_rows": [{"name": "No category given"}]}
+    at.text_input(key=_k(at, "owner")).set_value("Typed owner")
+    at.session_state[_k(at, table)] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [row]}
     at.button(key="actform_save").click().run()
-    assert "Recipients #2 Recipient category" in _unescape(" ".join(_texts(at, "error")))
+    errors = _unescape(" ".join(_texts(at, "error")))
+    assert message in errors and "Not saved: 1 problem to fix" in errors
     assert get_activity(db, activity.id or 0).version == 1
+    assert at.text_input(key=_k(at, "owner")).value == "Typed owner"
+
+
+def test_a_new_activity_with_an_incomplete_transfer_is_not_created(app_env: Path) -> None:
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    at = _open(new="1", entity=str(entity.id))
+    at.text_input(key=_k(at, "name")).set_value("US payroll")
+    at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
+                                             "added_rows": [{"recipient": "US Payroll Inc"}]}
+    at.button(key="actform_save").click().run()
+    assert "Transfer row 1: Country is missing" in _unescape(" ".join(_texts(at, "error")))
+    assert not any("Created activity" in t for t in _texts(at, "success"))
+    assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
 
 @pytest.mark.parametrize(("start", "button", "expected"), [

@@ -8,6 +8,7 @@ person's changes and offers to apply the user's edits on top of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -15,17 +16,17 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import User
-from ropa.changes import conflict_changes, field_label
+from ropa.changes import conflict_changes
 from ropa.errors import ConflictError, NotFound, RopaError, ValidationFailed
 from ropa.forms import (
     GENERAL,
-    RECIPIENT_COLUMNS,
+    ROW_COLUMNS,
     SECTIONS,
-    TRANSFER_COLUMNS,
     activity_from_form,
     errors_by_section,
     merge,
 )
+from ropa.labels import RETENTION_KIND_LABELS, cell_label, field_label
 from ropa.models import Activity, Entity
 from ropa.storage import audit
 from ropa.storage.activities import create_activity, get_activity, update_activity
@@ -124,61 +125,81 @@ def _section_errors(section: str) -> None:
         show.errors(grouped[section])
 
 
-def _multi(field: str, vocabulary: str, draft: dict[str, Any], label: str, *, article: bool = False,
+def _multi(field: str, vocabulary: str, draft: dict[str, Any], *, article: bool = False,
            help: str | None = None) -> None:
     current = list(draft.get(field) or [])
-    st.multiselect(label, vocab_options(vocabulary, current), default=current, key=key(field),
+    st.multiselect(field_label(field), vocab_options(vocabulary, current), default=current, key=key(field),
                    format_func=vocab_label(vocabulary, article=article), help=help)
 
 
-def _optional_select(field: str, vocabulary: str, draft: dict[str, Any], label: str) -> None:
+def _optional_select(field: str, vocabulary: str, draft: dict[str, Any]) -> None:
     current = draft.get(field)
     options: list[str | None] = [None, *vocab_options(vocabulary, [current] if current else [])]
-    st.selectbox(label, options, index=options.index(current), key=key(field),
+    st.selectbox(field_label(field), options, index=options.index(current), key=key(field),
                  format_func=vocab_label(vocabulary, article=True))
 
 
-def _text(field: str, draft: dict[str, Any], label: str | None = None, *, area: bool = False,
-          help: str | None = None) -> None:
+def _text(field: str, draft: dict[str, Any], *, area: bool = False, help: str | None = None) -> None:
     widget = st.text_area if area else st.text_input
-    widget(label or field_label(field), value=str(draft.get(field) or ""), key=key(field), help=help)
+    widget(field_label(field), value=str(draft.get(field) or ""), key=key(field), help=help)
 
 
-def _recipient_editor(draft: dict[str, Any]) -> pd.DataFrame:
-    rows = pd.DataFrame(draft.get("recipients") or [], columns=list(RECIPIENT_COLUMNS))
-    current = [r.get("country") for r in draft.get("recipients") or []]
-    return st.data_editor(
-        rows, key=key("recipients"), num_rows="dynamic", hide_index=True,
-        column_config={
-            "category": st.column_config.SelectboxColumn(
-                "Category", options=vocab_options("recipient_categories",
-                                                  [r.get("category") for r in draft.get("recipients") or []]),
-                format_func=vocab_label("recipient_categories"), required=True, width="medium"),
-            "name": st.column_config.TextColumn("Name", width="medium"),
-            "role": st.column_config.SelectboxColumn("Role", options=vocab_options("recipient_roles"),
-                                                     format_func=vocab_label("recipient_roles")),
-            "country": st.column_config.SelectboxColumn("Country", options=country_options(current),
-                                                        format_func=country_label),
-            "contract_ref": st.column_config.TextColumn("Contract (Art. 28)"),
-        },
-    )
+ColumnFactory = Callable[[str, list[Any]], Any]
+"""Builds one table column's config from its label and the values the record holds in it now."""
 
 
-def _transfer_editor(draft: dict[str, Any]) -> pd.DataFrame:
-    rows = pd.DataFrame(draft.get("transfers") or [], columns=list(TRANSFER_COLUMNS))
-    current = [t.get("country") for t in draft.get("transfers") or []]
-    return st.data_editor(
-        rows, key=key("transfers"), num_rows="dynamic", hide_index=True,
-        column_config={
-            "country": st.column_config.SelectboxColumn("Country", options=country_options(current),
-                                                        format_func=country_label, required=True),
-            "recipient": st.column_config.TextColumn("Recipient", width="medium"),
-            "mechanism": st.column_config.SelectboxColumn("Mechanism", options=mechanism_options(),
-                                                          format_func=mechanism_label, width="large"),
-            "tia_ref": st.column_config.TextColumn("TIA reference"),
-            "safeguard_doc": st.column_config.TextColumn("Safeguard document"),
-        },
-    )
+def _text_column(width: str | None = None) -> ColumnFactory:
+    return lambda label, _current: st.column_config.TextColumn(label, width=width)  # type: ignore[arg-type]
+
+
+def _vocab_column(vocabulary: str, width: str | None = None) -> ColumnFactory:
+    return lambda label, current: st.column_config.SelectboxColumn(
+        label, options=vocab_options(vocabulary, [c for c in current if c]), format_func=vocab_label(vocabulary),
+        width=width)  # type: ignore[arg-type]
+
+
+def _country_column() -> ColumnFactory:
+    return lambda label, current: st.column_config.SelectboxColumn(
+        label, options=country_options(current), format_func=country_label)
+
+
+def _mechanism_column() -> ColumnFactory:
+    return lambda label, _current: st.column_config.SelectboxColumn(
+        label, options=mechanism_options(), format_func=mechanism_label, width="large")
+
+
+def _date_column() -> ColumnFactory:
+    return lambda label, _current: st.column_config.DateColumn(label, format="YYYY-MM-DD")
+
+
+TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
+    "recipients": {
+        "category": _vocab_column("recipient_categories", "medium"),
+        "name": _text_column("medium"),
+        "role": _vocab_column("recipient_roles"),
+        "country": _country_column(),
+        "contract_ref": _text_column(),
+    },
+    "transfers": {
+        "country": _country_column(),
+        "recipient": _text_column("medium"),
+        "mechanism": _mechanism_column(),
+        "tia_ref": _text_column(),
+        "safeguard_doc": _text_column(),
+    },
+}
+"""How each cell of the recipient and transfer tables is edited: one line per column; a model field
+not listed here is edited as text. No column is marked required: the browser would hold back an
+incomplete new row and it would vanish on save; the form reports it by row and cell instead."""
+
+
+def _table_editor(table: str, draft: dict[str, Any]) -> pd.DataFrame:
+    columns = list(ROW_COLUMNS[table])
+    held = draft.get(table) or []
+    specs = TABLE_COLUMNS.get(table, {})
+    config = {c: specs.get(c, _text_column())(cell_label(table, c), [r.get(c) for r in held]) for c in columns}
+    return st.data_editor(pd.DataFrame(held, columns=columns), key=key(table), num_rows="dynamic",
+                          hide_index=True, column_config=config)
 
 
 def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
@@ -191,75 +212,75 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
         if section.key == "controller":
             left, right = st.columns(2)
             with left:
-                st.selectbox("Entity", tree_ids, index=tree_ids.index(draft["entity_id"])
+                st.selectbox(field_label("entity_id"), tree_ids, index=tree_ids.index(draft["entity_id"])
                              if draft.get("entity_id") in tree_ids else 0,
                              format_func=entity_label(entities), key=key("entity_id"))
                 roles = vocab_options("roles")
-                st.selectbox("Role", roles, index=roles.index(draft.get("role") or "controller"),
+                st.selectbox(field_label("role"), roles, index=roles.index(draft.get("role") or "controller"),
                              format_func=vocab_label("roles", article=True), key=key("role"))
                 _text("joint_arrangement_ref", draft)
             with right:
                 _text("controller_served", draft, area=True, help="Only for processing done as a processor.")
                 _text("joint_controllers", draft, area=True)
         elif section.key == "purpose":
-            _text("name", draft, "Name of the activity")
+            _text("name", draft)
             _text("business_function", draft)
             _text("purpose", draft, area=True, help="Say why the data is processed, in plain words (Art. 5(1)(b)).")
         elif section.key == "data":
-            _multi("data_subjects", "data_subjects", draft, field_label("data_subjects"))
+            _multi("data_subjects", "data_subjects", draft)
             current = list(draft.get("data_categories") or [])
             st.multiselect(field_label("data_categories"), vocab_options("data_categories", current),
                            default=current, format_func=category_label, key=key("data_categories"))
             _text("data_source", draft, area=True)
         elif section.key == "recipients":
-            extra["recipients"] = _recipient_editor(draft)
+            extra["recipients"] = _table_editor("recipients", draft)
         elif section.key == "transfers":
-            extra["transfers"] = _transfer_editor(draft)
+            extra["transfers"] = _table_editor("transfers", draft)
         elif section.key == "retention":
-            kinds = ["period", "rule", "unknown"]
-            names = {"period": "A period (months)", "rule": "A stated rule", "unknown": "Not yet known"}
+            kinds = list(RETENTION_KIND_LABELS)
             left, right = st.columns(2)
             with left:
-                st.radio("Retention", kinds, index=kinds.index(draft.get("retention_kind") or "unknown"),
-                         format_func=names.__getitem__, key=key("retention_kind"), horizontal=True)
-                st.number_input("Retention period (months)", min_value=0, max_value=1200, step=1,
+                st.radio(field_label("retention_kind"), kinds,
+                         index=kinds.index(draft.get("retention_kind") or "unknown"),
+                         format_func=RETENTION_KIND_LABELS.__getitem__, key=key("retention_kind"), horizontal=True)
+                st.number_input(field_label("retention_months"), min_value=0, max_value=1200, step=1,
                                 value=draft.get("retention_months"), key=key("retention_months"),
                                 help="Used when the retention is a period.")
-                _optional_select("retention_trigger", "retention_triggers", draft, "Retention starts")
+                _optional_select("retention_trigger", "retention_triggers", draft)
             with right:
                 _text("retention_rule", draft, area=True, help="Used when the retention is a stated rule.")
                 _text("retention_policy_ref", draft)
         elif section.key == "security":
-            _multi("security_measures", "security_measures", draft, field_label("security_measures"), article=True)
+            _multi("security_measures", "security_measures", draft, article=True)
             _text("security_description", draft, area=True)
-            st.text_area("Systems (one per line)", value="\n".join(draft.get("systems") or []), key=key("systems"))
+            st.text_area(field_label("systems"), value="\n".join(draft.get("systems") or []), key=key("systems"))
             _text("data_location", draft)
         elif section.key == "lawful":
-            _multi("lawful_bases", "lawful_bases", draft, field_label("lawful_bases"), article=True)
+            _multi("lawful_bases", "lawful_bases", draft, article=True)
             left, right = st.columns(2)
             with left:
                 _text("legitimate_interest", draft, area=True)
                 _text("lia_ref", draft)
                 _text("consent_record_ref", draft)
             with right:
-                _multi("art9_conditions", "art9_conditions", draft, field_label("art9_conditions"), article=True)
+                _multi("art9_conditions", "art9_conditions", draft, article=True)
                 _text("dpa_schedule1_condition", draft, area=True)
                 _text("art10_basis", draft, area=True)
         elif section.key == "assessment":
             left, right = st.columns(2)
             with left:
                 choices: list[bool | None] = [None, True, False]
-                st.selectbox("DPIA required", choices, index=choices.index(draft.get("dpia_required")),
+                st.selectbox(field_label("dpia_required"), choices, index=choices.index(draft.get("dpia_required")),
                              format_func=lambda v: {None: "Not assessed", True: "Yes", False: "No"}[v],
                              key=key("dpia_required"))
-                _optional_select("dpia_status", "dpia_statuses", draft, "DPIA status")
+                _optional_select("dpia_status", "dpia_statuses", draft)
                 _text("dpia_ref", draft)
-                _multi("dpia_criteria", "dpia_criteria", draft, field_label("dpia_criteria"), article=True)
+                _multi("dpia_criteria", "dpia_criteria", draft, article=True)
             with right:
-                st.checkbox("Solely automated decisions with legal or similar effect (Art. 22)",
+                st.checkbox(field_label("adm"),
                             value=bool(draft.get("adm")), key=key("adm"))
                 _text("adm_description", draft, area=True)
-                _optional_select("adm_basis", "adm_bases", draft, field_label("adm_basis"))
+                _optional_select("adm_basis", "adm_bases", draft)
                 _text("rights_available", draft, area=True)
                 _text("breach_ref", draft)
         elif section.key == "governance":
@@ -269,7 +290,7 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
                 _text("source_document", draft)
                 _text("source_section", draft)
             with right:
-                st.date_input("Next review due", value=_date(draft.get("next_review_due")),
+                st.date_input(field_label("next_review_due"), value=_date(draft.get("next_review_due")),
                               key=key("next_review_due"), format="YYYY-MM-DD")
                 _text("notes", draft, area=True)
     _section_errors(GENERAL)

@@ -137,7 +137,7 @@ def get_activity(db: Database, activity_id: int) -> Activity:
 def _check_entity(con: Connection, entity_id: int) -> None:
     row = con.execute("SELECT archived FROM entities WHERE id = ?", [entity_id]).fetchone()
     if row is None:
-        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {entity_id}")])
+        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {entity_id}", "entity_id")])
 
 
 def next_ids(con: Connection, sequence: str, count: int) -> list[int]:
@@ -167,7 +167,7 @@ def _create_activities(con: Connection, user: User, activities: Sequence[Activit
     known = {r[0] for r in con.execute("SELECT id FROM entities WHERE list_contains(?, id)", [entity_ids]).fetchall()}
     missing = [e for e in entity_ids if e not in known]
     if missing:
-        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {missing[0]}")])
+        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {missing[0]}", "entity_id")])
     now = utcnow()
     ids = next_ids(con, "activity_id_seq", len(activities))
     stored = [
@@ -283,7 +283,7 @@ def restore_activity(db: Database, user: User, activity_id: int, expected_versio
     require(user, Role.EDITOR, "restore processing activities")
     current = get_activity(db, activity_id)
     if current.status != "archived":
-        raise ValidationFailed([FieldError("Status", "only an archived activity can be restored")])
+        raise ValidationFailed([FieldError("Status", "only an archived activity can be restored", "status")])
     return _mutate(db, user, activity_id, expected_version, "restore", {"status": "draft"})
 
 
@@ -300,7 +300,7 @@ def transition(db: Database, user: User, activity_id: int, expected_version: int
     require(user, Role.EDITOR, "change the review status")
     current = get_activity(db, activity_id)
     if to_status not in TRANSITIONS.get(current.status, set()):
-        raise ValidationFailed([FieldError("Status", f"cannot go from {current.status} to {to_status}")])
+        raise ValidationFailed([FieldError("Status", f"cannot go from {current.status} to {to_status}", "status")])
     return _mutate(db, user, activity_id, expected_version, "status", {"status": to_status},
                    detail=f"{current.status} -> {to_status}")
 
