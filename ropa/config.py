@@ -21,6 +21,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("ROPA_EXPORT_DIR", "exports", "Folder where every export is also saved, for accountability."),
     ("ROPA_MAX_UPLOAD_MB", "25", "Largest file the import accepts, in megabytes."),
     ("ROPA_BUSY_TIMEOUT", "20", "Seconds to wait for the register file while another program holds it."),
+    ("ROPA_FOUR_EYES", "on", "on: with proxy or OIDC sign-in, whoever made or submitted a change cannot approve it."),
 )
 
 

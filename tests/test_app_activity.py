@@ -103,7 +103,7 @@ def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> 
     assert (saved.purpose, saved.version) == ("Bill customers monthly.", 2)
     history = _table_with(_show(at, "History"), "field")
     edited = history[history["version"] == 2]
-    assert set(edited["field"]) == {"Purpose of processing", "Categories of personal data"}
+    assert set(edited["field"]) == {"Purpose of processing", "Categories of personal data", "Status"}  # back to draft
     categories = edited[edited["field"] == "Categories of personal data"].iloc[0]
     assert list(categories["added"]) == ["Postal address"]
     assert set(categories["removed"]) == {"Email address", "Invoices, billing and payment history"}
@@ -280,7 +280,7 @@ def test_archive_of_a_record_changed_meanwhile_is_refused(app_env: Path) -> None
     at.button(key="activity_archive").click().run()
     transition(db, EDITOR, activity.id or 0, 1, "in_review")
     at.button(key="activity_archive_confirm").click().run()
-    assert "was changed by editor@example.test" in _unescape(" ".join(_texts(at, "error")))
+    assert "Not done: editor@example.test changed this activity" in _unescape(" ".join(_texts(at, "error")))
     assert get_activity(db, activity.id or 0).status == "in_review"
 
 
@@ -350,3 +350,37 @@ def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> 
     update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
     at.run()
     assert at.text_input(key=_k(at, "owner")).value == "Their owner"
+
+
+@pytest.mark.parametrize(("start", "button"), [
+    pytest.param("draft", "activity_to_in_review", id="submit"),
+    pytest.param("in_review", "activity_to_approved", id="approve"),
+    pytest.param("in_review", "activity_mark_reviewed", id="mark-reviewed"),
+])
+def test_a_step_clicked_on_a_version_changed_meanwhile_is_refused_with_the_changes(
+        app_env: Path, start: str, button: str) -> None:
+    db, activity = _seed(app_env, status=start)
+    at = _open(activity.id, tab="Record")
+    update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Sell the data"}), 1)
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert "Not done: editor@example.test changed this activity" in _unescape(" ".join(_texts(at, "error")))
+    changes = _table_with(at, "Field")
+    assert changes.iloc[0].to_dict()["After"] == "Sell the data"
+    stored = get_activity(db, activity.id or 0)
+    assert (stored.status, stored.last_reviewed, stored.version) == (start, activity.last_reviewed, 2)
+
+
+def test_local_mode_says_plainly_it_has_one_user_when_approving(app_env: Path) -> None:
+    _, activity = _seed(app_env, status="in_review")
+    at = _open(activity.id, tab="Record")
+    assert any("Local mode has one user" in c.value for c in at.caption)
+
+
+def test_editing_an_approved_activity_makes_it_a_draft_and_says_so(app_env: Path) -> None:
+    db, activity = _seed(app_env, status="approved")
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("A changed purpose")
+    at.button(key="actform_save").click().run()
+    assert "it is a draft again" in _unescape(" ".join(_texts(at, "success")))
+    assert get_activity(db, activity.id or 0).status == "draft"

@@ -71,7 +71,7 @@ def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = 
     """
     stored = st.session_state.get(TARGET)
     fresh = force or stored is None or tuple(stored[:2]) != target[:2]
-    if not fresh and stored[2] != target[2]:
+    if not fresh and stored is not None and stored[2] != target[2]:
         fresh = not st.session_state.get(CONFLICT) and not _edited(st.session_state.get(DRAFT) or {})
     if fresh:
         form_keys.restart(FORM)
@@ -352,6 +352,8 @@ def _submit(db: Database, user: User, kind: str, record_id: int, version: int, d
         if kind == "activity":
             saved = update_activity(db, user, candidate, version)
             message = f"Saved version {saved.version}." if saved.version != version else "No field changed."
+            if draft.get("status") == "approved" and saved.status == "draft":
+                message += " It was approved; as its content changed, it is a draft again and needs a new review."
         else:
             saved = create_activity(db, user, candidate)
             message = f"Created activity {saved.id}."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,7 +17,8 @@ import duckdb
 import pyarrow as pa
 
 from ropa.auth import Role, User, require
-from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
+from ropa.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationFailed
+from ropa.labels import status_label
 from ropa.models import Activity, Recipient, Transfer, parse_activity
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
@@ -240,8 +241,12 @@ def _insert_children(con: Connection, activity: Activity) -> None:
 
 
 def _mutate(db: Database, user: User, activity_id: int, expected_version: int, action: str,
-            change: dict[str, Any] | Activity, detail: str = "") -> Activity:
-    """Load, check the version, apply ``change`` and save: the one path of every update."""
+            change: dict[str, Any] | Activity, detail: str = "",
+            check: Callable[[Connection, Activity], None] | None = None) -> Activity:
+    """Load, check the version (and ``check``, inside the same transaction), apply ``change`` and save.
+
+    The one path of every update.
+    """
     try:
         with db.transaction() as con:
             found = load_activities(con, [activity_id])
@@ -250,6 +255,8 @@ def _mutate(db: Database, user: User, activity_id: int, expected_version: int, a
             current = found[0]
             if current.version != expected_version:
                 raise _conflict(con, current, expected_version)
+            if check is not None:
+                check(con, current)
             if isinstance(change, Activity):
                 new = change
                 _check_entity(con, new.entity_id)
@@ -257,7 +264,8 @@ def _mutate(db: Database, user: User, activity_id: int, expected_version: int, a
                 new = parse_activity({**current.model_dump(), **change})
             if new.content() == current.content():
                 return current
-            return _write_update(con, user, current, new, action, detail)
+            new, reopened = reopen_if_approved(current, new)
+            return _write_update(con, user, current, new, action, "; ".join(d for d in (detail, reopened) if d))
     except duckdb.TransactionException:
         # Another thread of this process committed the same row first.
         with db.connect() as con:
@@ -287,6 +295,47 @@ def restore_activity(db: Database, user: User, activity_id: int, expected_versio
     return _mutate(db, user, activity_id, expected_version, "restore", {"status": "draft"})
 
 
+REVIEW_BOOKKEEPING = frozenset({"status", "last_reviewed", "next_review_due"})
+"""Fields a workflow step or a review changes without changing what was approved."""
+
+
+def reopen_if_approved(current: Activity, new: Activity) -> tuple[Activity, str]:
+    """An approved activity whose content changes goes back to draft: what was approved is no longer what is there.
+
+    Returns the activity to save and the audit note saying so (empty when nothing changes).
+    """
+    if current.status != "approved" or new.status != "approved":
+        return new, ""
+    before, after = current.content(), new.content()
+    changed = [f for f in dict.fromkeys([*before, *after])
+               if f not in REVIEW_BOOKKEEPING and before.get(f) != after.get(f)]
+    if not changed:
+        return new, ""
+    return new.model_copy(update={"status": "draft"}), "approved -> draft: content changed after approval"
+
+
+_SUBMITTED = "-> in_review"
+
+
+def change_makers(con: Connection, activity_id: int) -> set[str]:
+    """Who made the activity's last change of content and who last submitted it for review (four-eyes)."""
+    rows = con.execute(
+        "SELECT (SELECT actor FROM audit_log WHERE record_type = 'activity' AND record_id = $id "
+        "        AND action NOT IN ('status', 'review', 'archive') ORDER BY id DESC LIMIT 1), "
+        "       (SELECT actor FROM audit_log WHERE record_type = 'activity' AND record_id = $id "
+        "        AND action = 'status' AND ends_with(detail, $submitted) ORDER BY id DESC LIMIT 1)",
+        {"id": activity_id, "submitted": _SUBMITTED},
+    ).fetchall()
+    return {str(a) for a in rows[0] if a} if rows else set()
+
+
+def _check_four_eyes(con: Connection, user: User, activity_id: int) -> None:
+    if user.email in change_makers(con, activity_id):
+        raise PermissionDenied(
+            f"{user.display} made or submitted the last change to this activity, so another person must approve "
+            "it (four-eyes review; a one-person team can turn this off with ROPA_FOUR_EYES=off).")
+
+
 TRANSITIONS: dict[str, set[str]] = {
     "draft": {"in_review"},
     "in_review": {"approved", "draft"},
@@ -295,14 +344,26 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def transition(db: Database, user: User, activity_id: int, expected_version: int, to_status: str) -> Activity:
-    """Move an activity along draft -> in review -> approved (or back), audited with who and when."""
+def transition(db: Database, user: User, activity_id: int, expected_version: int, to_status: str, *,
+               four_eyes: bool = True) -> Activity:
+    """Move an activity along draft -> in review -> approved (or back), audited with who and when.
+
+    Refused with the other person's changes if the activity changed since
+    ``expected_version`` (the version the user saw). With ``four_eyes``, whoever
+    made or submitted the last change cannot approve it.
+    """
     require(user, Role.EDITOR, "change the review status")
-    current = get_activity(db, activity_id)
-    if to_status not in TRANSITIONS.get(current.status, set()):
-        raise ValidationFailed([FieldError("Status", f"cannot go from {current.status} to {to_status}", "status")])
+    start = get_activity(db, activity_id).status
+
+    def allowed(con: Connection, current: Activity) -> None:
+        if to_status not in TRANSITIONS.get(current.status, set()):
+            raise ValidationFailed([FieldError(
+                "Status", f"cannot go from {status_label(current.status)} to {status_label(to_status)}", "status")])
+        if to_status == "approved" and four_eyes:
+            _check_four_eyes(con, user, activity_id)
+
     return _mutate(db, user, activity_id, expected_version, "status", {"status": to_status},
-                   detail=f"{current.status} -> {to_status}")
+                   detail=f"{start} -> {to_status}", check=allowed)
 
 
 def add_months(day: date, months: int) -> date:
