@@ -63,16 +63,29 @@ def test_four_eyes_the_maker_or_submitter_cannot_approve(db: Database, entity: E
     submitted = transition(db, who_submitted, draft.id or 0, changed.version, "in_review")
     if refused:
         with pytest.raises(PermissionDenied, match="another person must approve"):
-            transition(db, approver, draft.id or 0, submitted.version, "approved")
+            transition(db, approver, draft.id or 0, submitted.version, "approved", four_eyes=True)
         assert get_activity(db, draft.id or 0).status == "in_review"
     else:
-        assert transition(db, approver, draft.id or 0, submitted.version, "approved").status == "approved"
+        assert transition(db, approver, draft.id or 0, submitted.version, "approved", four_eyes=True).status \
+            == "approved"
 
 
-def test_four_eyes_off_lets_one_person_approve_their_own_change(db: Database, entity: Entity) -> None:
+@pytest.mark.parametrize(("mode", "switch", "allowed"), [
+    pytest.param("proxy", "off", True, id="switched-off-for-one-person-team"),
+    pytest.param("local", "on", True, id="local-mode-has-one-user"),
+    pytest.param("proxy", "on", False, id="proxy-default-on"),
+])
+def test_by_default_four_eyes_follows_the_settings(db: Database, entity: Entity, monkeypatch: pytest.MonkeyPatch,
+                                                   mode: str, switch: str, allowed: bool) -> None:
+    monkeypatch.setenv("ROPA_AUTH_MODE", mode)
+    monkeypatch.setenv("ROPA_FOUR_EYES", switch)
     draft = _activity(db, entity, "draft", by=EDITOR)
     submitted = transition(db, EDITOR, draft.id or 0, 1, "in_review")
-    assert transition(db, EDITOR, draft.id or 0, submitted.version, "approved", four_eyes=False).status == "approved"
+    if allowed:
+        assert transition(db, EDITOR, draft.id or 0, submitted.version, "approved").status == "approved"
+    else:
+        with pytest.raises(PermissionDenied):
+            transition(db, EDITOR, draft.id or 0, submitted.version, "approved")
 
 
 @pytest.mark.parametrize(("mode", "switch", "applies"), [
@@ -111,5 +124,5 @@ def test_mark_reviewed_keeps_an_approved_activity_approved(db: Database, entity:
 
 def test_a_transition_the_workflow_does_not_allow_is_refused_in_words(db: Database, entity: Entity) -> None:
     draft = _activity(db, entity, "draft")
-    with pytest.raises(ValidationFailed, match="cannot go from Draft to Approved"):
+    with pytest.raises(ValidationFailed, match="cannot go from draft to approved"):
         transition(db, EDITOR, draft.id or 0, 1, "approved")

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from ropa.auth import Role, User, require
 from ropa.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationFailed
+from ropa.four_eyes import four_eyes_required
 from ropa.labels import status_label
 from ropa.models import Activity, Recipient, Transfer, parse_activity
 from ropa.storage import audit
@@ -345,21 +346,24 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def transition(db: Database, user: User, activity_id: int, expected_version: int, to_status: str, *,
-               four_eyes: bool = True) -> Activity:
+               four_eyes: bool | None = None) -> Activity:
     """Move an activity along draft -> in review -> approved (or back), audited with who and when.
 
     Refused with the other person's changes if the activity changed since
-    ``expected_version`` (the version the user saw). With ``four_eyes``, whoever
+    ``expected_version`` (the version the user saw). With ``four_eyes`` (by
+    default as configured: on when people sign in by proxy or OIDC), whoever
     made or submitted the last change cannot approve it.
     """
     require(user, Role.EDITOR, "change the review status")
+    second_person = four_eyes_required() if four_eyes is None else four_eyes
     start = get_activity(db, activity_id).status
 
     def allowed(con: Connection, current: Activity) -> None:
         if to_status not in TRANSITIONS.get(current.status, set()):
             raise ValidationFailed([FieldError(
-                "Status", f"cannot go from {status_label(current.status)} to {status_label(to_status)}", "status")])
-        if to_status == "approved" and four_eyes:
+                "Status", f"cannot go from {status_label(current.status).lower()} to "
+                          f"{status_label(to_status).lower()}", "status")])
+        if to_status == "approved" and second_person:
             _check_four_eyes(con, user, activity_id)
 
     return _mutate(db, user, activity_id, expected_version, "status", {"status": to_status},
