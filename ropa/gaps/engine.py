@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ropa.config import setting
-from ropa.errors import RopaError
 from ropa.gaps.catalogue import RULES, Rule, load_catalogue
 from ropa.gaps.tables import dated_frames, static_frames
+from ropa.review import MACROS as REVIEW_MACROS
+from ropa.review import interval_months as review_interval_months
 from ropa.storage.database import Connection, Database
 
 FINDING_COLUMNS: tuple[str, ...] = (
@@ -140,6 +140,7 @@ def _macros() -> list[str]:
         "CREATE OR REPLACE TEMP MACRO gap_day(d) AS strftime(CAST(d AS DATE), '%-d %B %Y')",
         f"CREATE OR REPLACE TEMP MACRO gap_vague_reason(s) AS CASE {cases} END",
         f"CREATE OR REPLACE TEMP MACRO gap_has_period(s) AS regexp_matches(s, {sql_literal(catalogue.period_pattern)})",
+        *REVIEW_MACROS,
     ]
 
 
@@ -149,18 +150,6 @@ def prepare(con: Connection, day: date) -> None:
         con.register(name, frame)
     for statement in _macros():
         con.execute(statement)
-
-
-def review_interval_months() -> int:
-    """ROPA_REVIEW_INTERVAL_MONTHS, checked, so a bad setting gives a clear message."""
-    text = setting("ROPA_REVIEW_INTERVAL_MONTHS")
-    try:
-        months = int(text)
-    except ValueError:
-        months = 0
-    if not 1 <= months <= 120:
-        raise RopaError(f"ROPA_REVIEW_INTERVAL_MONTHS must be a whole number of months from 1 to 120, not '{text}'")
-    return months
 
 
 def entity_filter(entity_ids: list[int] | None) -> str:

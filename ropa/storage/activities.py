@@ -21,6 +21,7 @@ from ropa.errors import ConflictError, FieldError, NotFound, PermissionDenied, V
 from ropa.four_eyes import four_eyes_required
 from ropa.labels import status_label
 from ropa.models import Activity, Recipient, Transfer, parse_activity
+from ropa.review import add_months as add_months  # re-exported: callers date reviews through storage
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
 
@@ -368,17 +369,6 @@ def transition(db: Database, user: User, activity_id: int, expected_version: int
 
     return _mutate(db, user, activity_id, expected_version, "status", {"status": to_status},
                    detail=f"{start} -> {to_status}", check=allowed)
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def mark_reviewed(db: Database, user: User, activity_id: int, expected_version: int, *,
