@@ -232,6 +232,10 @@ def _page(db: Database, user: User) -> None:
     names = ["Record", "Edit", "History"] if editor else ["Record", "History"]
     # Only the chosen tab is built: the edit form and the history cost more than the record itself,
     # and most visits only read. The choice is kept per session, so a DPO fixing findings stays on Edit.
+    if editor and activity_form.kept_edits("activity", int(activity.id or 0)) and \
+            st.session_state.get(TABS, names[0]) != "Edit":
+        st.info("You have unsaved edits to this activity, kept as a draft in this session: open the Edit tab to "
+                "save or discard them.", icon=":material/edit_note:")
     tabs = dict(zip(names, st.tabs(names, key=TABS, on_change="rerun"), strict=True))
     if tabs["Record"].open:
         with tabs["Record"]:
@@ -247,7 +251,19 @@ def _page(db: Database, user: User) -> None:
             render_changes(history, {int(e.id or 0): e.name for e in entities}, key="activity_history")
 
 
+def _unavailable(error: RopaError) -> None:
+    """The register could not be read for this run: say so; unsaved edits stay in the session for the next."""
+    st.title("Activity")
+    st.error(f"{md(str(error))} Any unsaved edits are kept in this session and come back when the register is "
+             "available again.", icon=":material/cloud_off:")
+    if st.button("Try again", key="activity_retry", icon=":material/refresh:"):
+        st.rerun()
+
+
 db = get_db()
 # One open of the register file for the page's several reads (the record, entities, status, history).
-with db.kept_open():
-    _page(db, current_user())
+try:
+    with db.kept_open():
+        _page(db, current_user())
+except RopaError as error:
+    _unavailable(error)

@@ -384,3 +384,77 @@ def test_editing_an_approved_activity_makes_it_a_draft_and_says_so(app_env: Path
     at.button(key="actform_save").click().run()
     assert "it is a draft again" in _unescape(" ".join(_texts(at, "success")))
     assert get_activity(db, activity.id or 0).status == "draft"
+
+
+def test_unsaved_edits_survive_another_tab_and_are_said_to_be_kept(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed, not saved").run()
+    at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
+                                             "added_rows": [{"recipient": "Half-typed row"}]}
+    at.run()
+    _show(at, "Record")
+    assert any("unsaved edits to this activity, kept as a draft" in i.value for i in at.info)
+    _show(at, "Edit")
+    assert at.text_area(key=_k(at, "purpose")).value == "Typed, not saved"
+    assert any("Unsaved edits" in i.value for i in at.info)
+    at.button(key="actform_save").click().run()
+    assert "Transfer row 1: Country is missing" in _unescape(" ".join(_texts(at, "error")))
+    assert get_activity(db, activity.id or 0).version == 1
+
+
+def test_unsaved_edits_survive_opening_another_activity_and_coming_back(app_env: Path) -> None:
+    db, first = _seed(app_env)
+    second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
+    at = _open(first.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed on the first").run()
+    at.query_params["id"] = str(second.id)
+    at.run()
+    assert at.text_area(key=_k(at, "purpose")).value == second.purpose
+    at.query_params["id"] = str(first.id)
+    at.run()
+    assert at.text_area(key=_k(at, "purpose")).value == "Typed on the first"
+
+
+def test_discarding_kept_edits_is_explicit_and_restores_the_record(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed, not saved").run()
+    _show(_show(at, "Record"), "Edit")
+    at.button(key="actform_discard_kept").click().run()
+    assert at.text_area(key=_k(at, "purpose")).value == activity.purpose
+    assert not any("Unsaved edits" in i.value for i in at.info)
+    assert "Your unsaved edits were discarded." in _unescape(" ".join(_texts(at, "success")))
+    assert get_activity(db, activity.id or 0).version == 1
+
+
+HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_save_while_the_register_is_held_elsewhere_keeps_the_edit_and_says_why(
+        app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("ROPA_BUSY_TIMEOUT", "1")
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed while busy").run()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app_env), "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        at.button(key="actform_save").click().run()
+        assert not at.exception
+        assert "in use by another program" in _unescape(" ".join(_texts(at, "error")))
+    finally:
+        holder.kill()
+        holder.communicate(timeout=15)
+    at.run()
+    assert at.text_area(key=_k(at, "purpose")).value == "Typed while busy"
+    at.button(key="actform_save").click().run()
+    assert get_activity(db, activity.id or 0).purpose == "Typed while busy"

@@ -70,3 +70,42 @@ def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_p
         _assert_offline_and_clean(session)
     after = get_activity(open_database(tmp_path / "register.duckdb"), activity_id)
     assert (after.version, after.transfers) == (before.version, before.transfers)
+
+
+def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        db = open_database(tmp_path / "register.duckdb")
+        activity_id = int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0])
+        page.goto(f"{url}/activity?id={activity_id}")
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        _click(page, "tab", "Edit")
+        _settle(page)
+        purpose = page.get_by_role("textbox", name="Purpose of processing")
+        purpose.fill("Typed in the browser, not saved")
+        purpose.press("Tab")
+        _settle(page)
+        _click(page, "tab", "Record")
+        _settle(page)
+        expect(page.get_by_text("You have unsaved edits to this activity")).to_be_visible(timeout=30_000)
+        _click(page, "tab", "Edit")
+        _settle(page)
+        expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
+            "Typed in the browser, not saved", timeout=30_000)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
+        page.locator("h1").filter(has_text="History").first.wait_for(timeout=30_000)
+        _settle(page)
+        page.go_back()
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        expect(page.get_by_text("You have unsaved edits to this activity")).to_be_visible(timeout=30_000)
+        _click(page, "tab", "Edit")
+        _settle(page)
+        expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
+            "Typed in the browser, not saved", timeout=30_000)
+        expect(page.get_by_text("Unsaved edits: what you typed is kept")).to_be_visible()
+        _assert_offline_and_clean(session)
+    assert get_activity(open_database(tmp_path / "register.duckdb"), activity_id).version == 1

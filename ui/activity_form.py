@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -25,6 +26,7 @@ from ropa.forms import (
     activity_from_form,
     errors_by_section,
     merge,
+    table_rows,
 )
 from ropa.labels import RETENTION_KIND_LABELS, cell_label, field_label
 from ropa.models import Activity, Entity
@@ -51,6 +53,8 @@ DRAFT = "actform_draft"
 ERRORS = "actform_errors"
 CONFLICT = "actform_conflict"
 NOTICE = "actform_notice"
+BASE = "actform_base"  # the stored content the form's edits started from
+KEPT = "actform_kept"  # unsaved edits per record ("activity:5", "new:2"): kept in the session across tabs and pages
 FLASH = "actform_flash"
 
 _PLAIN_FIELDS = [f for s in SECTIONS for f in s.fields
@@ -62,23 +66,50 @@ def key(field: str) -> str:
     return form_keys.key(FORM, field)
 
 
-def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = False) -> None:
+def _record(target: tuple[str, int, int]) -> str:
+    return f"{target[0]}:{target[1]}"
+
+
+def kept_edits(kind: str, record_id: int) -> dict[str, Any] | None:
+    """The unsaved edits kept in this session for a record (``kind`` "activity" or "new"), if any."""
+    kept: dict[str, dict[str, Any]] = st.session_state.get(KEPT) or {}
+    return kept.get(f"{kind}:{record_id}")
+
+
+def _forget_edits(target: tuple[str, int, int]) -> None:
+    kept: dict[str, dict[str, Any]] = dict(st.session_state.get(KEPT) or {})
+    kept.pop(_record(target), None)
+    st.session_state[KEPT] = kept
+
+
+def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = False,
+          base: dict[str, Any] | None = None) -> None:
     """Point the form at ``target`` (kind, id, version) and restart its widgets from ``draft`` when needed.
 
-    Another record restarts the form. A newer version of the same record
-    restarts it only while the user has typed nothing and no conflict is
-    pending; otherwise their edits stay, and saving shows what changed.
+    Another record restarts the form, from the unsaved edits kept for it
+    when there are some. A newer version of the same record restarts it only
+    while the user has typed nothing and no conflict is pending; otherwise
+    their edits stay, and saving shows what changed. Widgets that were not
+    drawn (another tab or page was shown) come back from the kept edits.
+    ``base`` is the stored content the draft started from (default: ``draft``).
     """
     stored = st.session_state.get(TARGET)
+    if force:  # the caller decides what the form holds now (saved, merged or discarded): older kept edits go
+        _forget_edits(target)
+    kept = None if force else kept_edits(target[0], target[1])
     fresh = force or stored is None or tuple(stored[:2]) != target[:2]
     if not fresh and stored is not None and stored[2] != target[2]:
-        fresh = not st.session_state.get(CONFLICT) and not _edited(st.session_state.get(DRAFT) or {})
+        fresh = not st.session_state.get(CONFLICT) and not kept and not _edited(st.session_state.get(DRAFT) or {})
+    if not fresh and kept and key("name") not in st.session_state:
+        fresh = True  # the form was away (another tab or page): draw it again from the kept edits
     if fresh:
         form_keys.restart(FORM)
-        st.session_state[TARGET] = target
-        st.session_state[DRAFT] = draft
-        st.session_state.pop(ERRORS, None)
-        st.session_state.pop(CONFLICT, None)
+        st.session_state[TARGET] = tuple(kept["target"]) if kept else target
+        st.session_state[DRAFT] = kept["values"] if kept else draft
+        st.session_state[BASE] = kept["base"] if kept else (base or draft)
+        if not kept:
+            st.session_state.pop(ERRORS, None)
+            st.session_state.pop(CONFLICT, None)
         if not force:
             st.session_state.pop(NOTICE, None)
 
@@ -308,8 +339,49 @@ def _values(extra: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _comparable(field: str, value: Any) -> Any:
+    if field in ROW_COLUMNS:
+        return table_rows(value or [], ROW_COLUMNS[field])
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def _keep(values: dict[str, Any]) -> None:
+    """Keep the form's values in the session while they differ from the stored record, so leaving loses nothing."""
+    target = st.session_state[TARGET]
+    base: dict[str, Any] = st.session_state.get(BASE) or st.session_state[DRAFT]
+    draft = {**st.session_state[DRAFT], **{f: _comparable(f, v) if f in ROW_COLUMNS else v for f, v in values.items()}}
+    if any(_comparable(f, v) != _comparable(f, base.get(f)) for f, v in values.items()):
+        st.session_state[KEPT] = {**(st.session_state.get(KEPT) or {}),
+                                  _record(target): {"target": target, "base": base, "values": draft}}
+    else:
+        _forget_edits(target)
+
+
+def _kept_notice(activity: Activity | None) -> None:
+    kind, record_id, _ = st.session_state[TARGET]
+    if not kept_edits(kind, record_id):
+        return
+    box = st.container(horizontal=True, vertical_alignment="center")
+    box.info("Unsaved edits: what you typed is kept as a draft in this session, also if you open another tab "
+             "or page; it is not in the register until you save.", icon=":material/edit_note:")
+    if box.button("Discard my edits", key="actform_discard_kept", icon=":material/delete_sweep:"):
+        _forget_edits(st.session_state[TARGET])
+        if activity is not None:
+            start(("activity", int(activity.id or 0), activity.version), activity.content(), force=True)
+        else:
+            start((kind, record_id, 0), new_draft(record_id), force=True)
+        st.session_state[FLASH] = "Your unsaved edits were discarded."
+        st.rerun()
+
+
 def render(db: Database, user: User, entities: list[Entity], *, activity: Activity | None) -> None:
-    """The edit form (``activity``) or the new-activity form (``None``); call ``start`` first."""
+    """The edit form (``activity``) or the new-activity form (``None``); call ``start`` first.
+
+    Not an ``st.form``: a form's widgets reach the server only on submit, so
+    switching tab or page would silently lose them. Each change is kept.
+    """
     kind, record_id, version = st.session_state[TARGET]
     draft: dict[str, Any] = st.session_state[DRAFT]
     _conflict_panel(db, activity, entities)
@@ -320,12 +392,13 @@ def render(db: Database, user: User, entities: list[Entity], *, activity: Activi
         st.warning(f"This activity was saved by {show.md(activity.updated_by)} (version {activity.version}) "
                    f"after you started editing version {version}. Saving will show you what changed.",
                    icon=":material/sync_problem:")
-    with st.form("act_form", border=False, enter_to_submit=False):
-        extra = _fields(draft, entities)
-        label = "Save changes" if kind == "activity" else "Create activity"
-        submitted = st.form_submit_button(label, type="primary", key="actform_save", icon=":material/save:")
-    if submitted:
-        _submit(db, user, kind, record_id, version, draft, _values(extra))
+    extra = _fields(draft, entities)
+    values = _values(extra)
+    _keep(values)
+    _kept_notice(activity)
+    label = "Save changes" if kind == "activity" else "Create activity"
+    if st.button(label, type="primary", key="actform_save", icon=":material/save:"):
+        _submit(db, user, kind, record_id, version, draft, values)
     _outcome_near_the_button()
 
 
@@ -369,9 +442,15 @@ def _submit(db: Database, user: User, kind: str, record_id: int, version: int, d
                                       "current": error.current, "changes": error.changes,
                                       "mine": candidate.content()}
         st.rerun()
-    except RopaError as error:
-        st.session_state[ERRORS] = {GENERAL: [str(error)]}
+    except RopaError as error:  # busy or unavailable register, refused permission: nothing saved, edits kept
+        st.session_state[ERRORS] = {GENERAL: [f"{error} Nothing was saved; your edits are still in the form."]}
         st.rerun()
+    except duckdb.Error as error:  # a storage failure not yet given its own message
+        st.session_state[ERRORS] = {GENERAL: [f"The register could not save this ({type(error).__name__}: "
+                                              f"{str(error)[:200]}). Nothing was saved; your edits are still in "
+                                              "the form."]}
+        st.rerun()
+    _forget_edits((kind, record_id, version))
     st.session_state[FLASH] = message
     st.session_state.pop(NOTICE, None)
     start(("activity", int(saved.id or 0), saved.version), saved.content(), force=True)
@@ -391,6 +470,7 @@ def _conflict_panel(db: Database, activity: Activity | None, entities: list[Enti
     if left.button("Apply my edits to their version", key="actform_merge", icon=":material/merge:"):
         _merge(db, activity, conflict)
     if right.button("Discard my edits and load their version", key="actform_discard", icon=":material/undo:"):
+        _forget_edits(st.session_state[TARGET])
         start(("activity", int(activity.id or 0), activity.version), activity.content(), force=True)
         st.session_state.pop(NOTICE, None)
         st.rerun()
@@ -405,7 +485,7 @@ def _merge(db: Database, activity: Activity, conflict: dict[str, Any]) -> None:
         st.rerun()
     base = audit.snapshot(db, "activity", record_id, version) or st.session_state[DRAFT]
     merged, clashes = merge(base, conflict["mine"], current.content())
-    start(("activity", record_id, current.version), merged, force=True)
+    start(("activity", record_id, current.version), merged, force=True, base=current.content())
     if clashes:
         fields = ", ".join(field_label(f) for f in clashes)
         st.session_state[NOTICE] = (f"You and {conflict['by']} both changed: {fields}. The form holds your values "
