@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from test_browser import _assert_offline_and_clean, _browser, _click, _settle
 
+from ropa.models import Activity
 from ropa.storage.activities import get_activity
 from ropa.storage.database import open_database
 
@@ -45,19 +46,25 @@ def _add_row_typing(page: Any, grid: Any, row: int, x_offset: int, text: str) ->
     page.wait_for_timeout(500)
 
 
+def _edit_first_activity(page: Any, url: str, tmp_path: Path) -> Activity:
+    """Open the first live activity of the served register on its Edit tab; returns it as stored."""
+    db = open_database(tmp_path / "register.duckdb")
+    activity = get_activity(db, int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0]))
+    page.goto(f"{url}/activity?id={activity.id}")
+    page.locator("h1").first.wait_for(timeout=30_000)
+    _settle(page)
+    _click(page, "tab", "Edit")
+    _settle(page)
+    return activity
+
+
 def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
     with serve_app() as url, _browser() as session:
         page = session.page
-        db = open_database(tmp_path / "register.duckdb")
-        activity_id = int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0])
-        before = get_activity(db, activity_id)
-        page.goto(f"{url}/activity?id={activity_id}")
-        page.locator("h1").first.wait_for(timeout=30_000)
-        _settle(page)
-        _click(page, "tab", "Edit")
-        _settle(page)
+        before = _edit_first_activity(page, url, tmp_path)
+        activity_id = int(before.id or 0)
         transfers = page.locator('[data-testid="stDataFrame"]').nth(1)
         _add_row_typing(page, transfers, len(before.transfers), 200, "Payroll Inc")
         _click(page, "button", "Save changes")
@@ -77,13 +84,7 @@ def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app:
 
     with serve_app() as url, _browser() as session:
         page = session.page
-        db = open_database(tmp_path / "register.duckdb")
-        activity_id = int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0])
-        page.goto(f"{url}/activity?id={activity_id}")
-        page.locator("h1").first.wait_for(timeout=30_000)
-        _settle(page)
-        _click(page, "tab", "Edit")
-        _settle(page)
+        activity_id = int(_edit_first_activity(page, url, tmp_path).id or 0)
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Typed in the browser, not saved")
         purpose.press("Tab")
