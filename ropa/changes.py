@@ -9,13 +9,14 @@ history and the edit conflict message.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ropa.labels import field_label, retention_kind_label
+from ropa.labels import field_label, retention_kind_label, transition_text
 from ropa.reference import country_name, load_reference
 
 FIELD_VOCABULARIES: dict[str, str] = {
@@ -180,7 +181,27 @@ def _loads(text: Any) -> dict[str, Any] | None:
 
 
 CHANGE_COLUMNS = ("audit_id", "at_utc", "actor", "action", "record_type", "record_id", "entity_id", "version",
-                  "detail", "field", "before", "after", "removed", "added")
+                  "detail", "field", "change", "before", "after", "removed", "added")
+
+_STATUS_STEP = re.compile(r"\b([a-z_]+) -> ([a-z_]+)\b")
+
+
+def detail_text(detail: str) -> str:
+    """An audit note as a person reads it: status keys as labels ("in_review -> approved" → "In review → Approved")."""
+    statuses = load_reference().vocabulary("statuses")
+
+    def step(match: re.Match[str]) -> str:
+        before, after = match.groups()
+        if before in statuses and after in statuses:
+            return transition_text(before, after)
+        return match.group(0)
+
+    return _STATUS_STEP.sub(step, detail)
+
+
+def change_text(change: FieldChange) -> str:
+    """The change itself in one cell, so a narrow screen shows it without scrolling to more columns."""
+    return change.summary().removeprefix(f"{change.label}: ")
 
 
 def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = None, *,
@@ -195,16 +216,18 @@ def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = 
         base = {"audit_id": audit["id"], "at_utc": audit["at_utc"], "actor": audit["actor"],
                 "action": audit["action"], "record_type": audit["record_type"],
                 "record_id": audit["record_id"], "entity_id": audit["entity_id"],
-                "version": audit["version"], "detail": audit["detail"] or ""}
+                "version": audit["version"], "detail": detail_text(audit["detail"] or "")}
         before, after = _loads(audit["before"]), _loads(audit["after"])
         if not expand_creations and audit["action"] == "create" and before is None:
             name = str((after or {}).get("name", ""))
-            rows.append({**base, "field": "(new record)", "before": "", "after": name, "removed": [], "added": []})
+            rows.append({**base, "field": "(new record)", "change": name, "before": "", "after": name,
+                         "removed": [], "added": []})
             continue
         changes = field_changes(before, after, entity_names, str(audit["record_type"] or "activity"))
         if not changes:
-            rows.append({**base, "field": "", "before": "", "after": "", "removed": [], "added": []})
+            rows.append({**base, "field": "", "change": "", "before": "", "after": "", "removed": [], "added": []})
         for change in changes:
-            rows.append({**base, "field": change.label, "before": change.before, "after": change.after,
+            rows.append({**base, "field": change.label, "change": change_text(change),
+                         "before": change.before, "after": change.after,
                          "removed": list(change.removed), "added": list(change.added)})
     return pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))

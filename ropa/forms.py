@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ropa.errors import FieldError, ValidationFailed
 from ropa.labels import ROW_NOUNS, cell_label, field_label
-from ropa.models import Activity, Recipient, Transfer
+from ropa.models import Activity, Entity, Recipient, Transfer
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,14 @@ def activity_from_form(base: Mapping[str, Any], values: Mapping[str, Any]) -> Ac
     if problems:
         raise ValidationFailed(problems)
     return activity
+
+
+def entity_from_form(values: Mapping[str, Any]) -> Entity:
+    """The entity the form describes; ``ValidationFailed`` messages are named as the entity form names fields."""
+    try:
+        return Entity.model_validate(dict(values))
+    except ValidationError as error:
+        raise form_errors(error, "entity") from None
 
 
 def merge(base: Mapping[str, Any], mine: Mapping[str, Any],

@@ -71,7 +71,7 @@ def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path) -> None:
     at = _page().run()
     at.text_input(key=_new(at, "name")).set_value("Group plc")
     at.button(key="entnew_save").click().run()
-    assert "an entity named 'Group plc' already exists" in _errors(at)
+    assert "An entity named 'Group plc' already exists." in _errors(at)
     at.text_input(key=_new(at, "name")).set_value("Other Ltd")
     at.text_input(key=_new(at, "email")).set_value("not an email")
     at.button(key="entnew_save").click().run()

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ropa.changes import change_rows, conflict_changes, field_changes, value_text
+from ropa.changes import change_rows, change_text, conflict_changes, detail_text, field_changes, value_text
 from ropa.errors import FieldError, ValidationFailed
 from ropa.factories import make_activity
 from ropa.forms import (
@@ -16,13 +16,14 @@ from ropa.forms import (
     SECTION_OF_FIELD,
     SECTIONS,
     activity_from_form,
+    entity_from_form,
     errors_by_section,
     merge,
     message_text,
     section_of,
     table_rows,
 )
-from ropa.labels import FIELD_LABELS, field_label
+from ropa.labels import FIELD_LABELS, count_text, field_label, months_text
 
 
 @pytest.mark.parametrize(("rows", "expected"), [
@@ -200,3 +201,42 @@ def test_audit_rows_flatten_to_one_row_per_field() -> None:
     rows = change_rows(history)
     assert list(rows["field"]) == ["Owner", "Purpose of processing", ""]
     assert rows.iloc[2]["detail"] == "restored x"
+
+
+@pytest.mark.parametrize(("detail", "shown"), [
+    pytest.param("in_review -> approved", "In review → Approved", id="status-step"),
+    pytest.param("approved -> draft: content changed after approval",
+                 "Approved → Draft: content changed after approval", id="reopened"),
+    pytest.param("reviewed on 2026-05-01", "reviewed on 2026-05-01", id="no-status"),
+    pytest.param("foo -> bar", "foo -> bar", id="not-statuses-left-alone"),
+])
+def test_history_notes_name_statuses_in_words(detail: str, shown: str) -> None:
+    assert detail_text(detail) == shown
+
+
+def test_list_changes_are_in_one_visible_cell() -> None:
+    [change] = field_changes({"systems": ["A"]}, {"systems": ["B"]})
+    assert change_text(change) == "added B, removed A"
+
+
+@pytest.mark.parametrize(("months", "text"), [
+    (12, "1 year"), (24, "2 years"), (1, "1 month"), (18, "18 months"), (0, "0 months"),
+])
+def test_spans_read_as_people_say_them(months: int, text: str) -> None:
+    assert months_text(months) == text
+
+
+@pytest.mark.parametrize(("count", "text"), [(0, "0 problems"), (1, "1 problem"), (2, "2 problems")])
+def test_counts_agree_with_their_noun(count: int, text: str) -> None:
+    assert count_text(count, "problem") == text
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    pytest.param({"name": ""}, ("name", "Legal name is required."), id="entity-name"),
+    pytest.param({"name": "X", "email": "nope"}, ("email", "Email: 'nope' is not an email address."), id="email"),
+])
+def test_entity_form_errors_use_the_entity_forms_labels(values: dict[str, Any], expected: tuple[str, str]) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        entity_from_form(values)
+    [error] = refused.value.errors
+    assert (error.key, message_text(error)) == expected

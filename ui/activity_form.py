@@ -17,7 +17,6 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import User
-from ropa.changes import conflict_changes
 from ropa.errors import ConflictError, NotFound, RopaError, ValidationFailed
 from ropa.forms import (
     GENERAL,
@@ -25,15 +24,13 @@ from ropa.forms import (
     SECTIONS,
     activity_from_form,
     errors_by_section,
-    merge,
     table_rows,
 )
-from ropa.labels import RETENTION_KIND_LABELS, cell_label, field_label
+from ropa.labels import RETENTION_KIND_LABELS, cell_label, count_text, field_label
 from ropa.models import Activity, Entity
-from ropa.storage import audit
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
-from ui import form_keys
+from ui import edit_flow, form_keys
 from ui import render as show
 from ui.choices import (
     category_label,
@@ -413,8 +410,8 @@ def _outcome_near_the_button() -> None:
     grouped: dict[str, list[str]] = st.session_state.get(ERRORS) or {}
     count = sum(len(v) for v in grouped.values())
     if count:
-        st.error(f"Not saved: {count} {'problem' if count == 1 else 'problems'} to fix; each is shown in its "
-                 "section above.", icon=":material/error:")
+        st.error(f"Not saved: {count_text(count, 'problem')} to fix; each is shown in its section above.",
+                 icon=":material/error:")
 
 
 def _submit(db: Database, user: User, kind: str, record_id: int, version: int, draft: dict[str, Any],
@@ -438,9 +435,7 @@ def _submit(db: Database, user: User, kind: str, record_id: int, version: int, d
         st.rerun()
     except ConflictError as error:
         st.session_state.pop(ERRORS, None)
-        st.session_state[CONFLICT] = {"by": error.by, "at": error.at, "expected": error.expected,
-                                      "current": error.current, "changes": error.changes,
-                                      "mine": candidate.content()}
+        st.session_state[CONFLICT] = edit_flow.conflict_state(error, candidate.content())
         st.rerun()
     except RopaError as error:  # busy or unavailable register, refused permission: nothing saved, edits kept
         st.session_state[ERRORS] = {GENERAL: [f"{error} Nothing was saved; your edits are still in the form."]}
@@ -461,36 +456,25 @@ def _conflict_panel(db: Database, activity: Activity | None, entities: list[Enti
     conflict = st.session_state.get(CONFLICT)
     if not conflict or activity is None:
         return
-    st.error(f"Not saved: {show.md(conflict['by'])} changed this activity at {show.md(conflict['at'])} "
-             f"(version {conflict['expected']} → {conflict['current']}) after you opened it. "
-             "Your edits are still in the form below. Their changes:", icon=":material/sync_problem:")
-    names = {int(e.id or 0): e.name for e in entities}
-    show.changes_table(conflict_changes(conflict["changes"], names), key="actform_conflict_changes")
-    left, right = st.columns(2)
-    if left.button("Apply my edits to their version", key="actform_merge", icon=":material/merge:"):
-        _merge(db, activity, conflict)
-    if right.button("Discard my edits and load their version", key="actform_discard", icon=":material/undo:"):
-        _forget_edits(st.session_state[TARGET])
+    choice = edit_flow.conflict_panel(conflict, "activity", {int(e.id or 0): e.name for e in entities},
+                                      prefix="actform")
+    if choice == "merge":
+        _merge(db, conflict)
+    elif choice == "discard":
         start(("activity", int(activity.id or 0), activity.version), activity.content(), force=True)
         st.session_state.pop(NOTICE, None)
         st.rerun()
 
 
-def _merge(db: Database, activity: Activity, conflict: dict[str, Any]) -> None:
-    kind, record_id, version = st.session_state[TARGET]
+def _merge(db: Database, conflict: dict[str, Any]) -> None:
+    _, record_id, version = st.session_state[TARGET]
     try:
         current = get_activity(db, record_id)
     except NotFound as error:
         st.session_state[ERRORS] = {GENERAL: [str(error)]}
         st.rerun()
-    base = audit.snapshot(db, "activity", record_id, version) or st.session_state[DRAFT]
-    merged, clashes = merge(base, conflict["mine"], current.content())
-    start(("activity", record_id, current.version), merged, force=True, base=current.content())
-    if clashes:
-        fields = ", ".join(field_label(f) for f in clashes)
-        st.session_state[NOTICE] = (f"You and {conflict['by']} both changed: {fields}. The form holds your values "
-                                    "for these; check them, then save.")
-    else:
-        st.session_state[NOTICE] = f"Your edits now sit on top of {conflict['by']}'s version; review and save."
+    content, notice = edit_flow.merged(db, "activity", record_id, version, st.session_state[BASE], conflict,
+                                       current.content())
+    start(("activity", record_id, current.version), content, force=True, base=current.content())
+    st.session_state[NOTICE] = notice
     st.rerun()
-
