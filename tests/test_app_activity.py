@@ -458,3 +458,25 @@ def test_a_save_while_the_register_is_held_elsewhere_keeps_the_edit_and_says_why
     assert at.text_area(key=_k(at, "purpose")).value == "Typed while busy"
     at.button(key="actform_save").click().run()
     assert get_activity(db, activity.id or 0).purpose == "Typed while busy"
+
+
+@pytest.mark.parametrize(("switch", "approved"), [
+    pytest.param("on", False, id="four-eyes-refuses-the-submitter"),
+    pytest.param("off", True, id="one-person-team-relaxes-it"),
+])
+def test_behind_the_proxy_the_submitter_cannot_approve_their_own_change(
+        app_env: Path, monkeypatch: pytest.MonkeyPatch, switch: str, approved: bool) -> None:
+    import ui.session
+
+    db, activity = _seed(app_env, status="draft")
+    submitted = transition(db, EDITOR, activity.id or 0, 1, "in_review")
+    monkeypatch.setenv("ROPA_AUTH_MODE", "proxy")
+    monkeypatch.setenv("ROPA_FOUR_EYES", switch)
+    monkeypatch.setattr(ui.session, "current_user", lambda: EDITOR)
+    at = _open(activity.id, tab="Record")
+    at.button(key="activity_to_approved").click().run()
+    assert not at.exception
+    assert get_activity(db, activity.id or 0).status == ("approved" if approved else "in_review")
+    refusals = _unescape(" ".join(_texts(at, "error")))
+    assert ("another person must approve" in refusals) is not approved
+    assert submitted.version == 2
