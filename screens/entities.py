@@ -35,6 +35,7 @@ EDIT = "entf"  # form_keys name of the edit form
 NEW = "entnew"  # form_keys name of the new-entity form
 PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
 STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
+KEPT = "entities_kept"  # unsaved edits of entities the user moved away from, by entity id
 
 
 def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
@@ -164,11 +165,19 @@ def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
 
 
 def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity]) -> None:
-    state = st.session_state.get(STATE)
+    state: dict[str, Any] | None = st.session_state.get(STATE)
+    kept: dict[int, dict[str, Any]] = dict(st.session_state.get(KEPT) or {})
+    if state is not None and state.get("id") != entity.id and state.get("edited"):
+        kept[int(state["id"])] = state  # leaving an entity with unsaved edits: keep them for when it is reopened
     if state is None or state["id"] != entity.id or state.get("reset"):
         form_keys.restart(EDIT)
-        state = {"id": entity.id, "version": entity.version, "draft": entity.content()}
+        fresh: dict[str, Any] = {"id": entity.id, "version": entity.version, "draft": entity.content()}
+        state = fresh if state is not None and state.get("reset") else kept.get(int(entity.id or 0), fresh)
         st.session_state[STATE] = state
+    kept.pop(int(entity.id or 0), None)
+    st.session_state[KEPT] = kept
+    if state.get("edited") and form_keys.key(EDIT, "name") not in st.session_state:
+        form_keys.restart(EDIT)  # the form was away (another page): draw it again from the kept edits
     conflict = state.get("conflict")
     if conflict:
         choice = edit_flow.conflict_panel(conflict, "entity", {e.id or 0: e.name for e in entities}, prefix="ent")
@@ -187,10 +196,20 @@ def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity
     if state.get("errors"):
         errors(state["errors"])
     live = [e for e in entities if not e.archived or e.id == entity.parent_id]
-    with st.form("ent_form", border=False, enter_to_submit=False):
-        values = _fields(db, EDIT, state["draft"], live, entity.id)
-        submitted = st.form_submit_button("Save entity", type="primary", key="ent_save", icon=":material/save:")
-    if not submitted:
+    # Not an st.form: a form's widgets reach the server only on submit, so leaving the page would lose them.
+    values = _fields(db, EDIT, {**state["draft"], **(state.get("edited") or {})}, live, entity.id)
+    edited = {f: v for f, v in values.items() if (v or None) != (state["draft"].get(f) or None)}
+    state = {**state, "edited": edited or None}
+    st.session_state[STATE] = state
+    if edited:
+        box = st.container(horizontal=True, vertical_alignment="center")
+        box.info("Unsaved edits: what you typed is kept in this session, also if you open another page or "
+                 "entity; it is not in the register until you save.", icon=":material/edit_note:")
+        if box.button("Discard my edits", key="ent_discard_kept", icon=":material/delete_sweep:"):
+            st.session_state[STATE] = {"id": entity.id, "reset": True}
+            st.session_state["entities_flash"] = "Your unsaved edits were discarded."
+            st.rerun()
+    if not st.button("Save entity", type="primary", key="ent_save", icon=":material/save:"):
         return
     mine: dict[str, Any] = {}
     try:
