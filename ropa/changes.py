@@ -9,13 +9,14 @@ history and the edit conflict message.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ropa.models import FIELD_LABELS
+from ropa.labels import field_label, retention_kind_label, transition_text
 from ropa.reference import country_name, load_reference
 
 FIELD_VOCABULARIES: dict[str, str] = {
@@ -33,53 +34,6 @@ FIELD_VOCABULARIES: dict[str, str] = {
     "kind": "entity_kinds",
 }
 """Which reference vocabulary labels each coded field."""
-
-EXTRA_LABELS: dict[str, str] = {
-    "retention_kind": "Retention",
-    "retention_rule": "Retention rule",
-    "retention_policy_ref": "Retention policy reference",
-    "controller_served": "Controller served (as processor)",
-    "joint_controllers": "Joint controllers",
-    "joint_arrangement_ref": "Joint arrangement reference (Art. 26)",
-    "legitimate_interest": "Legitimate interest pursued",
-    "lia_ref": "Legitimate interests assessment reference",
-    "consent_record_ref": "Consent record reference",
-    "art10_basis": "Article 10 basis (criminal offence data)",
-    "dpa_schedule1_condition": "DPA 2018 Schedule 1 condition",
-    "security_description": "Security description",
-    "data_location": "Data location",
-    "data_source": "Source of the data",
-    "rights_available": "Rights available to individuals",
-    "adm": "Automated decision-making (Art. 22)",
-    "adm_description": "Automated decision-making description",
-    "dpia_required": "DPIA required",
-    "dpia_status": "DPIA status",
-    "dpia_ref": "DPIA reference",
-    "breach_ref": "Breach reference",
-    "last_reviewed": "Last reviewed",
-    "next_review_due": "Next review due",
-    "source_document": "Source document",
-    "source_section": "Source section",
-    "unmapped": "Unmapped import text",
-    "company_number": "Company number",
-    "ico_registration": "ICO registration number",
-    "dpo_required": "DPO required (Art. 37)",
-    "dpo_name": "DPO name",
-    "dpo_email": "DPO email",
-    "dpo_phone": "DPO phone",
-    "representative_name": "Representative (Art. 27)",
-    "representative_contact": "Representative contact",
-    "archived": "Archived",
-}
-
-
-RETENTION_KINDS = {"period": "A period", "rule": "A stated rule", "unknown": "Not yet known"}
-
-
-def field_label(field: str) -> str:
-    """The label a form shows for ``field``."""
-    return FIELD_LABELS.get(field) or EXTRA_LABELS.get(field) or field.replace("_", " ").capitalize()
-
 
 def _vocab_label(vocabulary: str, key: str) -> str:
     return load_reference().vocabulary(vocabulary).label(key)
@@ -142,7 +96,7 @@ def value_text(field: str, value: Any, entity_names: Mapping[int, str] | None = 
     if field == "country" and isinstance(value, str):
         return country_name(value)
     if field == "retention_kind" and isinstance(value, str):
-        return RETENTION_KINDS.get(value, value)
+        return retention_kind_label(value)
     if isinstance(value, list):
         return "; ".join(_item_text(field, v, names) for v in value)
     if isinstance(value, dict):
@@ -190,31 +144,33 @@ def _list_items(field: str, value: Any, names: Mapping[int, str]) -> list[str]:
     return []
 
 
-def field_change(field: str, before: Any, after: Any, entity_names: Mapping[int, str] | None = None) -> FieldChange:
+def field_change(field: str, before: Any, after: Any, entity_names: Mapping[int, str] | None = None,
+                 record: str = "activity") -> FieldChange:
     names = entity_names or {}
+    label = field_label(field, record)
     if isinstance(before, list | dict) or isinstance(after, list | dict):
         old, new = _list_items(field, before, names), _list_items(field, after, names)
         removed = tuple(x for x in old if x not in new)
         added = tuple(x for x in new if x not in old)
         if not removed and not added:  # same items, new order
-            return FieldChange(field, field_label(field), "; ".join(old), "; ".join(new))
-        return FieldChange(field, field_label(field), "", "", removed, added)
-    return FieldChange(field, field_label(field), value_text(field, before, names), value_text(field, after, names))
+            return FieldChange(field, label, "; ".join(old), "; ".join(new))
+        return FieldChange(field, label, "", "", removed, added)
+    return FieldChange(field, label, value_text(field, before, names), value_text(field, after, names))
 
 
 def field_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
-                  entity_names: Mapping[int, str] | None = None) -> list[FieldChange]:
+                  entity_names: Mapping[int, str] | None = None, record: str = "activity") -> list[FieldChange]:
     """Every field that differs between two snapshots, in field order; empty values count as equal."""
     old, new = before or {}, after or {}
     fields = list(dict.fromkeys([*old, *new]))
-    return [field_change(f, old.get(f), new.get(f), entity_names) for f in fields
+    return [field_change(f, old.get(f), new.get(f), entity_names, record) for f in fields
             if old.get(f) != new.get(f) and not (_empty(old.get(f)) and _empty(new.get(f)))]
 
 
 def conflict_changes(changes: Mapping[str, tuple[object, object]],
-                     entity_names: Mapping[int, str] | None = None) -> list[FieldChange]:
+                     entity_names: Mapping[int, str] | None = None, record: str = "activity") -> list[FieldChange]:
     """``ConflictError.changes`` as readable field changes."""
-    return [field_change(f, before, after, entity_names) for f, (before, after) in changes.items()]
+    return [field_change(f, before, after, entity_names, record) for f, (before, after) in changes.items()]
 
 
 def _loads(text: Any) -> dict[str, Any] | None:
@@ -225,7 +181,27 @@ def _loads(text: Any) -> dict[str, Any] | None:
 
 
 CHANGE_COLUMNS = ("audit_id", "at_utc", "actor", "action", "record_type", "record_id", "entity_id", "version",
-                  "detail", "field", "before", "after", "removed", "added")
+                  "detail", "field", "change", "before", "after", "removed", "added")
+
+_STATUS_STEP = re.compile(r"\b([a-z_]+) -> ([a-z_]+)\b")
+
+
+def detail_text(detail: str) -> str:
+    """An audit note as a person reads it: status keys as labels ("in_review -> approved" → "In review → Approved")."""
+    statuses = load_reference().vocabulary("statuses")
+
+    def step(match: re.Match[str]) -> str:
+        before, after = match.groups()
+        if before in statuses and after in statuses:
+            return transition_text(before, after)
+        return match.group(0)
+
+    return _STATUS_STEP.sub(step, detail)
+
+
+def change_text(change: FieldChange) -> str:
+    """The change itself in one cell, so a narrow screen shows it without scrolling to more columns."""
+    return change.summary().removeprefix(f"{change.label}: ")
 
 
 def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = None, *,
@@ -240,16 +216,18 @@ def change_rows(history: pd.DataFrame, entity_names: Mapping[int, str] | None = 
         base = {"audit_id": audit["id"], "at_utc": audit["at_utc"], "actor": audit["actor"],
                 "action": audit["action"], "record_type": audit["record_type"],
                 "record_id": audit["record_id"], "entity_id": audit["entity_id"],
-                "version": audit["version"], "detail": audit["detail"] or ""}
+                "version": audit["version"], "detail": detail_text(audit["detail"] or "")}
         before, after = _loads(audit["before"]), _loads(audit["after"])
         if not expand_creations and audit["action"] == "create" and before is None:
             name = str((after or {}).get("name", ""))
-            rows.append({**base, "field": "(new record)", "before": "", "after": name, "removed": [], "added": []})
+            rows.append({**base, "field": "(new record)", "change": name, "before": "", "after": name,
+                         "removed": [], "added": []})
             continue
-        changes = field_changes(before, after, entity_names)
+        changes = field_changes(before, after, entity_names, str(audit["record_type"] or "activity"))
         if not changes:
-            rows.append({**base, "field": "", "before": "", "after": "", "removed": [], "added": []})
+            rows.append({**base, "field": "", "change": "", "before": "", "after": "", "removed": [], "added": []})
         for change in changes:
-            rows.append({**base, "field": change.label, "before": change.before, "after": change.after,
+            rows.append({**base, "field": change.label, "change": change_text(change),
+                         "before": change.before, "after": change.after,
                          "removed": list(change.removed), "added": list(change.added)})
     return pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))

@@ -62,6 +62,9 @@ class Config(BaseSettings):
         "unset, it is cli: and the login name.")
     debug: bool = _setting(
         "ROPA_DEBUG", False, "Set to 1 to make the command line show a traceback for an unexpected error.")
+    four_eyes: str = _setting(
+        "ROPA_FOUR_EYES", "on", "on: with proxy or OIDC sign-in, whoever made or submitted a change cannot "
+        "approve it; off for a one-person team.", pattern=r"^(?i:on|off|true|false|yes|no|1|0)$")
 
 
 class SettingsError(RopaError):

@@ -31,6 +31,7 @@ from ropa.gaps import SEVERITIES, analyse, completeness
 from ropa.gaps.catalogue import load_catalogue
 from ropa.legal.transfers import destination_name, register_verdicts, transfer_verdicts_sql
 from ropa.reference import load_reference
+from ropa.review import interval_months, review_state_sql
 from ropa.storage.database import Connection, Database
 
 LIVE_STATUSES: tuple[str, ...] = ("draft", "in_review", "approved")
@@ -120,7 +121,7 @@ def _scope_sql(filters: Filters) -> tuple[str, list[Any]]:
                e.country AS entity_country, a.business_function,
                CASE WHEN a.business_function = '' THEN ? ELSE a.business_function END AS function_label,
                a.status, a.role, a.lawful_bases, a.data_subjects, a.data_categories, a.retention_kind,
-               a.retention_months, a.retention_rule, a.next_review_due,
+               a.retention_months, a.retention_rule, a.next_review_due, a.last_reviewed,
                list_has_any(a.data_categories, ?::VARCHAR[]) AS special
         FROM activities a JOIN entities e ON e.id = a.entity_id
         WHERE {' AND '.join(where)}
@@ -325,19 +326,22 @@ def _retention(con: Connection) -> pd.DataFrame:
 
 
 def _review(con: Connection, as_of: date) -> pd.DataFrame:
-    return _frame(con, """
+    # When a review is due is defined once (ropa/review.py); the interval and date are checked values, not user text.
+    state = review_state_sql("last_reviewed", "next_review_due", str(interval_months()),
+                             f"DATE '{as_of.isoformat()}'")
+    return _frame(con, f"""
         SELECT entity_id, entity, review_state, count(*)::INTEGER AS activities,
                list_sort(list(activity_id)) AS activity_ids
         FROM (SELECT entity_id, entity, activity_id,
                      CASE WHEN status = 'archived' THEN 'archived'
-                          WHEN next_review_due IS NOT NULL AND next_review_due < ? THEN 'overdue'
+                          WHEN {state} = 'overdue' THEN 'overdue'
                           WHEN status = 'draft' THEN 'draft'
                           WHEN status = 'in_review' THEN 'in_review'
-                          WHEN next_review_due IS NULL THEN 'no_date'
+                          WHEN {state} = 'never' THEN 'no_date'
                           ELSE 'current' END AS review_state
               FROM scope)
         GROUP BY ALL ORDER BY entity, review_state
-    """, [as_of])
+    """)
 
 
 def _findings(con: Connection, findings: pd.DataFrame, filters: Filters) -> dict[str, pd.DataFrame]:

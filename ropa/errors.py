@@ -13,6 +13,7 @@ class RopaError(Exception):
 class FieldError:
     field: str
     message: str
+    key: str = ""  # the record field it concerns (e.g. "recipients"), so a form shows it beside that field
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

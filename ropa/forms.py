@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
-from ropa.changes import field_label
-from ropa.errors import FieldError
-from ropa.models import Activity, Recipient, Transfer, parse_activity
+from ropa.errors import FieldError, ValidationFailed
+from ropa.labels import ROW_NOUNS, cell_label, field_label
+from ropa.models import Activity, Entity, Recipient, Transfer
 
 
 @dataclass(frozen=True)
@@ -51,31 +52,76 @@ SECTIONS: tuple[Section, ...] = (
 SECTION_OF_FIELD: dict[str, str] = {f: s.key for s in SECTIONS for f in s.fields}
 GENERAL = "general"
 
-_MESSAGE_HINTS = (("retention", "retention"), ("review", "governance"))
+_MODEL_RULE_FIELDS = (("retention", "retention_kind"), ("review", "next_review_due"))
+"""Checks across fields (model validators) name no field; the words of their message say which it is."""
 
 
 def section_of(error: FieldError) -> str:
-    """The form section a validation message belongs to (``general`` when none fits)."""
-    for field, section in SECTION_OF_FIELD.items():
-        label = field_label(field)
-        if error.field == label or error.field.startswith(label + " "):
-            return section
-    if not error.field:
-        for word, section in _MESSAGE_HINTS:
-            if word in error.message.lower():
-                return section
-    return GENERAL
+    """The form section a validation message belongs to, by the field key it carries (``general`` when none)."""
+    return SECTION_OF_FIELD.get(error.key, GENERAL)
 
 
 def errors_by_section(errors: Iterable[FieldError]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for error in errors:
-        grouped.setdefault(section_of(error), []).append(str(error))
+        grouped.setdefault(section_of(error), []).append(message_text(error))
     return grouped
 
 
-RECIPIENT_COLUMNS: tuple[str, ...] = tuple(Recipient.model_fields)
-TRANSFER_COLUMNS: tuple[str, ...] = tuple(Transfer.model_fields)
+def message_text(error: FieldError) -> str:
+    """One validation message as a sentence naming the field as the form shows it."""
+    message = error.message.strip().rstrip(".")
+    if not error.field:
+        return message[:1].upper() + message[1:] + "."
+    if message.startswith(("is ", "must ", "needs ")):
+        return f"{error.field} {message}."
+    return f"{error.field}: {message[:1].upper()}{message[1:]}."
+
+
+def _pydantic_message(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    ctx = error.get("ctx") or {}
+    if error["type"] == "string_too_long":
+        return f"is too long ({len(error['input']):,} characters; at most {ctx['max_length']:,})"
+    if error["type"] in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
+        return "is required"
+    return message
+
+
+def form_error(error: Mapping[str, Any], record: str = "activity") -> FieldError:
+    """A pydantic error as a message keyed by the record field it concerns and named as the form names it."""
+    loc = tuple(error["loc"])
+    message = _pydantic_message(error)
+    if not loc:
+        lowered = message.lower()
+        key = next((f for word, f in _MODEL_RULE_FIELDS if word in lowered), "")
+        return FieldError("", message, key)
+    key = str(loc[0])
+    if key in ROW_NOUNS and len(loc) >= 2 and isinstance(loc[1], int):
+        name = f"{ROW_NOUNS[key]} row {loc[1] + 1}"
+        if len(loc) >= 3:
+            name += f", {cell_label(key, str(loc[2]))}"
+        return FieldError(name, message, key)
+    name = field_label(key, record)
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        name += f" (item {loc[1] + 1})"
+    return FieldError(name, message, key)
+
+
+def form_errors(error: ValidationError, record: str = "activity") -> ValidationFailed:
+    return ValidationFailed([form_error(e, record) for e in error.errors()])
+
+
+ROW_MODELS: dict[str, type[BaseModel]] = {"recipients": Recipient, "transfers": Transfer}
+ROW_COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(model.model_fields) for name, model in ROW_MODELS.items()}
+REQUIRED_CELLS: dict[str, tuple[str, ...]] = {
+    name: tuple(f for f, info in model.model_fields.items() if info.is_required()) for name, model in ROW_MODELS.items()
+}
+"""The cells a recipient or transfer row cannot do without (read from the model, so a new column needs no edit)."""
+RECIPIENT_COLUMNS = ROW_COLUMNS["recipients"]
+TRANSFER_COLUMNS = ROW_COLUMNS["transfers"]
 _OPTIONAL_CODES = {"role", "country", "mechanism", "contract_date", "organisation"}
 """Coded table cells that may be left empty (stored as null, not as an empty string)."""
 
@@ -91,43 +137,78 @@ def _cell(value: Any) -> Any:
     return None if missing else value
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def table_rows(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows from an editable table as model input: blank rows dropped, empty cells made empty."""
+    """Rows from an editable table as model input: rows with nothing typed dropped, empty cells made empty."""
     result = []
     for row in rows:
         cells = {c: _cell(row.get(c)) for c in columns}
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
+        if all(_blank(v) for v in cells.values()):
             continue
         clean: dict[str, Any] = {}
         for column, value in cells.items():
             if column in _OPTIONAL_CODES:
-                clean[column] = value if (value is not None and str(value).strip()) else None
+                clean[column] = None if _blank(value) else value
             else:
                 clean[column] = "" if value is None else value
         result.append(clean)
     return result
 
 
-def recipient_table(activity: Activity | None) -> list[dict[str, Any]]:
-    return [r.model_dump() for r in (activity.recipients if activity else [])]
+def row_problems(table: str, rows: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    """What is wrong with each row that holds something: a required cell left empty, or a cell the model refuses.
 
-
-def transfer_table(activity: Activity | None) -> list[dict[str, Any]]:
-    return [t.model_dump() for t in (activity.transfers if activity else [])]
+    A row is never dropped for being incomplete: the user fills it in or deletes it.
+    """
+    problems: list[FieldError] = []
+    model = ROW_MODELS[table]
+    for number, row in enumerate(rows, start=1):
+        missing = [c for c in REQUIRED_CELLS[table] if _blank(row.get(c))]
+        problems += [FieldError(f"{ROW_NOUNS[table]} row {number}",
+                                f"{cell_label(table, c)} is missing: fill it in, or delete the row", table)
+                     for c in missing]
+        try:
+            model.model_validate(row)
+        except ValidationError as error:
+            problems += [form_error({**e, "loc": (table, number - 1, *e["loc"])}) for e in error.errors()
+                         if not (e["loc"] and e["loc"][0] in missing)]
+    return problems
 
 
 def activity_from_form(base: Mapping[str, Any], values: Mapping[str, Any]) -> Activity:
     """The activity the form describes: ``base`` (stored or new) overlaid with the form's values.
 
-    Raises ``ValidationFailed`` with field-named messages; nothing is saved.
+    Raises ``ValidationFailed`` with field-keyed messages (each incomplete
+    recipient or transfer row among them); nothing is saved.
     """
     data = {**base, **values}
     if data.get("retention_kind") != "period":
         data["retention_months"] = None
-    for name, columns in (("recipients", RECIPIENT_COLUMNS), ("transfers", TRANSFER_COLUMNS)):
+    problems: list[FieldError] = []
+    for name, columns in ROW_COLUMNS.items():
         if name in values:
-            data[name] = table_rows(values[name], columns)
-    return parse_activity(data)
+            rows = table_rows(values[name], columns)
+            found = row_problems(name, rows)
+            problems += found
+            data[name] = [] if found else rows  # the rows are reported above; the rest is still checked
+    try:
+        activity = Activity.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(problems + form_errors(error).errors) from None
+    if problems:
+        raise ValidationFailed(problems)
+    return activity
+
+
+def entity_from_form(values: Mapping[str, Any]) -> Entity:
+    """The entity the form describes; ``ValidationFailed`` messages are named as the entity form names fields."""
+    try:
+        return Entity.model_validate(dict(values))
+    except ValidationError as error:
+        raise form_errors(error, "entity") from None
 
 
 def merge(base: Mapping[str, Any], mine: Mapping[str, Any],

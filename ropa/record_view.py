@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ropa.labels import months_text
 from ropa.legal.transfers import Verdict, judge
 from ropa.models import Activity, Transfer
 from ropa.reference import load_reference
@@ -58,7 +59,7 @@ def retention_text(activity: Activity) -> str:
     """The retention rule as a sentence, or an empty string when none is recorded."""
     if activity.retention_kind == "period" and activity.retention_months is not None:
         months = activity.retention_months
-        span = f"{months // 12} years" if months and months % 12 == 0 else f"{months} months"
+        span = months_text(months)  # "1 year", "18 months": one wording with ropa.labels
         trigger = activity.retention_trigger
         return f"{span} {load_reference().vocabulary('retention_triggers').label(trigger)}" if trigger else span
     if activity.retention_kind == "rule":

@@ -9,27 +9,21 @@ text literally (no wildcards), so ``%``, ``_`` and quotes mean themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any, Literal
+from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from ropa.legal.transfers import register_verdicts, transfer_verdicts_sql
 from ropa.reference import load_reference
+from ropa.review import DUE_SOON_DAYS as DUE_SOON_DAYS
+from ropa.review import REVIEW_LABELS as REVIEW_LABELS
+from ropa.review import ReviewFilter, interval_months, review_state_sql, state_sql_filter
 from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids
 
-ReviewState = Literal["overdue", "due_soon", "due", "never"]
-
-DUE_SOON_DAYS = 30
-"""An activity whose review falls within this many days is listed as due soon."""
-
-REVIEW_LABELS: dict[str, str] = {
-    "overdue": "Overdue",
-    "due_soon": f"Due within {DUE_SOON_DAYS} days",
-    "due": f"Overdue or due within {DUE_SOON_DAYS} days",
-    "never": "No review scheduled",
-}
+_REVIEW_STATE = review_state_sql("a.last_reviewed", "a.next_review_due", "$review_months", "$as_of")
+"""The one definition of when a review is due (ropa/review.py), over the register's columns."""
 
 @dataclass(frozen=True)
 class RegisterFilter:
@@ -42,7 +36,7 @@ class RegisterFilter:
     status: str | None = None
     special_category: bool | None = None
     third_country_transfers: bool | None = None
-    review: ReviewState | None = None
+    review: ReviewFilter | None = None
     include_archived: bool = False
     activity_ids: tuple[int, ...] | None = None
 
@@ -85,14 +79,8 @@ def _conditions(db: Database, flt: RegisterFilter, params: dict[str, Any]) -> li
         where.append("special_category" if flt.special_category else "NOT special_category")
     if flt.third_country_transfers is not None:
         where.append("third_country_transfers" if flt.third_country_transfers else "NOT third_country_transfers")
-    if flt.review == "overdue":
-        where.append("a.next_review_due < $as_of")
-    elif flt.review == "due_soon":
-        where.append("a.next_review_due BETWEEN $as_of AND $soon")
-    elif flt.review == "due":
-        where.append("a.next_review_due <= $soon")
-    elif flt.review == "never":
-        where.append("a.next_review_due IS NULL")
+    if flt.review is not None:
+        where.append(state_sql_filter(flt.review, _REVIEW_STATE))
     if flt.activity_ids is not None:
         params["activity_ids"] = list(flt.activity_ids)
         where.append("list_contains($activity_ids, a.id)")
@@ -106,7 +94,7 @@ def register_frame(db: Database, flt: RegisterFilter | None = None, as_of: date 
     ref = load_reference()
     params: dict[str, Any] = {
         "as_of": day,
-        "soon": day + timedelta(days=DUE_SOON_DAYS),
+        "review_months": interval_months(),
         "special": ref.special_category_keys(),
     }
     where = _conditions(db, flt, params)
@@ -132,10 +120,7 @@ def register_frame(db: Database, flt: RegisterFilter | None = None, as_of: date 
                a.special_category, a.third_country_transfers,
                a.recipient_count AS recipients, a.transfer_count AS transfers, a.systems, a.owner,
                a.last_reviewed, a.next_review_due,
-               CASE WHEN a.next_review_due IS NULL THEN 'never'
-                    WHEN a.next_review_due < $as_of THEN 'overdue'
-                    WHEN a.next_review_due <= $soon THEN 'due_soon'
-                    ELSE 'scheduled' END AS review,
+               {_REVIEW_STATE} AS review,
                a.updated_at, a.updated_by, a.version
         FROM facts a
         WHERE {" AND ".join(where) or "TRUE"}

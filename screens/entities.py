@@ -8,14 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import Role, User
-from ropa.changes import conflict_changes, field_label
 from ropa.errors import ConflictError, RopaError, ValidationFailed
-from ropa.forms import merge
+from ropa.forms import entity_from_form, message_text
+from ropa.labels import field_label
 from ropa.legal.regimes import regime_citation
-from ropa.models import Entity, parse_entity
+from ropa.models import Entity
 from ropa.reference import country_name, load_reference
 from ropa.register import live_activity_counts, live_activity_ids
-from ropa.storage import audit
 from ropa.storage.audit import history_frame
 from ropa.storage.database import Database
 from ropa.storage.entities import (
@@ -26,11 +25,11 @@ from ropa.storage.entities import (
     set_entity_archived,
     update_entity,
 )
-from ui import form_keys
+from ui import edit_flow, form_keys
 from ui.choices import country_label, country_options, entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_new_activity, open_register
-from ui.render import changes_table, errors, field_line, item_list, md, notices
+from ui.render import errors, field_line, item_list, md, notices
 from ui.session import current_user, get_db, page_user
 
 # Before anything is read: who is this, and may their role open this page?
@@ -40,6 +39,7 @@ EDIT = "entf"  # form_keys name of the edit form
 NEW = "entnew"  # form_keys name of the new-entity form
 PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
 STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
+KEPT = "entities_kept"  # unsaved edits of entities the user moved away from, by entity id
 
 
 def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
@@ -107,24 +107,27 @@ def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entit
     countries = country_options([draft.get("country")])
     yes_no: list[bool | None] = [None, True, False]
 
-    def text(field: str, label: str, *, area: bool = False) -> None:
+    def text(field: str, *, area: bool = False) -> None:
         widget = st.text_area if area else st.text_input
-        values[field] = widget(label, value=draft.get(field) or "", key=form_keys.key(form, field))
+        values[field] = widget(field_label(field, "entity"), value=draft.get(field) or "",
+                               key=form_keys.key(form, field))
 
     values: dict[str, Any] = {}
     left, right = st.columns(2)
     with left:
-        text("name", "Legal name")
+        text("name")
         values["kind"] = st.selectbox(
-            "Kind", kinds.keys(), index=kinds.keys().index(draft.get("kind") or "controller"),
+            field_label("kind", "entity"), kinds.keys(), index=kinds.keys().index(draft.get("kind") or "controller"),
             format_func=lambda k: f"{kinds.label(k)} ({kinds[k].article})", key=form_keys.key(form, "kind"))
         current_parent = draft.get("parent_id")
         values["parent_id"] = st.selectbox(
-            "Parent entity", parents, index=parents.index(current_parent) if current_parent in parents else 0,
+            field_label("parent_id", "entity"), parents,
+            index=parents.index(current_parent) if current_parent in parents else 0,
             format_func=lambda v: "None (top of the group)" if v is None else entity_label(entities)(v),
             key=form_keys.key(form, "parent_id"))
         values["country"] = st.selectbox(
-            "Country", countries, index=countries.index(draft.get("country") or "GB"), format_func=country_label,
+            field_label("country", "entity"), countries,
+            index=countries.index(draft.get("country") or "GB"), format_func=country_label,
             key=form_keys.key(form, "country"))
         regimes: list[str | None] = [None, *load_reference().vocabulary("entity_regimes").keys()]
         values["regime"] = st.selectbox(
@@ -132,20 +135,20 @@ def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entit
             else 0, format_func=lambda r: "Derived from the country" if r is None else regime_citation(r),
             help="Record Art. 3(2) where an entity outside the EU or UK targets or monitors people there.",
             key=form_keys.key(form, "regime"))
-        text("company_number", "Company number")
-        text("ico_registration", "ICO registration number")
-        text("address", "Address", area=True)
-        text("email", "Email")
-        text("phone", "Phone")
+        text("company_number")
+        text("ico_registration")
+        text("address", area=True)
+        text("email")
+        text("phone")
     with right:
         values["dpo_required"] = st.selectbox(
-            "DPO required (Art. 37)", yes_no, index=yes_no.index(draft.get("dpo_required")),
+            field_label("dpo_required", "entity"), yes_no, index=yes_no.index(draft.get("dpo_required")),
             format_func=lambda v: {None: "Not assessed", True: "Yes", False: "No"}[v],
             key=form_keys.key(form, "dpo_required"))
         for field in ("dpo_name", "dpo_email", "dpo_phone", "representative_name"):
-            text(field, field_label(field))
-        text("representative_contact", "Representative contact", area=True)
-        text("notes", "Notes", area=True)
+            text(field)
+        text("representative_contact", area=True)
+        text("notes", area=True)
     return values
 
 
@@ -160,9 +163,9 @@ def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
             submitted = st.form_submit_button("Create entity", type="primary", key="entnew_save")
         if submitted:
             try:
-                created = create_entity(db, user, parse_entity(values))
+                created = create_entity(db, user, entity_from_form(values))
             except ValidationFailed as error:
-                st.session_state["entnew_state_errors"] = [str(e) for e in error.errors]
+                st.session_state["entnew_state_errors"] = [message_text(e) for e in error.errors]
                 st.rerun()
             except RopaError as error:
                 st.session_state["entnew_state_errors"] = [str(error)]
@@ -174,49 +177,62 @@ def _new_entity(db: Database, user: User, entities: list[Entity]) -> None:
 
 
 def _edit_entity(db: Database, user: User, entity: Entity, entities: list[Entity]) -> None:
-    state = st.session_state.get(STATE)
+    state: dict[str, Any] | None = st.session_state.get(STATE)
+    kept: dict[int, dict[str, Any]] = dict(st.session_state.get(KEPT) or {})
+    if state is not None and state.get("id") != entity.id and state.get("edited"):
+        kept[int(state["id"])] = state  # leaving an entity with unsaved edits: keep them for when it is reopened
     if state is None or state["id"] != entity.id or state.get("reset"):
         form_keys.restart(EDIT)
-        state = {"id": entity.id, "version": entity.version, "draft": entity.content()}
+        fresh: dict[str, Any] = {"id": entity.id, "version": entity.version, "draft": entity.content()}
+        state = fresh if state is not None and state.get("reset") else kept.get(int(entity.id or 0), fresh)
         st.session_state[STATE] = state
+    kept.pop(int(entity.id or 0), None)
+    st.session_state[KEPT] = kept
+    if state.get("edited") and form_keys.key(EDIT, "name") not in st.session_state:
+        form_keys.restart(EDIT)  # the form was away (another page): draw it again from the kept edits
     conflict = state.get("conflict")
     if conflict:
-        st.error(f"Not saved: {md(conflict['by'])} changed this entity at {md(conflict['at'])} after you opened "
-                 "it. Your edits are still in the form below. Their changes:", icon=":material/sync_problem:")
-        changes_table(conflict_changes(conflict["changes"], {e.id or 0: e.name for e in entities}),
-                      key="ent_conflict_changes")
-        left, right = st.columns(2)
-        if left.button("Apply my edits to their version", key="ent_merge", icon=":material/merge:"):
-            base = audit.snapshot(db, "entity", int(entity.id or 0), state["version"]) or state["draft"]
-            merged, clashes = merge(base, conflict["mine"], entity.content())
+        choice = edit_flow.conflict_panel(conflict, "entity", {e.id or 0: e.name for e in entities}, prefix="ent")
+        if choice == "merge":
+            content, notice = edit_flow.merged(db, "entity", int(entity.id or 0), state["version"], state["draft"],
+                                               conflict, entity.content())
             form_keys.restart(EDIT)
-            st.session_state[STATE] = {"id": entity.id, "version": entity.version, "draft": merged,
-                                       "notice": ", ".join(field_label(f) for f in clashes)}
+            st.session_state[STATE] = {"id": entity.id, "version": entity.version, "draft": content,
+                                       "notice": notice}
             st.rerun()
-        if right.button("Discard my edits and load their version", key="ent_discard", icon=":material/undo:"):
+        if choice == "discard":
             st.session_state[STATE] = {"id": entity.id, "reset": True}
             st.rerun()
     if state.get("notice"):
-        st.warning(f"You both changed: {md(state['notice'])}. The form holds your values; check them, then save.")
+        st.warning(md(state["notice"]), icon=":material/merge:")
     if state.get("errors"):
         errors(state["errors"])
     live = [e for e in entities if not e.archived or e.id == entity.parent_id]
-    with st.form("ent_form", border=False, enter_to_submit=False):
-        values = _fields(db, EDIT, state["draft"], live, entity.id)
-        submitted = st.form_submit_button("Save entity", type="primary", key="ent_save", icon=":material/save:")
-    if not submitted:
+    # Not an st.form: a form's widgets reach the server only on submit, so leaving the page would lose them.
+    values = _fields(db, EDIT, {**state["draft"], **(state.get("edited") or {})}, live, entity.id)
+    edited = {f: v for f, v in values.items() if (v or None) != (state["draft"].get(f) or None)}
+    state = {**state, "edited": edited or None}
+    st.session_state[STATE] = state
+    if edited:
+        box = st.container(horizontal=True, vertical_alignment="center")
+        box.info("Unsaved edits: what you typed is kept in this session, also if you open another page or "
+                 "entity; it is not in the register until you save.", icon=":material/edit_note:")
+        if box.button("Discard my edits", key="ent_discard_kept", icon=":material/delete_sweep:"):
+            st.session_state[STATE] = {"id": entity.id, "reset": True}
+            st.session_state["entities_flash"] = "Your unsaved edits were discarded."
+            st.rerun()
+    if not st.button("Save entity", type="primary", key="ent_save", icon=":material/save:"):
         return
     mine: dict[str, Any] = {}
     try:
-        candidate = parse_entity({**state["draft"], **values, "id": entity.id})
+        candidate = entity_from_form({**state["draft"], **values, "id": entity.id})
         mine = candidate.content()
         saved = update_entity(db, user, candidate, state["version"])
     except ValidationFailed as error:
-        st.session_state[STATE] = {**state, "errors": [str(e) for e in error.errors]}
+        st.session_state[STATE] = {**state, "errors": [message_text(e) for e in error.errors]}
         st.rerun()
     except ConflictError as error:
-        st.session_state[STATE] = {**state, "errors": None, "conflict": {
-            "by": error.by, "at": error.at, "changes": error.changes, "mine": mine}}
+        st.session_state[STATE] = {**state, "errors": None, "conflict": edit_flow.conflict_state(error, mine)}
         st.rerun()
     except RopaError as error:
         st.session_state[STATE] = {**state, "errors": [str(error)]}

@@ -6,6 +6,7 @@ from datetime import date
 
 import streamlit as st
 
+from ropa.labels import status_label
 from ropa.register import DUE_SOON_DAYS, REVIEW_LABELS, RegisterFilter, register_frame
 from ropa.storage.audit import actors as audit_actors
 from ropa.storage.audit import history_frame
@@ -64,6 +65,7 @@ with reviews_tab:
     live = register_frame(db, RegisterFilter(), today)
     due = live[live["review"].isin(["overdue", "due_soon"])].sort_values(["next_review_due", "id"], kind="stable")
     due = due.reset_index(drop=True)
+    due["status"] = due["status"].map(status_label)
     never = int((live["review"] == "never").sum())
     counts = st.columns(3)
     counts[0].metric(REVIEW_LABELS["overdue"], int((due["review"] == "overdue").sum()))

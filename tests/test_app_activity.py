@@ -87,7 +87,7 @@ def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Pat
     at = _open(new="1", entity=str(entity.id))
     at.text_area(key=_k(at, "purpose")).set_value("Something")
     at.button(key="actform_save").click().run()
-    assert "Name: is required" in _unescape(" ".join(_texts(at, "error")))
+    assert "Name of the activity is required." in _unescape(" ".join(_texts(at, "error")))
     assert at.text_area(key=_k(at, "purpose")).value == "Something"
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
@@ -103,7 +103,7 @@ def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> 
     assert (saved.purpose, saved.version) == ("Bill customers monthly.", 2)
     history = _table_with(_show(at, "History"), "field")
     edited = history[history["version"] == 2]
-    assert set(edited["field"]) == {"Purpose of processing", "Categories of personal data"}
+    assert set(edited["field"]) == {"Purpose of processing", "Categories of personal data", "Status"}  # back to draft
     categories = edited[edited["field"] == "Categories of personal data"].iloc[0]
     assert list(categories["added"]) == ["Postal address"]
     assert set(categories["removed"]) == {"Email address", "Invoices, billing and payment history"}
@@ -114,7 +114,7 @@ def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path) -> None
     at = _open(activity.id)
     at.text_input(key=_k(at, "name")).set_value("N" * 501)
     at.button(key="actform_save").click().run()
-    assert "Name: is too long (501 characters; at most 500)" in _unescape(" ".join(_texts(at, "error")))
+    assert "Name of the activity is too long (501 characters; at most 500)." in _unescape(" ".join(_texts(at, "error")))
     assert at.text_input(key=_k(at, "name")).value == "N" * 501
     assert get_activity(db, activity.id or 0).version == 1
 
@@ -192,14 +192,36 @@ def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
     assert [(t.country, t.mechanism) for t in saved.transfers] == [("US", "dpf")]
 
 
-def test_an_invalid_recipient_row_is_reported_in_the_recipients_section(app_env: Path) -> None:
+@pytest.mark.parametrize(("table", "row", "message"), [
+    pytest.param("recipients", {"name": "No category given"},
+                 "Recipient row 2: Category is missing: fill it in, or delete the row.", id="recipient-no-category"),
+    pytest.param("transfers", {"recipient": "US Payroll Inc", "mechanism": "dpf"},
+                 "Transfer row 1: Country is missing: fill it in, or delete the row.", id="transfer-no-country"),
+])
+def test_an_incomplete_row_is_refused_by_row_and_cell_and_nothing_is_saved(
+        app_env: Path, table: str, row: dict[str, str], message: str) -> None:
     db, activity = _seed(app_env)
     at = _open(activity.id)
-    at.session_state[_k(at, "recipients")] = {"edited_rows": {}, "deleted_rows": [],
-                                          "added_rows": [{"name": "No category given"}]}
+    at.text_input(key=_k(at, "owner")).set_value("Typed owner")
+    at.session_state[_k(at, table)] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [row]}
     at.button(key="actform_save").click().run()
-    assert "Recipients #2 Recipient category" in _unescape(" ".join(_texts(at, "error")))
+    errors = _unescape(" ".join(_texts(at, "error")))
+    assert message in errors and "Not saved: 1 problem to fix" in errors
     assert get_activity(db, activity.id or 0).version == 1
+    assert at.text_input(key=_k(at, "owner")).value == "Typed owner"
+
+
+def test_a_new_activity_with_an_incomplete_transfer_is_not_created(app_env: Path) -> None:
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    at = _open(new="1", entity=str(entity.id))
+    at.text_input(key=_k(at, "name")).set_value("US payroll")
+    at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
+                                             "added_rows": [{"recipient": "US Payroll Inc"}]}
+    at.button(key="actform_save").click().run()
+    assert "Transfer row 1: Country is missing" in _unescape(" ".join(_texts(at, "error")))
+    assert not any("Created activity" in t for t in _texts(at, "success"))
+    assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
 
 @pytest.mark.parametrize(("start", "button", "expected"), [
@@ -258,7 +280,7 @@ def test_archive_of_a_record_changed_meanwhile_is_refused(app_env: Path) -> None
     at.button(key="activity_archive").click().run()
     transition(db, EDITOR, activity.id or 0, 1, "in_review")
     at.button(key="activity_archive_confirm").click().run()
-    assert "was changed by editor@example.test" in _unescape(" ".join(_texts(at, "error")))
+    assert "Not done: editor@example.test changed this activity" in _unescape(" ".join(_texts(at, "error")))
     assert get_activity(db, activity.id or 0).status == "in_review"
 
 
@@ -328,3 +350,133 @@ def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> 
     update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
     at.run()
     assert at.text_input(key=_k(at, "owner")).value == "Their owner"
+
+
+@pytest.mark.parametrize(("start", "button"), [
+    pytest.param("draft", "activity_to_in_review", id="submit"),
+    pytest.param("in_review", "activity_to_approved", id="approve"),
+    pytest.param("in_review", "activity_mark_reviewed", id="mark-reviewed"),
+])
+def test_a_step_clicked_on_a_version_changed_meanwhile_is_refused_with_the_changes(
+        app_env: Path, start: str, button: str) -> None:
+    db, activity = _seed(app_env, status=start)
+    at = _open(activity.id, tab="Record")
+    update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Sell the data"}), 1)
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert "Not done: editor@example.test changed this activity" in _unescape(" ".join(_texts(at, "error")))
+    changes = _table_with(at, "Field")
+    assert changes.iloc[0].to_dict()["After"] == "Sell the data"
+    stored = get_activity(db, activity.id or 0)
+    assert (stored.status, stored.last_reviewed, stored.version) == (start, activity.last_reviewed, 2)
+
+
+def test_local_mode_says_plainly_it_has_one_user_when_approving(app_env: Path) -> None:
+    _, activity = _seed(app_env, status="in_review")
+    at = _open(activity.id, tab="Record")
+    assert any("Local mode has one user" in c.value for c in at.caption)
+
+
+def test_editing_an_approved_activity_makes_it_a_draft_and_says_so(app_env: Path) -> None:
+    db, activity = _seed(app_env, status="approved")
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("A changed purpose")
+    at.button(key="actform_save").click().run()
+    assert "it is a draft again" in _unescape(" ".join(_texts(at, "success")))
+    assert get_activity(db, activity.id or 0).status == "draft"
+
+
+def test_unsaved_edits_survive_another_tab_and_are_said_to_be_kept(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed, not saved").run()
+    at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
+                                             "added_rows": [{"recipient": "Half-typed row"}]}
+    at.run()
+    _show(at, "Record")
+    assert any("unsaved edits to this activity, kept as a draft" in i.value for i in at.info)
+    _show(at, "Edit")
+    assert at.text_area(key=_k(at, "purpose")).value == "Typed, not saved"
+    assert any("Unsaved edits" in i.value for i in at.info)
+    at.button(key="actform_save").click().run()
+    assert "Transfer row 1: Country is missing" in _unescape(" ".join(_texts(at, "error")))
+    assert get_activity(db, activity.id or 0).version == 1
+
+
+def test_unsaved_edits_survive_opening_another_activity_and_coming_back(app_env: Path) -> None:
+    db, first = _seed(app_env)
+    second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
+    at = _open(first.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed on the first").run()
+    at.query_params["id"] = str(second.id)
+    at.run()
+    assert at.text_area(key=_k(at, "purpose")).value == second.purpose
+    at.query_params["id"] = str(first.id)
+    at.run()
+    assert at.text_area(key=_k(at, "purpose")).value == "Typed on the first"
+
+
+def test_discarding_kept_edits_is_explicit_and_restores_the_record(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed, not saved").run()
+    _show(_show(at, "Record"), "Edit")
+    at.button(key="actform_discard_kept").click().run()
+    assert at.text_area(key=_k(at, "purpose")).value == activity.purpose
+    assert not any("Unsaved edits" in i.value for i in at.info)
+    assert "Your unsaved edits were discarded." in _unescape(" ".join(_texts(at, "success")))
+    assert get_activity(db, activity.id or 0).version == 1
+
+
+HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_save_while_the_register_is_held_elsewhere_keeps_the_edit_and_says_why(
+        app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("ROPA_BUSY_TIMEOUT", "1")
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.text_area(key=_k(at, "purpose")).set_value("Typed while busy").run()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app_env), "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        at.button(key="actform_save").click().run()
+        assert not at.exception
+        assert "in use by another program" in _unescape(" ".join(_texts(at, "error")))
+    finally:
+        holder.kill()
+        holder.communicate(timeout=15)
+    at.run()
+    assert at.text_area(key=_k(at, "purpose")).value == "Typed while busy"
+    at.button(key="actform_save").click().run()
+    assert get_activity(db, activity.id or 0).purpose == "Typed while busy"
+
+
+@pytest.mark.parametrize(("switch", "approved"), [
+    pytest.param("on", False, id="four-eyes-refuses-the-submitter"),
+    pytest.param("off", True, id="one-person-team-relaxes-it"),
+])
+def test_behind_the_proxy_the_submitter_cannot_approve_their_own_change(
+        app_env: Path, monkeypatch: pytest.MonkeyPatch, switch: str, approved: bool) -> None:
+    import ui.session
+
+    db, activity = _seed(app_env, status="draft")
+    submitted = transition(db, EDITOR, activity.id or 0, 1, "in_review")
+    monkeypatch.setenv("ROPA_AUTH_MODE", "proxy")
+    monkeypatch.setenv("ROPA_FOUR_EYES", switch)
+    monkeypatch.setattr(ui.session, "current_user", lambda: EDITOR)
+    at = _open(activity.id, tab="Record")
+    at.button(key="activity_to_approved").click().run()
+    assert not at.exception
+    assert get_activity(db, activity.id or 0).status == ("approved" if approved else "in_review")
+    refusals = _unescape(" ".join(_texts(at, "error")))
+    assert ("another person must approve" in refusals) is not approved
+    assert submitted.version == 2

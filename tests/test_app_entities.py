@@ -71,7 +71,7 @@ def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path) -> None:
     at = _page().run()
     at.text_input(key=_new(at, "name")).set_value("Group plc")
     at.button(key="entnew_save").click().run()
-    assert "an entity named 'Group plc' already exists" in _errors(at)
+    assert "An entity named 'Group plc' already exists." in _errors(at)
     at.text_input(key=_new(at, "name")).set_value("Other Ltd")
     at.text_input(key=_new(at, "email")).set_value("not an email")
     at.button(key="entnew_save").click().run()
@@ -135,3 +135,18 @@ def test_entity_history_lists_field_changes(app_env: Path) -> None:
     history = next(d.value for d in at.dataframe if "field" in d.value.columns)
     change = history[history["version"] == 2].iloc[0]
     assert (change["field"], change["before"], change["after"]) == ("Phone", "+44 20 7946 0000", "+44 2")
+
+
+def test_unsaved_entity_edits_survive_choosing_another_entity_and_can_be_discarded(app_env: Path) -> None:
+    db, parent, child = _seed(app_env)
+    at = _page().run()
+    at.selectbox(key="ent_select").set_value(parent.id).run()
+    at.text_input(key=_edit(at, "phone")).set_value("+44 1 typed").run()
+    assert any("Unsaved edits" in i.value for i in at.info)
+    at.selectbox(key="ent_select").set_value(child.id).run()
+    assert at.text_input(key=_edit(at, "phone")).value == child.phone
+    at.selectbox(key="ent_select").set_value(parent.id).run()
+    assert at.text_input(key=_edit(at, "phone")).value == "+44 1 typed"
+    at.button(key="ent_discard_kept").click().run()
+    assert at.text_input(key=_edit(at, "phone")).value == parent.phone
+    assert get_entity(db, parent.id or 0).version == 1

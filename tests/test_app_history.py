@@ -89,3 +89,17 @@ def test_reviews_due_lists_overdue_and_soon_due_activities(app_env: Path) -> Non
     due = at.dataframe(key="hist_reviews").value
     assert list(due["name"]) == ["Customer billing", "CRM"]
     assert [m.value for m in at.metric] == ["1", "1", "0"]
+    assert list(due["status"]) == ["Draft", "Approved"]  # billing was edited after approval
+
+
+def test_history_names_status_steps_in_words_and_shows_list_changes_in_one_cell(app_env: Path) -> None:
+    from ropa.storage.activities import get_activity, transition
+
+    db, ids = _seed(app_env)
+    billing = get_activity(db, ids["billing"])
+    edited = update_activity(db, EDITOR, billing.model_copy(update={"systems": ["Ledger"]}), billing.version)
+    transition(db, EDITOR, ids["billing"], edited.version, "in_review")
+    changes = _changes(_page().run())
+    assert "Draft → In review" in set(changes["detail"])
+    systems = changes[changes["field"] == "Systems (one per line)"].iloc[0]
+    assert systems["change"].startswith("added Ledger")

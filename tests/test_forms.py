@@ -8,10 +8,22 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ropa.changes import change_rows, conflict_changes, field_changes, value_text
+from ropa.changes import change_rows, change_text, conflict_changes, detail_text, field_changes, value_text
 from ropa.errors import FieldError, ValidationFailed
 from ropa.factories import make_activity
-from ropa.forms import GENERAL, activity_from_form, errors_by_section, merge, section_of, table_rows
+from ropa.forms import (
+    GENERAL,
+    SECTION_OF_FIELD,
+    SECTIONS,
+    activity_from_form,
+    entity_from_form,
+    errors_by_section,
+    merge,
+    message_text,
+    section_of,
+    table_rows,
+)
+from ropa.labels import FIELD_LABELS, count_text, field_label, months_text
 
 
 @pytest.mark.parametrize(("rows", "expected"), [
@@ -46,28 +58,90 @@ def test_activity_from_form_overlays_the_form_on_the_stored_record() -> None:
 def test_activity_from_form_refuses_bad_input_with_field_names() -> None:
     with pytest.raises(ValidationFailed) as refused:
         activity_from_form(make_activity(1).model_dump(), {"name": "", "lawful_bases": ["whim"]})
-    fields = {e.field for e in refused.value.errors}
-    assert {"Name", "Article 6 lawful basis #1"} <= fields
+    assert {(e.key, e.field) for e in refused.value.errors} >= {
+        ("name", "Name of the activity"), ("lawful_bases", "Article 6 lawful basis (item 1)")}
+
+
+RECIPIENT = {"category": "cloud_hosting", "name": "Acme", "role": "processor", "country": "IE", "contract_ref": "D-1"}
+TRANSFER = {"country": "US", "recipient": "Acme Inc", "mechanism": "dpf", "tia_ref": "", "safeguard_doc": ""}
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    pytest.param({"recipients": [RECIPIENT, {**RECIPIENT, "category": None}]},
+                 [("recipients", "Recipient row 2: Category is missing: fill it in, or delete the row.")],
+                 id="recipient-without-category"),
+    pytest.param({"recipients": [{"name": "Acme", "category": float("nan")}]},
+                 [("recipients", "Recipient row 1: Category is missing: fill it in, or delete the row.")],
+                 id="recipient-category-nan"),
+    pytest.param({"transfers": [{**TRANSFER, "country": ""}]},
+                 [("transfers", "Transfer row 1: Country is missing: fill it in, or delete the row.")],
+                 id="transfer-without-country"),
+    pytest.param({"transfers": [TRANSFER, {**TRANSFER, "country": None, "recipient": ""},
+                                {**TRANSFER, "mechanism": "pinky_promise"}]},
+                 [("transfers", "Transfer row 2: Country is missing: fill it in, or delete the row."),
+                  ("transfers", "Transfer row 3, Mechanism: Unknown transfer mechanism 'pinky_promise'; choose one "
+                                "of: ")],
+                 id="each-bad-row-named"),
+    pytest.param({"recipients": [RECIPIENT], "name": ""},
+                 [("name", "Name of the activity is required.")], id="complete-rows-other-field-wrong"),
+])
+def test_incomplete_rows_are_refused_by_row_and_cell_never_dropped(values: dict[str, Any],
+                                                                  expected: list[tuple[str, str]]) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        activity_from_form(make_activity(1).model_dump(), values)
+    got = [(e.key, message_text(e)) for e in refused.value.errors]
+    assert len(got) == len(expected)
+    for (key, text), (want_key, want_text) in zip(got, expected, strict=True):
+        assert key == want_key and text.startswith(want_text)
+
+
+def test_rows_with_nothing_typed_are_left_out_and_complete_rows_kept() -> None:
+    blank = {"category": None, "name": " ", "role": None, "country": None, "contract_ref": None}
+    activity = activity_from_form(make_activity(1).model_dump(), {"recipients": [RECIPIENT, blank],
+                                                                   "transfers": [TRANSFER]})
+    assert [r.name for r in activity.recipients] == ["Acme"]
+    assert [t.country for t in activity.transfers] == ["US"]
 
 
 @pytest.mark.parametrize(("error", "section"), [
-    pytest.param(FieldError("Name", "is required"), "purpose", id="name"),
-    pytest.param(FieldError("Recipients #2 Recipient category", "unknown"), "recipients", id="recipient-cell"),
-    pytest.param(FieldError("Transfers #1 Country", "bad"), "transfers", id="transfer-cell"),
-    pytest.param(FieldError("Retention period (months)", "too big"), "retention", id="retention-months"),
-    pytest.param(FieldError("", "a retention period needs a number of months"), "retention", id="model-retention"),
-    pytest.param(FieldError("", "next review is due before the last review"), "governance", id="model-review"),
-    pytest.param(FieldError("Article 9 condition #1", "unknown"), "lawful", id="art9"),
-    pytest.param(FieldError("Entity", "there is no entity with id 9"), "controller", id="entity"),
+    pytest.param(FieldError("Name of the activity", "is required", "name"), "purpose", id="name"),
+    pytest.param(FieldError("Recipient row 2, Category", "unknown", "recipients"), "recipients", id="recipient-cell"),
+    pytest.param(FieldError("Transfer row 1, Country", "bad", "transfers"), "transfers", id="transfer-cell"),
+    pytest.param(FieldError("Retention period (months)", "too big", "retention_months"), "retention",
+                 id="retention-months"),
+    pytest.param(FieldError("Article 9 condition", "unknown", "art9_conditions"), "lawful", id="art9"),
+    pytest.param(FieldError("Entity", "there is no entity with id 9", "entity_id"), "controller", id="entity"),
+    pytest.param(FieldError("DPIA reference", "too long", "dpia_ref"), "assessment", id="dpia-ref"),
     pytest.param(FieldError("", "something else"), GENERAL, id="unplaced"),
 ])
 def test_each_validation_message_is_shown_in_its_section(error: FieldError, section: str) -> None:
     assert section_of(error) == section
 
 
-def test_errors_are_grouped_by_section() -> None:
-    grouped = errors_by_section([FieldError("Name", "is required"), FieldError("Purpose of processing", "too long")])
-    assert grouped == {"purpose": ["Name: is required", "Purpose of processing: too long"]}
+@pytest.mark.parametrize(("values", "key"), [
+    pytest.param({"retention_kind": "period", "retention_months": None}, "retention_kind", id="model-retention"),
+    pytest.param({"last_reviewed": "2026-05-01", "next_review_due": "2026-01-01"}, "next_review_due",
+                 id="model-review"),
+])
+def test_checks_across_fields_are_keyed_to_the_field_they_concern(values: dict[str, Any], key: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        activity_from_form(make_activity(1).model_dump(), values)
+    assert [e.key for e in refused.value.errors] == [key]
+
+
+FORM_FIELDS = [f for s in SECTIONS for f in s.fields]
+
+
+@pytest.mark.parametrize("field", FORM_FIELDS)
+def test_every_form_field_has_a_label_and_its_errors_reach_its_section(field: str) -> None:
+    assert field in FIELD_LABELS
+    assert section_of(FieldError(field_label(field), "wrong", field)) == SECTION_OF_FIELD[field] != GENERAL
+
+
+def test_errors_are_grouped_by_section_as_sentences() -> None:
+    grouped = errors_by_section([FieldError("Name of the activity", "is required", "name"),
+                                 FieldError("Purpose of processing", "too long", "purpose")])
+    assert grouped == {"purpose": ["Name of the activity is required.", "Purpose of processing: Too long."]}
 
 
 @pytest.mark.parametrize(("base", "mine", "theirs", "merged", "clashes"), [
@@ -127,3 +201,42 @@ def test_audit_rows_flatten_to_one_row_per_field() -> None:
     rows = change_rows(history)
     assert list(rows["field"]) == ["Owner", "Purpose of processing", ""]
     assert rows.iloc[2]["detail"] == "restored x"
+
+
+@pytest.mark.parametrize(("detail", "shown"), [
+    pytest.param("in_review -> approved", "In review → Approved", id="status-step"),
+    pytest.param("approved -> draft: content changed after approval",
+                 "Approved → Draft: content changed after approval", id="reopened"),
+    pytest.param("reviewed on 2026-05-01", "reviewed on 2026-05-01", id="no-status"),
+    pytest.param("foo -> bar", "foo -> bar", id="not-statuses-left-alone"),
+])
+def test_history_notes_name_statuses_in_words(detail: str, shown: str) -> None:
+    assert detail_text(detail) == shown
+
+
+def test_list_changes_are_in_one_visible_cell() -> None:
+    [change] = field_changes({"systems": ["A"]}, {"systems": ["B"]})
+    assert change_text(change) == "added B, removed A"
+
+
+@pytest.mark.parametrize(("months", "text"), [
+    (12, "1 year"), (24, "2 years"), (1, "1 month"), (18, "18 months"), (0, "0 months"),
+])
+def test_spans_read_as_people_say_them(months: int, text: str) -> None:
+    assert months_text(months) == text
+
+
+@pytest.mark.parametrize(("count", "text"), [(0, "0 problems"), (1, "1 problem"), (2, "2 problems")])
+def test_counts_agree_with_their_noun(count: int, text: str) -> None:
+    assert count_text(count, "problem") == text
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    pytest.param({"name": ""}, ("name", "Legal name is required."), id="entity-name"),
+    pytest.param({"name": "X", "email": "nope"}, ("email", "Email: 'nope' is not an email address."), id="email"),
+])
+def test_entity_form_errors_use_the_entity_forms_labels(values: dict[str, Any], expected: tuple[str, str]) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        entity_from_form(values)
+    [error] = refused.value.errors
+    assert (error.key, message_text(error)) == expected

@@ -97,7 +97,8 @@ def test_stale_version_raises_a_conflict_naming_what_changed(db: Database, entit
         store.update_activity(db, EDITOR, created.model_copy(update={"purpose": "Mine"}), 1)
     conflict = caught.value
     assert conflict.by == DPO.email and conflict.current == 2
-    assert conflict.changes == {"purpose": (created.purpose, "Theirs"), "owner": (created.owner, "CFO")}
+    assert conflict.changes == {"purpose": (created.purpose, "Theirs"), "owner": (created.owner, "CFO"),
+                                "status": ("approved", "draft")}  # their edit took away the approval
     assert store.get_activity(db, created.id or 0).purpose == "Theirs"
 
 

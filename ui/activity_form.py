@@ -8,30 +8,29 @@ person's changes and offers to apply the user's edits on top of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
 from ropa.auth import User
-from ropa.changes import conflict_changes, field_label
 from ropa.errors import ConflictError, NotFound, RopaError, ValidationFailed
 from ropa.forms import (
     GENERAL,
-    RECIPIENT_COLUMNS,
+    ROW_COLUMNS,
     SECTIONS,
-    TRANSFER_COLUMNS,
     activity_from_form,
     errors_by_section,
-    merge,
+    table_rows,
 )
+from ropa.labels import RETENTION_KIND_LABELS, cell_label, count_text, field_label
 from ropa.models import Activity, Entity
-from ropa.reference import load_reference
-from ropa.storage import audit
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
-from ui import form_keys
+from ui import edit_flow, form_keys
 from ui import render as show
 from ui.choices import (
     category_label,
@@ -51,6 +50,8 @@ DRAFT = "actform_draft"
 ERRORS = "actform_errors"
 CONFLICT = "actform_conflict"
 NOTICE = "actform_notice"
+BASE = "actform_base"  # the stored content the form's edits started from
+KEPT = "actform_kept"  # unsaved edits per record ("activity:5", "new:2"): kept in the session across tabs and pages
 FLASH = "actform_flash"
 
 _PLAIN_FIELDS = [f for s in SECTIONS for f in s.fields
@@ -62,23 +63,50 @@ def key(field: str) -> str:
     return form_keys.key(FORM, field)
 
 
-def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = False) -> None:
+def _record(target: tuple[str, int, int]) -> str:
+    return f"{target[0]}:{target[1]}"
+
+
+def kept_edits(kind: str, record_id: int) -> dict[str, Any] | None:
+    """The unsaved edits kept in this session for a record (``kind`` "activity" or "new"), if any."""
+    kept: dict[str, dict[str, Any]] = st.session_state.get(KEPT) or {}
+    return kept.get(f"{kind}:{record_id}")
+
+
+def _forget_edits(target: tuple[str, int, int]) -> None:
+    kept: dict[str, dict[str, Any]] = dict(st.session_state.get(KEPT) or {})
+    kept.pop(_record(target), None)
+    st.session_state[KEPT] = kept
+
+
+def start(target: tuple[str, int, int], draft: dict[str, Any], *, force: bool = False,
+          base: dict[str, Any] | None = None) -> None:
     """Point the form at ``target`` (kind, id, version) and restart its widgets from ``draft`` when needed.
 
-    Another record restarts the form. A newer version of the same record
-    restarts it only while the user has typed nothing and no conflict is
-    pending; otherwise their edits stay, and saving shows what changed.
+    Another record restarts the form, from the unsaved edits kept for it
+    when there are some. A newer version of the same record restarts it only
+    while the user has typed nothing and no conflict is pending; otherwise
+    their edits stay, and saving shows what changed. Widgets that were not
+    drawn (another tab or page was shown) come back from the kept edits.
+    ``base`` is the stored content the draft started from (default: ``draft``).
     """
     stored = st.session_state.get(TARGET)
+    if force:  # the caller decides what the form holds now (saved, merged or discarded): older kept edits go
+        _forget_edits(target)
+    kept = None if force else kept_edits(target[0], target[1])
     fresh = force or stored is None or tuple(stored[:2]) != target[:2]
-    if not fresh and stored[2] != target[2]:
-        fresh = not st.session_state.get(CONFLICT) and not _edited(st.session_state.get(DRAFT) or {})
+    if not fresh and stored is not None and stored[2] != target[2]:
+        fresh = not st.session_state.get(CONFLICT) and not kept and not _edited(st.session_state.get(DRAFT) or {})
+    if not fresh and kept and key("name") not in st.session_state:
+        fresh = True  # the form was away (another tab or page): draw it again from the kept edits
     if fresh:
         form_keys.restart(FORM)
-        st.session_state[TARGET] = target
-        st.session_state[DRAFT] = draft
-        st.session_state.pop(ERRORS, None)
-        st.session_state.pop(CONFLICT, None)
+        st.session_state[TARGET] = tuple(kept["target"]) if kept else target
+        st.session_state[DRAFT] = kept["values"] if kept else draft
+        st.session_state[BASE] = kept["base"] if kept else (base or draft)
+        if not kept:
+            st.session_state.pop(ERRORS, None)
+            st.session_state.pop(CONFLICT, None)
         if not force:
             st.session_state.pop(NOTICE, None)
 
@@ -125,65 +153,83 @@ def _section_errors(section: str) -> None:
         show.errors(grouped[section])
 
 
-def _multi(field: str, vocabulary: str, draft: dict[str, Any], label: str, *, article: bool = False,
+def _multi(field: str, vocabulary: str, draft: dict[str, Any], *, article: bool = False,
            help: str | None = None) -> None:
     current = list(draft.get(field) or [])
-    st.multiselect(label, vocab_options(vocabulary, current), default=current, key=key(field),
+    st.multiselect(field_label(field), vocab_options(vocabulary, current), default=current, key=key(field),
                    format_func=vocab_label(vocabulary, article=article), help=help)
 
 
-def _optional_select(field: str, vocabulary: str, draft: dict[str, Any], label: str) -> None:
+def _optional_select(field: str, vocabulary: str, draft: dict[str, Any]) -> None:
     current = draft.get(field)
     options: list[str | None] = [None, *vocab_options(vocabulary, [current] if current else [])]
-    st.selectbox(label, options, index=options.index(current), key=key(field),
+    st.selectbox(field_label(field), options, index=options.index(current), key=key(field),
                  format_func=vocab_label(vocabulary, article=True))
 
 
-def _text(field: str, draft: dict[str, Any], label: str | None = None, *, area: bool = False,
-          help: str | None = None) -> None:
+def _text(field: str, draft: dict[str, Any], *, area: bool = False, help: str | None = None) -> None:
     widget = st.text_area if area else st.text_input
-    widget(label or field_label(field), value=str(draft.get(field) or ""), key=key(field), help=help)
+    widget(field_label(field), value=str(draft.get(field) or ""), key=key(field), help=help)
 
 
-def _recipient_editor(draft: dict[str, Any]) -> pd.DataFrame:
-    rows = pd.DataFrame(draft.get("recipients") or [], columns=list(RECIPIENT_COLUMNS))
-    current = [r.get("country") for r in draft.get("recipients") or []]
-    return st.data_editor(
-        rows, key=key("recipients"), num_rows="dynamic", hide_index=True,
-        column_config={
-            "category": st.column_config.SelectboxColumn(
-                "Category", options=vocab_options("recipient_categories",
-                                                  [r.get("category") for r in draft.get("recipients") or []]),
-                format_func=vocab_label("recipient_categories"), required=True, width="medium"),
-            "name": st.column_config.TextColumn("Name", width="medium"),
-            "role": st.column_config.SelectboxColumn("Role", options=vocab_options("recipient_roles"),
-                                                     format_func=vocab_label("recipient_roles")),
-            "country": st.column_config.SelectboxColumn("Country", options=country_options(current),
-                                                        format_func=country_label),
-            "contract_ref": st.column_config.TextColumn("Contract (Art. 28)"),
-        },
-    )
+ColumnFactory = Callable[[str, list[Any]], Any]
+"""Builds one table column's config from its label and the values the record holds in it now."""
 
 
-def _transfer_editor(draft: dict[str, Any]) -> pd.DataFrame:
-    rows = pd.DataFrame(draft.get("transfers") or [], columns=list(TRANSFER_COLUMNS))
-    current = [t.get("country") for t in draft.get("transfers") or []]
-    return st.data_editor(
-        rows, key=key("transfers"), num_rows="dynamic", hide_index=True,
-        column_config={
-            "country": st.column_config.SelectboxColumn("Country", options=country_options(current),
-                                                        format_func=country_label),
-            "organisation": st.column_config.SelectboxColumn(
-                "International organisation", options=load_reference().vocabulary("international_organisations").keys(),
-                format_func=load_reference().vocabulary("international_organisations").label),
-            "contract_date": st.column_config.DateColumn("Contract date", format="YYYY-MM-DD"),
-            "recipient": st.column_config.TextColumn("Recipient", width="medium"),
-            "mechanism": st.column_config.SelectboxColumn("Mechanism", options=mechanism_options(),
-                                                          format_func=mechanism_label, width="large"),
-            "tia_ref": st.column_config.TextColumn("TIA reference"),
-            "safeguard_doc": st.column_config.TextColumn("Safeguard document"),
-        },
-    )
+def _text_column(width: str | None = None) -> ColumnFactory:
+    return lambda label, _current: st.column_config.TextColumn(label, width=width)  # type: ignore[arg-type]
+
+
+def _vocab_column(vocabulary: str, width: str | None = None) -> ColumnFactory:
+    return lambda label, current: st.column_config.SelectboxColumn(
+        label, options=vocab_options(vocabulary, [c for c in current if c]), format_func=vocab_label(vocabulary),
+        width=width)  # type: ignore[arg-type]
+
+
+def _country_column() -> ColumnFactory:
+    return lambda label, current: st.column_config.SelectboxColumn(
+        label, options=country_options(current), format_func=country_label)
+
+
+def _mechanism_column() -> ColumnFactory:
+    return lambda label, _current: st.column_config.SelectboxColumn(
+        label, options=mechanism_options(), format_func=mechanism_label, width="large")
+
+
+def _date_column() -> ColumnFactory:
+    return lambda label, _current: st.column_config.DateColumn(label, format="YYYY-MM-DD")
+
+
+TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
+    "recipients": {
+        "category": _vocab_column("recipient_categories", "medium"),
+        "name": _text_column("medium"),
+        "role": _vocab_column("recipient_roles"),
+        "country": _country_column(),
+        "contract_ref": _text_column(),
+    },
+    "transfers": {
+        "country": _country_column(),
+        "recipient": _text_column("medium"),
+        "organisation": _vocab_column("international_organisations", "medium"),
+        "contract_date": _date_column(),
+        "mechanism": _mechanism_column(),
+        "tia_ref": _text_column(),
+        "safeguard_doc": _text_column(),
+    },
+}
+"""How each cell of the recipient and transfer tables is edited: one line per column; a model field
+not listed here is edited as text. No column is marked required: the browser would hold back an
+incomplete new row and it would vanish on save; the form reports it by row and cell instead."""
+
+
+def _table_editor(table: str, draft: dict[str, Any]) -> pd.DataFrame:
+    columns = list(ROW_COLUMNS[table])
+    held = draft.get(table) or []
+    specs = TABLE_COLUMNS.get(table, {})
+    config = {c: specs.get(c, _text_column())(cell_label(table, c), [r.get(c) for r in held]) for c in columns}
+    return st.data_editor(pd.DataFrame(held, columns=columns), key=key(table), num_rows="dynamic",
+                          hide_index=True, column_config=config)
 
 
 def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
@@ -196,75 +242,75 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
         if section.key == "controller":
             left, right = st.columns(2)
             with left:
-                st.selectbox("Entity", tree_ids, index=tree_ids.index(draft["entity_id"])
+                st.selectbox(field_label("entity_id"), tree_ids, index=tree_ids.index(draft["entity_id"])
                              if draft.get("entity_id") in tree_ids else 0,
                              format_func=entity_label(entities), key=key("entity_id"))
                 roles = vocab_options("roles")
-                st.selectbox("Role", roles, index=roles.index(draft.get("role") or "controller"),
+                st.selectbox(field_label("role"), roles, index=roles.index(draft.get("role") or "controller"),
                              format_func=vocab_label("roles", article=True), key=key("role"))
                 _text("joint_arrangement_ref", draft)
             with right:
                 _text("controller_served", draft, area=True, help="Only for processing done as a processor.")
                 _text("joint_controllers", draft, area=True)
         elif section.key == "purpose":
-            _text("name", draft, "Name of the activity")
+            _text("name", draft)
             _text("business_function", draft)
             _text("purpose", draft, area=True, help="Say why the data is processed, in plain words (Art. 5(1)(b)).")
         elif section.key == "data":
-            _multi("data_subjects", "data_subjects", draft, field_label("data_subjects"))
+            _multi("data_subjects", "data_subjects", draft)
             current = list(draft.get("data_categories") or [])
             st.multiselect(field_label("data_categories"), vocab_options("data_categories", current),
                            default=current, format_func=category_label, key=key("data_categories"))
             _text("data_source", draft, area=True)
         elif section.key == "recipients":
-            extra["recipients"] = _recipient_editor(draft)
+            extra["recipients"] = _table_editor("recipients", draft)
         elif section.key == "transfers":
-            extra["transfers"] = _transfer_editor(draft)
+            extra["transfers"] = _table_editor("transfers", draft)
         elif section.key == "retention":
-            kinds = ["period", "rule", "unknown"]
-            names = {"period": "A period (months)", "rule": "A stated rule", "unknown": "Not yet known"}
+            kinds = list(RETENTION_KIND_LABELS)
             left, right = st.columns(2)
             with left:
-                st.radio("Retention", kinds, index=kinds.index(draft.get("retention_kind") or "unknown"),
-                         format_func=names.__getitem__, key=key("retention_kind"), horizontal=True)
-                st.number_input("Retention period (months)", min_value=0, max_value=1200, step=1,
+                st.radio(field_label("retention_kind"), kinds,
+                         index=kinds.index(draft.get("retention_kind") or "unknown"),
+                         format_func=RETENTION_KIND_LABELS.__getitem__, key=key("retention_kind"), horizontal=True)
+                st.number_input(field_label("retention_months"), min_value=0, max_value=1200, step=1,
                                 value=draft.get("retention_months"), key=key("retention_months"),
                                 help="Used when the retention is a period.")
-                _optional_select("retention_trigger", "retention_triggers", draft, "Retention starts")
+                _optional_select("retention_trigger", "retention_triggers", draft)
             with right:
                 _text("retention_rule", draft, area=True, help="Used when the retention is a stated rule.")
                 _text("retention_policy_ref", draft)
         elif section.key == "security":
-            _multi("security_measures", "security_measures", draft, field_label("security_measures"), article=True)
+            _multi("security_measures", "security_measures", draft, article=True)
             _text("security_description", draft, area=True)
-            st.text_area("Systems (one per line)", value="\n".join(draft.get("systems") or []), key=key("systems"))
+            st.text_area(field_label("systems"), value="\n".join(draft.get("systems") or []), key=key("systems"))
             _text("data_location", draft)
         elif section.key == "lawful":
-            _multi("lawful_bases", "lawful_bases", draft, field_label("lawful_bases"), article=True)
+            _multi("lawful_bases", "lawful_bases", draft, article=True)
             left, right = st.columns(2)
             with left:
                 _text("legitimate_interest", draft, area=True)
                 _text("lia_ref", draft)
                 _text("consent_record_ref", draft)
             with right:
-                _multi("art9_conditions", "art9_conditions", draft, field_label("art9_conditions"), article=True)
+                _multi("art9_conditions", "art9_conditions", draft, article=True)
                 _text("dpa_schedule1_condition", draft, area=True)
                 _text("art10_basis", draft, area=True)
         elif section.key == "assessment":
             left, right = st.columns(2)
             with left:
                 choices: list[bool | None] = [None, True, False]
-                st.selectbox("DPIA required", choices, index=choices.index(draft.get("dpia_required")),
+                st.selectbox(field_label("dpia_required"), choices, index=choices.index(draft.get("dpia_required")),
                              format_func=lambda v: {None: "Not assessed", True: "Yes", False: "No"}[v],
                              key=key("dpia_required"))
-                _optional_select("dpia_status", "dpia_statuses", draft, "DPIA status")
+                _optional_select("dpia_status", "dpia_statuses", draft)
                 _text("dpia_ref", draft)
-                _multi("dpia_criteria", "dpia_criteria", draft, field_label("dpia_criteria"), article=True)
+                _multi("dpia_criteria", "dpia_criteria", draft, article=True)
             with right:
-                st.checkbox("Solely automated decisions with legal or similar effect (Art. 22)",
+                st.checkbox(field_label("adm"),
                             value=bool(draft.get("adm")), key=key("adm"))
                 _text("adm_description", draft, area=True)
-                _optional_select("adm_basis", "adm_bases", draft, field_label("adm_basis"))
+                _optional_select("adm_basis", "adm_bases", draft)
                 _text("rights_available", draft, area=True)
                 _text("breach_ref", draft)
         elif section.key == "governance":
@@ -274,7 +320,7 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
                 _text("source_document", draft)
                 _text("source_section", draft)
             with right:
-                st.date_input("Next review due", value=_date(draft.get("next_review_due")),
+                st.date_input(field_label("next_review_due"), value=_date(draft.get("next_review_due")),
                               key=key("next_review_due"), format="YYYY-MM-DD")
                 _text("notes", draft, area=True)
     _section_errors(GENERAL)
@@ -292,8 +338,49 @@ def _values(extra: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _comparable(field: str, value: Any) -> Any:
+    if field in ROW_COLUMNS:
+        return table_rows(value or [], ROW_COLUMNS[field])
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def _keep(values: dict[str, Any]) -> None:
+    """Keep the form's values in the session while they differ from the stored record, so leaving loses nothing."""
+    target = st.session_state[TARGET]
+    base: dict[str, Any] = st.session_state.get(BASE) or st.session_state[DRAFT]
+    draft = {**st.session_state[DRAFT], **{f: _comparable(f, v) if f in ROW_COLUMNS else v for f, v in values.items()}}
+    if any(_comparable(f, v) != _comparable(f, base.get(f)) for f, v in values.items()):
+        st.session_state[KEPT] = {**(st.session_state.get(KEPT) or {}),
+                                  _record(target): {"target": target, "base": base, "values": draft}}
+    else:
+        _forget_edits(target)
+
+
+def _kept_notice(activity: Activity | None) -> None:
+    kind, record_id, _ = st.session_state[TARGET]
+    if not kept_edits(kind, record_id):
+        return
+    box = st.container(horizontal=True, vertical_alignment="center")
+    box.info("Unsaved edits: what you typed is kept as a draft in this session, also if you open another tab "
+             "or page; it is not in the register until you save.", icon=":material/edit_note:")
+    if box.button("Discard my edits", key="actform_discard_kept", icon=":material/delete_sweep:"):
+        _forget_edits(st.session_state[TARGET])
+        if activity is not None:
+            start(("activity", int(activity.id or 0), activity.version), activity.content(), force=True)
+        else:
+            start((kind, record_id, 0), new_draft(record_id), force=True)
+        st.session_state[FLASH] = "Your unsaved edits were discarded."
+        st.rerun()
+
+
 def render(db: Database, user: User, entities: list[Entity], *, activity: Activity | None) -> None:
-    """The edit form (``activity``) or the new-activity form (``None``); call ``start`` first."""
+    """The edit form (``activity``) or the new-activity form (``None``); call ``start`` first.
+
+    Not an ``st.form``: a form's widgets reach the server only on submit, so
+    switching tab or page would silently lose them. Each change is kept.
+    """
     kind, record_id, version = st.session_state[TARGET]
     draft: dict[str, Any] = st.session_state[DRAFT]
     _conflict_panel(db, activity, entities)
@@ -304,12 +391,13 @@ def render(db: Database, user: User, entities: list[Entity], *, activity: Activi
         st.warning(f"This activity was saved by {show.md(activity.updated_by)} (version {activity.version}) "
                    f"after you started editing version {version}. Saving will show you what changed.",
                    icon=":material/sync_problem:")
-    with st.form("act_form", border=False, enter_to_submit=False):
-        extra = _fields(draft, entities)
-        label = "Save changes" if kind == "activity" else "Create activity"
-        submitted = st.form_submit_button(label, type="primary", key="actform_save", icon=":material/save:")
-    if submitted:
-        _submit(db, user, kind, record_id, version, draft, _values(extra))
+    extra = _fields(draft, entities)
+    values = _values(extra)
+    _keep(values)
+    _kept_notice(activity)
+    label = "Save changes" if kind == "activity" else "Create activity"
+    if st.button(label, type="primary", key="actform_save", icon=":material/save:"):
+        _submit(db, user, kind, record_id, version, draft, values)
     _outcome_near_the_button()
 
 
@@ -324,8 +412,8 @@ def _outcome_near_the_button() -> None:
     grouped: dict[str, list[str]] = st.session_state.get(ERRORS) or {}
     count = sum(len(v) for v in grouped.values())
     if count:
-        st.error(f"Not saved: {count} {'problem' if count == 1 else 'problems'} to fix; each is shown in its "
-                 "section above.", icon=":material/error:")
+        st.error(f"Not saved: {count_text(count, 'problem')} to fix; each is shown in its section above.",
+                 icon=":material/error:")
 
 
 def _submit(db: Database, user: User, kind: str, record_id: int, version: int, draft: dict[str, Any],
@@ -336,6 +424,8 @@ def _submit(db: Database, user: User, kind: str, record_id: int, version: int, d
         if kind == "activity":
             saved = update_activity(db, user, candidate, version)
             message = f"Saved version {saved.version}." if saved.version != version else "No field changed."
+            if draft.get("status") == "approved" and saved.status == "draft":
+                message += " It was approved; as its content changed, it is a draft again and needs a new review."
         else:
             saved = create_activity(db, user, candidate)
             message = f"Created activity {saved.id}."
@@ -347,13 +437,17 @@ def _submit(db: Database, user: User, kind: str, record_id: int, version: int, d
         st.rerun()
     except ConflictError as error:
         st.session_state.pop(ERRORS, None)
-        st.session_state[CONFLICT] = {"by": error.by, "at": error.at, "expected": error.expected,
-                                      "current": error.current, "changes": error.changes,
-                                      "mine": candidate.content()}
+        st.session_state[CONFLICT] = edit_flow.conflict_state(error, candidate.content())
         st.rerun()
-    except RopaError as error:
-        st.session_state[ERRORS] = {GENERAL: [str(error)]}
+    except RopaError as error:  # busy or unavailable register, refused permission: nothing saved, edits kept
+        st.session_state[ERRORS] = {GENERAL: [f"{error} Nothing was saved; your edits are still in the form."]}
         st.rerun()
+    except duckdb.Error as error:  # a storage failure not yet given its own message
+        st.session_state[ERRORS] = {GENERAL: [f"The register could not save this ({type(error).__name__}: "
+                                              f"{str(error)[:200]}). Nothing was saved; your edits are still in "
+                                              "the form."]}
+        st.rerun()
+    _forget_edits((kind, record_id, version))
     st.session_state[FLASH] = message
     st.session_state.pop(NOTICE, None)
     start(("activity", int(saved.id or 0), saved.version), saved.content(), force=True)
@@ -364,35 +458,25 @@ def _conflict_panel(db: Database, activity: Activity | None, entities: list[Enti
     conflict = st.session_state.get(CONFLICT)
     if not conflict or activity is None:
         return
-    st.error(f"Not saved: {show.md(conflict['by'])} changed this activity at {show.md(conflict['at'])} "
-             f"(version {conflict['expected']} → {conflict['current']}) after you opened it. "
-             "Your edits are still in the form below. Their changes:", icon=":material/sync_problem:")
-    names = {int(e.id or 0): e.name for e in entities}
-    show.changes_table(conflict_changes(conflict["changes"], names), key="actform_conflict_changes")
-    left, right = st.columns(2)
-    if left.button("Apply my edits to their version", key="actform_merge", icon=":material/merge:"):
-        _merge(db, activity, conflict)
-    if right.button("Discard my edits and load their version", key="actform_discard", icon=":material/undo:"):
+    choice = edit_flow.conflict_panel(conflict, "activity", {int(e.id or 0): e.name for e in entities},
+                                      prefix="actform")
+    if choice == "merge":
+        _merge(db, conflict)
+    elif choice == "discard":
         start(("activity", int(activity.id or 0), activity.version), activity.content(), force=True)
         st.session_state.pop(NOTICE, None)
         st.rerun()
 
 
-def _merge(db: Database, activity: Activity, conflict: dict[str, Any]) -> None:
-    kind, record_id, version = st.session_state[TARGET]
+def _merge(db: Database, conflict: dict[str, Any]) -> None:
+    _, record_id, version = st.session_state[TARGET]
     try:
         current = get_activity(db, record_id)
     except NotFound as error:
         st.session_state[ERRORS] = {GENERAL: [str(error)]}
         st.rerun()
-    base = audit.snapshot(db, "activity", record_id, version) or st.session_state[DRAFT]
-    merged, clashes = merge(base, conflict["mine"], current.content())
-    start(("activity", record_id, current.version), merged, force=True)
-    if clashes:
-        fields = ", ".join(field_label(f) for f in clashes)
-        st.session_state[NOTICE] = (f"You and {conflict['by']} both changed: {fields}. The form holds your values "
-                                    "for these; check them, then save.")
-    else:
-        st.session_state[NOTICE] = f"Your edits now sit on top of {conflict['by']}'s version; review and save."
+    content, notice = edit_flow.merged(db, "activity", record_id, version, st.session_state[BASE], conflict,
+                                       current.content())
+    start(("activity", record_id, current.version), content, force=True, base=current.content())
+    st.session_state[NOTICE] = notice
     st.rerun()
-

@@ -8,11 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ropa.changes import change_rows
-
-ACTION_LABELS = {
-    "create": "Created", "update": "Edited", "status": "Status changed", "review": "Reviewed",
-    "archive": "Archived", "restore": "Restored", "import": "Imported", "delete": "Deleted",
-}
+from ropa.labels import ACTION_LABELS
 
 
 def render_changes(history: pd.DataFrame, entity_names: Mapping[int, str], *, key: str,
@@ -25,8 +21,10 @@ def render_changes(history: pd.DataFrame, entity_names: Mapping[int, str], *, ke
     changes["action"] = changes["action"].map(lambda a: ACTION_LABELS.get(a, str(a).capitalize()))
     changes["record"] = changes["record_type"].str.capitalize() + " " + changes["record_id"].map(
         lambda v: "" if pd.isna(v) else str(int(v)))
+    # The change sits in one column next to the field, so it is on screen at any width; before/after and
+    # removed/added stay in the table's data (and its download) for whoever needs them apart.
     order = ["at_utc", "actor", "action"] + (["record"] if show_record else []) + [
-        "version", "field", "before", "after", "removed", "added", "detail"]
+        "field", "change", "detail", "version"]
     st.dataframe(
         changes, key=key, hide_index=True, column_order=order,
         column_config={
@@ -36,6 +34,7 @@ def render_changes(history: pd.DataFrame, entity_names: Mapping[int, str], *, ke
             "record": st.column_config.TextColumn("Record"),
             "version": st.column_config.NumberColumn("Version", format="%d"),
             "field": st.column_config.TextColumn("Field"),
+            "change": st.column_config.TextColumn("Change", width="large"),
             "before": st.column_config.TextColumn("Before", width="medium"),
             "after": st.column_config.TextColumn("After", width="medium"),
             "removed": st.column_config.ListColumn("Removed"),

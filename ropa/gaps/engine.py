@@ -17,11 +17,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ropa.config import load_config
 from ropa.gaps.catalogue import RULES, Rule, load_catalogue
 from ropa.gaps.tables import static_frames
 from ropa.legal.regimes import ENTITY_REGIME_SQL, lawful_bases_frame
 from ropa.legal.transfers import destination_verdicts_sql, register_verdicts, transfer_verdicts_sql
+from ropa.review import MACROS as REVIEW_MACROS
+from ropa.review import interval_months as review_interval_months
 from ropa.storage.database import Connection, Database
 
 FINDING_COLUMNS: tuple[str, ...] = (
@@ -141,6 +142,7 @@ def _macros() -> list[str]:
         "CREATE OR REPLACE TEMP MACRO gap_day(d) AS strftime(CAST(d AS DATE), '%-d %B %Y')",
         f"CREATE OR REPLACE TEMP MACRO gap_vague_reason(s) AS CASE {cases} END",
         f"CREATE OR REPLACE TEMP MACRO gap_has_period(s) AS regexp_matches(s, {sql_literal(catalogue.period_pattern)})",
+        *REVIEW_MACROS,
     ]
 
 
@@ -152,11 +154,6 @@ def prepare(con: Connection, day: date) -> None:
     con.register("gap_lawful_bases", lawful_bases_frame(day))
     for statement in _macros():
         con.execute(statement)
-
-
-def review_interval_months() -> int:
-    """ROPA_REVIEW_INTERVAL_MONTHS, checked (1 to 120) by its declaration, so a bad setting gives a clear message."""
-    return load_config().review_interval_months
 
 
 def entity_filter(entity_ids: list[int] | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,8 +17,11 @@ import duckdb
 import pyarrow as pa
 
 from ropa.auth import Role, User, require
-from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
+from ropa.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationFailed
+from ropa.four_eyes import four_eyes_required
+from ropa.labels import status_label
 from ropa.models import Activity, Recipient, Transfer, parse_activity
+from ropa.review import add_months as add_months  # re-exported: callers date reviews through storage
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
 
@@ -138,7 +141,7 @@ def get_activity(db: Database, activity_id: int) -> Activity:
 def _check_entity(con: Connection, entity_id: int) -> None:
     row = con.execute("SELECT archived FROM entities WHERE id = ?", [entity_id]).fetchone()
     if row is None:
-        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {entity_id}")])
+        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {entity_id}", "entity_id")])
 
 
 def next_ids(con: Connection, sequence: str, count: int) -> list[int]:
@@ -168,7 +171,7 @@ def _create_activities(con: Connection, user: User, activities: Sequence[Activit
     known = {r[0] for r in con.execute("SELECT id FROM entities WHERE list_contains(?, id)", [entity_ids]).fetchall()}
     missing = [e for e in entity_ids if e not in known]
     if missing:
-        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {missing[0]}")])
+        raise ValidationFailed([FieldError("Entity", f"there is no entity with id {missing[0]}", "entity_id")])
     now = utcnow()
     ids = next_ids(con, "activity_id_seq", len(activities))
     stored = [
@@ -241,8 +244,12 @@ def _insert_children(con: Connection, activity: Activity) -> None:
 
 
 def _mutate(db: Database, user: User, activity_id: int, expected_version: int, action: str,
-            change: dict[str, Any] | Activity, detail: str = "") -> Activity:
-    """Load, check the version, apply ``change`` and save: the one path of every update."""
+            change: dict[str, Any] | Activity, detail: str = "",
+            check: Callable[[Connection, Activity], None] | None = None) -> Activity:
+    """Load, check the version (and ``check``, inside the same transaction), apply ``change`` and save.
+
+    The one path of every update.
+    """
     try:
         with db.transaction() as con:
             found = load_activities(con, [activity_id])
@@ -251,6 +258,8 @@ def _mutate(db: Database, user: User, activity_id: int, expected_version: int, a
             current = found[0]
             if current.version != expected_version:
                 raise _conflict(con, current, expected_version)
+            if check is not None:
+                check(con, current)
             if isinstance(change, Activity):
                 new = change
                 _check_entity(con, new.entity_id)
@@ -258,7 +267,8 @@ def _mutate(db: Database, user: User, activity_id: int, expected_version: int, a
                 new = parse_activity({**current.model_dump(), **change})
             if new.content() == current.content():
                 return current
-            return _write_update(con, user, current, new, action, detail)
+            new, reopened = reopen_if_approved(current, new)
+            return _write_update(con, user, current, new, action, "; ".join(d for d in (detail, reopened) if d))
     except duckdb.TransactionException:
         # Another thread of this process committed the same row first.
         with db.connect() as con:
@@ -284,8 +294,49 @@ def restore_activity(db: Database, user: User, activity_id: int, expected_versio
     require(user, Role.EDITOR, "restore processing activities")
     current = get_activity(db, activity_id)
     if current.status != "archived":
-        raise ValidationFailed([FieldError("Status", "only an archived activity can be restored")])
+        raise ValidationFailed([FieldError("Status", "only an archived activity can be restored", "status")])
     return _mutate(db, user, activity_id, expected_version, "restore", {"status": "draft"})
+
+
+REVIEW_BOOKKEEPING = frozenset({"status", "last_reviewed", "next_review_due"})
+"""Fields a workflow step or a review changes without changing what was approved."""
+
+
+def reopen_if_approved(current: Activity, new: Activity) -> tuple[Activity, str]:
+    """An approved activity whose content changes goes back to draft: what was approved is no longer what is there.
+
+    Returns the activity to save and the audit note saying so (empty when nothing changes).
+    """
+    if current.status != "approved" or new.status != "approved":
+        return new, ""
+    before, after = current.content(), new.content()
+    changed = [f for f in dict.fromkeys([*before, *after])
+               if f not in REVIEW_BOOKKEEPING and before.get(f) != after.get(f)]
+    if not changed:
+        return new, ""
+    return new.model_copy(update={"status": "draft"}), "approved -> draft: content changed after approval"
+
+
+_SUBMITTED = "-> in_review"
+
+
+def change_makers(con: Connection, activity_id: int) -> set[str]:
+    """Who made the activity's last change of content and who last submitted it for review (four-eyes)."""
+    rows = con.execute(
+        "SELECT (SELECT actor FROM audit_log WHERE record_type = 'activity' AND record_id = $id "
+        "        AND action NOT IN ('status', 'review', 'archive') ORDER BY id DESC LIMIT 1), "
+        "       (SELECT actor FROM audit_log WHERE record_type = 'activity' AND record_id = $id "
+        "        AND action = 'status' AND ends_with(detail, $submitted) ORDER BY id DESC LIMIT 1)",
+        {"id": activity_id, "submitted": _SUBMITTED},
+    ).fetchall()
+    return {str(a) for a in rows[0] if a} if rows else set()
+
+
+def _check_four_eyes(con: Connection, user: User, activity_id: int) -> None:
+    if user.email in change_makers(con, activity_id):
+        raise PermissionDenied(
+            f"{user.display} made or submitted the last change to this activity, so another person must approve "
+            "it (four-eyes review; a one-person team can turn this off with ROPA_FOUR_EYES=off).")
 
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -296,25 +347,29 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def transition(db: Database, user: User, activity_id: int, expected_version: int, to_status: str) -> Activity:
-    """Move an activity along draft -> in review -> approved (or back), audited with who and when."""
+def transition(db: Database, user: User, activity_id: int, expected_version: int, to_status: str, *,
+               four_eyes: bool | None = None) -> Activity:
+    """Move an activity along draft -> in review -> approved (or back), audited with who and when.
+
+    Refused with the other person's changes if the activity changed since
+    ``expected_version`` (the version the user saw). With ``four_eyes`` (by
+    default as configured: on when people sign in by proxy or OIDC), whoever
+    made or submitted the last change cannot approve it.
+    """
     require(user, Role.EDITOR, "change the review status")
-    current = get_activity(db, activity_id)
-    if to_status not in TRANSITIONS.get(current.status, set()):
-        raise ValidationFailed([FieldError("Status", f"cannot go from {current.status} to {to_status}")])
+    second_person = four_eyes_required() if four_eyes is None else four_eyes
+    start = get_activity(db, activity_id).status
+
+    def allowed(con: Connection, current: Activity) -> None:
+        if to_status not in TRANSITIONS.get(current.status, set()):
+            raise ValidationFailed([FieldError(
+                "Status", f"cannot go from {status_label(current.status).lower()} to "
+                          f"{status_label(to_status).lower()}", "status")])
+        if to_status == "approved" and second_person:
+            _check_four_eyes(con, user, activity_id)
+
     return _mutate(db, user, activity_id, expected_version, "status", {"status": to_status},
-                   detail=f"{current.status} -> {to_status}")
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)
+                   detail=f"{start} -> {to_status}", check=allowed)
 
 
 def mark_reviewed(db: Database, user: User, activity_id: int, expected_version: int, *,

@@ -1,0 +1,112 @@
+"""The activity form in a real browser: an incomplete table row is reported, never silently dropped.
+
+The app is served by ``streamlit run`` over a copy of the demo and driven in
+headless Chromium. Streamlit's table editor holds back a new row whose
+*required* columns are empty, so such a row used to vanish on save; these
+tests type an incomplete row the way a person does and check the form says
+which row and cell, and saves nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_browser import _assert_offline_and_clean, _browser, _click, _settle
+
+from ropa.models import Activity
+from ropa.storage.activities import get_activity
+from ropa.storage.database import open_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+
+def _add_row_typing(page: Any, grid: Any, row: int, x_offset: int, text: str) -> None:
+    """Add a row to a table editor and type ``text`` into one of its cells, leaving the others empty.
+
+    The grid is a canvas: the cell is reached by position (header and rows are 35 px high).
+    """
+    grid.scroll_into_view_if_needed()
+    grid.hover()
+    grid.get_by_role("button", name="Add row").click()
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + 35 * row + 17)
+    page.wait_for_timeout(500)
+    page.keyboard.type(text, delay=30)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)
+
+
+def _edit_first_activity(page: Any, url: str, tmp_path: Path) -> Activity:
+    """Open the first live activity of the served register on its Edit tab; returns it as stored."""
+    db = open_database(tmp_path / "register.duckdb")
+    activity = get_activity(db, int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0]))
+    page.goto(f"{url}/activity?id={activity.id}")
+    page.locator("h1").first.wait_for(timeout=30_000)
+    _settle(page)
+    _click(page, "tab", "Edit")
+    _settle(page)
+    return activity
+
+
+def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        before = _edit_first_activity(page, url, tmp_path)
+        activity_id = int(before.id or 0)
+        transfers = page.locator('[data-testid="stDataFrame"]').nth(1)
+        _add_row_typing(page, transfers, len(before.transfers), 200, "Payroll Inc")
+        _click(page, "button", "Save changes")
+        _settle(page)
+        row = len(before.transfers) + 1
+        expect(page.get_by_text(f"Transfer row {row}: Country is missing")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Not saved: 1 problem to fix")).to_be_visible()
+        assert page.get_by_text("No field changed").count() == 0
+        assert page.get_by_test_id("stException").count() == 0
+        _assert_offline_and_clean(session)
+    after = get_activity(open_database(tmp_path / "register.duckdb"), activity_id)
+    assert (after.version, after.transfers) == (before.version, before.transfers)
+
+
+def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        activity_id = int(_edit_first_activity(page, url, tmp_path).id or 0)
+        purpose = page.get_by_role("textbox", name="Purpose of processing")
+        purpose.fill("Typed in the browser, not saved")
+        purpose.press("Tab")
+        _settle(page)
+        _click(page, "tab", "Record")
+        _settle(page)
+        expect(page.get_by_text("You have unsaved edits to this activity")).to_be_visible(timeout=30_000)
+        _click(page, "tab", "Edit")
+        _settle(page)
+        expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
+            "Typed in the browser, not saved", timeout=30_000)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
+        page.locator("h1").filter(has_text="History").first.wait_for(timeout=30_000)
+        _settle(page)
+        page.go_back()
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        expect(page.get_by_text("You have unsaved edits to this activity")).to_be_visible(timeout=30_000)
+        _click(page, "tab", "Edit")
+        _settle(page)
+        expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
+            "Typed in the browser, not saved", timeout=30_000)
+        expect(page.get_by_text("Unsaved edits: what you typed is kept")).to_be_visible()
+        _assert_offline_and_clean(session)
+    assert get_activity(open_database(tmp_path / "register.duckdb"), activity_id).version == 1
