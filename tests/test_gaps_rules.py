@@ -70,6 +70,13 @@ def transfer(**overrides: Any) -> dict[str, Any]:
 CASES: tuple[Case, ...] = (
     # Lawfulness
     fires("lawful_basis_missing", "no-basis", {"lawful_bases": []}),
+    silent("lawful_basis_missing", "purpose-is-a-legal-obligation",
+           {"lawful_bases": [], "purpose": "Keep payroll records as required by law for HMRC."}),
+    fires("lawful_basis_missing_evident_obligation", "payroll-for-hmrc",
+          {"lawful_bases": [], "purpose": "Keep payroll records as required by law for HMRC."}),
+    fires("lawful_basis_missing_evident_obligation", "statutory-returns",
+          {"lawful_bases": [], "purpose": "File statutory returns with the regulator."}),
+    silent("lawful_basis_missing_evident_obligation", "ordinary-purpose", {"lawful_bases": []}),
     silent("lawful_basis_missing", "processor-needs-none", {"lawful_bases": [], **PROCESSOR}),
     fires("legitimate_interest_unstated", "li-interest-blank", {**LI, "legitimate_interest": " "}),
     silent("legitimate_interest_unstated", "li-interest-stated", LI),
@@ -95,15 +102,21 @@ CASES: tuple[Case, ...] = (
             "consent_record_ref": "forms"}),
     silent("uk_special_category_without_schedule1", "eu-entity-not-uk-law",
            {**SPECIAL_OK, "dpa_schedule1_condition": ""}, EU),
-    fires("criminal_data_without_art10_basis", "convictions-no-basis", {**CRIMINAL_OK, "art10_basis": ""}),
-    fires("criminal_data_without_art10_basis", "parent-key-no-basis",
-          {**CRIMINAL_OK, "data_categories": ["criminal"], "art10_basis": ""}),
+    fires("criminal_data_without_art10_basis", "eu-convictions-no-basis", {**CRIMINAL_OK, "art10_basis": ""}, EU),
+    fires("criminal_data_without_art10_basis", "uk-neither-basis-nor-schedule1",
+          {**CRIMINAL_OK, "art10_basis": "", "dpa_schedule1_condition": ""}),
+    fires("criminal_data_without_art10_basis", "eu-parent-key-no-basis",
+          {**CRIMINAL_OK, "data_categories": ["criminal"], "art10_basis": ""}, EU),
     silent("criminal_data_without_art10_basis", "convictions-with-basis", CRIMINAL_OK),
+    silent("criminal_data_without_art10_basis", "uk-schedule1-is-the-art10-authorisation",
+           {**CRIMINAL_OK, "art10_basis": ""}),
     fires("uk_criminal_data_without_schedule1", "uk-convictions-no-schedule1",
           {**CRIMINAL_OK, "dpa_schedule1_condition": ""}),
     silent("uk_criminal_data_without_schedule1", "eu-entity-not-uk-law",
            {**CRIMINAL_OK, "dpa_schedule1_condition": ""}, EU),
     silent("uk_criminal_data_without_schedule1", "uk-with-schedule1", CRIMINAL_OK),
+    silent("uk_criminal_data_without_schedule1", "uk-neither-is-one-art10-finding",
+           {**CRIMINAL_OK, "art10_basis": "", "dpa_schedule1_condition": ""}),
     fires("automated_decision_without_basis", "adm-no-basis", {"adm": True, **DPIA_DONE}),
     silent("automated_decision_without_basis", "adm-with-basis",
            {"adm": True, "adm_basis": "contract_necessity", **DPIA_DONE}),
@@ -340,6 +353,15 @@ def test_vague_patterns_compile_in_duckdb() -> None:
     con = duckdb.connect()
     for p in load_catalogue().vague_retention:
         assert con.execute("SELECT regexp_matches(?, ?)", [p.example, p.pattern]).fetchone() == (True,)
+
+
+def test_art10_and_schedule1_on_one_uk_activity_are_one_finding_citing_both(db: Database) -> None:
+    case = fires("criminal_data_without_art10_basis", "uk-both",
+                 {**CRIMINAL_OK, "art10_basis": "", "dpa_schedule1_condition": ""})
+    findings = analyse_case(db, case)
+    criminal = findings[findings["rule"].str.contains("criminal")]
+    assert len(criminal) == 1 and criminal.iloc[0]["severity"] == "critical"
+    assert "Art. 10" in criminal.iloc[0]["message"] and "Schedule 1" in criminal.iloc[0]["message"]
 
 
 def test_a_complete_compliant_activity_has_no_findings(db: Database) -> None:

@@ -13,6 +13,7 @@ from ropa.gaps.catalogue import (
     SEVERITY_WEIGHTS,
     load_catalogue,
 )
+from ropa.gaps.defects import DEFECT_COUNTING
 from ropa.gaps.scoring import COMPLETENESS_FORMULA, COMPLIANCE_FORMULA
 from ropa.reference import DpiaSignal, load_reference
 
@@ -66,6 +67,7 @@ def catalogue_markdown() -> str:
         "",
         f"- **Article 30 completeness.** {COMPLETENESS_FORMULA}",
         f"- **Compliance score.** {COMPLIANCE_FORMULA}",
+        f"- **Defects.** {DEFECT_COUNTING}",
         "",
         "## Accepted risks",
         "",
@@ -89,6 +91,7 @@ def catalogue_markdown() -> str:
             f"- Applies to: {APPLIES_TO_LABELS[rule.applies_to].lower()}",
             f"- Law: {rule.article}",
             f"- Source: [{source.title}]({source.url})",
+            *([f"- One defect per: {rule.grouped_by}"] if rule.grouped_by else []),
             "",
             f"**What it checks.** {rule.explanation}",
             "",
