@@ -115,6 +115,17 @@ def catalogue_markdown() -> str:
         "",
         *[_signal_line(s) for s in ref.dpia_signals],
         "",
+        "### National Art. 35(4) lists (`dpia_indicated`)",
+        "",
+        "Processing on a supervisory authority's list needs a DPIA for controllers under that regime "
+        "(`dpia_lists` in `ropa/reference/gdpr.toml`); \"with another criterion\" items only together with a "
+        "further WP248 criterion. Items the record cannot show are listed for the DPO to check by hand.",
+        "",
+        *[f"- {i.authority} ({i.regime}): **{i.label}**: {i.description}"
+          + (" With another WP248 criterion." if i.combined else "")
+          + (f" Shown by: {', '.join(w.key for w in i.signals)}." if i.signals else " Not shown by the record.")
+          + (f" *To check: {i.check}.*" if i.check else "") for i in ref.dpia_lists],
+        "",
         "### Article 9(2) conditions needing a DPA 2018 Schedule 1 condition (`uk_special_category_without_schedule1`)",
         "",
         "Under UK law these are met only with a condition in the named Part of Schedule 1 "
