@@ -38,7 +38,8 @@ ents AS (
 acts AS (
     SELECT a.*, a.role <> 'processor' AS is_controller, e.regime
     FROM activities a JOIN ents e ON e.entity_id = a.entity_id
-    WHERE a.status <> 'archived'
+    -- A historical record (superseded_on set) is in scope on the days it was in force; others while live.
+    WHERE coalesce(a.superseded_on > $as_of, a.status <> 'archived')
 ),
 cats AS (
     SELECT u.activity_id, u.key, coalesce(c.label, u.key) AS label,
@@ -65,6 +66,7 @@ recs AS MATERIALIZED (
 ),
 xfers AS (
     SELECT t.activity_id, a.entity_id, a.regime, t.position, t.country, t.recipient, t.mechanism, t.tia_ref,
+           t.safeguard_doc,
            coalesce(c.name, t.country) AS country_name, coalesce(c.third_country, true) AS third_country,
            c.adequacy_decision, c.adequacy_partial, c.requires_mechanism, c.requires_mechanism_label,
            m.label AS mechanism_label, m.kind AS mechanism_kind, coalesce(m.requires_tia, false) AS requires_tia,
