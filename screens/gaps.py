@@ -47,13 +47,14 @@ RULE_TITLES = {r.id: r.title for r in RULES}
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner="Checking the register…")
 def _analysis(path: str, as_of: date, entity_ids: tuple[int, ...] | None,
-              stamp: tuple[int, int]) -> tuple[pd.DataFrame, Scores, pd.DataFrame, pd.DataFrame]:
-    """Findings (accepted ones included), scores and the chart frames, recomputed only when the register changes."""
+              stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame, Scores, pd.DataFrame, pd.DataFrame]:
+    """Findings (accepted ones included), open defects, scores and the chart frames, recomputed only when the
+    register changes."""
     db = get_db()
     ids = list(entity_ids) if entity_ids is not None else None
     findings = analyse(db, as_of=as_of, entity_ids=ids, include_accepted=True)
     live = open_only(findings)
-    return findings, scores(db, as_of, ids, findings=findings), by_rule(live), by_entity(live)
+    return findings, defects(live), scores(db, as_of, ids, findings=findings), by_rule(live), by_entity(live)
 
 
 def _severity_label(severity: str) -> str:
@@ -64,9 +65,9 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def _metrics(findings: pd.DataFrame, result: Scores) -> None:
+def _metrics(findings: pd.DataFrame, open_table: pd.DataFrame, result: Scores) -> None:
     live = open_only(findings)
-    counts = severity_counts(defects(live))
+    counts = severity_counts(open_table)
     findings_counts = severity_counts(live)
     for col, severity in zip(st.columns(len(SEVERITIES)), SEVERITIES, strict=True):
         col.metric(_severity_label(severity), f"{counts[severity]:,}", border=True,
@@ -166,7 +167,7 @@ def _accept_dialog(finding: dict[str, Any]) -> None:
         st.rerun()
 
 
-def _defects_table(findings: pd.DataFrame, user_can_edit: bool) -> None:
+def _defects_table(findings: pd.DataFrame, open_table: pd.DataFrame, user_can_edit: bool) -> None:
     filters = st.columns(3)
     severities = filters[0].multiselect("Severity", list(SEVERITIES), format_func=SEVERITY_LABELS.__getitem__,
                                         key="gaps_severities", placeholder="All severities")
@@ -176,7 +177,8 @@ def _defects_table(findings: pd.DataFrame, user_can_edit: bool) -> None:
     entities = filters[2].multiselect("Entity", sorted(set(findings["entity"])), key="gaps_entities",
                                       placeholder="All entities")
     matching = filter_findings(open_only(findings), severities=severities, rules=rules, entities=entities)
-    shown = open_defects(defects(matching))
+    # The unfiltered table is cached with the analysis; only a filter makes the page regroup.
+    shown = open_defects(defects(matching) if severities or rules or entities else open_table)
     st.caption(f"{len(shown):,} open defect(s) from {len(matching):,} finding(s): findings with the same cause are "
                "one defect. Select a row for the explanation, the fix, the affected activities and the actions.")
     columns = ["severity", "message", "activities", "entities", "title", "article"]
@@ -296,13 +298,13 @@ st.caption(f"The live register checked against GDPR / UK GDPR on {as_of:%d %B %Y
 notices(FLASH_KEY)
 
 try:
-    found, result, rule_frame, entity_frame = _analysis(str(db.path), as_of,
-                                                         tuple(scope) if scope is not None else None, change_stamp(db))
+    found, open_table, result, rule_frame, entity_frame = _analysis(
+        str(db.path), as_of, tuple(scope) if scope is not None else None, change_stamp(db))
 except RopaError as problem:
     errors([str(problem)])
     st.stop()
 
-_metrics(found, result)
+_metrics(found, open_table, result)
 with st.expander("How the scores are calculated", icon=":material/functions:"):
     st.markdown(f"**Article 30 completeness.** {md(COMPLETENESS_FORMULA)}")
     st.markdown(f"**Compliance score.** {md(COMPLIANCE_FORMULA)}")
@@ -314,7 +316,7 @@ if found.empty and result.activities.empty:
 findings_tab, breakdown_tab, accepted_tab, catalogue_tab = st.tabs(
     ["Defects", "By rule and entity", "Accepted risks", "Rule catalogue"])
 with findings_tab:
-    _defects_table(found, user_can_edit)
+    _defects_table(found, open_table, user_can_edit)
 with breakdown_tab:
     _breakdown(rule_frame, entity_frame, result)
 with accepted_tab:

@@ -10,6 +10,7 @@ findings frame ``analyse`` returns: no loop per finding.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ropa.gaps.catalogue import RULES, SEVERITY_RANK
@@ -46,12 +47,18 @@ def with_defects(findings: pd.DataFrame) -> pd.DataFrame:
     return findings.assign(defect=defect_keys(findings) if len(findings) else pd.Series([], dtype=str))
 
 
-def _names(values: pd.Series) -> list[str]:
-    return sorted({str(v) for v in values if str(v)}, key=str.casefold)
-
-
-def _ids(values: pd.Series) -> list[int]:
-    return sorted({int(v) for v in values.dropna()})
+def _lists(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Per defect, the distinct non-empty values of ``column``, sorted: one sort and one split, no group loop."""
+    values = frame.loc[frame[column].notna() & (frame[column].astype(str) != ""), ["defect", column]]
+    values = values.drop_duplicates()
+    key = values[column].astype(str).str.casefold() if values[column].dtype != "Int64" else values[column]
+    values = values.assign(_key=key).sort_values(["defect", "_key"], kind="stable")
+    if values.empty:
+        return pd.Series([], dtype=object)
+    keys = values["defect"].to_numpy()
+    starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    chunks = np.split(values[column].to_numpy(dtype=object), starts)
+    return pd.Series([chunk.tolist() for chunk in chunks], index=keys[np.r_[0, starts]], dtype=object)
 
 
 def defects(findings: pd.DataFrame) -> pd.DataFrame:
@@ -63,13 +70,18 @@ def defects(findings: pd.DataFrame) -> pd.DataFrame:
     if findings.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in DEFECT_COLUMNS})
     frame = with_defects(findings)
-    frame = frame.assign(_open=~frame["accepted"].astype(bool))
+    frame = frame.assign(_open=~frame["accepted"].astype(bool), activity_id=frame["activity_id"].astype("Int64"))
     grouped = frame.groupby("defect", sort=False).agg(
         rule=("rule", "first"), title=("title", "first"), severity=("severity", "first"),
         article=("article", "first"), message=("message", "first"), remediation=("remediation", "first"),
-        entities=("entity", _names), activity_ids=("activity_id", _ids), activity_names=("activity", _names),
         findings=("rule", "size"), open_findings=("_open", "sum"),
-    ).reset_index()
+    )
+    empty: list[object] = []
+    for column, source in (("entities", "entity"), ("activity_ids", "activity_id"), ("activity_names", "activity")):
+        grouped[column] = _lists(frame, source).reindex(grouped.index)
+        grouped[column] = grouped[column].map(lambda v: v if isinstance(v, list) else empty.copy())
+    grouped = grouped.reset_index()
+    grouped["activity_ids"] = grouped["activity_ids"].map(lambda ids: [int(i) for i in ids])
     grouped["activities"] = grouped["activity_ids"].map(len).astype(int)
     grouped["findings"] = grouped["findings"].astype(int)
     grouped["open_findings"] = grouped["open_findings"].astype(int)
