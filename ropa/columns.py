@@ -30,6 +30,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, Protocol
 
+from ropa.legal.regimes import entity_regime
 from ropa.models import Entity
 from ropa.reference import country_name, load_reference
 
@@ -380,6 +381,16 @@ def _keep_unless(name: str, implied: Callable[[str], bool] = lambda _: False) ->
     return parse
 
 
+def _policy_followed(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
+    """ICO column 29: a plain Yes or No is the field; any other answer is kept verbatim (DPA 2018 Sch. 1 para 41)."""
+    text = cell_text(value).strip()
+    if text.casefold() in ("yes", "no"):
+        return {"retention_per_policy": text.casefold() == "yes"}
+    if text:
+        ctx.keep(text, "c29_policy_followed")
+    return {}
+
+
 def _retention(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
     return {} if _blank(value) else ctx.retention(cell_text(value))
 
@@ -598,11 +609,13 @@ COLUMNS: tuple[Column, ...] = (
        ("retention_policy_ref",), _attr("retention_policy_ref"), _set("retention_policy_ref"), "ico_extra",
        ico=28, aliases=("Retention and erasure policy", "Retention policy"), width=24),
     _c("c29_policy_followed", "Is personal data retained and erased in accordance with the policy document?",
-       "DPA 2018 Sch. 1 para 41", ("unmapped",), lambda a, r: a.unmapped.get("c29_policy_followed", ""),
-       _keep_unless("c29_policy_followed"), "ico_extra", exact=False, ico=29, width=20),
+       "DPA 2018 Sch. 1 para 41", ("retention_per_policy", "unmapped"),
+       lambda a, r: yes_no(a.retention_per_policy) or a.unmapped.get("c29_policy_followed", ""),
+       _policy_followed, "ico_extra", exact=False, ico=29, width=20),
     _c("c30_policy_reasons", "Reasons for not adhering to policy document (if applicable)",
-       "DPA 2018 Sch. 1 para 41", ("unmapped",), lambda a, r: a.unmapped.get("c30_policy_reasons", ""),
-       _keep_unless("c30_policy_reasons"), "ico_extra", exact=False, ico=30, width=28),
+       "DPA 2018 Sch. 1 para 41", ("policy_deviation_reasons", "unmapped"),
+       lambda a, r: a.policy_deviation_reasons or a.unmapped.get("c30_policy_reasons", ""),
+       _set("policy_deviation_reasons"), "ico_extra", exact=False, ico=30, width=28),
     # Record detail: what the register holds beyond the template, exact for re-import.
     _c("entity", "Entity", "Art. 30(1)(a), Art. 30(2)(a)", ("entity_id",), _entity_name, _pseudo("_entity"),
        "record", aliases=("Controller", "Organisation", "Entity name"), width=24),
@@ -625,6 +638,9 @@ COLUMNS: tuple[Column, ...] = (
        _attr("joint_arrangement_ref"), _set("joint_arrangement_ref"), "record", width=24),
     _c("art10_basis", "Article 10 basis (criminal offence data)", "Art. 10, DPA 2018 s.10(5)", ("art10_basis",),
        _attr("art10_basis"), _set("art10_basis"), "record", width=28),
+    _c("appropriate_policy", "Appropriate policy document", "DPA 2018 Sch. 1 Part 4, paras 38-41",
+       ("appropriate_policy_ref",), _attr("appropriate_policy_ref"), _set("appropriate_policy_ref"), "record",
+       width=24),
     _c("recipients", "Recipients (record detail)", "Art. 30(1)(d), Art. 28", ("recipients",),
        lambda a, r: json_text([plain(x) for x in a.recipients]), _json("recipients", list),
        "record", width=40),
@@ -722,7 +738,7 @@ def entity_cells(entity: Entity, names: Mapping[int, str]) -> list[CellValue]:
             from ropa.legal.regimes import regime_citation
 
             derived = "" if entity.regime else " — derived from the country"
-            values.append(regime_citation(entity.applicable_regime) + derived)
+            values.append(regime_citation(entity_regime(entity)) + derived)
         elif column.field == "dpo_required":
             values.append(yes_no(entity.dpo_required))
         else:

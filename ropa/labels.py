@@ -47,6 +47,8 @@ FIELD_LABELS: dict[str, str] = {
     "dpia_status": "DPIA status",
     "dpia_ref": "DPIA reference",
     "dpia_criteria": "DPIA screening criteria",
+    "dpia_not_required_reason": "DPIA not required, because",
+    "dpia_decided_by": "DPIA decision taken by (DPO)",
     "adm": "Solely automated decisions with legal or similar effect (Art. 22)",
     "adm_description": "Automated decision-making description",
     "adm_basis": "Article 22(2) basis",
@@ -60,6 +62,18 @@ FIELD_LABELS: dict[str, str] = {
     "source_section": "Source section",
     "notes": "Notes",
     "unmapped": "Unmapped import text",
+    "law_relied_on": "Law the legal obligation or public task rests on (Art. 6(3))",
+    "member_state_law": "Union or member-state law relied on (Art. 9(2)(b), (g)-(j), Art. 10)",
+    "consent_withdrawal": "How consent is withdrawn (Art. 7(3))",
+    "parental_consent": "How a child's age and parental consent are checked (Art. 8)",
+    "adm_safeguards": "Safeguards for automated decisions (Art. 22(3))",
+    "eprivacy_consent": "Cookie and e-marketing consent or exemption (PECR regs 6, 22; ePrivacy Art. 5(3), 13)",
+    "controller_contract_ref": "Contract with the controller served (Art. 28(3))",
+    "subprocessor_authorisation": "Controller's authorisation of sub-processors (Art. 28(2))",
+    "appropriate_policy_ref": "Appropriate policy document (DPA 2018 Sch. 1 Part 4)",
+    "retention_per_policy": "Retained and erased as the policy document says? (DPA 2018 Sch. 1 para 41)",
+    "policy_deviation_reasons": "Reasons for not following the policy document",
+    "superseded_on": "No longer in force from",
 }
 """Every activity field, labelled as the activity form shows it."""
 
@@ -79,8 +93,11 @@ ENTITY_LABELS: dict[str, str] = {
     "dpo_phone": "DPO phone",
     "representative_name": "Representative (Art. 27)",
     "representative_contact": "Representative contact",
+    "regime": "Applicable regime",
     "notes": "Notes",
     "archived": "Archived",
+    "fee_exemption": "Data protection fee: exemption relied on (DPA 2018 s.137)",
+    "art30_5_reliance": "Art. 30(5) exemption: relied on, and why it applies",
 }
 """Every entity field, labelled as the entity form shows it."""
 

@@ -54,6 +54,22 @@ FIELD_LABELS: dict[str, str] = {
     "regime": "Applicable regime",
     "contract_date": "Contract date",
     "organisation": "International organisation",
+    "dpia_not_required_reason": "DPIA not required, because",
+    "dpia_decided_by": "DPIA decision taken by (DPO)",
+    "law_relied_on": "Law the legal obligation or public task rests on (Art. 6(3))",
+    "member_state_law": "Union or member-state law relied on (Art. 9(2)(b), (g)-(j), Art. 10)",
+    "consent_withdrawal": "How consent is withdrawn (Art. 7(3))",
+    "parental_consent": "How a child's age and parental consent are checked (Art. 8)",
+    "adm_safeguards": "Safeguards for automated decisions (Art. 22(3))",
+    "eprivacy_consent": "Cookie and e-marketing consent or exemption (PECR regs 6, 22; ePrivacy Art. 5(3), 13)",
+    "controller_contract_ref": "Contract with the controller served (Art. 28(3))",
+    "subprocessor_authorisation": "Controller's authorisation of sub-processors (Art. 28(2))",
+    "appropriate_policy_ref": "Appropriate policy document (DPA 2018 Sch. 1 Part 4)",
+    "retention_per_policy": "Retained and erased as the policy document says? (DPA 2018 Sch. 1 para 41)",
+    "policy_deviation_reasons": "Reasons for not following the policy document",
+    "superseded_on": "No longer in force from",
+    "fee_exemption": "Data protection fee: exemption relied on (DPA 2018 s.137)",
+    "art30_5_reliance": "Art. 30(5) exemption: relied on, and why it applies",
 }
 
 
@@ -208,6 +224,21 @@ class Activity(_Record):
     dpia_ref: Short = ""
     dpia_criteria: Annotated[list[DpiaCriterion], Field(max_length=LIST_MAX)] = []
     breach_ref: Short = ""
+    # What further duties the gap rules check need recorded (migration 0011_findings_fields).
+    dpia_not_required_reason: Text = ""
+    dpia_decided_by: Short = ""
+    law_relied_on: Text = ""
+    member_state_law: Text = ""
+    consent_withdrawal: Text = ""
+    parental_consent: Text = ""
+    adm_safeguards: Text = ""
+    eprivacy_consent: Text = ""
+    controller_contract_ref: Short = ""
+    subprocessor_authorisation: Text = ""
+    appropriate_policy_ref: Short = ""
+    retention_per_policy: bool | None = None
+    policy_deviation_reasons: Text = ""
+    superseded_on: date | None = None
     owner: Short = ""
     status: Status = "draft"
     last_reviewed: date | None = None
@@ -278,6 +309,8 @@ class Entity(_Record):
     representative_name: Short = ""
     representative_contact: Text = ""
     regime: EntityRegimeKey | None = None
+    fee_exemption: Text = ""
+    art30_5_reliance: Text = ""
     notes: Text = ""
     archived: bool = False
     version: int = 0
@@ -292,13 +325,6 @@ class Entity(_Record):
 
     def content(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"id", "version", "created_at", "updated_at"})
-
-    @property
-    def applicable_regime(self) -> str:
-        """The recorded regime, or the one derived from the country (EU GDPR, UK GDPR, revFADP or none)."""
-        from ropa.legal.regimes import default_regime
-
-        return self.regime or default_regime(self.country)
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:

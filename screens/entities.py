@@ -11,7 +11,7 @@ from ropa.auth import Role, User
 from ropa.errors import ConflictError, RopaError, ValidationFailed
 from ropa.forms import entity_from_form, message_text
 from ropa.labels import field_label
-from ropa.legal.regimes import regime_citation
+from ropa.legal.regimes import entity_regime, regime_citation
 from ropa.models import Entity
 from ropa.reference import country_name, load_reference
 from ropa.register import live_activity_counts, live_activity_ids
@@ -67,7 +67,7 @@ def _details(db: Database, user: User, entity: Entity, entities: list[Entity], c
         st.subheader("Contact and registration", divider="gray")
         field_line("Kind", load_reference().vocabulary("entity_kinds").label(entity.kind))
         field_line("Country", country_name(entity.country))
-        field_line("Applicable regime", regime_citation(entity.applicable_regime)
+        field_line("Applicable regime", regime_citation(entity_regime(entity))
                    + ("" if entity.regime else " — derived from the country"))
         field_line("Address", entity.address)
         field_line("Email", entity.email)

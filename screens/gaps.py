@@ -27,6 +27,7 @@ from ropa.gaps import (
     revoke_acceptance,
     scores,
 )
+from ropa.gaps.defects import DEFECT_COUNTING, defects, findings_of, open_defects
 from ropa.gaps.summary import by_entity, by_rule, catalogue_frame, filter_findings, open_only, severity_counts
 from ropa.models import TEXT_MAX
 from ropa.reference import load_reference
@@ -49,13 +50,14 @@ RULE_TITLES = {r.id: r.title for r in RULES}
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner="Checking the register…")
 def _analysis(path: str, as_of: date, entity_ids: tuple[int, ...] | None,
-              stamp: tuple[int, int]) -> tuple[pd.DataFrame, Scores, pd.DataFrame, pd.DataFrame]:
-    """Findings (accepted ones included), scores and the chart frames, recomputed only when the register changes."""
+              stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame, Scores, pd.DataFrame, pd.DataFrame]:
+    """Findings (accepted ones included), open defects, scores and the chart frames, recomputed only when the
+    register changes."""
     db = get_db()
     ids = list(entity_ids) if entity_ids is not None else None
     findings = analyse(db, as_of=as_of, entity_ids=ids, include_accepted=True)
     live = open_only(findings)
-    return findings, scores(db, as_of, ids, findings=findings), by_rule(live), by_entity(live)
+    return findings, defects(live), scores(db, as_of, ids, findings=findings), by_rule(live), by_entity(live)
 
 
 def _severity_label(severity: str) -> str:
@@ -66,11 +68,14 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def _metrics(findings: pd.DataFrame, result: Scores) -> None:
-    counts = severity_counts(open_only(findings))
+def _metrics(findings: pd.DataFrame, open_table: pd.DataFrame, result: Scores) -> None:
+    live = open_only(findings)
+    counts = severity_counts(open_table)
+    findings_counts = severity_counts(live)
     for col, severity in zip(st.columns(len(SEVERITIES)), SEVERITIES, strict=True):
         col.metric(_severity_label(severity), f"{counts[severity]:,}", border=True,
-                   help=f"Open {severity} findings (accepted risks not counted).")
+                   help=f"Open {severity} defects, from {findings_counts[severity]:,} open findings "
+                        f"(accepted risks not counted). {DEFECT_COUNTING}")
     scores_row = st.columns(3)
     scores_row[0].metric("Article 30 completeness", _percent(result.completeness), border=True,
                          help=COMPLETENESS_FORMULA)
@@ -80,28 +85,55 @@ def _metrics(findings: pd.DataFrame, result: Scores) -> None:
                          help="Findings a DPO accepted as a risk, still within their expiry date and unchanged.")
 
 
-def _finding_details(row: pd.Series, user_can_edit: bool) -> None:
-    rule = RULES_BY_ID[str(row["rule"])]
+def _defect_details(defect: pd.Series, affected: pd.DataFrame, user_can_edit: bool) -> None:
+    """The defect once, then the activities it affects (each with its own actions)."""
+    rule = RULES_BY_ID[str(defect["rule"])]
     source = load_reference().sources.get(rule.source)
     with st.container(border=True):
         st.markdown(f"{_severity_label(rule.severity)} **{md(rule.title)}** · {md(rule.article)}")
-        where = str(row["entity"]) + (f" › {row['activity']}" if str(row["activity"]) else "")
-        st.markdown(f"**{md(where)}**")
-        st.markdown(md(row["message"]))
+        st.markdown(f"**{md(str(defect['entities']))}**")
+        st.markdown(md(defect["message"]))
         st.markdown(f"**Why it matters:** {md(rule.explanation)}")
         st.markdown(f"**How to fix it:** {md(rule.remediation)}")
         if source is not None:
             st.caption(f"Source: {md(source.title)}")
             st.link_button("Open the source", source.url, icon=":material/open_in_new:")
-        buttons = st.columns(2)
-        activity_id = row["activity_id"]
-        if pd.notna(activity_id) and buttons[0].button("Open the activity", icon=":material/description:",
-                                                       key="gaps_open"):
-            open_activity(int(activity_id))
-        if user_can_edit and not bool(row["accepted"]) and buttons[1].button(
-                "Accept as a risk…", icon=":material/verified_user:", key="gaps_accept"):
-            # Kept in the session so the dialog stays open across reruns until it is saved or dismissed.
-            st.session_state[ACCEPTING_KEY] = row.to_dict()
+        if len(affected) == 1:
+            _finding_actions(affected.iloc[0], user_can_edit)
+            return
+        st.caption(f"One defect on {len(affected):,} records: findings grouped by {md(str(defect['grouped_by']))}.")
+        with st.expander(f"Affected activities ({len(affected):,})", expanded=True, icon=":material/list:"):
+            shown = affected.assign(link="activity?id=" + affected["activity_id"].astype("string"))
+            event = st.dataframe(
+                shown.loc[:, ["entity", "activity", "subject", "message", "link"]], key="gaps_affected",
+                hide_index=True, on_select="rerun", selection_mode="single-row",
+                column_config={
+                    "entity": st.column_config.TextColumn("Entity", width="medium"),
+                    "activity": st.column_config.TextColumn("Activity", width="medium"),
+                    "subject": st.column_config.TextColumn("Item"),
+                    "message": st.column_config.TextColumn("Finding", width="large"),
+                    "link": st.column_config.LinkColumn("Activity page", display_text="Open"),
+                },
+            )
+            rows = [r for r in (event.selection.rows if event is not None else []) if r < len(affected)]
+            if rows:
+                _finding_actions(affected.iloc[rows[0]], user_can_edit)
+            else:
+                st.caption("Select an activity to open it or to accept its finding as a risk.")
+
+
+def _finding_actions(row: pd.Series, user_can_edit: bool) -> None:
+    if str(row["activity"]):
+        st.markdown(f"**{md(str(row['entity']) + ' › ' + str(row['activity']))}**")
+    buttons = st.columns(2)
+    activity_id = row["activity_id"]
+    if pd.notna(activity_id) and buttons[0].button("Open the activity", icon=":material/description:",
+                                                   key="gaps_open"):
+        open_activity(int(activity_id))
+    if user_can_edit and not bool(row["accepted"]) and buttons[1].button(
+            "Accept as a risk…", icon=":material/verified_user:", key="gaps_accept"):
+        # Kept in the session so the dialog stays open across reruns until it is saved or dismissed.
+        st.session_state[ACCEPTING_KEY] = row.to_dict()
 
 
 def _close_dialog() -> None:
@@ -138,7 +170,7 @@ def _accept_dialog(finding: dict[str, Any]) -> None:
         st.rerun()
 
 
-def _findings_table(findings: pd.DataFrame, user_can_edit: bool) -> None:
+def _defects_table(findings: pd.DataFrame, open_table: pd.DataFrame, user_can_edit: bool) -> None:
     filters = st.columns(3)
     severities = filters[0].multiselect("Severity", list(SEVERITIES), format_func=SEVERITY_LABELS.__getitem__,
                                         key="gaps_severities", placeholder="All severities")
@@ -147,27 +179,29 @@ def _findings_table(findings: pd.DataFrame, user_can_edit: bool) -> None:
                                    placeholder="All rules")
     entities = filters[2].multiselect("Entity", sorted(set(findings["entity"])), key="gaps_entities",
                                       placeholder="All entities")
-    shown = filter_findings(open_only(findings), severities=severities, rules=rules, entities=entities)
-    shown = shown.assign(link="activity?id=" + shown["activity_id"].astype("string"))
-    st.caption(f"{len(shown):,} open finding(s). Select a row for the explanation, the fix and the actions.")
-    columns = ["severity", "message", "entity", "activity", "title", "article", "link"]
+    matching = filter_findings(open_only(findings), severities=severities, rules=rules, entities=entities)
+    # The unfiltered table is cached with the analysis; only a filter makes the page regroup.
+    shown = open_defects(defects(matching) if severities or rules or entities else open_table)
+    st.caption(f"{len(shown):,} open defect(s) from {len(matching):,} finding(s): findings with the same cause are "
+               "one defect. Select a row for the explanation, the fix, the affected activities and the actions.")
+    columns = ["severity", "message", "activities", "entities", "title", "article"]
     # Only the shown columns go to the browser; the selected row is looked up in ``shown``.
     event = st.dataframe(
         shown.loc[:, columns], key="gaps_table", hide_index=True, on_select="rerun", selection_mode="single-row",
         column_config={
             "severity": st.column_config.SelectboxColumn("Severity", options=list(SEVERITIES),
                                                          format_func=SEVERITY_LABELS.__getitem__),
-            "message": st.column_config.TextColumn("Finding", width="large"),
-            "entity": st.column_config.TextColumn("Entity", width="medium"),
-            "activity": st.column_config.TextColumn("Activity", width="medium"),
+            "message": st.column_config.TextColumn("Defect", width="large"),
+            "activities": st.column_config.NumberColumn("Activities", help="Activities this defect affects"),
+            "entities": st.column_config.TextColumn("Entity", width="medium"),
             "title": st.column_config.TextColumn("Rule", width="medium"),
             "article": st.column_config.TextColumn("Law"),
-            "link": st.column_config.LinkColumn("Activity page", display_text="Open"),
         },
     )
     rows = [r for r in (event.selection.rows if event is not None else []) if r < len(shown)]
     if rows:
-        _finding_details(shown.iloc[rows[0]], user_can_edit)
+        defect = shown.iloc[rows[0]]
+        _defect_details(defect, findings_of(matching, str(defect["defect"])), user_can_edit)
 
 
 def _breakdown(rule_frame: pd.DataFrame, entity_frame: pd.DataFrame, result: Scores) -> None:
@@ -267,24 +301,25 @@ st.caption(f"The live register checked against GDPR / UK GDPR on {as_of:%d %B %Y
 notices(FLASH_KEY)
 
 try:
-    found, result, rule_frame, entity_frame = _analysis(str(db.path), as_of,
-                                                         tuple(scope) if scope is not None else None, change_stamp(db))
+    found, open_table, result, rule_frame, entity_frame = _analysis(
+        str(db.path), as_of, tuple(scope) if scope is not None else None, change_stamp(db))
 except RopaError as problem:
     errors([str(problem)])
     st.stop()
 
-_metrics(found, result)
+_metrics(found, open_table, result)
 with st.expander("How the scores are calculated", icon=":material/functions:"):
     st.markdown(f"**Article 30 completeness.** {md(COMPLETENESS_FORMULA)}")
     st.markdown(f"**Compliance score.** {md(COMPLIANCE_FORMULA)}")
+    st.markdown(f"**Defects.** {md(DEFECT_COUNTING)}")
 
 if found.empty and result.activities.empty:
     st.info("The register has no live activities to check yet.", icon=":material/inbox:")
 
 findings_tab, breakdown_tab, accepted_tab, catalogue_tab = st.tabs(
-    ["Findings", "By rule and entity", "Accepted risks", "Rule catalogue"])
+    ["Defects", "By rule and entity", "Accepted risks", "Rule catalogue"])
 with findings_tab:
-    _findings_table(found, user_can_edit)
+    _defects_table(found, open_table, user_can_edit)
 with breakdown_tab:
     _breakdown(rule_frame, entity_frame, result)
 with accepted_tab:

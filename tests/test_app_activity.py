@@ -196,7 +196,8 @@ def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
     pytest.param("recipients", {"name": "No category given"},
                  "Recipient row 2: Category is missing: fill it in, or delete the row.", id="recipient-no-category"),
     pytest.param("transfers", {"recipient": "US Payroll Inc", "mechanism": "dpf"},
-                 "Transfer row 1: Country is missing: fill it in, or delete the row.", id="transfer-no-country"),
+                 "Transfer row 1: A transfer needs a destination country or an international organisation.",
+                 id="transfer-no-country"),
 ])
 def test_an_incomplete_row_is_refused_by_row_and_cell_and_nothing_is_saved(
         app_env: Path, table: str, row: dict[str, str], message: str) -> None:
@@ -206,7 +207,7 @@ def test_an_incomplete_row_is_refused_by_row_and_cell_and_nothing_is_saved(
     at.session_state[_k(at, table)] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [row]}
     at.button(key="actform_save").click().run()
     errors = _unescape(" ".join(_texts(at, "error")))
-    assert message in errors and "Not saved: 1 problem to fix" in errors
+    assert message in errors and "Not saved: 1 problem to fix" in errors, errors
     assert get_activity(db, activity.id or 0).version == 1
     assert at.text_input(key=_k(at, "owner")).value == "Typed owner"
 
@@ -219,7 +220,7 @@ def test_a_new_activity_with_an_incomplete_transfer_is_not_created(app_env: Path
     at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
                                              "added_rows": [{"recipient": "US Payroll Inc"}]}
     at.button(key="actform_save").click().run()
-    assert "Transfer row 1: Country is missing" in _unescape(" ".join(_texts(at, "error")))
+    assert "Transfer row 1: A transfer needs a destination country" in _unescape(" ".join(_texts(at, "error")))
     assert not any("Created activity" in t for t in _texts(at, "success"))
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
@@ -399,7 +400,7 @@ def test_unsaved_edits_survive_another_tab_and_are_said_to_be_kept(app_env: Path
     assert at.text_area(key=_k(at, "purpose")).value == "Typed, not saved"
     assert any("Unsaved edits" in i.value for i in at.info)
     at.button(key="actform_save").click().run()
-    assert "Transfer row 1: Country is missing" in _unescape(" ".join(_texts(at, "error")))
+    assert "Transfer row 1: A transfer needs a destination country" in _unescape(" ".join(_texts(at, "error")))
     assert get_activity(db, activity.id or 0).version == 1
 
 

@@ -70,7 +70,8 @@ def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_p
         _click(page, "button", "Save changes")
         _settle(page)
         row = len(before.transfers) + 1
-        expect(page.get_by_text(f"Transfer row {row}: Country is missing")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(f"Transfer row {row}: A transfer needs a destination country")).to_be_visible(
+            timeout=30_000)
         expect(page.get_by_text("Not saved: 1 problem to fix")).to_be_visible()
         assert page.get_by_text("No field changed").count() == 0
         assert page.get_by_test_id("stException").count() == 0

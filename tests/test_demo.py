@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,60 @@ def test_a_malformed_data_file_fails_with_its_name() -> None:
 
 def test_shipped_entities_file_parses() -> None:
     assert len(parse_entities(ENTITIES_FILE, read_data_file(ENTITIES_FILE))) == len(GROUP_COMPANIES) + 1
+
+
+# -- what the notices say, told truthfully -------------------------------------------------------
+
+def test_recordings_and_cctv_are_audio_visual_not_biometric_and_the_mislabel_is_noted(demo_db: Database) -> None:
+    activities = _activities(demo_db)
+    assert not [a.name for a in activities if "special.biometric" in a.data_categories]
+    for name in ("CCTV recording on premises", "CCTV at EU premises for AEO compliance", "Video conference recording"):
+        record = _by_name(demo_db, name, CURRENT_POLICY)
+        assert {"audio_visual.cctv", "audio_visual.recordings"} & set(record.data_categories), name
+        assert "Art. 4(14)" in record.notes and "Recital 51" in record.notes, name
+    assert "transparency defect" in _by_name(demo_db, "Video conference recording", CURRENT_POLICY).notes
+
+
+def test_the_2019_policy_records_are_historical_not_live(demo_db: Database) -> None:
+    old = [a for a in _activities(demo_db) if a.source_document == OLD_POLICY]
+    assert old and {(a.status, a.superseded_on) for a in old} == {("archived", date(2023, 3, 8))}
+
+
+def test_default_transfers_land_only_on_activities_with_recipients(demo_db: Database) -> None:
+    old = [a for a in _activities(demo_db) if a.source_document == OLD_POLICY]
+    assert [a.name for a in old if a.transfers and not a.recipients] == []
+    assert any(not a.recipients for a in old) and any(a.transfers for a in old)
+
+
+def test_processor_records_do_not_inherit_the_controllers_rights_text(demo_db: Database) -> None:
+    processors = [a for a in _activities(demo_db) if a.role == "processor"]
+    assert len(processors) >= 3 and all(a.rights_available == "" for a in processors)
+
+
+def test_the_uk_cctv_record_is_not_approved(demo_db: Database) -> None:
+    assert _by_name(demo_db, "CCTV recording on premises", CURRENT_POLICY).status == "in_review"
+
+
+def test_activities_sharing_with_group_companies_carry_the_group_transfers(demo_db: Database) -> None:
+    parent = _entities(demo_db)[PARENT].id
+    sharing = [a for a in _activities(demo_db) if a.source_document == CURRENT_POLICY and a.entity_id == parent
+               and any(r.category == "group_companies" for r in a.recipients)]
+    assert len(sharing) >= 5
+    for activity in sharing:
+        assert {t.country for t in activity.transfers} >= {"AU", "US", "SG", "CH"}, activity.name
+
+
+@pytest.mark.parametrize(("name", "what"), [
+    ("WhatsApp chat on the website", "WhatsApp"),
+    ("Cookies set by advertisers on the website", "Advertisers on the site"),
+])
+def test_what_smelecoms_notice_says_and_the_first_demo_omitted_is_recorded(demo_db: Database, name: str,
+                                                                          what: str) -> None:
+    record = _by_name(demo_db, name, SMELECOM)
+    assert any(what in r.name for r in record.recipients)
+
+
+def test_smelecom_stores_customer_data_wherever_its_parent_companies_have_facilities(demo_db: Database) -> None:
+    record = _by_name(demo_db, "Provision of the Services to customers (as processor)", SMELECOM)
+    assert "any other" in record.data_location
+    assert any("Parent Companies" in r.name and r.role == "sub_processor" for r in record.recipients)

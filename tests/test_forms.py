@@ -74,11 +74,13 @@ TRANSFER = {"country": "US", "recipient": "Acme Inc", "mechanism": "dpf", "tia_r
                  [("recipients", "Recipient row 1: Category is missing: fill it in, or delete the row.")],
                  id="recipient-category-nan"),
     pytest.param({"transfers": [{**TRANSFER, "country": ""}]},
-                 [("transfers", "Transfer row 1: Country is missing: fill it in, or delete the row.")],
+                 [("transfers", "Transfer row 1: A transfer needs a destination country or an international "
+                                "organisation.")],
                  id="transfer-without-country"),
     pytest.param({"transfers": [TRANSFER, {**TRANSFER, "country": None, "recipient": ""},
                                 {**TRANSFER, "mechanism": "pinky_promise"}]},
-                 [("transfers", "Transfer row 2: Country is missing: fill it in, or delete the row."),
+                 [("transfers", "Transfer row 2: A transfer needs a destination country or an international "
+                                "organisation."),
                   ("transfers", "Transfer row 3, Mechanism: Unknown transfer mechanism 'pinky_promise'; choose one "
                                 "of: ")],
                  id="each-bad-row-named"),

@@ -20,11 +20,19 @@ def invalid_transfers(findings: pd.DataFrame) -> pd.DataFrame:
     return findings[findings["rule"] == "transfer_mechanism_invalid"]
 
 
-def test_notice_000_privacy_shield_transfers_are_critical_today(demo_db: Database) -> None:
-    shield = invalid_transfers(analyse(demo_db))
+def test_notice_000_privacy_shield_transfers_were_critical_while_it_was_in_force(demo_db: Database) -> None:
+    # Notice 000 is historical (superseded on 8 March 2023): judged on a day it was in force.
+    shield = invalid_transfers(analyse(demo_db, as_of=date(2021, 1, 1)))
     shield = shield[shield["message"].str.contains("relies on EU-US Privacy Shield, invalid since 16 July 2020")]
     assert set(shield["severity"]) == {"critical"}
-    assert notice_000_ids(demo_db) <= set(shield["activity_id"].astype(int))
+    with_recipients = {int(r[0]) for r in demo_db.rows(
+        "SELECT DISTINCT activity_id FROM recipients WHERE activity_id IN "
+        "(SELECT id FROM activities WHERE source_document = ?)", [NOTICE_000])}
+    assert set(shield["activity_id"].astype(int)) == with_recipients <= notice_000_ids(demo_db)
+
+
+def test_the_current_register_asserts_no_privacy_shield_transfer(demo_db: Database) -> None:
+    assert not analyse(demo_db)["message"].str.contains("Privacy Shield").any()
 
 
 def test_notice_000_privacy_shield_transfers_were_fine_on_1_january_2019(demo_db: Database) -> None:
@@ -32,14 +40,14 @@ def test_notice_000_privacy_shield_transfers_were_fine_on_1_january_2019(demo_db
     assert not messages.str.contains("Privacy Shield").any()
 
 
-def test_notice_000_old_sccs_to_australia_lapsed_for_the_uk_exporter_in_march_2024(demo_db: Database) -> None:
+def test_notice_000_old_sccs_to_australia_never_lapsed_while_the_notice_was_in_force(demo_db: Database) -> None:
     def old_sccs(as_of: date) -> pd.DataFrame:
         found = invalid_transfers(analyse(demo_db, as_of=as_of))
         return found[found["message"].str.contains("Australia relies on EU Model Clauses")]
 
-    assert old_sccs(date(2023, 6, 1)).empty
-    lapsed = old_sccs(date(2024, 6, 1))
-    assert not lapsed.empty and set(lapsed["entity"]) == {"SmartComms SC Limited"}
+    # Valid for the UK exporter until 21 March 2024, and the records are historical from 8 March 2023.
+    assert old_sccs(date(2023, 1, 1)).empty
+    assert old_sccs(date(2024, 6, 1)).empty
 
 
 def test_smelecom_activities_without_retention_are_flagged(demo_db: Database) -> None:

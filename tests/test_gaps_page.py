@@ -9,6 +9,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from ropa.gaps import SEVERITIES, analyse
+from ropa.gaps.defects import defects
 from ropa.storage.database import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,16 +36,32 @@ def test_gaps_page_runs_on_an_empty_register(app_env: Path) -> None:
     assert len(at.metric) == len(SEVERITIES) + 3
 
 
-def test_gaps_page_counts_the_demo_findings_by_severity(app_env: Path, demo_template: Path) -> None:
+def test_gaps_page_counts_the_demo_defects_by_severity(app_env: Path, demo_template: Path) -> None:
     path = demo(app_env, demo_template)
     at = page().run()
     assert not at.exception
-    expected = analyse(open_database(path))["severity"].value_counts()
+    found = analyse(open_database(path))
+    expected = defects(found)["severity"].value_counts()
     values = [m.value for m in at.metric][: len(SEVERITIES)]
     assert values == [f"{int(expected.get(s, 0)):,}" for s in SEVERITIES]
     table = at.dataframe(key="gaps_table").value
-    assert len(table) == int(expected.sum()) > 0
+    assert len(found) > len(table) == int(expected.sum()) > 0
     assert any("Art. 30(1)(a)-(g)" in str(m.help) for m in at.metric)
+    assert any("same cause" in str(m.help) for m in at.metric)
+
+
+def test_a_defect_on_many_records_lists_its_activities(app_env: Path, demo_template: Path) -> None:
+    demo(app_env, demo_template)
+    at = page().run()
+    table = at.dataframe(key="gaps_table").value
+    widest = int(table["activities"].astype(int).idxmax())
+    assert int(table["activities"].iloc[widest]) > 1
+    at.session_state["gaps_table"] = {"selection": {"rows": [widest], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    affected = at.dataframe(key="gaps_affected").value
+    assert len(affected) == int(table["activities"].iloc[widest])
+    assert affected["activity"].is_unique
 
 
 def test_severity_filter_narrows_the_table(app_env: Path, demo_template: Path) -> None:
@@ -56,13 +73,16 @@ def test_severity_filter_narrows_the_table(app_env: Path, demo_template: Path) -
     assert len(shown) > 0 and set(shown["severity"]) == {"critical"}
 
 
-def test_an_earlier_date_clears_the_privacy_shield_findings(app_env: Path, demo_template: Path) -> None:
+def test_the_analysis_date_decides_which_privacy_shield_findings_show(app_env: Path, demo_template: Path) -> None:
     demo(app_env, demo_template)
     at = page().run()
     today = at.dataframe(key="gaps_table").value
-    assert today["message"].str.contains("Privacy Shield").any()
-    at.date_input(key="gaps_as_of").set_value(date(2019, 1, 1)).run()
+    assert not today["message"].str.contains("Privacy Shield").any()  # the 2019 policy is historical today
+    at.date_input(key="gaps_as_of").set_value(date(2021, 1, 1)).run()
     assert not at.exception
+    in_force = at.dataframe(key="gaps_table").value
+    assert in_force["message"].str.contains("Privacy Shield, invalid").any()
+    at.date_input(key="gaps_as_of").set_value(date(2019, 1, 1)).run()
     earlier = at.dataframe(key="gaps_table").value
     assert not earlier["message"].str.contains("Privacy Shield, invalid").any()
 

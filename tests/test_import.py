@@ -114,7 +114,8 @@ def test_ico_template_imports_with_the_expected_mapping_report(db: Database, dpo
     assert hr.security_description == "Encrypted laptops, role-based access, annual training"
     assert marketing.retention_kind == "rule" and marketing.retention_rule == "as long as necessary"
     assert [(t.country, t.mechanism) for t in marketing.transfers] == [("IN", "eu_scc_2021"), ("DE", "eu_scc_2021")]
-    assert marketing.unmapped == {"data_categories": "Customer purchase history", "c29_policy_followed": "Yes"}
+    assert marketing.unmapped == {"data_categories": "Customer purchase history"}
+    assert marketing.retention_per_policy is True  # ICO column 29 answered "Yes"
     assert cctv.retention_months == 1 and cctv.retention_rule == "31 days"
     assert all(a.status == "draft" for a in plan.activities)
 

@@ -27,6 +27,7 @@ from ropa.export.data import ExportOptions, collect
 from ropa.export.sheets import transfers_sheet
 from ropa.factories import DPO, make_activity, make_entity, make_transfer
 from ropa.gaps import RULES, analyse
+from ropa.legal.regimes import entity_regime
 from ropa.legal.transfers import FINDINGS, judge
 from ropa.record_view import transfer_status
 from ropa.register import register_frame
@@ -217,7 +218,7 @@ def surfaces() -> dict[str, Surfaces]:
             states = load_dashboard(db, Filters(as_of=day), gaps).transfers.set_index("activity")["state"]
             register = register_frame(db, as_of=day).set_index("name")["third_country_transfers"]
             for c in (c for c in CASES if c.day == day):
-                status = transfer_status(make_transfer(**_transfer(c)), entities[c.id].applicable_regime, day)
+                status = transfer_status(make_transfer(**_transfer(c)), entity_regime(entities[c.id]), day)
                 own = findings[(findings["entity"] == names[c.id]) & findings["rule"].isin(TRANSFER_RULES)]
                 result[c.id] = Surfaces(status.verdict.state, status.ok, frozenset(status.verdict.findings),
                                         export[c.id], frozenset(own["rule"]), str(states[c.id]),

@@ -306,6 +306,9 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
                 _optional_select("dpia_status", "dpia_statuses", draft)
                 _text("dpia_ref", draft)
                 _multi("dpia_criteria", "dpia_criteria", draft, article=True)
+                _text("dpia_not_required_reason", draft, area=True,
+                      help="The DPO's reasons when a screening points to a DPIA but none is needed.")
+                _text("dpia_decided_by", draft)
             with right:
                 st.checkbox(field_label("adm"),
                             value=bool(draft.get("adm")), key=key("adm"))
@@ -313,6 +316,15 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
                 _optional_select("adm_basis", "adm_bases", draft)
                 _text("rights_available", draft, area=True)
                 _text("breach_ref", draft)
+        elif section.key == "duties":
+            for field in section.fields:
+                if field == "retention_per_policy":
+                    policy: list[bool | None] = [None, True, False]
+                    st.selectbox(field_label(field), policy, index=policy.index(draft.get(field)),
+                                 format_func=lambda v: {None: "Not stated", True: "Yes", False: "No"}[v],
+                                 key=key(field))
+                else:
+                    _text(field, draft, area=field not in ("controller_contract_ref", "appropriate_policy_ref"))
         elif section.key == "governance":
             left, right = st.columns(2)
             with left:

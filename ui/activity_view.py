@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ropa.legal.regimes import regime_citation
+from ropa.legal.regimes import entity_regime, regime_citation
 from ropa.models import Activity, Entity
 from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
 from ropa.reference import country_name, load_reference
@@ -82,7 +82,7 @@ def _recipients(activity: Activity) -> None:
 
 def _transfers(activity: Activity, entity: Entity, day: date) -> None:
     _heading("(e)", "Transfers to third countries")
-    regime = entity.applicable_regime
+    regime = entity_regime(entity)
     st.caption(f"Judged for an exporter under the {md(regime_citation(regime))} ({md(entity.name)} is in "
                f"{md(country_name(entity.country))}) on {day.isoformat()}.")
     if not activity.transfers:

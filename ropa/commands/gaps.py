@@ -13,7 +13,7 @@ HELP = "check the register against GDPR / UK GDPR and list the gaps"
 
 SEVERITY_CHOICES = ("critical", "high", "medium", "low")
 JSON_KEYS = ("activity_id", "activity", "entity", "rule", "severity", "article", "message",
-             "entity_id", "title", "subject", "remediation")
+             "entity_id", "title", "subject", "remediation", "defect")
 """The first seven keys are the stable interface; the rest follow them."""
 
 
@@ -37,11 +37,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _defects_text(table: Any, findings: Any) -> str:
+    """Each defect once, most serious first, with the activities it affects indented below it."""
+    by_defect = findings.groupby("defect", sort=False)
+    lines: list[str] = []
+    for defect in table.itertuples(index=False):
+        lines.append(f"[{defect.severity}] {defect.rule}: {defect.message}")
+        affected = by_defect.get_group(defect.defect)
+        if defect.activities == 0:
+            lines.append(f"    entity: {defect.entities}")
+            continue
+        lines.append(f"    {defect.activities} activit{'y' if defect.activities == 1 else 'ies'}:")
+        for row in affected.itertuples(index=False):
+            item = f" ({row.subject})" if row.subject and defect.activities > 1 else ""
+            lines.append(f"    - #{row.activity_id} {row.activity} [{row.entity}]{item}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from ropa.export.safecsv import write_csv
     from ropa.gaps import SEVERITIES, analyse
+    from ropa.gaps.defects import DEFECT_COUNTING, defects, with_defects
     from ropa.storage.entities import descendant_ids, find_entity
 
     as_of = parse_date(args.as_of) if args.as_of else None
@@ -50,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.entity:
         entity = find_entity(db, args.entity)
         entity_ids = descendant_ids(db, entity.id or 0)
-    findings = analyse(db, as_of=as_of, entity_ids=entity_ids, include_accepted=args.include_accepted)
+    findings = with_defects(analyse(db, as_of=as_of, entity_ids=entity_ids, include_accepted=args.include_accepted))
     rows = findings.loc[:, list(JSON_KEYS) + (["accepted", "accepted_until"] if args.include_accepted else [])]
 
     if args.format == "json":
@@ -59,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         write_csv(sys.stdout, [list(rows.columns), *([_plain(v) for v in row] for row in rows.itertuples(index=False))])
     elif len(rows):
-        table = rows.loc[:, ["severity", "entity", "activity_id", "activity", "rule", "message"]]
-        with pd.option_context("display.width", 200, "display.max_colwidth", 90):
-            print(table.to_string(index=False, max_colwidth=90))
-        counts = findings["severity"].value_counts()
-        print("\n" + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES))
+        print(_defects_text(defects(findings), findings))
+        counts = defects(findings)["severity"].value_counts()
+        print("\n" + f"{sum(int(counts.get(s, 0)) for s in SEVERITIES)} defects ("
+              + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES) + f") from {len(findings)} findings. "
+              + DEFECT_COUNTING)
     else:
         print("No gaps found.")
 

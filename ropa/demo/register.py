@@ -99,15 +99,47 @@ def parse_entities(origin: str, text: str) -> list[DemoEntity]:
     return parsed
 
 
+CONTROLLER_ONLY_DEFAULTS: tuple[str, ...] = ("rights_available",)
+"""Defaults a notice states for its controller processing: a processor record does not inherit them
+(the rights are the controller's to grant, Art. 28(3)(e); the processor only assists)."""
+
+GROUP_TRANSFERS = "group_transfers"
+"""A ``[defaults]`` key: transfers that apply to every activity sharing data with group companies."""
+
+
+def _with_defaults(defaults: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """An entry with its notice's defaults, as far as they can apply to it.
+
+    Default transfers apply only to an activity that records recipients (a
+    transfer has an importer); group transfers only to the default entity's
+    activities that share with group companies; controller-only defaults
+    never to a processor record.
+    """
+    entry = {k: v for k, v in defaults.items() if k != GROUP_TRANSFERS}
+    processor = raw.get("role", defaults.get("role")) == "processor"
+    if processor:
+        entry = {k: v for k, v in entry.items() if k not in CONTROLLER_ONLY_DEFAULTS}
+    entry.update(raw)
+    recipients = entry.get("recipients") or []
+    if "transfers" not in raw:
+        if not recipients:
+            entry.pop("transfers", None)
+        # Group transfers are the default entity's (the exporter the notice speaks for).
+        if (defaults.get(GROUP_TRANSFERS) and "entity" not in raw
+                and any(r.get("category") == "group_companies" for r in recipients)):
+            entry["transfers"] = [*entry.get("transfers", []), *defaults[GROUP_TRANSFERS]]
+    return entry
+
+
 def parse_activities(origin: str, text: str, entity_keys: set[str]) -> list[DemoActivity]:
-    """``[defaults]`` (applied where an entry leaves a field out) and ``[[activity]]`` tables."""
+    """``[defaults]`` (applied where an entry leaves a field out, see ``_with_defaults``) and ``[[activity]]``."""
     data = _toml(origin, text)
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise DemoDataError(f"{origin}: 'defaults' must be a table")
     parsed: list[DemoActivity] = []
     for index, raw in enumerate(_entries(origin, data, "activity")):
-        entry = {**defaults, **raw}
+        entry = _with_defaults(defaults, raw)
         label = _label(index, entry)
         entity = _key(origin, label, entry, "entity")
         if entity not in entity_keys:

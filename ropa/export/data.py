@@ -20,6 +20,7 @@ import pandas as pd
 
 from ropa.auth import User
 from ropa.errors import NotFound
+from ropa.legal.regimes import entity_regime
 from ropa.legal.transfers import judge
 from ropa.models import Entity
 from ropa.storage.activities import ACTIVITY_COLUMNS, RECIPIENT_COLUMNS, TRANSFER_COLUMNS
@@ -68,7 +69,7 @@ class ExportData:
     def regime(self, entity_id: int) -> str:
         """The entity's applicable regime (``ropa.legal.regimes`` key): recorded, or derived from its country."""
         entity = next((e for e in self.entities if e.id == entity_id), None)
-        return entity.applicable_regime if entity else "none"
+        return entity_regime(entity) if entity else "none"
 
 
 def _json_default(value: object) -> str:

@@ -25,7 +25,7 @@ from ropa.columns import (
     sheet_columns,
 )
 from ropa.export.data import ExportData, transfer_validity
-from ropa.legal.regimes import regime_label
+from ropa.legal.regimes import entity_regime, regime_label
 from ropa.models import Entity
 from ropa.reference import VOCABULARY_NAMES, country_name, load_reference
 
@@ -79,7 +79,7 @@ class Sheet:
 
 
 def _activity_sheet(title: str, stem: str, columns: tuple[Column, ...], data: ExportData, controller: bool) -> Sheet:
-    context = RenderContext(data.entity_names, {int(e.id or 0): e.applicable_regime for e in data.entities})
+    context = RenderContext(data.entity_names, {int(e.id or 0): entity_regime(e) for e in data.entities})
     records = data.controller_records if controller else data.processor_records
     rows = [[c.render(record, context) for c in columns] for record in records]
     heads = [SheetColumn(c.heading, c.article, c.width, c.group) for c in columns]
@@ -126,7 +126,7 @@ def transfers_sheet(data: ExportData) -> Sheet:
 
 
 def gaps_sheet(data: ExportData) -> Sheet:
-    from ropa.gaps import SEVERITIES
+    from ropa.gaps.defects import numbered
 
     columns = [
         SheetColumn("Severity", "Art. 24(1) (risk)", 10), SheetColumn("Finding", "Art. 5(2)", 34),
@@ -136,23 +136,25 @@ def gaps_sheet(data: ExportData) -> Sheet:
         SheetColumn("What is wrong", "Art. 5(2)", 56), SheetColumn("What to do", "Art. 24(1)", 48),
         SheetColumn("Rule", "gap rules catalogue", 24),
         SheetColumn("Accepted risk?", "Art. 24(1), Art. 5(2)", 10), SheetColumn("Accepted until", "Art. 24(1)", 12),
+        SheetColumn("Defect", "findings with one cause are one defect", 10),
+        SheetColumn("Records with this defect", "Art. 5(2)", 12),
     ]
-    rank: dict[str, int] = {str(s): i for i, s in enumerate(SEVERITIES)}
-    frame = data.findings
+    frame = numbered(data.findings)
     # Column lists (not row dicts): pandas boxes every value of a row dict, which costs seconds at 30,000 findings.
     ids = [None if pd.isna(v) else int(v) for v in frame["activity_id"].tolist()]
     until = [None if v is None or pd.isna(v) else v for v in frame["accepted_until"].tolist()]
     cells = zip(frame["severity"].tolist(), frame["title"].tolist(), frame["article"].tolist(),
                 frame["entity"].tolist(), frame["activity"].tolist(), ids, frame["subject"].tolist(),
                 frame["message"].tolist(), frame["remediation"].tolist(), frame["rule"].tolist(),
-                frame["accepted"].tolist(), until, strict=True)
+                frame["accepted"].tolist(), until, frame["defect_no"].tolist(), frame["defect_records"].tolist(),
+                strict=True)
+    # Defects first: a defect's findings sit together, most serious and widest defect first (ropa.gaps.defects).
     rows: list[list[CellValue]] = [
         [str(severity).capitalize(), title, article, entity, activity, activity_id, subject, message,
-         remediation, rule, "Yes" if accepted else "No", accepted_until]
+         remediation, rule, "Yes" if accepted else "No", accepted_until, f"D{defect_no}", int(records)]
         for (severity, title, article, entity, activity, activity_id, subject, message, remediation, rule,
-             accepted, accepted_until) in cells
+             accepted, accepted_until, defect_no, records) in cells
     ]
-    rows.sort(key=lambda r: (rank.get(str(r[0]).lower(), 99), str(r[3]), str(r[4]), str(r[9])))
     return Sheet(GAPS, "gap_analysis", columns, rows)
 
 

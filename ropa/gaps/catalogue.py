@@ -70,6 +70,8 @@ class Rule(BaseModel):
     applies_to: AppliesTo
     explanation: str = Field(min_length=1)
     remediation: str = Field(min_length=1)
+    grouped_by: str = ""
+    """What findings of this rule share when they are one defect (its SQL then selects ``cause``)."""
     sql: str = Field(min_length=1, repr=False)
 
 

@@ -13,6 +13,7 @@ from ropa.gaps.catalogue import (
     SEVERITY_WEIGHTS,
     load_catalogue,
 )
+from ropa.gaps.defects import DEFECT_COUNTING
 from ropa.gaps.scoring import COMPLETENESS_FORMULA, COMPLIANCE_FORMULA
 from ropa.reference import DpiaSignal, load_reference
 
@@ -66,6 +67,7 @@ def catalogue_markdown() -> str:
         "",
         f"- **Article 30 completeness.** {COMPLETENESS_FORMULA}",
         f"- **Compliance score.** {COMPLIANCE_FORMULA}",
+        f"- **Defects.** {DEFECT_COUNTING}",
         "",
         "## Accepted risks",
         "",
@@ -89,6 +91,7 @@ def catalogue_markdown() -> str:
             f"- Applies to: {APPLIES_TO_LABELS[rule.applies_to].lower()}",
             f"- Law: {rule.article}",
             f"- Source: [{source.title}]({source.url})",
+            *([f"- One defect per: {rule.grouped_by}"] if rule.grouped_by else []),
             "",
             f"**What it checks.** {rule.explanation}",
             "",
@@ -111,6 +114,17 @@ def catalogue_markdown() -> str:
         "(`dpia_signals` in `ropa/reference/gdpr.toml`):",
         "",
         *[_signal_line(s) for s in ref.dpia_signals],
+        "",
+        "### National Art. 35(4) lists (`dpia_indicated`)",
+        "",
+        "Processing on a supervisory authority's list needs a DPIA for controllers under that regime "
+        "(`dpia_lists` in `ropa/reference/gdpr.toml`); \"with another criterion\" items only together with a "
+        "further WP248 criterion. Items the record cannot show are listed for the DPO to check by hand.",
+        "",
+        *[f"- {i.authority} ({i.regime}): **{i.label}**: {i.description}"
+          + (" With another WP248 criterion." if i.combined else "")
+          + (f" Shown by: {', '.join(w.key for w in i.signals)}." if i.signals else " Not shown by the record.")
+          + (f" *To check: {i.check}.*" if i.check else "") for i in ref.dpia_lists],
         "",
         "### Article 9(2) conditions needing a DPA 2018 Schedule 1 condition (`uk_special_category_without_schedule1`)",
         "",

@@ -27,7 +27,7 @@ from ropa.storage.database import Connection, Database
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "activity_id", "activity", "entity_id", "entity", "rule", "title", "severity", "article",
-    "message", "remediation", "subject", "accepted", "accepted_until",
+    "message", "remediation", "subject", "accepted", "accepted_until", "cause",
 )
 
 BASE_VIEWS = """
@@ -42,7 +42,8 @@ ents AS (
 acts AS (
     SELECT a.*, a.role <> 'processor' AS is_controller, e.regime, e.entity_regime
     FROM activities a JOIN ents e ON e.entity_id = a.entity_id
-    WHERE a.status <> 'archived'
+    -- A historical record (superseded_on set) is in scope on the days it was in force; others while live.
+    WHERE coalesce(a.superseded_on > $as_of, a.status <> 'archived')
 ),
 cats AS (
     SELECT u.activity_id, u.key, coalesce(c.label, u.key) AS label,
@@ -69,7 +70,7 @@ recs AS MATERIALIZED (
 ),
 xfers AS MATERIALIZED (
     SELECT v.activity_id, a.entity_id, coalesce(nullif(v.law, 'none'), a.regime) AS regime, v.position,
-           t.country, t.organisation, t.recipient, t.mechanism, t.tia_ref, t.contract_date,
+           t.country, t.organisation, t.recipient, t.mechanism, t.tia_ref, t.contract_date, t.safeguard_doc,
            v.destination_name AS country_name, v.restricted AS third_country,
            v.adequacy_decision, coalesce(v.adequacy_partial, 'the whole country') AS adequacy_partial,
            v.adequacy_excludes, v.requires_mechanism, v.mechanism_label, v.mechanism_kind,
@@ -170,9 +171,11 @@ def with_views(entity_ids: list[int] | None, extra: str = "") -> str:
 
 def _rule_select(rule: Rule) -> str:
     body = rule.sql.strip().rstrip(";")
+    # A rule that groups its findings into defects selects ``cause`` (see ropa.gaps.defects).
+    cause = "CAST(cause AS VARCHAR)" if rule.grouped_by else "NULL::VARCHAR"
     return (f"SELECT {sql_literal(rule.id)} AS rule, CAST(activity_id AS INTEGER) AS activity_id, "
             f"CAST(entity_id AS INTEGER) AS entity_id, CAST(subject AS VARCHAR) AS subject, "
-            f"CAST(message AS VARCHAR) AS message FROM (\n{body}\n)")
+            f"CAST(message AS VARCHAR) AS message, {cause} AS cause FROM (\n{body}\n)")
 
 
 def findings_sql(rules: tuple[Rule, ...], entity_ids: list[int] | None, include_accepted: bool) -> str:
@@ -186,7 +189,7 @@ def findings_sql(rules: tuple[Rule, ...], entity_ids: list[int] | None, include_
     return with_views(entity_ids, found + ",\n" + acc) + f"""
 SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.rule, g.title, g.severity,
        g.article, f.message, g.remediation, f.subject, acc.id IS NOT NULL AS accepted,
-       acc.expires_on AS accepted_until,
+       acc.expires_on AS accepted_until, f.cause,
        g.severity_rank AS _rank, coalesce(f.activity_id, -1) AS _activity, g.position AS _position
 FROM found f
 JOIN ents e ON e.entity_id = f.entity_id
@@ -224,6 +227,7 @@ def as_findings(frame: pd.DataFrame) -> pd.DataFrame:
     frame["accepted_until"] = until.dt.date.astype(object).where(until.notna(), None)
     for column in ("activity", "entity", "rule", "title", "severity", "article", "message", "remediation", "subject"):
         frame[column] = frame[column].astype("str")
+    frame["cause"] = frame["cause"].astype(object).where(frame["cause"].notna(), None)
     return frame.reset_index(drop=True)
 
 

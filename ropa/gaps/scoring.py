@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 
 from ropa.gaps.catalogue import SEVERITIES, SEVERITY_WEIGHTS
+from ropa.gaps.defects import with_defects
 from ropa.gaps.engine import analyse, bound, prepare, with_views
 from ropa.storage.database import Connection, Database
 
@@ -49,9 +50,10 @@ COMPLETENESS_FORMULA = (
 COMPLIANCE_FORMULA = (
     "Compliance score of an activity = max(0, 100 − "
     + " − ".join(f"{w} × {s}" for s, w in SEVERITY_WEIGHTS.items())
-    + "), counting its open findings (accepted risks excluded) and those of its entity, since the entity's "
-    "contact and DPO details are part of every record (Art. 30(1)(a)). An entity's and the group's score is "
-    "the mean over their live activities; an entity with no activities is scored on its own findings."
+    + "), counting the open defects that affect it (accepted risks excluded; a defect shared by several "
+    "records counts once on each of them) and those of its entity, since the entity's contact and DPO details "
+    "are part of every record (Art. 30(1)(a)). An entity's and the group's score is the mean over their live "
+    "activities; an entity with no activities is scored on its own defects."
 )
 
 _ITEMS_SQL = """
@@ -122,8 +124,10 @@ def _entities(con: Connection, day: date, entity_ids: list[int] | None) -> pd.Da
 
 
 def _penalties(findings: pd.DataFrame) -> pd.DataFrame:
-    """Open findings by severity per (entity_id, activity_id); entity-level findings have activity_id -1."""
-    open_findings = findings.loc[~findings["accepted"].astype(bool), ["entity_id", "activity_id", "severity"]]
+    """Open defects by severity per (entity_id, activity_id); entity-level findings have activity_id -1."""
+    marked = with_defects(findings) if len(findings) else findings.assign(defect=pd.Series([], dtype=str))
+    open_findings = marked.loc[~marked["accepted"].astype(bool), ["entity_id", "activity_id", "severity", "defect"]]
+    open_findings = open_findings.drop_duplicates(["entity_id", "activity_id", "defect"])
     keys = pd.DataFrame({
         "entity_id": open_findings["entity_id"].astype("Int64"),
         "activity_id": open_findings["activity_id"].astype("Int64").fillna(-1),

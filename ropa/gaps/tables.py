@@ -38,7 +38,13 @@ def static_frames() -> dict[str, pd.DataFrame]:
     schedule1 = pd.DataFrame([{"key": key, "part": need.part, "citation": need.citation}
                               for key, need in ref.schedule1_requirements().items()],
                              columns=["key", "part", "citation"])
+    dpia_list = pd.DataFrame([
+        {"regime": item.regime, "item": item.key, "position": i, "label": f"{item.authority} list: {item.label}",
+         "combined": item.combined, "n_signals": len(item.signals), "kind": wanted.kind, "key": wanted.key}
+        for i, item in enumerate(ref.dpia_lists) for wanted in item.signals
+    ], columns=["regime", "item", "position", "label", "combined", "n_signals", "kind", "key"])
     return {
+        "gap_dpia_list": dpia_list,
         "gap_categories": _vocabulary_frame(ref, "data_categories"),
         "gap_recipient_categories": _vocabulary_frame(ref, "recipient_categories"),
         "gap_criteria": _vocabulary_frame(ref, "dpia_criteria"),

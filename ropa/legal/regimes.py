@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import pandas as pd
 
+from ropa.models import Entity
 from ropa.reference import Regime, all_countries, load_reference
 
 EntityRegime = Literal["eu_gdpr", "uk_gdpr", "ch_fadp", "eu_gdpr_art3_2", "uk_gdpr_art3_2", "none"]
@@ -40,6 +41,12 @@ def default_regime(country: str | None) -> EntityRegime:
     if country == "CH":
         return "ch_fadp"
     return "none"
+
+
+def entity_regime(entity: Entity) -> EntityRegime:
+    """The entity's recorded regime, or the one derived from its country (EU GDPR, UK GDPR, revFADP or none)."""
+    # A recorded regime passed the model's vocabulary check, so it is one of the keys.
+    return cast(EntityRegime, entity.regime) if entity.regime else default_regime(entity.country)
 
 
 def transfer_law(regime: EntityRegime) -> Regime | None:

@@ -222,6 +222,33 @@ class DpiaSignal(_Frozen):
         return "data_categories" if self.kind == "data_category" else "data_subjects"
 
 
+class DpiaListSignal(_Frozen):
+    """A recorded fact an Art. 35(4) list item looks for: a data category (and below), data subject or criterion."""
+
+    kind: Literal["data_category", "data_subject", "criterion"]
+    key: str = Field(min_length=1)
+
+
+class DpiaListItem(_Frozen):
+    """One entry of a supervisory authority's Art. 35(4) list of processing that needs a DPIA.
+
+    ``combined`` items need a DPIA only with another WP248 criterion; ``signals``
+    (all of them) are how a record shows the item; an item without signals is
+    reference only (the record holds nothing that would show it).
+    """
+
+    authority: str = Field(min_length=1)
+    regime: Literal["EU", "UK"]
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    combined: bool = False
+    signals: tuple[DpiaListSignal, ...] = ()
+    source: str = Field(min_length=1)
+    as_of: date
+    check: str = ""
+
+
 class Meta(_Frozen):
     version: str
     as_of: date
@@ -283,6 +310,7 @@ class Reference(_Frozen):
     international_organisations: tuple[Term, ...]
     entity_regimes: tuple[Term, ...]
     dpia_signals: tuple[DpiaSignal, ...]
+    dpia_lists: tuple[DpiaListItem, ...] = ()
     transfer_mechanisms: tuple[Mechanism, ...]
     transfer_assessments: tuple[Assessment, ...]
     law_changes: tuple[LawChange, ...]
@@ -294,6 +322,7 @@ class Reference(_Frozen):
         cited = {t.source for t in terms}
         cited |= {t.uk_schedule1.source for t in terms if t.uk_schedule1 is not None}
         cited |= {s.source for s in self.dpia_signals}
+        cited |= {i.source for i in self.dpia_lists}
         cited |= {m.source for m in self.transfer_mechanisms}
         cited |= {v.source for m in self.transfer_mechanisms for v in m.validity if v.source}
         cited |= {t.in_force_source for t in terms if t.in_force_source}
@@ -340,6 +369,11 @@ class Reference(_Frozen):
                 raise ValueError(f"dpia signal {signal.key}: unknown dpia_criteria key {signal.criterion}")
             if signal.key not in keys[signal.vocabulary_name]:
                 raise ValueError(f"dpia signal {signal.key}: not a key of {signal.vocabulary_name}")
+        lists = {"criterion": "dpia_criteria", "data_category": "data_categories", "data_subject": "data_subjects"}
+        for item in self.dpia_lists:
+            for wanted in item.signals:
+                if wanted.key not in keys[lists[wanted.kind]]:
+                    raise ValueError(f"dpia list item {item.key}: {wanted.key} is not a key of {lists[wanted.kind]}")
         return self
 
     def vocabulary(self, name: str) -> Vocabulary:

@@ -33,8 +33,8 @@ TRANSFER_COLUMNS: tuple[str, ...] = tuple(Transfer.model_fields)
 _LIST_COLUMNS = {"lawful_bases", "art9_conditions", "data_subjects", "data_categories",
                  "security_measures", "systems", "dpia_criteria"}
 _INT_COLUMNS = {"id", "entity_id", "retention_months", "version"}
-_BOOL_COLUMNS = {"adm", "dpia_required"}
-_DATE_COLUMNS = {"last_reviewed", "next_review_due"}
+_BOOL_COLUMNS = {"adm", "dpia_required", "retention_per_policy"}
+_DATE_COLUMNS = {"last_reviewed", "next_review_due", "superseded_on"}
 _TIME_COLUMNS = {"created_at", "updated_at"}
 
 

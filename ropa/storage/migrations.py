@@ -202,4 +202,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         DROP TABLE IF EXISTS settings;
         """,
     ),
+    (
+        "0011_findings_fields",
+        """
+        -- What the gap rules of issue 16 need recorded: the DPO's reasons for no DPIA, the law behind
+        -- a legal obligation or an Art. 9/10 condition, consent withdrawal, children, automated-decision
+        -- safeguards, ePrivacy consent, the processor side, the UK appropriate policy document, and the
+        -- day a record stopped describing the processing (historical records).
+        ALTER TABLE activities ADD COLUMN dpia_not_required_reason VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN dpia_decided_by VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN law_relied_on VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN member_state_law VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN consent_withdrawal VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN parental_consent VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN adm_safeguards VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN eprivacy_consent VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN controller_contract_ref VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN subprocessor_authorisation VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN appropriate_policy_ref VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN retention_per_policy BOOLEAN;
+        ALTER TABLE activities ADD COLUMN policy_deviation_reasons VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE activities ADD COLUMN superseded_on DATE;
+        ALTER TABLE entities ADD COLUMN fee_exemption VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE entities ADD COLUMN art30_5_reliance VARCHAR NOT NULL DEFAULT '';
+        """,
+    ),
 ]
