@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,11 @@ def imported(source: str) -> set[str]:
     return names
 
 
+@cache
+def imports_of(path: Path) -> frozenset[str]:
+    return frozenset(imported(path.read_text(encoding="utf-8")))
+
+
 def _unit(module: str) -> str:
     """The layer unit a ropa module belongs to: ``ropa.gaps.engine`` -> ``ropa.gaps``."""
     return ".".join(module.split(".")[:2])
@@ -51,7 +58,7 @@ UPWARD_ALLOWED: dict[str, set[str]] = {
 }
 
 
-def higher_layers(module: str, names: set[str]) -> set[str]:
+def higher_layers(module: str, names: Iterable[str]) -> set[str]:
     """The ropa modules among ``names`` that sit in a layer above ``module``'s (less the named exceptions)."""
     above = {n for n in _touches(names, "ropa") if _unit(n) != _unit(module) and _layer(n) > _layer(module)}
     return above - UPWARD_ALLOWED.get(module, set())
@@ -65,7 +72,7 @@ def _sources(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
-def _touches(names: set[str], package: str) -> set[str]:
+def _touches(names: Iterable[str], package: str) -> set[str]:
     return {n for n in names if n == package or n.startswith(package + ".")}
 
 
@@ -85,7 +92,7 @@ def test_the_import_scan_sees_every_form_of_import(source: str, package: str, fo
 
 @pytest.mark.parametrize("path", _sources("ropa"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_ropa_never_imports_streamlit_or_the_app(path: Path) -> None:
-    names = imported(path.read_text(encoding="utf-8"))
+    names = imports_of(path)
     assert not (_touches(names, "streamlit") | _touches(names, "ui") | _touches(names, "screens"))
 
 
@@ -105,14 +112,14 @@ def test_the_layer_rule_flags_only_imports_from_above(module: str, names: set[st
 @pytest.mark.parametrize("path", _sources("ropa"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_ropa_imports_only_its_own_layer_and_those_below(path: Path) -> None:
     module = _module(path)
-    above = higher_layers(module, imported(path.read_text(encoding="utf-8")))
+    above = higher_layers(module, imports_of(path))
     assert not above, f"{module} (layer {_layer(module)}) imports a higher layer: {sorted(above)}"
 
 
 @pytest.mark.parametrize("path", [p for p in _sources("ropa") if "storage" not in p.relative_to(ROOT).parts],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_only_ropa_storage_imports_duckdb(path: Path) -> None:
-    assert not _touches(imported(path.read_text(encoding="utf-8")), "duckdb")
+    assert not _touches(imports_of(path), "duckdb")
 
 
 def _page_case(path: Path) -> object:
@@ -123,7 +130,7 @@ def _page_case(path: Path) -> object:
 
 @pytest.mark.parametrize("path", [_page_case(p) for p in sorted((ROOT / "screens").glob("*.py"))])
 def test_a_page_never_imports_ropa_storage(path: Path) -> None:
-    found = _touches(imported(path.read_text(encoding="utf-8")), "ropa.storage")
+    found = _touches(imports_of(path), "ropa.storage")
     assert not found, f"{path.name} imports {sorted(found)}: ask ropa/ (or ui/ for the register handle) instead"
 
 
