@@ -13,6 +13,7 @@ as fast as the database can be opened.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ropa.storage.database import Connection
@@ -196,3 +197,91 @@ def activity_json(con: Connection, activity_id: int, fields: Sequence[str]) -> s
     text, unmapped = row
     indented = json.dumps(json.loads(unmapped or "{}"), ensure_ascii=False, indent=2)
     return str(text).replace("\x02", indented.replace("\n", "\n  "), 1)
+
+
+# -- canonical content (the export's hash and its JSON document) ---------------------------------
+
+def _compact_object(fields: Sequence[tuple[str, str]]) -> str:
+    """A compact JSON object from (key, rendered SQL value) pairs, keys in the given order."""
+    parts = []
+    for i, (key, value) in enumerate(fields):
+        parts.append(f"'{'{' if i == 0 else ','}\"{key}\":'")
+        parts.append(value)
+    parts.append("'}'")
+    return f"concat({', '.join(parts)})"
+
+
+def _sorted_text_object(expr: str) -> str:
+    """A stored JSON object of text values, re-serialised compact with sorted keys (Python's ``sort_keys``)."""
+    pointer = "concat('/', replace(replace(k, '~', '~0'), '/', '~1'))"
+    pairs = (f"list_transform(list_sort(json_keys({expr})), lambda k: concat(to_json(k), ':', "
+             f"to_json(json_extract_string({expr}, {pointer}))))")
+    return (f"CASE WHEN {expr} IS NULL OR {expr} = '{{}}' THEN '{{}}' "
+            f"ELSE concat('{{', array_to_string({pairs}, ','), '}}') END")
+
+
+def _compact_children(table: str, fields: Sequence[str]) -> str:
+    obj = _compact_object([(f, _text(f)) for f in sorted(fields)])
+    return f"SELECT activity_id, list({obj} ORDER BY position) AS items FROM {table} GROUP BY activity_id"
+
+
+def content_sql(fields: Sequence[str], column_types: dict[str, str], where: str) -> str:
+    """Each activity's content as canonical JSON (sorted keys, no spaces), and its export entry.
+
+    ``fields`` are the content's activity columns; recipients, transfers and
+    the entity's name are added. The entry is the JSON export's activity
+    object: the content with the bookkeeping columns beside it. Rows come in
+    the export's order (entity, name, id).
+    """
+    rendered: dict[str, str] = {
+        "recipients": "concat('[', array_to_string(coalesce(r.items, []), ','), ']')",
+        "transfers": "concat('[', array_to_string(coalesce(t.items, []), ','), ']')",
+        "entity": _text("coalesce(e.name, '')"),
+    }
+    for field in fields:
+        kind = _KINDS.get(column_types[field], "text")
+        if field == "unmapped":
+            rendered[field] = _sorted_text_object("a.unmapped")
+        elif kind == "list":
+            rendered[field] = f"coalesce(to_json(a.{field}), 'null')"
+        else:
+            rendered[field] = _render(f"a.{field}", kind, 0)
+    content = _compact_object(sorted(rendered.items()))
+    entry = _compact_object([
+        ("content", "c"), ("created_at", _timestamp("created_at")), ("created_by", _text("created_by")),
+        ("id", _number("id")), ("updated_at", _timestamp("updated_at")), ("updated_by", _text("updated_by")),
+        ("version", _number("version")),
+    ])
+    return (
+        f"WITH r AS ({_compact_children('recipients', RECIPIENT_FIELDS)}), "
+        f"t AS ({_compact_children('transfers', TRANSFER_FIELDS)}), "
+        f"rows AS (SELECT a.entity_id, a.name, a.id, a.version, a.created_at, a.created_by, a.updated_at, "
+        f"a.updated_by, {content} AS raw FROM activities a LEFT JOIN entities e ON e.id = a.entity_id "
+        f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id WHERE {where}), "
+        f"fixed AS (SELECT *, {_lower_hex('raw')} AS c FROM rows) "
+        f"SELECT entity_id, c, {entry} FROM fixed ORDER BY entity_id, name, id"
+    )
+
+
+@dataclass(frozen=True)
+class Content:
+    """One activity as the export hashes it (``text``) and as its JSON document lists it (``entry``)."""
+
+    entity_id: int
+    text: str
+    entry: str
+
+
+def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence[int] | None,
+                    include_archived: bool) -> list[Content]:
+    """The canonical content of every exported activity, in the export's order: see ``content_sql``."""
+    where = ["TRUE"]
+    params: dict[str, Any] = {}
+    if entity_ids is not None:
+        where.append("list_contains($ids, a.entity_id)")
+        params["ids"] = list(entity_ids)
+    if not include_archived:
+        where.append("a.status <> 'archived'")
+    column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
+    rows = con.execute(content_sql(fields, column_types, " AND ".join(where)), params).fetchall()
+    return [Content(int(entity_id), str(text), str(entry)) for entity_id, text, entry in rows]
