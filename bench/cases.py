@@ -401,10 +401,10 @@ CASES: list[Case] = [
          _prepare_rerun("dashboard.py"), Target(2.0), page=True),
     Case("dashboard_browser", "Dashboard in Chromium", "the dashboard opened in headless Chromium (a new "
          "session each run): seconds from navigation to the first paint of the last chart",
-         _prepare_dashboard_browser(demo=False), Target(2.5), memory="child", warm=False),
+         _prepare_dashboard_browser(demo=False), Target(2.5), memory="child", warm=False, browser=True),
     Case("dashboard_browser_demo", "Dashboard in Chromium (demo)", "the same over the demo register "
          "(measured at every size; the size does not change it)", _prepare_dashboard_browser(demo=True),
-         Target(1.5), memory="child", warm=False),
+         Target(1.5), memory="child", warm=False, browser=True),
     Case("gaps_page", "Gaps page rerun", "screens/gaps.py rerun (AppTest) after a first run",
          _prepare_rerun("gaps.py"), Target(1.5), page=True),
     Case("page_baseline", "AppTest baseline", "a one-line page opened in a new AppTest session: "

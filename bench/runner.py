@@ -122,6 +122,8 @@ class Case:
     """Above this size the case is skipped unless ``--full``: diagnostics too slow to repeat at every size."""
     memory_target: Target | None = None
     """The most its memory (rss growth, or the child's peak) may reach, in MB."""
+    browser: bool = False
+    """The case drives Chromium."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class Settings:
     profile_dir: Path | None = None
     tracemalloc: bool = False
     full: bool = False
+    browser: bool = True
+    """Run the Chromium cases (a smoke run leaves them out: a server and a browser per size)."""
 
 
 def _peak_traced(run: Callable[[], ChildRun | None]) -> int:
@@ -285,6 +289,8 @@ def measure(case: Case, ctx: Context, settings: Settings) -> dict[str, Any]:
     try:
         if case.max_size is not None and ctx.size > case.max_size and not settings.full:
             raise Skipped(f"measured up to {case.max_size:,} activities to keep the run short; --full runs it")
+        if case.browser and not settings.browser:
+            raise Skipped("browser cases are left out of a --tiny run")
         prepared = case.prepare(ctx)
         try:
             started = time.perf_counter()
