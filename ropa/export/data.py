@@ -240,9 +240,8 @@ def _one_organisation(entities: list[Entity]) -> None:
 
 
 def _no_findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:
-    from ropa.gaps.engine import empty_findings
-
-    return empty_findings()
+    """The record only: no analysis is run (nor the gap rules imported); nothing reads these findings."""
+    return pd.DataFrame()
 
 
 def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:
