@@ -285,3 +285,30 @@ def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence
     column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
     rows = con.execute(content_sql(fields, column_types, " AND ".join(where)), params).fetchall()
     return [Content(int(entity_id), str(text), str(entry)) for entity_id, text, entry in rows]
+
+
+def special_category_keys() -> list[str]:
+    """The Art. 9(1) data category keys, read straight from the reference file (no models).
+
+    ``ropa.reference`` validates the whole file with pydantic, which costs a
+    cold ``list`` as much as starting DuckDB; this reads the one vocabulary
+    with ``tomllib``. A child inherits its parent's flag, as the loader
+    enforces; a test keeps the two answers equal.
+    """
+    import tomllib
+    from pathlib import Path
+
+    # By path: importlib.resources would import the package, and with it the models.
+    text = (Path(__file__).parent / "reference" / "gdpr.toml").read_text(encoding="utf-8")
+    terms: list[dict[str, Any]] = tomllib.loads(text)["vocabulary"]["data_categories"]
+    parents = {str(t["key"]): t.get("parent") for t in terms}
+    flagged = {str(t["key"]) for t in terms if t.get("special")}
+
+    def special(key: str | None) -> bool:
+        while key is not None:
+            if key in flagged:
+                return True
+            key = parents.get(key)
+        return False
+
+    return [str(t["key"]) for t in terms if special(str(t["key"]))]

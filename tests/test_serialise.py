@@ -95,3 +95,11 @@ def test_show_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entit
 
 def test_list_json_of_an_empty_register_is_an_empty_array(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(capsys, "--db", str(db.path), "list", "--format", "json") == "[]\n"
+
+
+def test_special_categories_read_without_the_models_match_the_reference_loader() -> None:
+    from ropa.serialise import special_category_keys
+
+    keys = special_category_keys()
+    assert keys == load_reference().special_category_keys() and "special.health" in keys
+    assert "contact.email" not in keys

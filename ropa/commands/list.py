@@ -23,12 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     db = database(args)
     if args.format == "json":
-        from ropa.reference import load_reference
-        from ropa.serialise import activities_json
+        from ropa.serialise import activities_json, special_category_keys
 
-        special = load_reference().special_category_keys()
         with db.connect() as con:
-            text = activities_json(con, list(special), include_archived=args.include_archived)
+            text = activities_json(con, special_category_keys(), include_archived=args.include_archived)
         sys.stdout.write(text + "\n")
         return 0
     return _table(db, args.include_archived)
