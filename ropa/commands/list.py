@@ -23,11 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     db = database(args)
     if args.format == "json":
-        from ropa.serialise import activities_json, special_category_keys
+        from ropa.serialise import special_category_keys, write_activities_json
 
         with db.connect() as con:
-            text = activities_json(con, special_category_keys(), include_archived=args.include_archived)
-        sys.stdout.write(text + "\n")
+            write_activities_json(con, special_category_keys(), sys.stdout.write,
+                                  include_archived=args.include_archived)
+        sys.stdout.write("\n")
         return 0
     return _table(db, args.include_archived)
 
