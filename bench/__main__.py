@@ -71,7 +71,7 @@ def settings_from(args: argparse.Namespace, out: Path) -> Settings:
     if args.tiny:
         return Settings(sizes=args.sizes or TINY_SIZES, repeat=1, n_entities=TINY_ENTITIES, seed=args.seed,
                         budget_s=args.budget, cases=args.cases, profile=args.profile, profile_dir=out.parent,
-                        tracemalloc=args.tracemalloc, full=args.full)
+                        tracemalloc=args.tracemalloc, full=args.full, browser=False)
     return Settings(sizes=args.sizes or DEFAULT_SIZES, repeat=args.repeat, n_entities=args.entities,
                     seed=args.seed, budget_s=args.budget, cases=args.cases, profile=args.profile,
                     profile_dir=out.parent, tracemalloc=args.tracemalloc, full=args.full)

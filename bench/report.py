@@ -128,9 +128,12 @@ def targets(results: list[dict[str, Any]], derived: list[dict[str, Any]], cases:
     by_key = {(r["case"], r["size"]): r for r in results}
     derived_by_key = {(d["name"], d["size"]): d for d in derived}
     rows: list[dict[str, Any]] = []
+    cases = list(cases)
     for name, label, target, measured in (
         *((c.name, c.label, c.target, by_key.get((c.name, c.target.at_size)) if c.target else None)
           for c in cases),
+        *((f"{c.name}_memory", f"{c.label}: memory", c.memory_target,
+           by_key.get((c.name, c.memory_target.at_size)) if c.memory_target else None) for c in cases),
         *((r.name, r.label, r.target, derived_by_key.get((r.name, r.target.at_size)) if r.target else None)
           for r in ratio_defs),
     ):
@@ -142,12 +145,12 @@ def targets(results: list[dict[str, Any]], derived: list[dict[str, Any]], cases:
         if measured is not None and measured["status"] == "ok":
             # Ratios are judged on CPU time: both sides are single-threaded Python, and CPU time is
             # far less disturbed than wall time when the machine is shared.
-            value = (measured.get("cpu_ratio") or measured["ratio"]) if target.unit == "x floor" \
-                else measured["median_s"]
+            value = ((measured.get("cpu_ratio") or measured["ratio"]) if target.unit == "x floor"
+                     else measured.get("peak_mb") if target.unit == "MB" else measured["median_s"])
         if value is None:
             row.update(measured=None, result="not measured" if measured is None else measured["status"])
         else:
-            passed = value <= target.limit if target.unit == "x floor" else value < target.limit
+            passed = value <= target.limit if target.unit in ("x floor", "MB") else value < target.limit
             row.update(measured=value, result="pass" if passed else "MISS")
         rows.append(row)
     return rows
@@ -231,6 +234,7 @@ def render(doc: dict[str, Any]) -> str:
                   _table(["case", "at size", "target", "measured", "result"],
                          [[t["case"], f"{t['at_size']:,}", t["target"],
                            "-" if t["measured"] is None else (f"{t['measured']:.2f}x CPU" if t["unit"] == "x floor"
+                                                              else f"{t['measured']:.0f} MB" if t["unit"] == "MB"
                                                               else _seconds(t["measured"])),
                            t["result"]] for t in doc["targets"]])]
     parts += ["", f"Total benchmark run time: {doc['runtime_s']:.0f} s"]

@@ -46,10 +46,12 @@ class Target:
     """What the product promises for a case at ``at_size`` activities."""
 
     limit: float
-    unit: Literal["s", "x floor"] = "s"
+    unit: Literal["s", "x floor", "MB"] = "s"
     at_size: int = 10_000
 
     def describe(self) -> str:
+        if self.unit == "MB":
+            return f"<= {self.limit:g} MB at {self.at_size:,}"
         return f"< {self.limit:g} s" if self.unit == "s" else f"<= {self.limit:g}x floor"
 
 
@@ -91,7 +93,7 @@ class ChildRun:
 
     seconds: float
     cpu_seconds: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int | None
 
 
 @dataclass
@@ -101,6 +103,8 @@ class Prepared:
     run: Callable[[], ChildRun | None]
     first_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    close: Callable[[], None] | None = None
+    """Called once the case is measured (a server or a browser to stop)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,10 @@ class Case:
     """The case runs a Streamlit page in AppTest (profiled in the script thread)."""
     max_size: int | None = None
     """Above this size the case is skipped unless ``--full``: diagnostics too slow to repeat at every size."""
+    memory_target: Target | None = None
+    """The most its memory (rss growth, or the child's peak) may reach, in MB."""
+    browser: bool = False
+    """The case drives Chromium."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,8 @@ class Settings:
     profile_dir: Path | None = None
     tracemalloc: bool = False
     full: bool = False
+    browser: bool = True
+    """Run the Chromium cases (a smoke run leaves them out: a server and a browser per size)."""
 
 
 def _peak_traced(run: Callable[[], ChildRun | None]) -> int:
@@ -279,27 +289,33 @@ def measure(case: Case, ctx: Context, settings: Settings) -> dict[str, Any]:
     try:
         if case.max_size is not None and ctx.size > case.max_size and not settings.full:
             raise Skipped(f"measured up to {case.max_size:,} activities to keep the run short; --full runs it")
+        if case.browser and not settings.browser:
+            raise Skipped("browser cases are left out of a --tiny run")
         prepared = case.prepare(ctx)
-        started = time.perf_counter()
-        if case.warm:
-            _timed(prepared.run)
-        runs: list[float] = []
-        cpu: list[float] = []
-        peak: int | None = None
-        while len(runs) < settings.repeat:
-            sample = _timed(prepared.run)
-            runs.append(sample.seconds)
-            cpu.append(sample.cpu_seconds)
-            peak = _max(peak, sample.child_rss if case.memory == "child" else sample.rss_growth)
-            if time.perf_counter() - started + statistics.median(runs) > settings.budget_s:
-                break
-        if settings.tracemalloc and case.memory == "process":
-            result["traced_peak_mb"] = round(_peak_traced(prepared.run) / MB, 1)
-        if case.name in settings.profile and settings.profile_dir is not None:
-            try:
-                result["profile"] = str(_profile(case, prepared, ctx, settings.profile_dir))
-            except OSError as error:
-                result["profile"] = f"not written: {_one_line(error)}"
+        try:
+            started = time.perf_counter()
+            if case.warm:
+                _timed(prepared.run)
+            runs: list[float] = []
+            cpu: list[float] = []
+            peak: int | None = None
+            while len(runs) < settings.repeat:
+                sample = _timed(prepared.run)
+                runs.append(sample.seconds)
+                cpu.append(sample.cpu_seconds)
+                peak = _max(peak, sample.child_rss if case.memory == "child" else sample.rss_growth)
+                if time.perf_counter() - started + statistics.median(runs) > settings.budget_s:
+                    break
+            if settings.tracemalloc and case.memory == "process":
+                result["traced_peak_mb"] = round(_peak_traced(prepared.run) / MB, 1)
+            if case.name in settings.profile and settings.profile_dir is not None:
+                try:
+                    result["profile"] = str(_profile(case, prepared, ctx, settings.profile_dir))
+                except OSError as error:
+                    result["profile"] = f"not written: {_one_line(error)}"
+        finally:
+            if prepared.close is not None:
+                prepared.close()
     except (ImportError, NotAvailable, FileNotFoundError) as missing:
         result.update(status="not available", reason=_one_line(missing))
         return result

@@ -557,6 +557,9 @@ def generate_register(n_entities: int = 50, n_activities: int = 10_000, seed: in
     return entities, activities
 
 
+WRITE_BATCH = 2_000
+
+
 def write_register(db: Database, entities: Sequence[Entity], activities: Sequence[Activity]) -> None:
     """Insert a generated register in one transaction, mapping provisional entity ids to stored ones."""
     with db.transaction() as con:
@@ -566,8 +569,12 @@ def write_register(db: Database, entities: Sequence[Entity], activities: Sequenc
             stored = insert_entity(con, SYSTEM, entity.model_copy(update={"id": None, "parent_id": parent}),
                                    detail="synthetic")
             id_map[entity.id or 0] = stored.id or 0
-        mapped = [a.model_copy(update={"entity_id": id_map[a.entity_id]}) for a in activities]
-        create_activities(db, SYSTEM, mapped, con=con, detail="synthetic")
+        # In slices, still one transaction: the stored copies, their Arrow tables and audit JSON of
+        # 50,000 activities at once took 800 MB.
+        for start in range(0, len(activities), WRITE_BATCH):
+            mapped = [a.model_copy(update={"entity_id": id_map[a.entity_id]})
+                      for a in activities[start:start + WRITE_BATCH]]
+            create_activities(db, SYSTEM, mapped, con=con, detail="synthetic")
 
 
 def build_synthetic(db: Database, n_entities: int = 50, n_activities: int = 10_000, seed: int = 7,

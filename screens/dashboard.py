@@ -47,6 +47,11 @@ class Chart:
     caption: str
     clickable: bool = True
 
+    @property
+    def shown(self) -> go.Figure:
+        """What the browser gets: the figure without the ids the click-through finds in ``figure``."""
+        return charts.browser_copy(self.figure)
+
 
 def _remember_selection(key: str, figure: go.Figure, name: str) -> None:
     """Selection callback: note what to open; the page opens it at the start of the next run."""
@@ -86,8 +91,9 @@ def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
 
 
 @st.cache_resource(ttl=300, max_entries=8, show_spinner=False)
-def _figures(path: str, filters: Filters, stamp: tuple[int, int]) -> dict[str, Chart]:
-    return {chart.key: chart for chart in _charts(_load(path, filters, stamp))}
+def _figures(path: str, filters: Filters, stamp: tuple[int, int]) -> dict[str, tuple[Chart, go.Figure]]:
+    """Each chart with the lean copy the browser draws (made once per register state, not per rerun)."""
+    return {chart.key: (chart, chart.shown) for chart in _charts(_load(path, filters, stamp))}
 
 
 def _filters(db: Database) -> Filters | None:
@@ -101,7 +107,7 @@ def _filters(db: Database) -> Filters | None:
         statuses = st.multiselect("Status", list(ALL_STATUSES), default=list(LIVE_STATUSES),
                                   format_func=vocab_label("statuses"), key="dashboard_statuses")
         as_of = st.date_input("As of", value=date.today(), min_value=date(2000, 1, 1), max_value=date(2100, 12, 31),
-                              key="dashboard_as_of", format="DD/MM/YYYY",
+                              key="dashboard_as_of", format="YYYY-MM-DD",
                               help="Transfer mechanisms, review deadlines and the gap analysis are judged on "
                                    "this day; activities created after it are left out.")
     if not statuses:
@@ -181,14 +187,14 @@ def _download(chart: Chart) -> Callable[[], bytes]:
     return build
 
 
-def _show(chart: Chart, config: dict[str, object]) -> None:
+def _show(chart: Chart, shown: go.Figure, config: dict[str, object]) -> None:
     key = f"dashboard_chart_{chart.key}"
     name = str(chart.figure.layout.title.text or chart.key)
     if chart.clickable:
-        st.plotly_chart(chart.figure, key=key, on_select=partial(_remember_selection, key, chart.figure, name),
+        st.plotly_chart(shown, key=key, on_select=partial(_remember_selection, key, chart.figure, name),
                         selection_mode=("points", "box"), config=config, width="stretch")
     else:
-        st.plotly_chart(chart.figure, key=key, config=config, width="stretch")
+        st.plotly_chart(shown, key=key, config=config, width="stretch")
     caption, button = st.columns([6, 1], vertical_alignment="top")
     caption.caption(chart.caption)
     button.download_button("HTML", data=_download(chart), file_name=f"ropa-{chart.key}.html", mime="text/html",
@@ -223,4 +229,4 @@ by_key = _figures(str(db.path), filters, stamp)
 for heading, keys in SECTIONS:
     st.subheader(heading, divider="gray")
     for key in keys:
-        _show(by_key[key], config)
+        _show(*by_key[key], config)

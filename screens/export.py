@@ -10,6 +10,7 @@ import streamlit as st
 from ropa.config import load_config
 from ropa.errors import RopaError
 from ropa.export import MEDIA_TYPES, ExportOptions, list_exports, save_export
+from ropa.export.data import organisations
 from ropa.storage.entities import list_entities
 from ui.choices import entity_label, entity_tree
 from ui.render import md
@@ -35,23 +36,38 @@ st.caption("The workbook follows the ICO documentation template: one row per pro
            f"is kept in {md(config.export_dir)} and listed below with its SHA-256.")
 
 entities = list_entities(db, include_archived=True)
+roots = organisations(entities)
+several = len(roots) > 1
+# One organisation (a top-level entity and its subsidiaries) per file by default: unrelated controllers
+# keep separate records. "All" is offered last, and only says "group" when there is one.
+choices = [*(e.id for e, _ in entity_tree(entities)), None] if several else [None, *(e.id for e, _ in
+                                                                                   entity_tree(entities))]
+named = entity_label(entities)
+everything = "All organisations together (one file)" if several else "The whole group"
 with st.form("export_form"):
     left, middle, right = st.columns([2, 2, 1])
     fmt = left.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.__getitem__, key="export_format")
-    entity_id = middle.selectbox("Entity", [None, *(e.id for e, _ in entity_tree(entities))],
-                                 format_func=entity_label(entities), key="export_entity",
-                                 help="One entity with all its subsidiaries, or the whole group.")
+    entity_id = middle.selectbox("Organisation or entity", choices,
+                                 format_func=lambda i: everything if i is None else named(i), key="export_entity",
+                                 help="An organisation or one entity, each with all its subsidiaries. A record for "
+                                      "a supervisory authority covers one controller.")
     include_archived = middle.checkbox("Include archived activities", key="export_archived")
+    with_gaps = middle.checkbox("Add the gap analysis and transfer validity", key="export_with_gaps",
+                                help="Internal work for the DPO: a supervisory authority is given the record only "
+                                     "(Art. 30(4)).")
     as_of = right.date_input("As of", value=date.today(), key="export_as_of", format="YYYY-MM-DD",
-                             help="Transfer mechanisms and the gap analysis are judged on this date.")
+                             help="With the gap analysis: transfer mechanisms and gaps are judged on this date.")
     submitted = st.form_submit_button("Create export", icon=":material/download:", type="primary")
 
 if submitted:
     options = ExportOptions(as_of=as_of if isinstance(as_of, date) else date.today(),
-                            entity_id=entity_id, include_archived=include_archived)
+                            entity_id=entity_id, include_archived=include_archived, with_gaps=with_gaps,
+                            all_organisations=entity_id is None)
     with st.status("Exporting the register", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting")
         try:
-            result = save_export(db, user, str(fmt), options, config.export_dir, progress=st.write)
+            result = save_export(db, user, str(fmt), options, config.export_dir,
+                                 progress=lambda text, done: bar.progress(min(1.0, done), text=text))
         except RopaError as error:
             status.update(label="The export failed", state="error")
             st.error(md(error))

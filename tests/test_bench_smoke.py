@@ -66,7 +66,8 @@ def test_the_register_is_always_built_and_the_cli_always_measured(tiny_run: tupl
 
 def test_tiny_run_lists_every_target_unmeasured_at_its_size(tiny_run: tuple[dict[str, Any], Path]) -> None:
     doc, _ = tiny_run
-    expected = [c.name for c in CASES if c.target] + [r.name for r in RATIOS if r.target]
+    expected = ([c.name for c in CASES if c.target] + [f"{c.name}_memory" for c in CASES if c.memory_target]
+                + [r.name for r in RATIOS if r.target])
     assert [t["case"] for t in doc["targets"]] == expected
     assert {t["result"] for t in doc["targets"]} == {"not measured"}
 

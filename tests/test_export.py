@@ -69,7 +69,8 @@ def group(db: Database, dpo: User) -> tuple[Entity, Entity, Entity]:
 
 def _export(db: Database, tmp_path: Path, **options: object) -> Path:
     path = tmp_path / "register.xlsx"
-    export_register(db, DPO, "xlsx", path, ExportOptions(as_of=AS_OF, **options))  # type: ignore[arg-type]
+    export_register(db, DPO, "xlsx", path, ExportOptions(**{"as_of": AS_OF, "all_organisations": True,  # type: ignore[arg-type]
+                                                            **options}))
     return path
 
 
@@ -119,33 +120,50 @@ def test_headings_do_not_collide_with_other_columns_aliases() -> None:
 
 # -- the workbook -------------------------------------------------------------------------------
 
-def test_workbook_has_the_sheets_a_regulator_expects(group: object, db: Database, tmp_path: Path) -> None:
-    workbook = load_workbook(_export(db, tmp_path), read_only=True)
-    assert workbook.sheetnames == [COVER, CONTROLLER, PROCESSOR, TRANSFERS, GAPS, ENTITIES, REFERENCE]
+@pytest.mark.parametrize(("with_gaps", "sheets"), [
+    pytest.param(False, [COVER, CONTROLLER, PROCESSOR, TRANSFERS, ENTITIES, REFERENCE], id="the-record-only"),
+    pytest.param(True, [COVER, CONTROLLER, PROCESSOR, TRANSFERS, GAPS, ENTITIES, REFERENCE], id="with-gaps"),
+])
+def test_workbook_holds_the_record_and_the_gap_analysis_only_when_asked(group: object, db: Database, tmp_path: Path,
+                                                                        with_gaps: bool, sheets: list[str]) -> None:
+    workbook = load_workbook(_export(db, tmp_path, with_gaps=with_gaps), read_only=True)
+    assert workbook.sheetnames == sheets
     workbook.close()
+
+
+def test_one_organisation_per_workbook_unless_all_are_asked_for(group: tuple[Entity, Entity, Entity], db: Database,
+                                                                tmp_path: Path) -> None:
+    with pytest.raises(RopaError, match=r"2 unrelated organisations \(Other Ltd, Parent plc\).*--entity NAME"):
+        export_register(db, DPO, "xlsx", tmp_path / "r.xlsx", ExportOptions(as_of=AS_OF))
+    assert not (tmp_path / "r.xlsx").exists()
+    parent, _, other = group
+    path = _export(db, tmp_path, entity_id=other.id, all_organisations=False)
+    _, headings, *body = _rows(path, CONTROLLER)
+    assert [r[:2] for r in body] == [("Other Ltd", "Other business")]
 
 
 def test_controller_sheet_rows_carry_readable_labels_with_articles(group: object, db: Database,
                                                                    tmp_path: Path) -> None:
     rows = _rows(_export(db, tmp_path), CONTROLLER)
     citations, headings, *body = rows
-    assert list(headings[:30]) == ICO_CONTROLLER_HEADINGS
-    assert citations[1] == "Art. 30(1)(b)" and all(citations)
-    by_name = {r[headings.index("Processing activity")]: r for r in body}
+    assert list(headings[:2]) == ["Entity", "Processing activity"]
+    assert list(headings[2:32]) == ICO_CONTROLLER_HEADINGS
+    assert citations[3] == "Art. 30(1)(b)" and all(citations)
+    by_name = {r[1]: r for r in body}
     assert set(by_name) == {"Payroll", "Irish sales", "Other business"}
     sales = by_name["Irish sales"]
-    assert sales[11] == "Contract (Art. 6(1)(b)); Legitimate interests (Art. 6(1)(f))"
-    assert sales[3] == "Customers"
-    assert sales[4] == "Name; Email address; Invoices, billing and payment history"
-    assert sales[7] == "India"
-    assert sales[9] == "6 years after the end of the financial year"
-    assert sales[headings.index("Entity")] == "Child Ltd"
+    assert sales[13] == "Contract (Art. 6(1)(b)); Legitimate interests (Art. 6(1)(f))"
+    assert sales[5] == "Customers"
+    assert sales[6] == "Name; Email address; Invoices, billing and payment history"
+    assert sales[9] == "India"
+    assert sales[11] == "6 years after the end of the financial year"
+    assert sales[0] == "Child Ltd"
 
 
 def test_processor_activities_are_on_the_processor_sheet_only(group: object, db: Database, tmp_path: Path) -> None:
     path = _export(db, tmp_path)
     _, headings, *body = _rows(path, PROCESSOR)
-    assert [r[0] for r in body] == ["Client plc, 1 Road, London"]
+    assert [r[:3] for r in body] == [("Parent plc", "Hosting for clients", "Client plc, 1 Road, London")]
     assert "Hosting for clients" not in {r[headings.index("Processing activity")] for r in _rows(path, CONTROLLER)}
 
 
@@ -162,7 +180,7 @@ def test_entity_export_includes_its_subsidiaries_only(group: tuple[Entity, Entit
 def test_cover_says_who_exported_what_when_and_its_hash(group: object, db: Database, tmp_path: Path) -> None:
     path = _export(db, tmp_path)
     facts = {row[0]: row[1] for row in _rows(path, COVER) if row and row[0] and len(row) > 1}
-    data = collect(db, DPO, ExportOptions(as_of=AS_OF))
+    data = collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True))
     assert facts["Organisation"] == "Other Ltd, Parent plc"
     assert facts["Exported by"] == "Test DPO <dpo@example.test>"
     assert str(facts["As-of date"]).startswith("2026-11-01")
@@ -176,7 +194,7 @@ def test_content_hash_can_be_recomputed_from_the_json_export(group: object, db: 
     import hashlib
 
     path = tmp_path / "register.json"
-    result = export_register(db, DPO, "json", path, ExportOptions(as_of=AS_OF))
+    result = export_register(db, DPO, "json", path, ExportOptions(as_of=AS_OF, all_organisations=True))
     document = json.loads(path.read_text(encoding="utf-8"))
     recomputed = hashlib.sha256(canonical_json({
         "activities": [a["content"] for a in document["activities"]],
@@ -186,13 +204,14 @@ def test_content_hash_can_be_recomputed_from_the_json_export(group: object, db: 
 
 
 def test_same_content_gives_the_same_hash_in_every_format(group: object, db: Database, tmp_path: Path) -> None:
-    hashes = {export_register(db, DPO, fmt, tmp_path / f"r.{fmt}", ExportOptions(as_of=AS_OF)).content_sha256
+    options = ExportOptions(as_of=AS_OF, all_organisations=True)
+    hashes = {export_register(db, DPO, fmt, tmp_path / f"r.{fmt}", options).content_sha256
               for fmt in ("xlsx", "csv", "json")}
     assert len(hashes) == 1
 
 
 def test_transfers_sheet_judges_each_transfer_on_the_as_of_date(group: object, db: Database, tmp_path: Path) -> None:
-    _, headings, *body = _rows(_export(db, tmp_path), TRANSFERS)
+    _, headings, *body = _rows(_export(db, tmp_path, with_gaps=True), TRANSFERS)
     valid = headings.index("Valid on 2026-11-01?")
     by_activity = {r[1]: r for r in body}
     shield = by_activity["Payroll"]
@@ -221,8 +240,15 @@ def test_transfer_validity_follows_the_reference_data(regime: str, country: str,
     assert ok is valid and why in reason
 
 
+def test_transfers_sheet_of_the_record_only_states_no_validity(group: object, db: Database, tmp_path: Path) -> None:
+    _, headings, *body = _rows(_export(db, tmp_path), TRANSFERS)
+    assert not {"Valid on 2026-11-01?", "Why", "Transfer impact assessment expected?"} & set(headings)
+    assert str({r[1]: r[headings.index("Chapter V tool")] for r in body}["Payroll"]).startswith("EU-US Privacy Shield")
+    assert len(headings) == len(body[0]) == 10
+
+
 def test_gap_sheet_lists_the_findings_of_the_export_date(group: object, db: Database, tmp_path: Path) -> None:
-    _, _, *body = _rows(_export(db, tmp_path), GAPS)
+    _, _, *body = _rows(_export(db, tmp_path, with_gaps=True), GAPS)
     findings = analyse(db, AS_OF, None, include_accepted=True)
     assert len(body) == len(findings) > 0
     assert {r[1] for r in body} == set(findings["title"])
@@ -252,12 +278,14 @@ def test_sheets_are_set_up_for_reading_and_printing(group: object, db: Database,
     sheet = workbook[CONTROLLER]
     assert sheet.freeze_panes == "A3"
     assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A2:")
-    assert sheet.print_title_rows == "$1:$2"
-    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.print_title_rows == "$1:$2" and sheet.print_title_cols == "$A:$B"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.page_setup.fitToWidth == 3 and sheet.page_setup.fitToHeight == 0
+    assert sheet.print_area == f"'{CONTROLLER}'!$A$1:$M$5"
     assert sheet.sheet_properties.pageSetUpPr is not None and sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.oddFooter.right.text == "Page &P of &N"
     assert "Parent plc" in (sheet.oddHeader.left.text or "")
-    assert sheet.column_dimensions["B"].width == 44
+    assert sheet.column_dimensions["D"].width == 44
     assert sheet["A2"].font.b and sheet["A2"].alignment.wrap_text
 
 
@@ -276,7 +304,7 @@ def test_row_heights_grow_with_wrapped_text() -> None:
 
 def test_every_export_is_logged_with_its_hashes_and_an_audit_row(group: object, db: Database,
                                                                  tmp_path: Path) -> None:
-    result = save_export(db, DPO, "xlsx", ExportOptions(as_of=AS_OF), tmp_path / "exports")
+    result = save_export(db, DPO, "xlsx", ExportOptions(as_of=AS_OF, all_organisations=True), tmp_path / "exports")
     assert result.path.parent == tmp_path / "exports" and result.path.name.startswith("ropa-group-as-of-2026-11-01-")
     import hashlib
 
@@ -303,21 +331,138 @@ def test_text_longer_than_an_excel_cell_is_refused_with_advice(db: Database, ent
 def test_archived_activities_are_left_out_unless_asked_for(db: Database, entity: Entity, tmp_path: Path) -> None:
     create_activities(db, DPO, [make_activity(entity.id or 0, name="Old", status="archived"),
                                 make_activity(entity.id or 0, name="Live")])
-    assert [r.name for r in collect(db, DPO, ExportOptions(as_of=AS_OF)).records] == ["Live"]
+    assert [r.name for r in collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True)).records] == ["Live"]
     records = collect(db, DPO, ExportOptions(as_of=AS_OF, include_archived=True)).records
     assert sorted(r.name for r in records) == ["Live", "Old"]
 
 
 def test_empty_register_exports_a_readable_workbook(db: Database, tmp_path: Path) -> None:
     path = _export(db, tmp_path)
-    assert _rows(path, CONTROLLER)[1][0] == "Business function"
+    assert _rows(path, CONTROLLER)[1][:3] == ("Entity", "Processing activity", "Business function")
 
 
 def test_floor_writes_the_same_cells_without_styles(group: object, db: Database, tmp_path: Path) -> None:
-    sheets = build_sheets(collect(db, DPO, ExportOptions(as_of=AS_OF)))
+    sheets = build_sheets(collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True)))
     cells = sheet_cells(sheets)
     write_floor(cells, tmp_path / "floor.xlsx")
     floor = load_workbook(tmp_path / "floor.xlsx", read_only=True)
     assert floor.sheetnames == list(cells)
     assert [tuple(r) for r in floor[CONTROLLER].iter_rows(values_only=True)][1] == tuple(cells[CONTROLLER][1])
     floor.close()
+
+
+# -- the regulator's workbook: the record only, one organisation, printable -----------------------
+
+@pytest.mark.parametrize(("widths", "printed", "titles", "pages"), [
+    pytest.param([20, 30, 40], 3, 2, 1, id="narrow-one-page"),
+    pytest.param([24, 30, 20, 44, 28, 28, 36, 40, 28, 28, 40, 30, 44], 13, 2, 3, id="article-30-controller"),
+    pytest.param([24, 30] + [40] * 30, 2, 2, 1, id="only-the-titles-print"),
+    pytest.param([200], 1, 0, 2, id="one-very-wide-column"),
+])
+def test_wide_sheets_print_several_a4_pages_wide_rather_than_tiny(widths: list[int], printed: int, titles: int,
+                                                                  pages: int) -> None:
+    from ropa.export.xlsx import pages_wide
+
+    assert pages_wide(widths, printed, titles) == pages
+
+
+CONTROLLER_ONLY_HEADINGS = {"Article 6 lawful basis for processing personal data", "Link to record of consent",
+                            "Data Protection Impact Assessment required?", "Rights available to individuals"}
+
+
+def test_processor_sheet_has_no_controller_only_columns(db: Database, entity: Entity, tmp_path: Path) -> None:
+    create_activities(db, DPO, [make_activity(entity.id or 0, name="Hosting", role="processor", lawful_bases=[],
+                                              art9_conditions=[], legitimate_interest="", lia_ref="",
+                                              consent_record_ref="", rights_available="", dpia_required=None,
+                                              dpia_status=None, dpia_criteria=[], adm=False, data_source="",
+                                              controller_served="Client plc")])
+    _, headings, *body = _rows(_export(db, tmp_path), PROCESSOR)
+    assert not CONTROLLER_ONLY_HEADINGS & set(headings)
+    assert headings[:3] == ("Entity", "Processing activity", "Name and contact details of controller")
+    assert body[0][:3] == (entity.name, "Hosting", "Client plc")
+
+
+def test_processor_sheet_keeps_controller_only_text_a_record_holds_at_the_end(db: Database, entity: Entity,
+                                                                              tmp_path: Path) -> None:
+    create_activities(db, DPO, [make_activity(entity.id or 0, name="Hosting", role="processor",
+                                              lawful_bases=["contract"], controller_served="Client plc")])
+    workbook = load_workbook(_export(db, tmp_path))
+    sheet = workbook[PROCESSOR]
+    headings = [c.value for c in sheet[2]]
+    basis = headings.index("Article 6 lawful basis for processing personal data")
+    assert basis > headings.index("Notes") and sheet.cell(3, basis + 1).value == "Contract (Art. 6(1)(b))"
+    assert sheet.cell(2, basis + 1).fill.start_color.rgb.endswith("595959")  # grey: record detail
+
+
+NO_DPO = {"dpo_name": "", "dpo_email": "", "dpo_phone": ""}
+
+
+@pytest.mark.parametrize(("entity_fields", "dpo", "representative"), [
+    pytest.param({**NO_DPO, "dpo_required": False}, "none appointed", "not required", id="dpo-not-required-uk"),
+    pytest.param({**NO_DPO, "dpo_required": True}, "missing: a DPO is required", "not required",
+                 id="dpo-required-missing"),
+    pytest.param({**NO_DPO, "dpo_required": None}, "none recorded", "not required", id="dpo-not-assessed"),
+    pytest.param({**NO_DPO, "dpo_email": "dpo@x.test", "dpo_required": True}, None, "not required",
+                 id="dpo-contact-without-a-name"),
+    pytest.param({"country": "DE", "representative_name": "", "representative_contact": ""}, "Dana Protection",
+                 "not required: established in the EU/EEA", id="eu-entity"),
+    pytest.param({"country": "US", "representative_name": "", "representative_contact": ""}, "Dana Protection",
+                 "missing, unless not required", id="us-entity-without-representative"),
+    pytest.param({"country": "US", "representative_name": "Rep GmbH", "representative_contact": "Berlin"},
+                 "Dana Protection", "Rep GmbH", id="us-entity-with-representative"),
+])
+def test_a_blank_dpo_or_representative_block_says_why(db: Database, tmp_path: Path, entity_fields: dict[str, object],
+                                                      dpo: str | None, representative: str) -> None:
+    create_entity(db, DPO, make_entity(name="Solo Ltd", **entity_fields))
+    rows = _rows(_export(db, tmp_path), COVER)
+    labels = ("Data Protection Officer", "Representative (Art. 27)")
+    blocks = {row[0]: row[1] for row in rows if row and row[0] in labels}
+    if dpo is None:
+        assert blocks["Data Protection Officer"] in (None, "")
+    else:
+        assert str(blocks["Data Protection Officer"]).startswith(dpo)
+    assert str(blocks["Representative (Art. 27)"]).startswith(representative)
+
+
+@pytest.mark.parametrize(("name", "email", "shown"), [
+    pytest.param("Test DPO", "dpo@example.test", "Test DPO <dpo@example.test>", id="name-and-email"),
+    pytest.param("dpo@localhost", "dpo@localhost", "dpo@localhost", id="name-is-the-email"),
+    pytest.param("", "dpo@localhost", "dpo@localhost", id="no-name"),
+])
+def test_exported_by_names_the_person_once(db: Database, entity: Entity, tmp_path: Path, name: str, email: str,
+                                           shown: str) -> None:
+    path = tmp_path / "r.xlsx"
+    export_register(db, User(email, DPO.role, name), "xlsx", path, ExportOptions(as_of=AS_OF), log=False)
+    facts = {row[0]: row[1] for row in _rows(path, COVER) if row and row[0] and len(row) > 1}
+    assert facts["Exported by"] == shown
+
+
+@pytest.mark.parametrize("with_gaps", [False, True], ids=["the-record-only", "with-gaps"])
+def test_json_export_holds_findings_and_validity_only_with_gaps(group: object, db: Database, tmp_path: Path,
+                                                                with_gaps: bool) -> None:
+    path = tmp_path / "register.json"
+    export_register(db, DPO, "json", path, ExportOptions(as_of=AS_OF, all_organisations=True, with_gaps=with_gaps))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["with_gaps"] is with_gaps
+    assert ("findings" in document) is with_gaps and (len(document.get("findings", [])) > 0) is with_gaps
+    assert all(("transfer_validity" in a) is with_gaps for a in document["activities"])
+
+
+@pytest.mark.parametrize("text", ["plain", 'quote " backslash \\ \\u000B typed', "".join(chr(c) for c in range(1, 32)),
+                                  "é 漢字 😀 \u2028 \x7f", "=1+1"], ids=["plain", "escapes", "controls", "unicode",
+                                                                         "formula"])
+def test_json_document_written_by_duckdb_is_the_one_the_records_give(group: object, db: Database, tmp_path: Path,
+                                                                     text: str) -> None:
+    from ropa.export.jsonfile import export_document
+
+    with db.transaction() as con:
+        con.execute("UPDATE activities SET purpose = ?, systems = [?], unmapped = ? WHERE name = 'Payroll'",
+                    [text, text, json.dumps({"z": text, "a/b~c": "x", text or "k": "v"})])
+        con.execute("UPDATE transfers SET recipient = ?", [text])
+    options = ExportOptions(as_of=AS_OF, all_organisations=True)
+    path = tmp_path / "register.json"
+    result = export_register(db, DPO, "json", path, options, log=False)
+    data = collect(db, DPO, options)
+    assert path.read_text(encoding="utf-8") == canonical_json(export_document(data)).replace(
+        data.generated_at.isoformat(timespec="seconds"), json.loads(path.read_text())["exported_at_utc"])
+    assert result.content_sha256 == data.content_sha256 and result.activity_count == len(data.records) == 4

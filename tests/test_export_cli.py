@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from ropa.cli import main, os_account
 from ropa.export import list_exports
-from ropa.export.sheets import CONTROLLER
+from ropa.export.sheets import CONTROLLER, ENTITIES, GAPS, PROCESSOR, REFERENCE, TRANSFERS
 from ropa.factories import DPO, make_activity, make_entity
 from ropa.models import Entity
 from ropa.storage.activities import create_activities
@@ -39,7 +39,7 @@ def test_export_writes_the_file_and_logs_it(register: Database, tmp_path: Path, 
                                             fmt: str) -> None:
     out_path = tmp_path / f"register.{fmt}"
     code, out, err = run_cli(capsys, "--db", str(register.path), "--user", "auditor@example.test", "export",
-                             "--format", fmt, "--out", str(out_path), "--as-of", "2026-01-31")
+                             "--format", fmt, "--out", str(out_path), "--as-of", "2026-01-31", "--all-organisations")
     assert code == 0 and not err
     assert out.startswith(f"{out_path}: 2 activities (the whole group, as of 2026-01-31)")
     logged = list_exports(register).to_dict(orient="records")
@@ -64,7 +64,24 @@ def test_entity_option_exports_the_entity_and_its_subsidiaries(register: Databas
     assert "Unrelated Ltd" not in {e["content"]["name"] for e in document["entities"]}
 
 
+@pytest.mark.parametrize(("args", "sheets"), [
+    pytest.param([], ["Cover", CONTROLLER, PROCESSOR, TRANSFERS, ENTITIES, REFERENCE], id="the-record-only"),
+    pytest.param(["--with-gaps"], ["Cover", CONTROLLER, PROCESSOR, TRANSFERS, GAPS, ENTITIES, REFERENCE],
+                 id="with-gaps"),
+])
+def test_with_gaps_adds_the_gap_analysis(register: Database, entity: Entity, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str], args: list[str],
+                                         sheets: list[str]) -> None:
+    out_path = tmp_path / "r.xlsx"
+    code, _, _ = run_cli(capsys, "--db", str(register.path), "export", "--out", str(out_path), "--entity",
+                         entity.name, *args)
+    assert code == 0 and load_workbook(out_path, read_only=True).sheetnames == sheets
+
+
 @pytest.mark.parametrize(("args", "message"), [
+    pytest.param([], "error: The register holds 2 unrelated organisations (Example Holdings Limited, Unrelated Ltd); "
+                 "a record for a supervisory authority covers one: choose one with its subsidiaries (--entity NAME), "
+                 "or export them together (--all-organisations).", id="two-organisations"),
     pytest.param(["--entity", "Nobody"], "error: There is no entity named 'Nobody'.", id="unknown-entity"),
     pytest.param(["--as-of", "31/01/2026"], "error: '31/01/2026' is not a date; use YYYY-MM-DD", id="bad-date"),
     pytest.param(["--out", "/nonexistent-folder/r.xlsx"], "error: The folder /nonexistent-folder does not exist.",

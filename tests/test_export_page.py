@@ -62,3 +62,31 @@ def test_export_page_exports_one_entity_with_its_subsidiaries(app_env: Path, dem
     assert not at.exception
     (logged,) = list_exports(db).to_dict(orient="records")
     assert logged["scope"] == "SmartComms SC Limited and its subsidiaries"
+
+
+def test_export_page_offers_one_organisation_by_default(app_env: Path, demo_template: Path) -> None:
+    _demo(app_env, demo_template)
+    at = _page().run()
+    choice = at.selectbox(key="export_entity")
+    assert choice.value == find_entity(open_database(app_env), "SmartComms SC Limited").id
+    assert choice.options[-1] == "All organisations together (one file)"
+    at.button(key="FormSubmitter:export_form-Create export").click().run()
+    assert not at.exception and at.status[0].label.startswith("Export ready: ")
+    (logged,) = list_exports(open_database(app_env)).to_dict(orient="records")
+    assert logged["scope"] == "SmartComms SC Limited and its subsidiaries"
+
+
+@pytest.mark.parametrize(("with_gaps", "has_gaps"), [(False, False), (True, True)], ids=["record-only", "with-gaps"])
+def test_export_page_adds_the_gap_analysis_only_when_ticked(app_env: Path, demo_template: Path, with_gaps: bool,
+                                                            has_gaps: bool) -> None:
+    from openpyxl import load_workbook
+
+    from ropa.export.sheets import GAPS
+
+    _demo(app_env, demo_template)
+    at = _page().run()
+    at.checkbox(key="export_with_gaps").set_value(with_gaps)
+    at.button(key="FormSubmitter:export_form-Create export").click().run()
+    assert not at.exception
+    (saved,) = (app_env.parent / "exports").iterdir()
+    assert (GAPS in load_workbook(saved, read_only=True).sheetnames) is has_gaps

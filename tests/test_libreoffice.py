@@ -52,7 +52,7 @@ def _convert(source: Path, target_format: str, out_dir: Path) -> Path:
 @pytest.fixture
 def exported(demo_db: Database, tmp_path: Path) -> Path:
     path = tmp_path / "register.xlsx"
-    export_register(demo_db, DPO, "xlsx", path, ExportOptions(as_of=date(2026, 11, 1)))
+    export_register(demo_db, DPO, "xlsx", path, ExportOptions(as_of=date(2026, 11, 1), all_organisations=True))
     return path
 
 

@@ -16,13 +16,14 @@ from ropa.charts.activities import (
 from ropa.charts.data import categories_heatmap, data_flows_sankey
 from ropa.charts.export import figure_html
 from ropa.charts.findings import findings_by_entity, findings_by_rule, trend
-from ropa.charts.selection import Selection, selected
+from ropa.charts.selection import Selection, browser_copy, selected
 from ropa.charts.transfers import WORLD_TOPOJSON, transfers_map
 
 __all__ = [
     "WORLD_TOPOJSON",
     "Selection",
     "activities_by_entity",
+    "browser_copy",
     "categories_heatmap",
     "data_flows_sankey",
     "figure_html",

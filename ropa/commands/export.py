@@ -19,6 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--entity", help="one entity (name or id) and its subsidiaries; default the whole group")
     parser.add_argument("--as-of", help="judge transfers and gaps on this date (YYYY-MM-DD; default today)")
     parser.add_argument("--include-archived", action="store_true", help="also export archived activities")
+    parser.add_argument("--with-gaps", action="store_true",
+                        help="add the gap analysis and transfer validity (internal work; a supervisory authority "
+                             "is given the record only, Art. 30(4))")
+    parser.add_argument("--all-organisations", action="store_true",
+                        help="without --entity: every unrelated organisation in one file (default: the register "
+                             "must hold one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     db = database(args)
     as_of = parse_date(args.as_of) if args.as_of else date.today()
     entity_id = find_entity(db, args.entity).id if args.entity else None
-    options = ExportOptions(as_of=as_of, entity_id=entity_id, include_archived=args.include_archived)
+    options = ExportOptions(as_of=as_of, entity_id=entity_id, include_archived=args.include_archived,
+                            with_gaps=args.with_gaps, all_organisations=args.all_organisations)
     result = export_register(db, cli_user(args.user), args.format, Path(args.out), options)
     print(f"{result.path}: {result.activity_count:,} activities ({result.scope}, as of {as_of.isoformat()}), "
           f"{result.byte_size:,} bytes, sha256 {result.file_sha256}")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
-from ropa.commands._common import database, print_json
+from ropa.commands._common import database
+
+if TYPE_CHECKING:
+    from ropa.storage.database import Database
 
 NAME = "list"
 HELP = "list processing activities"
@@ -16,23 +21,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from ropa.serialise import activity_json
-    from ropa.storage.activities import load_activities
-
     db = database(args)
-    with db.connect() as con:
-        activities = load_activities(con)
-        names = dict(con.execute("SELECT id, name FROM entities").fetchall())
-    if not args.include_archived:
-        activities = [a for a in activities if a.status != "archived"]
     if args.format == "json":
-        print_json([activity_json(a, names.get(a.entity_id, "")) for a in activities])
+        from ropa.serialise import special_category_keys, write_activities_json
+
+        with db.connect() as con:
+            write_activities_json(con, special_category_keys(), sys.stdout.write,
+                                  include_archived=args.include_archived)
+        sys.stdout.write("\n")
         return 0
-    frame = pd.DataFrame(
-        [{"id": a.id, "entity": names.get(a.entity_id, ""), "name": a.name, "status": a.status,
-          "lawful bases": ", ".join(a.lawful_bases), "v": a.version} for a in activities]
-    )
+    return _table(db, args.include_archived)
+
+
+def _table(db: Database, include_archived: bool) -> int:
+    where = "" if include_archived else "WHERE a.status <> 'archived'"
+    with db.connect() as con:
+        frame = con.execute(
+            "SELECT a.id, coalesce(e.name, '') AS entity, a.name, a.status, "
+            "array_to_string(a.lawful_bases, ', ') AS \"lawful bases\", a.version AS v "
+            f"FROM activities a LEFT JOIN entities e ON e.id = a.entity_id {where} ORDER BY a.id"
+        ).df()
     print(frame.to_string(index=False, max_colwidth=48) if len(frame) else "The register is empty.")
     return 0

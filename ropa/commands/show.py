@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ropa.commands._common import database, print_json
+from ropa.commands._common import database
 
 NAME = "show"
 HELP = "show one processing activity in full (JSON)"
@@ -15,12 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ropa.storage.activities import get_activity
-    from ropa.storage.entities import get_entity
+    from ropa.errors import NotFound
+    from ropa.models import Activity
+    from ropa.serialise import activity_json
 
     db = database(args)
-    activity = get_activity(db, args.id)
-    data = activity.model_dump(mode="json")
-    data["entity"] = get_entity(db, activity.entity_id).name
-    print_json(data)
+    with db.connect() as con:
+        text = activity_json(con, args.id, tuple(Activity.model_fields))
+    if text is None:
+        raise NotFound(f"There is no activity with id {args.id}.")
+    sys.stdout.write(text + "\n")
     return 0

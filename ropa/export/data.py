@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,15 +20,17 @@ from typing import Any
 import pandas as pd
 
 from ropa.auth import User
-from ropa.errors import NotFound
+from ropa.errors import NotFound, RopaError
 from ropa.legal.regimes import entity_regime
 from ropa.legal.transfers import judge
 from ropa.models import Entity
+from ropa.serialise import Content, record_contents
 from ropa.storage.activities import ACTIVITY_COLUMNS, RECIPIENT_COLUMNS, TRANSFER_COLUMNS
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entities import descendant_ids, list_entities
 
 BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
+CONTENT_COLUMNS = tuple(c for c in ACTIVITY_COLUMNS if c not in BOOKKEEPING)
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,16 @@ class ExportOptions:
     as_of: date
     entity_id: int | None = None
     include_archived: bool = False
+    with_gaps: bool = False
+    """Add the gap analysis and transfer validity: internal work, not part of the record (Art. 30(4))."""
+    all_organisations: bool = False
+    """With no entity: every organisation in one file (by default one organisation, one controller, a file)."""
 
     def filters(self, scope: str) -> str:
         parts = [f"entity: {scope}" if self.entity_id is not None else "entity: whole group"]
         parts.append("archived activities included" if self.include_archived else "archived activities left out")
+        parts.append("gap analysis and transfer validity included" if self.with_gaps
+                     else "the record only (Art. 30(4)): no gap analysis, no transfer validity")
         return "; ".join(parts)
 
 
@@ -57,6 +66,12 @@ class ExportData:
     findings: pd.DataFrame
     content_sha256: str = ""
     notes: list[str] = field(default_factory=list)
+    contents: list[Content] = field(default_factory=list)
+    """Instead of ``records`` when only JSON is written: each activity's canonical text, from DuckDB."""
+
+    @property
+    def activity_count(self) -> int:
+        return len(self.records) or len(self.contents)
 
     @property
     def controller_records(self) -> list[SimpleNamespace]:
@@ -104,12 +119,17 @@ def content_hash(entities: list[Entity], records: list[SimpleNamespace], entity_
     The same register content gives the same hash whatever the format, so a
     regulator can match an xlsx to its JSON twin and see nothing changed.
     """
+    return texts_hash(entities, (canonical_json(record_content(r, entity_names)) for r in records))
+
+
+def texts_hash(entities: list[Entity], contents: Iterable[str]) -> str:
+    """``content_hash`` over activity contents already written as canonical JSON."""
     digest = hashlib.sha256()
     digest.update(b'{"activities":[')
-    for i, record in enumerate(records):
+    for i, text in enumerate(contents):
         if i:
             digest.update(b",")
-        digest.update(canonical_json(record_content(record, entity_names)).encode())
+        digest.update(text.encode())
     digest.update(b'],"entities":')
     digest.update(canonical_json([e.content() for e in entities]).encode())
     digest.update(b"}")
@@ -169,8 +189,12 @@ def _ordered(entities: list[Entity]) -> list[Entity]:
     return ordered
 
 
-def collect(db: Database, user: User, options: ExportOptions) -> ExportData:
-    """Everything one export writes, read in a handful of queries."""
+def collect(db: Database, user: User, options: ExportOptions, *, records: bool = True) -> ExportData:
+    """Everything one export writes, read in a handful of queries.
+
+    ``records=False`` (the JSON document without the gap analysis) reads each
+    activity's canonical content from DuckDB instead of building records.
+    """
     all_entities = list_entities(db, include_archived=True)
     names = {int(e.id or 0): e.name for e in all_entities}
     if options.entity_id is not None:
@@ -181,20 +205,45 @@ def collect(db: Database, user: User, options: ExportOptions) -> ExportData:
     else:
         ids = None
         scope = "the whole group"
+        if not options.all_organisations:
+            _one_organisation(all_entities)
     # The gap analysis is one DuckDB query that runs outside Python's lock: let it run while the
     # records are read and hashed here.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-gaps") as pool:
-        findings = pool.submit(_findings, db, options, ids)
+        findings = pool.submit(_findings if options.with_gaps else _no_findings, db, options, ids)
         with db.connect() as con:
-            records = load_records(con, ids, options.include_archived)
-        used = {r.entity_id for r in records}
+            rows = load_records(con, ids, options.include_archived) if records else []
+            contents = [] if records else record_contents(con, CONTENT_COLUMNS, ids, options.include_archived)
+        used = {r.entity_id for r in rows} | {c.entity_id for c in contents}
         entities = _ordered([e for e in all_entities
                              if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
         roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
-        content_sha256 = content_hash(entities, records, names)
+        content_sha256 = (content_hash(entities, rows, names) if records
+                          else texts_hash(entities, (c.text for c in contents)))
         return ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
-                          organisation=", ".join(roots) or scope, entities=entities, records=records,
-                          entity_names=names, findings=findings.result(), content_sha256=content_sha256)
+                          organisation=", ".join(roots) or scope, entities=entities, records=rows,
+                          entity_names=names, findings=findings.result(), content_sha256=content_sha256,
+                          contents=contents)
+
+
+def organisations(entities: list[Entity]) -> list[Entity]:
+    """The top-level live entities: each with its subsidiaries is one organisation (one controller's record)."""
+    ids = {e.id for e in entities}
+    return [e for e in entities if not e.archived and (e.parent_id is None or e.parent_id not in ids)]
+
+
+def _one_organisation(entities: list[Entity]) -> None:
+    roots = organisations(entities)
+    if len(roots) > 1:
+        names = ", ".join(e.name for e in sorted(roots, key=lambda e: e.name.casefold()))
+        raise RopaError(f"The register holds {len(roots)} unrelated organisations ({names}); a record for a "
+                        "supervisory authority covers one: choose one with its subsidiaries (--entity NAME), "
+                        "or export them together (--all-organisations).")
+
+
+def _no_findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:
+    """The record only: no analysis is run (nor the gap rules imported); nothing reads these findings."""
+    return pd.DataFrame()
 
 
 def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:

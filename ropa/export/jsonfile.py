@@ -4,6 +4,9 @@
 content hash is taken over (see ``ropa.export.data.content_hash``), so anyone
 can recompute it: SHA-256 of the canonical JSON (sorted keys, no spaces,
 UTF-8) of ``{"activities": [...contents], "entities": [...contents]}``.
+
+Transfer validity and the findings are there only with ``with_gaps`` (the
+gap analysis is internal work, not the record: Art. 30(4)).
 """
 
 from __future__ import annotations
@@ -21,19 +24,22 @@ FORMAT_VERSION = 1
 def export_document(data: ExportData) -> dict[str, Any]:
     ref = load_reference()
     names = data.entity_names
+    with_gaps = data.options.with_gaps
     activities = []
     for record in data.records:
-        regime = data.regime(record.entity_id)
-        validity = []
-        for transfer in record.transfers:
-            valid, why = transfer_validity(regime, transfer, data.options.as_of)
-            validity.append({"country": transfer.country, "valid": valid, "why": why})
-        activities.append({
-            **{k: getattr(record, k) for k in BOOKKEEPING},
-            "content": record_content(record, names),
-            "transfer_validity": validity,
-        })
-    findings = data.findings.astype(object).where(data.findings.notna(), None).to_dict(orient="records")
+        activity = {**{k: getattr(record, k) for k in BOOKKEEPING}, "content": record_content(record, names)}
+        if with_gaps:
+            regime = data.regime(record.entity_id)
+            validity = []
+            for transfer in record.transfers:
+                valid, why = transfer_validity(regime, transfer, data.options.as_of)
+                validity.append({"country": transfer.country, "valid": valid, "why": why})
+            activity["transfer_validity"] = validity
+        activities.append(activity)
+    judged: dict[str, Any] = {}
+    if with_gaps:
+        judged["findings"] = data.findings.astype(object).where(data.findings.notna(), None).to_dict(
+            orient="records")
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -48,9 +54,21 @@ def export_document(data: ExportData) -> dict[str, Any]:
         "entities": [{"id": e.id, "parent": names.get(e.parent_id, "") if e.parent_id else "",
                       "content": e.content()} for e in data.entities],
         "activities": activities,
-        "findings": findings,
+        "with_gaps": with_gaps,
+        **judged,
     }
 
 
+_SLOT = "\x00activities\x00"
+
+
 def write_json(data: ExportData, path: str | Path) -> None:
-    Path(path).write_text(canonical_json(export_document(data)), encoding="utf-8")
+    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are spliced in."""
+    if not data.contents:
+        Path(path).write_text(canonical_json(export_document(data)), encoding="utf-8")
+        return
+    # "activities" sorts first among the document's keys, so the first slot is this one.
+    text = canonical_json({**export_document(data), "activities": _SLOT})
+    slot = canonical_json(_SLOT)
+    activities = "[" + ",".join(c.entry for c in data.contents) + "]"
+    Path(path).write_text(text.replace(slot, activities, 1), encoding="utf-8")

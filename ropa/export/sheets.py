@@ -26,7 +26,7 @@ from ropa.columns import (
 )
 from ropa.export.data import ExportData, transfer_validity
 from ropa.legal.regimes import entity_regime, regime_label
-from ropa.models import Entity
+from ropa.models import Activity, Entity
 from ropa.reference import VOCABULARY_NAMES, country_name, load_reference
 
 COVER = "Cover"
@@ -38,12 +38,28 @@ ENTITIES = "Entities"
 REFERENCE = "Reference"
 
 GROUP_NOTE = (
-    "Column groups on the Article 30 sheets: dark blue headings are the Article 30 record in the ICO "
+    "Column groups on the Article 30 sheets: the first two columns name the controller (or processor) entity "
+    "and the processing activity; dark blue headings are the Article 30 record in the ICO "
     "template's order and wording (controller columns 1-11, processor columns 1-5); teal headings are the "
-    "ICO's recommended extras (columns 12-30); grey headings are record detail the register keeps (entity, "
-    "activity name, id, status, structured recipients and transfers...) so that this workbook can be "
-    "re-imported without loss. The row above the headings cites the article each column records."
+    "ICO's recommended extras (columns 12-30); grey headings are record detail the register keeps (id, "
+    "status, structured recipients and transfers...) so that this workbook can be "
+    "re-imported without loss. The row above the headings cites the article each column records. Printed: "
+    "the entity, the activity and the Article 30 columns, with the headings and the first two columns on "
+    "every page."
 )
+
+LEADING = ("entity", "name")
+"""Columns every activity sheet starts with, and repeats on every printed page: who, and which activity."""
+
+CONTROLLER_ONLY = frozenset({
+    "c03_joint_controller", "c12_lawful_basis", "c13_art9", "c14_legitimate_interests", "c15_lia", "c16_rights",
+    "c17_adm", "c18_source", "c19_consent", "c21_dpia_required", "c22_dpia_progress", "c23_dpia_link",
+    "c26_schedule1", "c27_gdpr_art6", "c28_retention_policy", "c29_policy_followed", "c30_policy_reasons",
+    "joint_arrangement", "adm", "adm_description", "adm_basis", "dpia_criteria",
+})
+"""Duties of a controller, not of a processor (Art. 6, 9, 13-22, 26, 35; Art. 30(2) lists none of them):
+left off the processor sheet unless a processor record holds something there; then they all come at the
+end as record detail, so a re-import loses nothing."""
 
 
 @dataclass
@@ -68,6 +84,8 @@ class Sheet:
     print_columns: int | None = None
     """How many leading columns print (the rest is record detail for re-import)."""
     widths: list[int] = field(default_factory=list)
+    title_columns: int = 0
+    """Leading columns repeated on every printed page."""
 
     @property
     def is_table(self) -> bool:
@@ -79,12 +97,24 @@ class Sheet:
 
 
 def _activity_sheet(title: str, stem: str, columns: tuple[Column, ...], data: ExportData, controller: bool) -> Sheet:
+    """Entity and activity first, then the Article 30 columns (printed), the ICO extras and record detail."""
     context = RenderContext(data.entity_names, {int(e.id or 0): entity_regime(e) for e in data.entities})
     records = data.controller_records if controller else data.processor_records
-    rows = [[c.render(record, context) for c in columns] for record in records]
-    heads = [SheetColumn(c.heading, c.article, c.width, c.group) for c in columns]
-    printed = next(i for i, c in enumerate(columns) if c.key == "name") + 1
-    return Sheet(title, stem, heads, rows, print_columns=printed)
+    by_key = {c.key: c for c in columns}
+    ordered = [by_key[k] for k in LEADING] + [c for c in columns if c.key not in LEADING]
+    if not controller:
+        # All or none: the import reads an ICO column for what a missing record-detail column held.
+        only = [c for c in ordered if c.key in CONTROLLER_ONLY]
+        blank = Activity.model_construct(entity_id=0, name="", role="processor")
+        defaults = [c.render(blank, context) for c in only]
+        held = any(c.render(record, context) != default for c, default in zip(only, defaults, strict=True)
+                   for record in records)
+        ordered = [c for c in ordered if c.key not in CONTROLLER_ONLY] + (only if held else [])
+    rows = [[c.render(record, context) for c in ordered] for record in records]
+    detail = set() if controller else CONTROLLER_ONLY
+    heads = [SheetColumn(c.heading, c.article, c.width, "record" if c.key in detail else c.group) for c in ordered]
+    printed = len(LEADING) + sum(1 for c in ordered if c.group == "art30" and c.key not in detail)
+    return Sheet(title, stem, heads, rows, print_columns=printed, title_columns=len(LEADING))
 
 
 def controller_sheet(data: ExportData) -> Sheet:
@@ -93,6 +123,10 @@ def controller_sheet(data: ExportData) -> Sheet:
 
 def processor_sheet(data: ExportData) -> Sheet:
     return _activity_sheet(PROCESSOR, "article_30_2_processor", sheet_columns("processor"), data, False)
+
+
+VALIDITY_COLUMNS = slice(8, 11)
+"""The judgement columns of the Transfers sheet (valid?, why, TIA expected?): only with the gap analysis."""
 
 
 def transfers_sheet(data: ExportData) -> Sheet:
@@ -114,15 +148,20 @@ def transfers_sheet(data: ExportData) -> Sheet:
     for record in data.records:
         regime = data.regime(record.entity_id)
         for transfer in record.transfers:
-            valid, why = transfer_validity(regime, transfer, day)
-            tool = mechanisms.get(transfer.mechanism or "")
+            judged: list[CellValue] = []
+            if data.options.with_gaps:
+                valid, why = transfer_validity(regime, transfer, day)
+                tool = mechanisms.get(transfer.mechanism or "")
+                judged = ["Yes" if valid else "No", why, ("Yes" if tool.requires_tia else "No") if tool else ""]
             rows.append([
                 data.entity_names.get(record.entity_id, ""), record.name, record.id, transfer.recipient,
                 country(transfer.country), transfer.country, regime_label(regime),
-                mechanism_label(transfer.mechanism) or "(none recorded)", "Yes" if valid else "No", why,
-                ("Yes" if tool.requires_tia else "No") if tool else "", transfer.tia_ref, transfer.safeguard_doc,
+                mechanism_label(transfer.mechanism) or "(none recorded)", *judged, transfer.tia_ref,
+                transfer.safeguard_doc,
             ])
-    return Sheet(TRANSFERS, "transfers", columns, rows)
+    if not data.options.with_gaps:
+        del columns[VALIDITY_COLUMNS]
+    return Sheet(TRANSFERS, "transfers", columns, rows, title_columns=2)
 
 
 def gaps_sheet(data: ExportData) -> Sheet:
@@ -229,15 +268,42 @@ def _contact_block(entity: Entity, names: dict[int, str]) -> list[tuple[str, lis
     if entity.ico_registration:
         facts.append(f"ICO registration {entity.ico_registration}")
     role = label("entity_kinds", entity.kind)
-    dpo = entity.dpo_name or ("none appointed (Art. 37 does not require one)" if entity.dpo_required is False else "")
+    dpo = entity.dpo_name or ("" if entity.dpo_email or entity.dpo_phone else dpo_blank_reason(entity))
+    representative = entity.representative_name or (
+        "" if entity.representative_contact else representative_blank_reason(entity))
     return [
         ("entity", [f"{entity.name} ({'; '.join(facts)})"]),
         ("subheader", ["", "Name", "Address", "Email", "Telephone"]),
         ("label", [role, entity.name, entity.address, entity.email, entity.phone]),
         ("label", ["Data Protection Officer", dpo, "", entity.dpo_email, entity.dpo_phone]),
-        ("label", ["Representative (Art. 27)", entity.representative_name, entity.representative_contact, "", ""]),
+        ("label", ["Representative (Art. 27)", representative, entity.representative_contact, "", ""]),
         ("blank", []),
     ]
+
+
+def dpo_blank_reason(entity: Entity) -> str:
+    """Why the DPO block is empty: not required, required but missing, or not yet assessed (Art. 37(1), 37(7))."""
+    if entity.dpo_required is False:
+        return "none appointed (Art. 37 does not require one)"
+    if entity.dpo_required:
+        return "missing: a DPO is required (Art. 37(1)) but none is recorded; contact details are due (Art. 37(7))"
+    return "none recorded; whether Art. 37(1) requires one is not recorded either"
+
+
+def representative_blank_reason(entity: Entity) -> str:
+    """Why the representative block is empty (Art. 27(1): only for controllers and processors not established in
+    the EU, or the UK for the UK GDPR, that Art. 3(2) reaches)."""
+    ref = load_reference()
+    if entity.country == "GB" or ref.is_eea(entity.country):
+        return ("not required: established in the " + ("UK" if entity.country == "GB" else "EU/EEA")
+                + " (Art. 27(1) applies to those not established there)")
+    return ("missing, unless not required: an entity outside the EU and the UK needs one where it offers goods or "
+            "services to, or monitors, people there (Art. 3(2), Art. 27(1)-(2))")
+
+
+def exported_by(name: str, email: str) -> str:
+    """'Name <email>', or the email alone when there is no name or the name is the email."""
+    return f"{name} <{email}>" if name and name.strip().casefold() != email.strip().casefold() else email
 
 
 def cover_sheet(data: ExportData, controller_rows: int, processor_rows: int) -> Sheet:
@@ -250,9 +316,14 @@ def cover_sheet(data: ExportData, controller_rows: int, processor_rows: int) -> 
         ("Activities", f"{controller_rows:,} as controller or joint controller (sheet '{CONTROLLER}'); "
                        f"{processor_rows:,} as processor (sheet '{PROCESSOR}')"),
         ("Exported at (UTC)", data.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
-        ("Exported by", f"{data.user.name} <{data.user.email}>" if data.user.name else data.user.email),
+        ("Exported by", exported_by(data.user.name, data.user.email)),
         ("As-of date", f"{data.options.as_of.isoformat()}: transfer validity and the gap analysis are judged on "
-                       "this date; the records are the register as it stands at export"),
+                       "this date; the records are the register as it stands at export" if data.options.with_gaps
+         else f"{data.options.as_of.isoformat()}; the records are the register as it stands at export"),
+        ("Contents", f"the record of processing activities only (Art. 30(1), 30(2), 30(4)); the internal gap "
+                     f"analysis is on sheet '{GAPS}'" if data.options.with_gaps
+         else "the record of processing activities only (Art. 30(1), 30(2), 30(4)); no gap analysis, no "
+              "transfer validity"),
         ("Filters applied", data.options.filters(data.scope)),
         ("Content hash (SHA-256)", data.content_sha256),
         ("About the hash", "SHA-256 of the canonical JSON of the exported activities and entities (sorted keys, "
@@ -289,6 +360,7 @@ def entities_sheet(data: ExportData) -> Sheet:
 def build_sheets(data: ExportData) -> list[Sheet]:
     controller = controller_sheet(data)
     processor = processor_sheet(data)
+    gaps = [gaps_sheet(data)] if data.options.with_gaps else []
     return [cover_sheet(data, len(controller.rows), len(processor.rows)), controller, processor,
-            transfers_sheet(data), gaps_sheet(data), entities_sheet(data), reference_sheet(data)]
+            transfers_sheet(data), *gaps, entities_sheet(data), reference_sheet(data)]
 

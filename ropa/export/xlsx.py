@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -164,19 +164,48 @@ def _plain(text: str, limit: int) -> str:
     return XML_ILLEGAL.sub("", text)[:limit].replace("&", "&&")
 
 
+A4 = 9
+MARGIN_INCHES = 0.4
+A4_LANDSCAPE_POINTS = (297 / 25.4 - 2 * MARGIN_INCHES) * 72
+"""Printable width of an A4 page in landscape, in points."""
+BODY_POINTS = 11.0
+SMALLEST_PRINTED_POINTS = 8.5
+"""Fit-to-width never shrinks the 11 pt body text below this: wide sheets print several pages wide instead."""
+
+
+def _column_points(width: float) -> float:
+    """Printed width of a column of ``width`` characters (Excel: 7 px a character plus 5 px padding, 96 dpi)."""
+    return (width * 7 + 5) * 0.75
+
+
+def pages_wide(widths: Sequence[int], printed: int, title_columns: int) -> int:
+    """A4 landscape pages across which the first ``printed`` columns fit at no less than 8.5 pt.
+
+    The ``title_columns`` (entity and activity) are repeated on every page, so each further page holds less.
+    """
+    page = A4_LANDSCAPE_POINTS * BODY_POINTS / SMALLEST_PRINTED_POINTS
+    titles = sum(_column_points(w) for w in widths[:title_columns])
+    body = sum(_column_points(w) for w in widths[title_columns:printed])
+    if titles + body <= page:
+        return 1
+    return max(1, -(-int(body) // int(page - titles)))
+
+
 def _page_setup(ws: Any, sheet: Sheet, header_rows: int, organisation: str, footer: str) -> None:
     setup = ws.page_setup
     setup.orientation = "landscape"
-    # The Article 30 sheets are 30-odd columns wide: on A3 they stay legible at fit-to-width.
-    setup.paperSize = 8 if sheet.print_columns and sheet.print_columns > 20 else 9  # A3, else A4
-    setup.fitToWidth = 1
+    setup.paperSize = A4
+    widths = sheet.column_widths
+    setup.fitToWidth = pages_wide(widths, sheet.print_columns or len(widths), sheet.title_columns)
     setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     margins = ws.page_margins
-    margins.left = margins.right = 0.4
+    margins.left = margins.right = MARGIN_INCHES
     margins.top = margins.bottom = 0.6
     if header_rows:
         ws.print_title_rows = f"1:{header_rows}"
+    if sheet.title_columns:
+        ws.print_title_cols = f"A:{get_column_letter(sheet.title_columns)}"
     header_footer = ws.HeaderFooter
     header_footer.oddHeader.left.text = _plain(organisation, 120)
     header_footer.oddHeader.right.text = _plain(sheet.title, 60)
@@ -200,7 +229,12 @@ def _declare_dimension(ws: Any, ref: str) -> None:
     ws.calculate_dimension = lambda: ref
 
 
-def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str) -> None:
+PROGRESS_EVERY = 2_000
+"""Rows between two progress reports while a sheet is written."""
+
+
+def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str,
+                 report: Callable[[int], object]) -> None:
     ws = workbook.create_sheet(sheet.title)
     n_columns = len(sheet.columns)
     last = get_column_letter(max(n_columns, 1))
@@ -228,6 +262,9 @@ def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation
             # A plain mapping is what the row writer reads; a RowDimension object per row costs a second at 10,000.
             heights[number] = {"ht": str(min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)), "customHeight": "1"}
         ws.append(row)
+        if not number % PROGRESS_EVERY:
+            report(PROGRESS_EVERY)
+    report(len(sheet.rows) % PROGRESS_EVERY)
 
 
 def _write_cover(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str) -> None:
@@ -279,9 +316,24 @@ def _small_cell(ws: WriteOnlyWorksheet, text: str, font: Font, styles: _Styles) 
     return cell
 
 
-def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None) -> None:
-    """Write the export workbook to ``path``."""
+def _no_progress(_: str, __: float) -> None:
+    return None
+
+
+def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None, *,
+               progress: Callable[[str, float], object] = _no_progress) -> None:
+    """Write the export workbook to ``path``; ``progress`` hears how many rows are written (0 to 1)."""
+    progress("Laying out the sheets", 0.0)
     sheets = sheets if sheets is not None else build_sheets(data)
+    total = max(1, sum(len(s.rows) for s in sheets))
+    written = [0]
+
+    def report(sheet: Sheet) -> Callable[[int], object]:
+        def count(rows: int) -> None:
+            written[0] += rows
+            progress(f"Writing sheet '{sheet.title}': {written[0]:,} of {total:,} rows", 0.9 * written[0] / total)
+        return count
+
     workbook = Workbook(write_only=True)
     _wrap_by_default(workbook)
     properties = workbook.properties
@@ -294,13 +346,15 @@ def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = 
     try:
         for sheet in sheets:
             if sheet.is_table:
-                _write_table(workbook, sheet, styles, data.organisation, footer)
+                _write_table(workbook, sheet, styles, data.organisation, footer, report(sheet))
             else:
                 _write_cover(workbook, sheet, styles, data.organisation, footer)
     except BaseException:
         _abandon(workbook)
         raise
+    progress("Saving the workbook", 0.9)
     workbook.save(str(path))
+    progress("Workbook saved", 1.0)
 
 
 def _abandon(workbook: Workbook) -> None:

@@ -1,0 +1,105 @@
+"""``list --format json`` and ``show``, written by DuckDB, are byte for byte what the models gave before."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ropa.cli import main
+from ropa.factories import EDITOR, make_activity, make_recipient, make_transfer
+from ropa.models import Activity, Entity
+from ropa.reference import load_reference
+from ropa.storage.activities import create_activity, get_activity, load_activities
+from ropa.storage.database import Database
+
+HOSTILE = [
+    pytest.param("plain text", id="plain"),
+    pytest.param('quote " and backslash \\ and slash /', id="quote-backslash"),
+    pytest.param("line\nbreak\ttab\rreturn\bback\fform", id="short-escapes"),
+    pytest.param("".join(chr(c) for c in range(32)), id="every-control-character"),
+    pytest.param("typed \\u000B and \\\\u001F literally", id="escape-lookalike"),
+    pytest.param("\x0b\\\x0b\\\\\x1f", id="control-beside-backslashes"),
+    pytest.param("é ü ß 漢字 😀 \u2028 \u2029 \x7f \ufeff", id="unicode"),
+    pytest.param("=1+1 <script>x</script> '; DROP TABLE activities; --", id="formula-script-sql"),
+    pytest.param("", id="empty"),
+]
+
+
+def _models_list(activities: list[Activity], names: dict[int, str]) -> list[dict[str, Any]]:
+    """What ``list --format json`` wrote when every record went through the models (the contract)."""
+    special = set(load_reference().special_category_keys())
+    return [{
+        "id": a.id, "entity": names.get(a.entity_id, ""), "name": a.name, "business_function": a.business_function,
+        "purpose": a.purpose, "role": a.role, "lawful_bases": list(a.lawful_bases),
+        "special_categories": [c for c in a.data_categories if c in special],
+        "data_subjects": list(a.data_subjects), "data_categories": list(a.data_categories),
+        "recipients": [r.model_dump(mode="json") for r in a.recipients],
+        "transfers": [t.model_dump(mode="json") for t in a.transfers],
+        "retention": {"kind": a.retention_kind, "months": a.retention_months, "trigger": a.retention_trigger,
+                      "rule": a.retention_rule},
+        "status": a.status, "source": {"document": a.source_document, "section": a.source_section},
+        "version": a.version,
+    } for a in activities]
+
+
+def _dumped(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(list(args)) == 0
+    return capsys.readouterr().out
+
+
+def _register(db: Database, entity: Entity, text: str) -> None:
+    """Three activities with and without children; ``text`` stored as is in text, list and child fields."""
+    assert entity.id is not None
+    create_activity(db, EDITOR, make_activity(entity.id, data_categories=["special.health", "contact.email"],
+                                              recipients=[make_recipient(), make_recipient(name="Second")],
+                                              transfers=[make_transfer(country="US", mechanism="dpf")]))
+    create_activity(db, EDITOR, make_activity(entity.id, name="Bare", recipients=[], transfers=[],
+                                              retention_kind="unknown", retention_months=None,
+                                              retention_trigger=None, lawful_bases=[], data_subjects=[]))
+    archived = create_activity(db, EDITOR, make_activity(entity.id, name="Old"))
+    with db.transaction() as con:
+        con.execute("UPDATE activities SET name = ?, purpose = ?, systems = [?, 'b'], notes = ?, "
+                    "unmapped = ? WHERE id = 1", [text or "x", text, text, text, json.dumps({"col": text})])
+        con.execute("UPDATE recipients SET name = ?, contract_ref = ? WHERE activity_id = 1", [text, text])
+        con.execute("UPDATE transfers SET recipient = ? WHERE activity_id = 1", [text])
+        con.execute("UPDATE activities SET status = 'archived' WHERE id = ?", [archived.id])
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("archived", [False, True], ids=["live", "with-archived"])
+def test_list_json_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entity, text: str, archived: bool,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    _register(db, entity, text)
+    with db.connect() as con:
+        activities = load_activities(con)
+    kept = [a for a in activities if archived or a.status != "archived"]
+    args = ["--db", str(db.path), "list", "--format", "json", *(["--include-archived"] if archived else [])]
+    assert _run(capsys, *args) == _dumped(_models_list(kept, {entity.id or 0: entity.name}))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("activity_id", [1, 2], ids=["with-children", "bare"])
+def test_show_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entity, text: str, activity_id: int,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _register(db, entity, text)
+    expected = get_activity(db, activity_id).model_dump(mode="json")
+    expected["entity"] = entity.name
+    assert _run(capsys, "--db", str(db.path), "show", str(activity_id)) == _dumped(expected)
+
+
+def test_list_json_of_an_empty_register_is_an_empty_array(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "--db", str(db.path), "list", "--format", "json") == "[]\n"
+
+
+def test_special_categories_read_without_the_models_match_the_reference_loader() -> None:
+    from ropa.serialise import special_category_keys
+
+    keys = special_category_keys()
+    assert keys == load_reference().special_category_keys() and "special.health" in keys
+    assert "contact.email" not in keys
