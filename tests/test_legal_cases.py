@@ -273,3 +273,21 @@ def test_automated_decisions_follow_the_regime_and_special_category_data(
     create_activities(db, DPO, [make_activity(entity.id, adm=True, adm_basis=None, **(SPECIAL if special else {}))])
     findings: pd.DataFrame = analyse(db, as_of=day)
     assert bool((findings["rule"] == "automated_decision_without_basis").any()) is fires
+
+
+def test_the_export_names_the_regime_the_organisation_and_the_contract_date(db: Any, tmp_path: Path) -> None:
+    from ropa.export.sheets import build_sheets, controller_sheet
+    from ropa.export.xlsx import write_xlsx
+
+    entity = create_entity(db, DPO, make_entity(country="US", regime="eu_gdpr_art3_2"))
+    assert entity.id is not None
+    transfer = make_transfer(country=None, organisation="epo", mechanism="eu_scc_2010", contract_date=date(2020, 1, 1))
+    create_activities(db, DPO, [make_activity(entity.id, transfers=[transfer])])
+    data = collect(db, DPO, ExportOptions(as_of=TODAY))
+    sheet = controller_sheet(data)
+    row = dict(zip([c.heading for c in sheet.columns], sheet.rows[0], strict=True))
+    assert str(row["Applicable regime"]).startswith("EU GDPR through Art. 3(2)")
+    assert "European Patent Organisation" in str(row["Safeguards for exceptional transfers of personal data to third "
+                                                     "countries or international organisations (if applicable)"])
+    assert '"contract_date": "2020-01-01"' in str(row["Transfers (record detail)"])
+    write_xlsx(data, tmp_path / "export.xlsx", build_sheets(data))

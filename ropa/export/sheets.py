@@ -26,6 +26,7 @@ from ropa.columns import (
 )
 from ropa.export.data import ExportData, transfer_validity
 from ropa.legal.regimes import regime_label
+from ropa.legal.transfers import destination_name
 from ropa.models import Entity
 from ropa.reference import VOCABULARY_NAMES, country_name, load_reference
 
@@ -198,15 +199,18 @@ def reference_sheet(data: ExportData) -> Sheet:
         source = ref.sources.get(mechanism.source)
         rows.append(["Transfer mechanism", mechanism.key, mechanism.label, mechanism.article, details,
                      source.title if source else mechanism.source, source.url if source else "", mechanism.as_of])
-    for regime, table in (("EU", ref.countries.adequacy_eu), ("UK", ref.countries.adequacy_uk)):
+    for regime, table in (("EU", ref.countries.adequacy_eu), ("UK", ref.countries.adequacy_uk),
+                          ("CH", ref.countries.adequacy_ch)):
         for adequacy in table:
             source = ref.sources.get(adequacy.source)
             details = f"from {adequacy.from_}" + (f" until {adequacy.until}" if adequacy.until else "")
             if adequacy.partial:
                 details += f"; covers {adequacy.partial}"
+            if adequacy.excludes:
+                details += f"; excludes {adequacy.excludes}"
             if adequacy.check:
                 details += f"; to check: {adequacy.check}"
-            rows.append([f"Adequacy ({regime})", adequacy.country, country_name(adequacy.country),
+            rows.append([f"Adequacy ({regime})", adequacy.destination, destination_name(adequacy.destination),
                          "Art. 45", f"{adequacy.decision}; {details}", source.title if source else adequacy.source,
                          source.url if source else "", adequacy.as_of])
     for key, source in ref.sources.items():
