@@ -180,6 +180,8 @@ class Surfaces:
     page_ok: bool | None
     page_findings: frozenset[str]
     export_valid: str
+    export_assessment: str
+    page_assessment: str | None
     findings: frozenset[str]
     dashboard_state: str
     register_third_country: bool
@@ -211,8 +213,10 @@ def surfaces() -> dict[str, Surfaces]:
         for day in sorted({c.day for c in CASES}):
             findings = analyse(db, as_of=day)
             sheet = transfers_sheet(replace(exported, options=ExportOptions(as_of=day)))
-            valid_at = [col.heading for col in sheet.columns].index(f"Valid on {day.isoformat()}?")
-            export = {str(row[1]): str(row[valid_at]) for row in sheet.rows}
+            headings = [col.heading for col in sheet.columns]
+            valid_at = headings.index(f"Valid on {day.isoformat()}?")
+            assessed_at = headings.index("Transfer impact assessment expected?")
+            export = {str(row[1]): (str(row[valid_at]), str(row[assessed_at])) for row in sheet.rows}
             gaps = GapResults(findings, no_completeness, 0.0)
             states = load_dashboard(db, Filters(as_of=day), gaps).transfers.set_index("activity")["state"]
             register = register_frame(db, as_of=day).set_index("name")["third_country_transfers"]
@@ -220,8 +224,8 @@ def surfaces() -> dict[str, Surfaces]:
                 status = transfer_status(make_transfer(**_transfer(c)), entities[c.id].applicable_regime, day)
                 own = findings[(findings["entity"] == names[c.id]) & findings["rule"].isin(TRANSFER_RULES)]
                 result[c.id] = Surfaces(status.verdict.state, status.ok, frozenset(status.verdict.findings),
-                                        export[c.id], frozenset(own["rule"]), str(states[c.id]),
-                                        bool(register[c.id]))
+                                        *export[c.id], status.verdict.assessment, frozenset(own["rule"]),
+                                        str(states[c.id]), bool(register[c.id]))
     finally:
         shutil.rmtree(folder)
     return result
@@ -235,6 +239,7 @@ def test_every_surface_gives_the_verdict_the_law_gives(c: Case) -> None:
     assert seen.page_findings == expected, "verdict's findings"
     assert seen.findings == expected, "gap analysis"
     assert seen.export_valid == ("No" if c.lawful is False else "Yes"), "export"
+    assert seen.export_assessment == (f"Yes: {seen.page_assessment}" if seen.page_assessment else "No"), "export"
     assert seen.dashboard_state == c.state, "dashboard"
     assert seen.register_third_country is (c.state != "unrestricted"), "register filter"
 

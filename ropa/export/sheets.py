@@ -18,13 +18,12 @@ from ropa.columns import (
     CellValue,
     Column,
     RenderContext,
-    country,
     entity_cells,
     label,
     mechanism_label,
     sheet_columns,
 )
-from ropa.export.data import ExportData, transfer_validity
+from ropa.export.data import ExportData, record_verdict
 from ropa.legal.regimes import regime_label
 from ropa.legal.transfers import destination_name
 from ropa.models import Entity
@@ -98,7 +97,6 @@ def processor_sheet(data: ExportData) -> Sheet:
 
 def transfers_sheet(data: ExportData) -> Sheet:
     day = data.options.as_of
-    mechanisms = load_reference().mechanisms()
     columns = [
         SheetColumn("Entity", "Art. 30(1)(a)", 24), SheetColumn("Processing activity", "Art. 30(1)", 30),
         SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("Data importer", "Art. 30(1)(e)", 24),
@@ -115,13 +113,13 @@ def transfers_sheet(data: ExportData) -> Sheet:
     for record in data.records:
         regime = data.regime(record.entity_id)
         for transfer in record.transfers:
-            valid, why = transfer_validity(regime, transfer, day)
-            tool = mechanisms.get(transfer.mechanism or "")
+            verdict = record_verdict(regime, transfer, day)
             rows.append([
                 data.entity_names.get(record.entity_id, ""), record.name, record.id, transfer.recipient,
-                country(transfer.country), transfer.country, regime_label(regime),
-                mechanism_label(transfer.mechanism) or "(none recorded)", "Yes" if valid else "No", why,
-                ("Yes" if tool.requires_tia else "No") if tool else "", transfer.tia_ref, transfer.safeguard_doc,
+                verdict.destination_name, transfer.country, regime_label(regime),
+                mechanism_label(transfer.mechanism) or "(none recorded)", "No" if verdict.lawful is False else "Yes",
+                verdict.reason,
+                f"Yes: {verdict.assessment}" if verdict.assessment else "No", transfer.tia_ref, transfer.safeguard_doc,
             ])
     return Sheet(TRANSFERS, "transfers", columns, rows)
 
