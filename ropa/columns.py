@@ -263,7 +263,7 @@ def plain(child: Any) -> dict[str, Any]:
     if hasattr(child, "model_dump"):
         dumped: dict[str, Any] = child.model_dump(mode="json")
         return dumped
-    return dict(vars(child))
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(child).items()}
 
 
 def json_text(value: Any) -> str:
@@ -735,10 +735,9 @@ def entity_cells(entity: Entity, names: Mapping[int, str]) -> list[CellValue]:
         elif column.field == "country":
             values.append(country_name(entity.country))
         elif column.field == "regime":
-            from ropa.legal.regimes import regime_citation
+            from ropa.legal.regimes import DERIVED_NOTE, regime_citation
 
-            derived = "" if entity.regime else " — derived from the country"
-            values.append(regime_citation(entity_regime(entity)) + derived)
+            values.append(regime_citation(entity_regime(entity)) + ("" if entity.regime else DERIVED_NOTE))
         elif column.field == "dpo_required":
             values.append(yes_no(entity.dpo_required))
         else:

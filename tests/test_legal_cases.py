@@ -181,6 +181,8 @@ class Surfaces:
     page_ok: bool | None
     page_findings: frozenset[str]
     export_valid: str
+    export_assessment: str
+    page_assessment: str | None
     findings: frozenset[str]
     dashboard_state: str
     register_third_country: bool
@@ -212,8 +214,10 @@ def surfaces() -> dict[str, Surfaces]:
         for day in sorted({c.day for c in CASES}):
             findings = analyse(db, as_of=day)
             sheet = transfers_sheet(replace(exported, options=ExportOptions(as_of=day)))
-            valid_at = [col.heading for col in sheet.columns].index(f"Valid on {day.isoformat()}?")
-            export = {str(row[1]): str(row[valid_at]) for row in sheet.rows}
+            headings = [col.heading for col in sheet.columns]
+            valid_at = headings.index(f"Valid on {day.isoformat()}?")
+            assessed_at = headings.index("Transfer impact assessment expected?")
+            export = {str(row[1]): (str(row[valid_at]), str(row[assessed_at])) for row in sheet.rows}
             gaps = GapResults(findings, no_completeness, 0.0)
             states = load_dashboard(db, Filters(as_of=day), gaps).transfers.set_index("activity")["state"]
             register = register_frame(db, as_of=day).set_index("name")["third_country_transfers"]
@@ -221,8 +225,8 @@ def surfaces() -> dict[str, Surfaces]:
                 status = transfer_status(make_transfer(**_transfer(c)), entity_regime(entities[c.id]), day)
                 own = findings[(findings["entity"] == names[c.id]) & findings["rule"].isin(TRANSFER_RULES)]
                 result[c.id] = Surfaces(status.verdict.state, status.ok, frozenset(status.verdict.findings),
-                                        export[c.id], frozenset(own["rule"]), str(states[c.id]),
-                                        bool(register[c.id]))
+                                        *export[c.id], status.verdict.assessment, frozenset(own["rule"]),
+                                        str(states[c.id]), bool(register[c.id]))
     finally:
         shutil.rmtree(folder)
     return result
@@ -236,6 +240,7 @@ def test_every_surface_gives_the_verdict_the_law_gives(c: Case) -> None:
     assert seen.page_findings == expected, "verdict's findings"
     assert seen.findings == expected, "gap analysis"
     assert seen.export_valid == ("No" if c.lawful is False else "Yes"), "export"
+    assert seen.export_assessment == (f"Yes: {seen.page_assessment}" if seen.page_assessment else "No"), "export"
     assert seen.dashboard_state == c.state, "dashboard"
     assert seen.register_third_country is (c.state != "unrestricted"), "register filter"
 
@@ -274,3 +279,21 @@ def test_automated_decisions_follow_the_regime_and_special_category_data(
     create_activities(db, DPO, [make_activity(entity.id, adm=True, adm_basis=None, **(SPECIAL if special else {}))])
     findings: pd.DataFrame = analyse(db, as_of=day)
     assert bool((findings["rule"] == "automated_decision_without_basis").any()) is fires
+
+
+def test_the_export_names_the_regime_the_organisation_and_the_contract_date(db: Any, tmp_path: Path) -> None:
+    from ropa.export.sheets import build_sheets, controller_sheet
+    from ropa.export.xlsx import write_xlsx
+
+    entity = create_entity(db, DPO, make_entity(country="US", regime="eu_gdpr_art3_2"))
+    assert entity.id is not None
+    transfer = make_transfer(country=None, organisation="epo", mechanism="eu_scc_2010", contract_date=date(2020, 1, 1))
+    create_activities(db, DPO, [make_activity(entity.id, transfers=[transfer])])
+    data = collect(db, DPO, ExportOptions(as_of=TODAY))
+    sheet = controller_sheet(data)
+    row = dict(zip([c.heading for c in sheet.columns], sheet.rows[0], strict=True))
+    assert str(row["Applicable regime"]).startswith("EU GDPR through Art. 3(2)")
+    assert "European Patent Organisation" in str(row["Safeguards for exceptional transfers of personal data to third "
+                                                     "countries or international organisations (if applicable)"])
+    assert '"contract_date": "2020-01-01"' in str(row["Transfers (record detail)"])
+    write_xlsx(data, tmp_path / "export.xlsx", build_sheets(data))

@@ -8,6 +8,7 @@ import pytest
 
 from ropa.errors import ValidationFailed
 from ropa.factories import make_activity, make_entity
+from ropa.legal.regimes import entity_regime
 from ropa.models import TEXT_MAX, parse_activity, parse_entity
 
 BASE = make_activity(1).model_dump()
@@ -40,6 +41,13 @@ BASE = make_activity(1).model_dump()
                      "Recipients #1 Recipient category: unknown recipient category 'friends'", id="unknown-recipient"),
         pytest.param({"purpose": "a\x00b"}, "Purpose of processing: must not contain NUL characters", id="nul-byte"),
         pytest.param({"colour": "red"}, "Colour: is not a field of this record", id="unknown-field"),
+        pytest.param({"transfers": [{"recipient": "Nobody"}]},
+                     "a transfer needs a destination country or an international organisation", id="no-destination"),
+        pytest.param({"transfers": [{"organisation": "galactic_senate"}]},
+                     "Transfers #1 International organisation: unknown international organisation 'galactic_senate'",
+                     id="unknown-organisation"),
+        pytest.param({"transfers": [{"country": "US", "contract_date": "someday"}]},
+                     "Transfers #1 Contract date:", id="bad-contract-date"),
     ],
 )
 def test_bad_activity_input_gets_a_clear_message(change: dict[str, Any], message: str) -> None:
@@ -55,6 +63,8 @@ def test_bad_activity_input_gets_a_clear_message(change: dict[str, Any], message
         pytest.param({"country": "Atlantis"}, "Country: 'Atlantis' is not an ISO 3166 country code", id="bad-country"),
         pytest.param({"kind": "overlord"}, "Kind: Input should be 'controller', 'processor' or 'both'", id="bad-kind"),
         pytest.param({"id": 3, "parent_id": 3}, "an entity cannot be its own parent", id="own-parent"),
+        pytest.param({"regime": "martian_law"}, "Applicable regime: unknown applicable regime 'martian_law'",
+                     id="bad-regime"),
     ],
 )
 def test_bad_entity_input_gets_a_clear_message(change: dict[str, Any], message: str) -> None:
@@ -71,3 +81,25 @@ def test_repeated_vocabulary_keys_are_kept_once() -> None:
 def test_special_category_detection_covers_child_keys() -> None:
     assert parse_activity({**BASE, "data_categories": ["special.health.disability"]}).has_special_category_data()
     assert not parse_activity(BASE).has_special_category_data()
+
+
+@pytest.mark.parametrize(("country", "regime", "applicable"), [
+    pytest.param("DE", None, "eu_gdpr", id="eea-establishment"),
+    pytest.param("RE", None, "eu_gdpr", id="reunion-is-eu-territory"),
+    pytest.param("GB", None, "uk_gdpr", id="uk-establishment"),
+    pytest.param("CH", None, "ch_fadp", id="switzerland"),
+    pytest.param("US", None, "none", id="third-country-until-the-dpo-says"),
+    pytest.param("US", "eu_gdpr_art3_2", "eu_gdpr_art3_2", id="dpo-records-art3-2"),
+])
+def test_an_entitys_regime_is_derived_from_its_country_unless_recorded(country: str, regime: str | None,
+                                                                       applicable: str) -> None:
+    entity = parse_entity({**make_entity().model_dump(), "country": country, "regime": regime})
+    assert entity_regime(entity) == applicable
+
+
+def test_a_transfer_may_go_to_an_international_organisation_with_a_contract_date() -> None:
+    from datetime import date
+
+    activity = parse_activity({**BASE, "transfers": [{"organisation": "epo", "contract_date": "2020-01-01"}]})
+    assert activity.transfers[0].destination == "org:epo"
+    assert activity.transfers[0].contract_date == date(2020, 1, 1)

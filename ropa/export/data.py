@@ -22,7 +22,7 @@ import pandas as pd
 from ropa.auth import User
 from ropa.errors import NotFound, RopaError
 from ropa.legal.regimes import entity_regime
-from ropa.legal.transfers import judge
+from ropa.legal.transfers import Verdict, judge
 from ropa.models import Entity
 from ropa.serialise import Content, record_contents
 from ropa.storage.activities import ACTIVITY_COLUMNS, RECIPIENT_COLUMNS, TRANSFER_COLUMNS
@@ -255,16 +255,21 @@ def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd
 
 # -- transfers -------------------------------------------------------------------------------
 
+def record_verdict(regime: str, transfer: Any, day: date) -> Verdict:
+    """The verdict module's answer for a stored transfer (a model or a row record) of an exporter under ``regime``."""
+    organisation = getattr(transfer, "organisation", None)
+    destination = f"org:{organisation}" if organisation else str(transfer.country)
+    return judge(regime, destination, transfer.mechanism or None, day,
+                 contract_date=getattr(transfer, "contract_date", None),
+                 assessment_recorded=bool((transfer.tia_ref or "").strip()))
+
+
 def transfer_validity(regime: str, transfer: Any, day: date) -> tuple[bool, str]:
-    """Whether a stored transfer (a model or a row record) is lawful on ``day`` for an exporter under ``regime``.
+    """Whether a stored transfer is lawful on ``day`` for an exporter under ``regime``, and why.
 
     The verdict module's answer (``ropa.legal.transfers.judge``), so the export says what
     the activity page, the dashboard and the gap analysis say: a transfer Chapter V does
     not reach counts as valid; the reason names what is still expected (an assessment).
     """
-    organisation = getattr(transfer, "organisation", None)
-    destination = f"org:{organisation}" if organisation else str(transfer.country)
-    verdict = judge(regime, destination, transfer.mechanism or None, day,
-                    contract_date=getattr(transfer, "contract_date", None),
-                    assessment_recorded=bool((transfer.tia_ref or "").strip()))
+    verdict = record_verdict(regime, transfer, day)
     return verdict.lawful is not False, verdict.reason

@@ -18,14 +18,14 @@ from ropa.columns import (
     CellValue,
     Column,
     RenderContext,
-    country,
     entity_cells,
     label,
     mechanism_label,
     sheet_columns,
 )
-from ropa.export.data import ExportData, transfer_validity
+from ropa.export.data import ExportData, record_verdict
 from ropa.legal.regimes import entity_regime, regime_label
+from ropa.legal.transfers import destination_name
 from ropa.models import Activity, Entity
 from ropa.reference import VOCABULARY_NAMES, country_name, load_reference
 
@@ -131,7 +131,6 @@ VALIDITY_COLUMNS = slice(8, 11)
 
 def transfers_sheet(data: ExportData) -> Sheet:
     day = data.options.as_of
-    mechanisms = load_reference().mechanisms()
     columns = [
         SheetColumn("Entity", "Art. 30(1)(a)", 24), SheetColumn("Processing activity", "Art. 30(1)", 30),
         SheetColumn("Record id", "Art. 5(2)", 10), SheetColumn("Data importer", "Art. 30(1)(e)", 24),
@@ -148,14 +147,14 @@ def transfers_sheet(data: ExportData) -> Sheet:
     for record in data.records:
         regime = data.regime(record.entity_id)
         for transfer in record.transfers:
+            verdict = record_verdict(regime, transfer, day)
             judged: list[CellValue] = []
             if data.options.with_gaps:
-                valid, why = transfer_validity(regime, transfer, day)
-                tool = mechanisms.get(transfer.mechanism or "")
-                judged = ["Yes" if valid else "No", why, ("Yes" if tool.requires_tia else "No") if tool else ""]
+                judged = ["No" if verdict.lawful is False else "Yes", verdict.reason,
+                          f"Yes: {verdict.assessment}" if verdict.assessment else "No"]
             rows.append([
                 data.entity_names.get(record.entity_id, ""), record.name, record.id, transfer.recipient,
-                country(transfer.country), transfer.country, regime_label(regime),
+                verdict.destination_name, transfer.country, regime_label(regime),
                 mechanism_label(transfer.mechanism) or "(none recorded)", *judged, transfer.tia_ref,
                 transfer.safeguard_doc,
             ])
@@ -239,15 +238,18 @@ def reference_sheet(data: ExportData) -> Sheet:
         source = ref.sources.get(mechanism.source)
         rows.append(["Transfer mechanism", mechanism.key, mechanism.label, mechanism.article, details,
                      source.title if source else mechanism.source, source.url if source else "", mechanism.as_of])
-    for regime, table in (("EU", ref.countries.adequacy_eu), ("UK", ref.countries.adequacy_uk)):
+    for regime, table in (("EU", ref.countries.adequacy_eu), ("UK", ref.countries.adequacy_uk),
+                          ("CH", ref.countries.adequacy_ch)):
         for adequacy in table:
             source = ref.sources.get(adequacy.source)
             details = f"from {adequacy.from_}" + (f" until {adequacy.until}" if adequacy.until else "")
             if adequacy.partial:
                 details += f"; covers {adequacy.partial}"
+            if adequacy.excludes:
+                details += f"; excludes {adequacy.excludes}"
             if adequacy.check:
                 details += f"; to check: {adequacy.check}"
-            rows.append([f"Adequacy ({regime})", adequacy.country, country_name(adequacy.country),
+            rows.append([f"Adequacy ({regime})", adequacy.destination, destination_name(adequacy.destination),
                          "Art. 45", f"{adequacy.decision}; {details}", source.title if source else adequacy.source,
                          source.url if source else "", adequacy.as_of])
     for key, source in ref.sources.items():

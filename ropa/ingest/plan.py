@@ -27,6 +27,7 @@ from ropa.ingest.files import ImportRejected, Limits, open_source
 from ropa.ingest.layout import EntityTable, Table, contact_block, read_sheet
 from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
 from ropa.ingest.vocab import matchers
+from ropa.legal.regimes import regime_from_cell
 from ropa.models import Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
 from ropa.storage import audit
@@ -159,8 +160,10 @@ def _entity_from_row(record: dict[str, str]) -> tuple[Entity, str]:
     """An entity from the export's contact table (cover sheet); returns it and its parent's name."""
     ref = load_reference()
     kinds = {t.label.casefold(): t.key for t in ref.vocabulary("entity_kinds")}
-    data: dict[str, Any] = {k: v for k, v in record.items() if k not in ("parent", "kind", "country", "dpo_required")}
+    data: dict[str, Any] = {k: v for k, v in record.items()
+                            if k not in ("parent", "kind", "country", "dpo_required", "regime")}
     data["kind"] = kinds.get(record.get("kind", "").strip().casefold(), record.get("kind") or "controller")
+    data["regime"] = regime_from_cell(record.get("regime", ""))
     country = record.get("country", "").strip()
     data["country"] = (lookup_country(country) or country) if country else "GB"
     answer = record.get("dpo_required", "").strip().casefold()

@@ -120,3 +120,22 @@ def regime_frames() -> dict[str, pd.DataFrame]:
     """The frames ``ENTITY_REGIME_SQL`` reads, by the name it reads them under."""
     return {"legal_default_regimes": default_regimes_frame(), "legal_regimes": regimes_frame(),
             "gap_law_changes": law_changes_frame()}
+
+
+DERIVED_NOTE = " — derived from the country"
+"""What the export appends to a regime the DPO did not record (the entities table)."""
+
+
+def regime_from_cell(text: str) -> str | None:
+    """The regime key a cell of the export's entities table names (None: derived, blank or a key as typed).
+
+    Reads back what ``ropa.columns.entity_cells`` writes: a citation, a label or a key; a
+    derived regime reads back as not recorded, so it keeps following the country.
+    """
+    cleaned = text.strip()
+    if not cleaned or cleaned.endswith(DERIVED_NOTE.strip()):
+        return None
+    for term in load_reference().entity_regimes:
+        if cleaned.casefold() in (term.key, term.label.casefold(), regime_citation(term.key).casefold()):
+            return term.key
+    return cleaned

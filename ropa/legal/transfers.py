@@ -27,7 +27,7 @@ from typing import Literal
 
 import pandas as pd
 
-from ropa.legal.regimes import LAW_NAMES, EntityRegime, regime_frames, transfer_law
+from ropa.legal.regimes import ENTITY_REGIME_SQL, LAW_NAMES, EntityRegime, regime_frames, transfer_law
 from ropa.reference import (
     ORGANISATION_PREFIX,
     Adequacy,
@@ -308,14 +308,8 @@ def _keys_sql() -> str:
            coalesce(trim(t.tia_ref, E' \\t\\r\\n'), '') <> '' AS assessment_recorded
     FROM transfers t
     JOIN activities a ON a.id = t.activity_id
-    JOIN ({_entity_regimes()}) r ON r.entity_id = a.entity_id
+    JOIN ({ENTITY_REGIME_SQL}) r ON r.entity_id = a.entity_id
     """
-
-
-def _entity_regimes() -> str:
-    from ropa.legal.regimes import ENTITY_REGIME_SQL
-
-    return ENTITY_REGIME_SQL
 
 
 def verdicts_frame(keys: pd.DataFrame, day: date) -> pd.DataFrame:
@@ -353,7 +347,7 @@ def register_verdicts(con: Connection, day: date) -> None:
         UNION
         SELECT DISTINCT r.regime, rc.country, NULL, NULL::DATE, false
         FROM recipients rc JOIN activities a ON a.id = rc.activity_id
-        JOIN ({_entity_regimes()}) r ON r.entity_id = a.entity_id
+        JOIN ({ENTITY_REGIME_SQL}) r ON r.entity_id = a.entity_id
         WHERE coalesce(rc.country, '') <> ''
     """).df()
     con.register("legal_verdicts", verdicts_frame(keys, day))
