@@ -19,6 +19,7 @@ FORMAT_LABELS = {
     "xlsx": "Excel workbook (for a regulator; ICO template layout)",
     "csv": "CSV files in a zip (one per sheet)",
     "json": "JSON (every field, for other systems)",
+    "pdf": "PDF (A4, to read and print: a cover per controller, then each activity)",
 }
 LAST_KEY = "export_last"
 

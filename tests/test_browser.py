@@ -253,3 +253,44 @@ def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_a
             _heading(stranger.page, "Not signed in")
             assert stranger.page.get_by_test_id("stDataFrame").count() == 0
             _shot(stranger.page, "proxy-not-signed-in")
+
+
+def _pdf_text(path: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pdftotext").exists(), reason="poppler-utils is not installed")
+def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.goto(f"{url}/activity?id=1")
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        name = page.locator("h1").first.inner_text()
+        with page.expect_download(timeout=60_000) as download:
+            _click(page, "button", "Download as PDF")
+        one = tmp_path / "one.pdf"
+        download.value.save_as(one)
+        assert one.read_bytes().startswith(b"%PDF")
+        text = _pdf_text(one)
+        assert name in text and "Page 1 of" in text and "Categories of individuals" in text
+
+        page.goto(f"{url}/export")
+        _heading(page, "Export the Article 30 record")
+        page.get_by_text("PDF (A4, to read and print", exact=False).click()
+        _click(page, "button", "Create export")
+        expect(page.get_by_text("Export ready", exact=False)).to_be_visible(timeout=180_000)
+        _settle(page)
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="Download ropa-group").click()
+        whole = tmp_path / "whole.pdf"
+        download.value.save_as(whole)
+        text = _pdf_text(whole)
+        assert "SmartComms SC Limited" in text and "SMELECOM" in text and name in text
+        _shot(page, "export-pdf")
+        _assert_offline_and_clean(session)

@@ -7,9 +7,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from ropa.auth import User
+from ropa.export.pdf import MEDIA_TYPE, activity_pdf, activity_pdf_name
 from ropa.models import Activity, Entity
 from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
 from ropa.reference import country_name, load_reference, regime_for
+from ropa.storage.database import Database
 from ui.render import field_line, item_list, md
 
 
@@ -176,8 +179,21 @@ def _governance(activity: Activity, day: date) -> None:
                      hide_index=True, key="view_unmapped")
 
 
+def pdf_button(db: Database, user: User, activity: Activity, day: date) -> None:
+    """Download this activity as a one-page-or-more PDF: built only when clicked, not on every run."""
+    activity_id = int(activity.id or 0)
+    st.download_button("Download as PDF", data=lambda: activity_pdf(db, user, activity_id, day),
+                       file_name=activity_pdf_name(activity_id, day), mime=MEDIA_TYPE, on_click="ignore",
+                       icon=":material/picture_as_pdf:", key="activity_pdf",
+                       help="The record as a regulator reads it: A4, its controller's cover, then the activity "
+                            "in Article 30 order.")
+
+
 def render_record(activity: Activity, entity: Entity, parent: Entity | None, day: date) -> None:
     """The whole record, read-only; every user-entered value shown literally."""
+    from ui.session import current_user, get_db
+
+    pdf_button(get_db(), current_user(), activity, day)
     _controller(activity, entity, parent)
     _purpose(activity)
     _data(activity)

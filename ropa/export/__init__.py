@@ -25,12 +25,13 @@ __all__ = [
     "list_exports", "save_export", "write_file",
 ]
 
-Format = Literal["xlsx", "csv", "json"]
-FORMATS: dict[str, str] = {"xlsx": ".xlsx", "csv": ".csv.zip", "json": ".json"}
+Format = Literal["xlsx", "csv", "json", "pdf"]
+FORMATS: dict[str, str] = {"xlsx": ".xlsx", "csv": ".csv.zip", "json": ".json", "pdf": ".pdf"}
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "application/zip",
     "json": "application/json",
+    "pdf": "application/pdf",
 }
 
 
@@ -38,10 +39,11 @@ def write_file(data: ExportData, fmt: str, path: str | Path) -> None:
     """Write already collected export data in ``fmt`` to ``path``."""
     from ropa.export.csvzip import write_csv_zip
     from ropa.export.jsonfile import write_json
+    from ropa.export.pdf import write_pdf
     from ropa.export.xlsx import write_xlsx
 
     writers: dict[str, Callable[[ExportData, str | Path], None]] = {
-        "xlsx": write_xlsx, "csv": write_csv_zip, "json": write_json,
+        "xlsx": write_xlsx, "csv": write_csv_zip, "json": write_json, "pdf": write_pdf,
     }
     if fmt not in writers:
         raise RopaError(f"Unknown export format '{fmt}'; choose one of: {', '.join(writers)}.")
