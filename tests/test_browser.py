@@ -111,6 +111,18 @@ def _grid_text(page: Any, index: int = 0) -> str:
         "nodes => nodes.map(n => n.textContent).join('\\n')"))
 
 
+def _click_name(page: Any, row: int) -> None:
+    """Click the name cell of a row of the register table (the column after the row boxes)."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 120, box["y"] + 36 + 35 * row + 17)
+
+
+def _tick_row(page: Any, row: int) -> None:
+    """Tick a row's box in the register table (the first, narrow column)."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 36 + 35 * row + 17)
+
+
 def _assert_offline_and_clean(session: Browser) -> None:
     foreign = sorted({url for url in session.requests
                       if urlsplit(url).scheme in ("http", "https", "ws", "wss")
@@ -154,9 +166,7 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, serv
         _settle(page)
         assert NAME in _grid_text(page)
         _shot(page, "register-search")
-        grid = page.locator('[data-testid="stDataFrame"]').first
-        box = grid.bounding_box()
-        page.mouse.click(box["x"] + 18, box["y"] + 36 + 17)
+        _click_name(page, 0)
         _heading(page, "Browser check")
         assert f"id={created_id}" in page.url
 
@@ -293,4 +303,38 @@ def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: 
         text = _pdf_text(whole)
         assert "SmartComms SC Limited" in text and "SMELECOM" in text and name in text
         _shot(page, "export-pdf")
+        _assert_offline_and_clean(session)
+
+
+def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        search = page.get_by_role("textbox", name="Search")
+        search.fill("United States")
+        search.press("Enter")
+        _settle(page)
+        shown = int(page.get_by_test_id("stMetricValue").inner_text())
+        assert 0 < shown < 70
+        _click_name(page, 0)
+        page.wait_for_url("**/activity?id=*", timeout=30_000)
+        _settle(page)
+        first = page.locator("h1").first.inner_text()
+        assert first != "Register of processing activities"
+
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        _tick_row(page, 1)
+        opener = page.locator(".st-key-register_open button")
+        expect(opener).to_be_visible(timeout=30_000)
+        _settle(page)
+        label = next(line for line in opener.inner_text().splitlines() if line.startswith("Open "))
+        target = label.removeprefix("Open ").strip()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/activity?id=*", timeout=30_000)
+        _settle(page)
+        assert target in page.locator("h1").first.inner_text()
         _assert_offline_and_clean(session)
