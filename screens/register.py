@@ -9,6 +9,7 @@ import streamlit as st
 from ropa.auth import Role
 from ropa.register import REVIEW_LABELS, RegisterFilter, business_functions, register_frame
 from ropa.storage.entities import list_entities
+from ui import bulk_edit
 from ui.choices import entity_label, entity_tree, vocab_label, vocab_options
 from ui.nav import PRESET_KEY, open_activity, open_new_activity
 from ui.render import md
@@ -121,3 +122,7 @@ if len(rows) == 1:
         open_activity(int(chosen["id"]))
 st.caption("Click an activity's name to open it, or tick its row and press Enter. "
            + ("Tick several rows to change them together." if user.can(Role.EDITOR) else ""))
+if user.can(Role.EDITOR):
+    bulk_edit.outcome()
+    if rows:
+        bulk_edit.render(db, user, frame.iloc[rows])

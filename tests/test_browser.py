@@ -117,6 +117,15 @@ def _click_name(page: Any, row: int) -> None:
     page.mouse.click(box["x"] + 120, box["y"] + 36 + 35 * row + 17)
 
 
+def _search(page: Any, text: str) -> int:
+    """Search the register and return how many activities it shows."""
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(text)
+    search.press("Enter")
+    _settle(page)
+    return int(page.get_by_test_id("stMetricValue").inner_text())
+
+
 def _tick_row(page: Any, row: int) -> None:
     """Tick a row's box in the register table (the first, narrow column)."""
     box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
@@ -313,12 +322,7 @@ def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(serve_app: Any
         page = session.page
         page.goto(url)
         _heading(page, "Register of processing activities")
-        search = page.get_by_role("textbox", name="Search")
-        search.fill("United States")
-        search.press("Enter")
-        _settle(page)
-        shown = int(page.get_by_test_id("stMetricValue").inner_text())
-        assert 0 < shown < 70
+        assert 0 < _search(page, "United States") < 70
         _click_name(page, 0)
         page.wait_for_url("**/activity?id=*", timeout=30_000)
         _settle(page)
@@ -338,3 +342,27 @@ def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(serve_app: Any
         _settle(page)
         assert target in page.locator("h1").first.inner_text()
         _assert_offline_and_clean(session)
+
+
+def test_bulk_edit_ticked_activities_in_a_real_browser(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        assert _search(page, "head of marketing") >= 2
+        _tick_row(page, 0)
+        _settle(page)
+        _tick_row(page, 1)
+        _settle(page)
+        page.get_by_role("textbox", name="Owner").fill("Bulk Owner")
+        _click(page, "button", "Apply to 2 activities")
+        expect(page.get_by_text("Changed 2 activities", exact=False)).to_be_visible(timeout=30_000)
+        _settle(page)
+        _shot(page, "register-bulk-edit")
+        _assert_offline_and_clean(session)
+    db = open_database(tmp_path / "register.duckdb")
+    owners = db.rows("SELECT count(*) FROM activities WHERE owner = 'Bulk Owner'")[0][0]
+    audited = db.rows("SELECT count(*) FROM audit_log WHERE detail LIKE 'bulk edit of 2 activities%'")[0][0]
+    assert (owners, audited) == (2, 2)
