@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(ACTIVITY_PAGE, "Activity", ":material/description:", "Register"),
     PageSpec("screens/my_work.py", "My work", ":material/assignment_ind:", "Register"),
     PageSpec("screens/entities.py", "Entities", ":material/apartment:", "Register"),
+    PageSpec("screens/vendors.py", "Vendors and lists", ":material/storefront:", "Register"),
     PageSpec("screens/history.py", "History", ":material/history:", "Register"),
     PageSpec("screens/dashboard.py", "Dashboard", ":material/monitoring:", "Analysis"),
     PageSpec("screens/gaps.py", "Gaps", ":material/rule:", "Analysis"),

@@ -27,8 +27,8 @@ from ropa.reference import load_reference
 from ropa.storage.activities import (
     ACTIVITY_COLUMNS,
     ACTIVITY_SCHEMA,
-    RECIPIENT_COLUMNS,
     RECIPIENT_SCHEMA,
+    TRANSFER_SCHEMA,
     TRANSITIONS,
     load_activities,
 )
@@ -165,7 +165,13 @@ def _new_versions(current: list[Activity], change: BulkChange) -> list[tuple[Act
     return pairs
 
 
-def _write(con: Connection, user: User, pairs: list[tuple[Activity, Activity]], change: BulkChange) -> list[Activity]:
+def write_versions(con: Connection, user: User, pairs: list[tuple[Activity, Activity]], detail: str, *,
+                   children: bool) -> list[Activity]:
+    """Store each ``(current, new)`` pair as the next version, set-based, with an audit row each.
+
+    Inside the caller's transaction. ``children``: also rewrite recipients and transfers. A row saved by
+    someone else since ``current`` was read refuses the whole write.
+    """
     now = utcnow()
     stored = [new.model_copy(update={"id": old.id, "version": old.version + 1, "created_at": old.created_at,
                                      "created_by": old.created_by, "updated_at": now, "updated_by": user.email})
@@ -175,9 +181,6 @@ def _write(con: Connection, user: User, pairs: list[tuple[Activity, Activity]], 
             for a in stored]
     ids = [int(a.id or 0) for a in stored]
     columns = [c for c in ACTIVITY_COLUMNS if c not in ("id", "created_at", "created_by")]
-    recipients = [{"activity_id": a.id, "position": i, **r.model_dump()}
-                  for a in stored for i, r in enumerate(a.recipients)]
-    detail = f"bulk edit of {len(pairs)} activities: {change.describe()}"
     # A status move is recorded as one (the activity's status line reads those rows), with the rest in its detail.
     audit = [{"at_utc": now, "actor": user.email, "action": "status" if old.status != new.status else "update",
               "record_type": "activity", "record_id": new.id, "entity_id": new.entity_id, "version": new.version,
@@ -186,8 +189,12 @@ def _write(con: Connection, user: User, pairs: list[tuple[Activity, Activity]], 
               "detail": f"{old.status} -> {new.status}; {detail}" if old.status != new.status else detail}
              for (old, _), new in zip(pairs, stored, strict=True)]
     tables = {"bulk_activities": pa.Table.from_pylist(rows, schema=ACTIVITY_SCHEMA),
-              "bulk_recipients": pa.Table.from_pylist(recipients, schema=RECIPIENT_SCHEMA),
               "bulk_audit": pa.Table.from_pylist(audit, schema=AUDIT_SCHEMA)}
+    if children:
+        for table, schema in (("recipients", RECIPIENT_SCHEMA), ("transfers", TRANSFER_SCHEMA)):
+            tables[f"bulk_{table}"] = pa.Table.from_pylist(
+                [{"activity_id": a.id, "position": i, **c.model_dump()}
+                 for a in stored for i, c in enumerate(getattr(a, table))], schema=schema)
     for name, table in tables.items():
         con.register(name, table)
     try:
@@ -197,11 +204,10 @@ def _write(con: Connection, user: User, pairs: list[tuple[Activity, Activity]], 
         if len(written) != len(stored):
             raise BulkRefused("Nothing was changed: some activities were saved by someone else just now",
                               [f"id {i}" for i in sorted(set(ids) - {int(r[0]) for r in written})])
-        if change.add_recipient is not None or change.remove_recipient is not None:
-            con.execute("DELETE FROM recipients WHERE list_contains(?, activity_id)", [ids])
-            con.execute(f"INSERT INTO recipients (activity_id, position, {', '.join(RECIPIENT_COLUMNS)}) "
-                        f"SELECT activity_id, position, {', '.join(RECIPIENT_COLUMNS)} FROM bulk_recipients "
-                        "WHERE list_contains(?, activity_id)", [ids])
+        if children:
+            for table in ("recipients", "transfers"):
+                con.execute(f"DELETE FROM {table} WHERE list_contains(?, activity_id)", [ids])
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM bulk_{table}")
         con.execute("INSERT INTO audit_log BY NAME SELECT * FROM bulk_audit")
     finally:
         for name in tables:
@@ -225,7 +231,9 @@ def bulk_update(db: Database, user: User, seen: Mapping[int, int], change: BulkC
         current = load_activities(con, list(seen))
         _check(current, seen, change)
         pairs = _new_versions(current, change)
-        stored = _write(con, user, pairs, change) if pairs else []
+        detail = f"bulk edit of {len(pairs)} activities: {change.describe()}"
+        children = change.add_recipient is not None or change.remove_recipient is not None
+        stored = write_versions(con, user, pairs, detail, children=children) if pairs else []
     touched = {a.id for a in stored}
     return BulkResult(changed=stored, unchanged=[int(a.id or 0) for a in current if a.id not in touched])
 
