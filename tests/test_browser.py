@@ -366,3 +366,28 @@ def test_bulk_edit_ticked_activities_in_a_real_browser(tmp_path: Path, serve_app
     owners = db.rows("SELECT count(*) FROM activities WHERE owner = 'Bulk Owner'")[0][0]
     audited = db.rows("SELECT count(*) FROM audit_log WHERE detail LIKE 'bulk edit of 2 activities%'")[0][0]
     assert (owners, audited) == (2, 2)
+
+
+def test_a_finding_shows_beside_its_field_and_fix_opens_the_form_there(serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.goto(f"{url}/activity?id=51")
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        finding = page.get_by_text("No Article 6 lawful basis", exact=False).first
+        expect(finding).to_be_visible(timeout=30_000)
+        heading = page.locator("h3").filter(has_text="Lawful basis and conditions").first
+        next_heading = page.locator("h3").filter(has_text="DPIA, automated decisions and rights").first
+        assert heading.bounding_box()["y"] < finding.bounding_box()["y"] < next_heading.bounding_box()["y"]
+        _shot(page, "activity-findings")
+        page.locator(".st-key-fix_lawful_basis_missing_0 button").first.click()
+        marker = page.get_by_text("Fix: No Article 6 lawful basis", exact=False)
+        expect(marker).to_be_visible(timeout=30_000)
+        _settle(page)
+        expect(page.get_by_role("tab", name="Edit")).to_have_attribute("aria-selected", "true")
+        expect(marker).to_be_in_viewport(timeout=15_000)  # the form is scrolled to the field
+        _shot(page, "activity-fix")
+        _assert_offline_and_clean(session)

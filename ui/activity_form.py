@@ -30,7 +30,7 @@ from ropa.models import Activity, Entity
 from ropa.storage import audit
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
-from ui import form_keys
+from ui import focus, form_keys
 from ui import render as show
 from ui.choices import (
     category_label,
@@ -188,6 +188,7 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
     for section in SECTIONS:
         st.subheader(f"{section.title}", divider="gray", help=section.article)
         _section_errors(section.key)
+        focus.marker(section.key)
         if section.key == "controller":
             left, right = st.columns(2)
             with left:

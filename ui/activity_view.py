@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from ropa.auth import User
+from ropa.auth import Role, User
 from ropa.export.pdf import MEDIA_TYPE, activity_pdf, activity_pdf_name
+from ropa.finding_fields import activity_findings
+from ropa.forms import GENERAL, SECTION_OF_FIELD
+from ropa.gaps import SEVERITY_BADGE_COLOURS
 from ropa.models import Activity, Entity
 from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
 from ropa.reference import country_name, load_reference, regime_for
+from ropa.storage.audit import change_stamp
 from ropa.storage.database import Database
+from ui import focus
 from ui.render import field_line, item_list, md
 
 
@@ -24,12 +31,31 @@ def _yes_no(value: bool | None) -> str:
     return {True: "Yes", False: "No", None: ""}[value]
 
 
-def _heading(letter: str, title: str) -> None:
+_FINDINGS: ContextVar[dict[str, list[dict[str, Any]]] | None] = ContextVar("activity_findings", default=None)
+"""This run's open findings of the activity shown, by form section (set by ``render_record``; a context
+variable, so sessions running at once in their own threads never see each other's)."""
+
+
+def _heading(letter: str, title: str, section: str = "") -> None:
     st.subheader(f"{letter} {title}" if letter else title, divider="gray")
+    _findings_here(section)
+
+
+def _findings_here(section: str) -> None:
+    """The open findings about this part of the record, each with "Fix" for editors."""
+    for finding in (_FINDINGS.get() or {}).get(section, []):
+        box = st.container(border=True, horizontal=True, vertical_alignment="center")
+        badge = SEVERITY_BADGE_COLOURS.get(str(finding["severity"]), "gray")
+        box.markdown(f":{badge}-badge[{md(str(finding['severity']).capitalize())}] **{md(finding['title'])}** "
+                     f"({md(finding['article'])}): {md(finding['message'])}", width="stretch")
+        if finding["field"] and finding["can_fix"]:
+            box.button("Fix", key=f"fix_{finding['rule']}_{finding['n']}", icon=":material/build:",
+                       on_click=focus.request, args=(finding["activity_id"], finding["field"], finding["title"]),
+                       help="Open the edit form at this field.")
 
 
 def _controller(activity: Activity, entity: Entity, parent: Entity | None) -> None:
-    _heading("(a)", "Controller, joint controller, representative and DPO")
+    _heading("(a)", "Controller, joint controller, representative and DPO", "controller")
     left, right = st.columns(2)
     with left:
         field_line("Entity", entity.name)
@@ -58,21 +84,21 @@ def _controller(activity: Activity, entity: Entity, parent: Entity | None) -> No
 
 
 def _purpose(activity: Activity) -> None:
-    _heading("(b)", "Purpose of the processing")
+    _heading("(b)", "Purpose of the processing", "purpose")
     field_line("Activity", activity.name)
     field_line("Business function", activity.business_function)
     field_line("Purpose", activity.purpose)
 
 
 def _data(activity: Activity) -> None:
-    _heading("(c)", "Categories of individuals and of personal data")
+    _heading("(c)", "Categories of individuals and of personal data", "data")
     item_list("Individuals", [_vocab("data_subjects", k) for k in activity.data_subjects])
     item_list("Personal data", [category_flags(k) for k in activity.data_categories])
     field_line("Source of the data", activity.data_source)
 
 
 def _recipients(activity: Activity) -> None:
-    _heading("(d)", "Recipients")
+    _heading("(d)", "Recipients", "recipients")
     if not activity.recipients:
         st.markdown(":gray[No recipients recorded.]")
         return
@@ -83,7 +109,7 @@ def _recipients(activity: Activity) -> None:
 
 
 def _transfers(activity: Activity, entity: Entity, day: date) -> None:
-    _heading("(e)", "Transfers to third countries")
+    _heading("(e)", "Transfers to third countries", "transfers")
     regime = regime_for(entity.country)
     st.caption(f"Judged for {regime} GDPR exports ({md(entity.name)} is in {md(country_name(entity.country))}) "
                f"on {day.isoformat()}.")
@@ -114,14 +140,14 @@ def _vocab_mechanism(key: str | None) -> str:
 
 
 def _retention(activity: Activity) -> None:
-    _heading("(f)", "Retention")
+    _heading("(f)", "Retention", "retention")
     field_line("Time limit for erasure", retention_text(activity))
     if activity.retention_policy_ref:
         field_line("Retention policy", activity.retention_policy_ref)
 
 
 def _security(activity: Activity) -> None:
-    _heading("(g)", "Technical and organisational security measures")
+    _heading("(g)", "Technical and organisational security measures", "security")
     item_list("Measures (Art. 32)", [term_with_article("security_measures", k) for k in activity.security_measures])
     field_line("Description", activity.security_description)
     item_list("Systems", activity.systems)
@@ -129,7 +155,7 @@ def _security(activity: Activity) -> None:
 
 
 def _lawful(activity: Activity) -> None:
-    _heading("", "Lawful basis and conditions")
+    _heading("", "Lawful basis and conditions", "lawful")
     item_list("Article 6 lawful basis", [term_with_article("lawful_bases", k) for k in activity.lawful_bases])
     if "legitimate_interests" in activity.lawful_bases or activity.legitimate_interest:
         field_line("Legitimate interest pursued", activity.legitimate_interest)
@@ -144,7 +170,7 @@ def _lawful(activity: Activity) -> None:
 
 
 def _assessment(activity: Activity) -> None:
-    _heading("", "DPIA, automated decisions and rights")
+    _heading("", "DPIA, automated decisions and rights", "assessment")
     left, right = st.columns(2)
     with left:
         field_line("DPIA required (Art. 35)", _yes_no(activity.dpia_required), empty="not assessed")
@@ -163,7 +189,7 @@ def _assessment(activity: Activity) -> None:
 
 
 def _governance(activity: Activity, day: date) -> None:
-    _heading("", "Source, owner and review")
+    _heading("", "Source, owner and review", "governance")
     left, right = st.columns(2)
     with left:
         field_line("Source document", activity.source_document)
@@ -189,11 +215,39 @@ def pdf_button(db: Database, user: User, activity: Activity, day: date) -> None:
                             "in Article 30 order.")
 
 
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def _open_findings(path: str, activity_id: int, entity_id: int, day: date,
+                   stamp: tuple[int, int]) -> pd.DataFrame:
+    """The activity's open findings, recomputed only when the register changes (``stamp``)."""
+    from ui.session import get_db
+
+    return activity_findings(get_db(), activity_id, entity_id, day)
+
+
+def findings_by_section(findings: pd.DataFrame, can_fix: bool) -> dict[str, list[dict[str, Any]]]:
+    """Findings grouped by the form section of their field; those without one under ``GENERAL``."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for n, row in enumerate(findings.to_dict("records")):
+        field = row.get("field") if isinstance(row.get("field"), str) else None
+        row.update(field=field, can_fix=can_fix, n=n)
+        grouped.setdefault(SECTION_OF_FIELD.get(field or "", GENERAL), []).append(row)
+    return grouped
+
+
 def render_record(activity: Activity, entity: Entity, parent: Entity | None, day: date) -> None:
-    """The whole record, read-only; every user-entered value shown literally."""
+    """The whole record, read-only; every user-entered value shown literally, its open findings beside it."""
     from ui.session import current_user, get_db
 
-    pdf_button(get_db(), current_user(), activity, day)
+    db, user = get_db(), current_user()
+    pdf_button(db, user, activity, day)
+    findings = pd.DataFrame()
+    if activity.status != "archived":
+        findings = _open_findings(str(db.path), int(activity.id or 0), activity.entity_id, day, change_stamp(db))
+    _FINDINGS.set(findings_by_section(findings, user.can(Role.EDITOR)))
+    if not findings.empty:
+        st.caption(f"{len(findings)} open {'finding' if len(findings) == 1 else 'findings'} of the gap analysis, "
+                   "each shown beside the part of the record it is about.")
+    _findings_here(GENERAL)
     _controller(activity, entity, parent)
     _purpose(activity)
     _data(activity)

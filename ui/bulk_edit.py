@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from ropa.auth import User
 from ropa.errors import FieldError, RopaError, ValidationFailed
 from ropa.models import Recipient, validation_failed
-from ropa.register import business_functions
 from ropa.storage.bulk import BULK_STATUSES, BulkChange, BulkRefused, bulk_update, selection_facts
 from ropa.storage.database import Database
+from ropa.storage.vendors import list_terms
 from ui.choices import country_label, country_options, vocab_label, vocab_options
 from ui.render import md
 
@@ -49,7 +49,7 @@ def render(db: Database, user: User, chosen: pd.DataFrame) -> None:
         st.markdown(f"**Change the {len(seen):,} ticked activities** — fields left blank stay as they are.")
         left, middle, right = st.columns(3)
         owner = left.text_input("Owner", key="bulk_owner", placeholder="leave as it is")
-        function = middle.selectbox("Business function", business_functions(db), index=None,
+        function = middle.selectbox("Business function", list_terms(db, "business_functions"), index=None,
                                     accept_new_options=True, key="bulk_function", placeholder="leave as it is")
         due = right.date_input("Next review due", value=None, key="bulk_due", format="YYYY-MM-DD")
         status = left.selectbox("Status", BULK_STATUSES, index=None, format_func=vocab_label("statuses"),
@@ -59,7 +59,8 @@ def render(db: Database, user: User, chosen: pd.DataFrame) -> None:
                                           format_func=measure, key="bulk_add_measures")
         remove_measures = right.multiselect("Remove security measures", vocab_options("security_measures"),
                                             format_func=measure, key="bulk_remove_measures")
-        add_systems = left.multiselect("Add systems", facts.systems, accept_new_options=True, key="bulk_add_systems")
+        add_systems = left.multiselect("Add systems", list_terms(db, "systems"), accept_new_options=True,
+                                     key="bulk_add_systems")
         remove_systems = middle.multiselect("Remove systems", facts.systems, key="bulk_remove_systems")
         remove_recipient = right.selectbox("Remove recipient", facts.recipients, index=None,
                                            key="bulk_remove_recipient", placeholder="none")
