@@ -98,7 +98,7 @@ def _filters(db: Database) -> Filters | None:
         statuses = st.multiselect("Status", list(ALL_STATUSES), default=list(LIVE_STATUSES),
                                   format_func=vocab_label("statuses"), key="dashboard_statuses")
         as_of = st.date_input("As of", value=date.today(), min_value=date(2000, 1, 1), max_value=date(2100, 12, 31),
-                              key="dashboard_as_of", format="DD/MM/YYYY",
+                              key="dashboard_as_of", format="YYYY-MM-DD",
                               help="Transfer mechanisms, review deadlines and the gap analysis are judged on "
                                    "this day; activities created after it are left out.")
     if not statuses:
@@ -151,13 +151,14 @@ def _charts(data: DashboardData) -> list[Chart]:
               "Where personal data flows, from whom to whom and to which countries: wide bands to "
               "third countries are where transfer safeguards matter most.", clickable=False),
         Chart("transfers", charts.transfers_map(data.transfer_countries, as_of),
-              f"Destination countries by the state of their transfer mechanism on {as_of:%d %B %Y}: red "
-              "(invalid) and orange (none recorded) need a valid Chapter V tool."),
+              f"Destination countries by the state of their transfer mechanism on {as_of.isoformat()}: vermillion "
+              "(Invalid mechanism) and orange (No mechanism recorded) need a valid Chapter V tool."),
         Chart("retention", charts.retention_distribution(data.retention),
               "How long data is kept: \"Vague rule\" and \"Unknown\" bars are activities without a usable "
               "retention period (Art. 5(1)(e))."),
         Chart("review", charts.review_status_by_entity(data.review),
-              "Where records stand in review: red segments are reviews overdue on the as-of date."),
+              "Where records stand in review: vermillion segments (Review overdue) are reviews overdue on the "
+              "as-of date."),
         Chart("findings_rule", charts.findings_by_rule(data.findings_by_rule),
               "Which gap rules fail most, by severity: fix critical and high findings first."),
         Chart("findings_entity", charts.findings_by_entity(data.findings_by_entity),
