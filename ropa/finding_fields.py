@@ -53,13 +53,25 @@ def field_of(rule: str) -> str | None:
     return RULE_FIELDS.get(rule)
 
 
-def activity_findings(db: Database, activity_id: int, entity_id: int, as_of: date) -> pd.DataFrame:
-    """The open findings on one activity, with the field each concerns (``field``, None when unknown).
+def with_fields(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings with the field each concerns (``field``, None when no field is known)."""
+    return findings.assign(field=findings["rule"].map(field_of))
 
-    The analysis runs for the activity's entity only: the cost of one entity's records, not the register's.
+
+def register_findings(db: Database, as_of: date) -> pd.DataFrame:
+    """Every open finding of the live register, with its field: one analysis, for every activity's page.
+
+    The analysis has a fixed cost that does not shrink much with its scope (one entity costs about as much
+    as the register), so a page keeps this whole result until the register changes.
     """
     from ropa.gaps import analyse
 
+    return with_fields(analyse(db, as_of))
+
+
+def activity_findings(db: Database, activity_id: int, entity_id: int, as_of: date) -> pd.DataFrame:
+    """The open findings on one activity, with the field each concerns, from its entity's analysis."""
+    from ropa.gaps import analyse
+
     findings = analyse(db, as_of, [entity_id])
-    mine = findings[findings["activity_id"] == activity_id].reset_index(drop=True)
-    return mine.assign(field=mine["rule"].map(field_of))
+    return with_fields(findings[findings["activity_id"] == activity_id].reset_index(drop=True))

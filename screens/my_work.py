@@ -7,9 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ropa.auth import Role
-from ropa.my_work import my_work
+from ropa.auth import Role, User
+from ropa.my_work import MyWork, my_work
 from ropa.register import REVIEW_LABELS
+from ropa.storage.audit import change_stamp
 from ui.choices import vocab_label
 from ui.nav import open_activity
 from ui.render import md
@@ -53,7 +54,13 @@ def _table(frame: pd.DataFrame, key: str, columns: tuple[str, ...], name_column:
         open_activity(clicked[0])
 
 
-work = my_work(db, user, date.today())
+@st.cache_data(ttl=300, max_entries=16, show_spinner="Gathering your work…")
+def _work(path: str, who: User, day: date, stamp: tuple[int, int]) -> MyWork:
+    """The person's lists, recomputed only when the register changes (``stamp``)."""
+    return my_work(get_db(), who, day)
+
+
+work = _work(str(db.path), user, date.today(), change_stamp(db))
 st.title("My work")
 who = user.email if user.display == user.email else f"{user.display} ({user.email})"
 st.caption(f"For {md(who)}: activities whose owner is your email or name, their reviews and defects, and the "

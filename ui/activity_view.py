@@ -11,7 +11,7 @@ import streamlit as st
 
 from ropa.auth import Role, User
 from ropa.export.pdf import MEDIA_TYPE, activity_pdf, activity_pdf_name
-from ropa.finding_fields import activity_findings
+from ropa.finding_fields import register_findings
 from ropa.forms import GENERAL, SECTION_OF_FIELD
 from ropa.gaps import SEVERITY_BADGE_COLOURS
 from ropa.models import Activity, Entity
@@ -215,13 +215,18 @@ def pdf_button(db: Database, user: User, activity: Activity, day: date) -> None:
                             "in Article 30 order.")
 
 
-@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def _open_findings(path: str, activity_id: int, entity_id: int, day: date,
-                   stamp: tuple[int, int]) -> pd.DataFrame:
-    """The activity's open findings, recomputed only when the register changes (``stamp``)."""
+@st.cache_resource(ttl=600, max_entries=4, show_spinner="Checking the register…")
+def _register_findings(path: str, day: date, stamp: tuple[int, int]) -> dict[int, pd.DataFrame]:
+    """Open findings by activity, for the whole register: one analysis until the register changes (``stamp``).
+
+    Kept as a resource (shared, not copied on each use: callers only read it); a copy of thousands of
+    small frames on every page view would cost more than the page.
+    """
     from ui.session import get_db
 
-    return activity_findings(get_db(), activity_id, entity_id, day)
+    findings = register_findings(get_db(), day)
+    return {int(k): group.reset_index(drop=True) for k, group in findings.dropna(subset=["activity_id"])
+            .groupby("activity_id")}
 
 
 def findings_by_section(findings: pd.DataFrame, can_fix: bool) -> dict[str, list[dict[str, Any]]]:
@@ -242,7 +247,7 @@ def render_record(activity: Activity, entity: Entity, parent: Entity | None, day
     pdf_button(db, user, activity, day)
     findings = pd.DataFrame()
     if activity.status != "archived":
-        findings = _open_findings(str(db.path), int(activity.id or 0), activity.entity_id, day, change_stamp(db))
+        findings = _register_findings(str(db.path), day, change_stamp(db)).get(int(activity.id or 0), findings)
     _FINDINGS.set(findings_by_section(findings, user.can(Role.EDITOR)))
     if not findings.empty:
         st.caption(f"{len(findings)} open {'finding' if len(findings) == 1 else 'findings'} of the gap analysis, "
