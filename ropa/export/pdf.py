@@ -355,13 +355,28 @@ def write_pdf(data: ExportData, path: str | Path) -> None:
 
 
 def activity_pdf(db: Database, user: User, activity_id: int, as_of: date) -> bytes:
-    """One activity's printout: its controller's cover (the activity's entity only), then its block."""
-    from ropa.export.data import ExportOptions, collect
+    """One activity's printout: its entity's cover, then its block.
+
+    Read directly (the activity, its entity): the export's gap analysis is not printed, so not run.
+    """
+    import pandas as pd
+
+    from ropa.export.data import ExportOptions, content_hash, load_records
     from ropa.storage.activities import get_activity
+    from ropa.storage.database import utcnow
+    from ropa.storage.entities import list_entities
 
     activity = get_activity(db, activity_id)
+    entities = list_entities(db, include_archived=True)
+    names = {int(e.id or 0): e.name for e in entities}
+    entity = next(e for e in entities if e.id == activity.entity_id)
+    with db.connect() as con:
+        records = [r for r in load_records(con, [activity.entity_id], include_archived=True) if r.id == activity_id]
     options = ExportOptions(as_of=as_of, entity_id=activity.entity_id, include_archived=True)
-    return pdf_bytes(collect(db, user, options), [activity_id])
+    data = ExportData(options=options, generated_at=utcnow(), user=user, scope=entity.name, organisation=entity.name,
+                      entities=[entity], records=records, entity_names=names, findings=pd.DataFrame(),
+                      content_sha256=content_hash([entity], records, names))
+    return pdf_bytes(data)
 
 
 def activity_pdf_name(activity_id: int, as_of: date) -> str:
