@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -70,6 +71,8 @@ FIELD_LABELS: dict[str, str] = {
     "superseded_on": "No longer in force from",
     "fee_exemption": "Data protection fee: exemption relied on (DPA 2018 s.137)",
     "art30_5_reliance": "Art. 30(5) exemption: relied on, and why it applies",
+    "contract_ref": "Art. 28 contract reference",
+    "sub_processors": "Sub-processors",
 }
 
 
@@ -118,6 +121,14 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _no_vendor(value: object) -> object:
+    """An empty table cell (blank text, NaN) means no vendor."""
+    if value == "" or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+VendorRef = Annotated[int | None, BeforeValidator(_no_vendor)]
 Country = Annotated[str, AfterValidator(_country_check)]
 Email = Annotated[str, Field(max_length=SHORT_MAX), AfterValidator(_email_check)]
 LawfulBasis = Annotated[str, _vocab_check("lawful_bases", "lawful basis")]
@@ -153,6 +164,8 @@ class Recipient(_Record):
     role: RecipientRole | None = None
     country: Country | None = None
     contract_ref: Short = ""
+    vendor_id: VendorRef = None
+    """The vendor inventory entry this recipient is (name, country and contract then follow the vendor)."""
 
 
 class Transfer(_Record):
@@ -180,6 +193,8 @@ class Transfer(_Record):
     def destination(self) -> str:
         """The key the verdict module judges: the ISO code, or 'org:' + the organisation's key."""
         return f"org:{self.organisation}" if self.organisation else str(self.country)
+    vendor_id: VendorRef = None
+    """The vendor inventory entry receiving the data (its name and country then follow the vendor)."""
 
 
 class Activity(_Record):
@@ -327,6 +342,30 @@ class Entity(_Record):
         return self.model_dump(mode="json", exclude={"id", "version", "created_at", "updated_at"})
 
 
+class SubProcessor(_Record):
+    """A vendor's own processor (Art. 28(2), 28(4)) and where it processes the data."""
+
+    name: Annotated[Short, Field(min_length=1)]
+    country: Country | None = None
+
+
+class Vendor(_Record):
+    """A processor or other recipient kept once, with its Art. 28(3) contract, for every activity using it."""
+
+    id: int | None = None
+    name: Annotated[Short, Field(min_length=1)]
+    country: Country | None = None
+    contract_ref: Short = ""
+    sub_processors: Annotated[list[SubProcessor], Field(max_length=LIST_MAX)] = []
+    notes: Text = ""
+    version: int = 0
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+    def content(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"id", "version", "updated_at", "updated_by"})
+
+
 def _field_name(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for part in loc:
@@ -358,6 +397,13 @@ def validation_failed(error: ValidationError) -> ValidationFailed:
 def parse_activity(data: dict[str, Any]) -> Activity:
     try:
         return Activity.model_validate(data)
+    except ValidationError as error:
+        raise validation_failed(error) from None
+
+
+def parse_vendor(data: dict[str, Any]) -> Vendor:
+    try:
+        return Vendor.model_validate(data)
     except ValidationError as error:
         raise validation_failed(error) from None
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from ropa.legal.transfers import register_verdicts, transfer_verdicts_sql
-from ropa.reference import load_reference
+from ropa.reference import all_countries, load_reference, lookup_country
 from ropa.review import DUE_SOON_DAYS as DUE_SOON_DAYS
 from ropa.review import REVIEW_LABELS as REVIEW_LABELS
 from ropa.review import ReviewFilter, interval_months, review_state_sql, state_sql_filter
@@ -47,22 +48,55 @@ def _search_keys(vocabulary: str, needle: str, *, match_keys: bool) -> list[str]
             if needle in t.label.lower() or (match_keys and needle in t.key.lower())]
 
 
+COUNTRY_NAME_MIN = 4
+"""Shorter search text matches a country by its code or common short name only ("us", "uk", "de"):
+as part of a name it would match half the world ("us" is in Australia and Russia)."""
+
+
+@cache
+def _country_names() -> tuple[tuple[str, str], ...]:
+    return tuple((code, name.lower()) for code, name in all_countries())
+
+
+def _search_countries(needle: str) -> list[str]:
+    """Country codes the search text names: by code or alias ("us", "uk", "deu"), or by part of the name."""
+    codes = {found} if (found := lookup_country(needle)) else set()
+    if len(needle) >= COUNTRY_NAME_MIN:
+        codes.update(code for code, name in _country_names() if needle in name)
+    return sorted(codes)
+
+
+def _search_condition(needle: str, params: dict[str, Any]) -> str:
+    """One set-based condition: the needle in the activity's own text, its vocabularies (by label), its
+    recipients (name, contract reference, country) or its transfers (country, recipient, mechanism, documents)."""
+    params["q"] = needle
+    params["q_categories"] = _search_keys("data_categories", needle, match_keys=True)
+    params["q_subjects"] = _search_keys("data_subjects", needle, match_keys=False)
+    params["q_recipient_categories"] = _search_keys("recipient_categories", needle, match_keys=False)
+    params["q_countries"] = _search_countries(needle)
+    params["q_mechanisms"] = [m.key for m in load_reference().mechanisms().values()
+                              if needle in m.label.lower() or needle == m.key.lower()]
+    return (
+        "(contains(lower(a.name), $q) OR contains(lower(a.purpose), $q) OR contains(lower(a.owner), $q)"
+        " OR list_has_any(a.data_categories, $q_categories) OR list_has_any(a.data_subjects, $q_subjects)"
+        " OR len(list_filter(a.systems, lambda s: contains(lower(s), $q))) > 0"
+        " OR EXISTS (SELECT 1 FROM recipients r WHERE r.activity_id = a.id"
+        "   AND (contains(lower(r.name), $q) OR contains(lower(r.contract_ref), $q)"
+        "        OR list_contains($q_recipient_categories, r.category) OR list_contains($q_countries, r.country)))"
+        " OR EXISTS (SELECT 1 FROM transfers t WHERE t.activity_id = a.id"
+        "   AND (list_contains($q_countries, t.country) OR list_contains($q_mechanisms, t.mechanism)"
+        "        OR contains(lower(t.recipient), $q) OR contains(lower(t.tia_ref), $q)"
+        "        OR contains(lower(t.safeguard_doc), $q))))"
+    )
+
+
 def _conditions(db: Database, flt: RegisterFilter, params: dict[str, Any]) -> list[str]:
     where: list[str] = []
     if not flt.include_archived and flt.status != "archived":
         where.append("a.status <> 'archived'")
     needle = flt.search.strip().lower()
     if needle:
-        params["q"] = needle
-        params["q_categories"] = _search_keys("data_categories", needle, match_keys=True)
-        params["q_recipient_categories"] = _search_keys("recipient_categories", needle, match_keys=False)
-        where.append(
-            "(contains(lower(a.name), $q) OR contains(lower(a.purpose), $q)"
-            " OR list_has_any(a.data_categories, $q_categories)"
-            " OR len(list_filter(a.systems, lambda s: contains(lower(s), $q))) > 0"
-            " OR EXISTS (SELECT 1 FROM recipients r WHERE r.activity_id = a.id"
-            "   AND (contains(lower(r.name), $q) OR list_contains($q_recipient_categories, r.category))))"
-        )
+        where.append(_search_condition(needle, params))
     if flt.entity_id is not None:
         params["entity_ids"] = descendant_ids(db, flt.entity_id)
         where.append("list_contains($entity_ids, a.entity_id)")

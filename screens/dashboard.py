@@ -160,13 +160,14 @@ def _charts(data: DashboardData) -> list[Chart]:
               "Where personal data flows, from whom to whom and to which countries: wide bands to "
               "third countries are where transfer safeguards matter most.", clickable=False),
         Chart("transfers", charts.transfers_map(data.transfer_countries, as_of),
-              f"Destination countries by the state of their transfer mechanism on {as_of:%d %B %Y}: red "
-              "(invalid) and orange (none recorded) need a valid Chapter V tool."),
+              f"Destination countries by the state of their transfer mechanism on {as_of.isoformat()}: vermillion "
+              "(Invalid mechanism) and orange (No mechanism recorded) need a valid Chapter V tool."),
         Chart("retention", charts.retention_distribution(data.retention),
               "How long data is kept: \"Vague rule\" and \"Unknown\" bars are activities without a usable "
               "retention period (Art. 5(1)(e))."),
         Chart("review", charts.review_status_by_entity(data.review),
-              "Where records stand in review: red segments are reviews overdue on the as-of date."),
+              "Where records stand in review: vermillion segments (Review overdue) are reviews overdue on the "
+              "as-of date."),
         Chart("findings_rule", charts.findings_by_rule(data.findings_by_rule),
               "Which gap rules fail most, by severity: fix critical and high findings first."),
         Chart("findings_entity", charts.findings_by_entity(data.findings_by_entity),

@@ -23,6 +23,8 @@ FORMAT_LABELS = {
     "xlsx": "Excel workbook (for a regulator; ICO template layout)",
     "csv": "CSV files in a zip (one per sheet)",
     "json": "JSON (every field, for other systems)",
+    "pdf": "PDF (A4, to read and print: a cover per controller, then each activity; for a large register, "
+           "one entity at a time)",
 }
 LAST_KEY = "export_last"
 

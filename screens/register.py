@@ -1,4 +1,4 @@
-"""Register: every live processing activity, searchable and filterable; choose a row to open it."""
+"""Register: every live processing activity, searchable and filterable; click a name to open it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 from ropa.auth import Role
 from ropa.register import REVIEW_LABELS, RegisterFilter, business_functions, register_frame
 from ropa.storage.entities import list_entities
+from ui import bulk_edit
 from ui.choices import entity_label, entity_tree, vocab_label, vocab_options
 from ui.nav import PRESET_KEY, open_activity, open_new_activity
 from ui.render import md
@@ -40,8 +41,10 @@ if isinstance(preset, dict):
         st.rerun()
 
 entities = list_entities(db, include_archived=True)
-search = st.text_input("Search", key="register_search", placeholder="Name, purpose, data category, recipient, system",
-                       help="Matches the text literally, ignoring case.")
+search = st.text_input("Search", key="register_search",
+                       placeholder="Name, purpose, owner, data subjects or categories, recipient, country, "
+                                   "transfer mechanism, contract or TIA reference, system",
+                       help="Matches the text literally, ignoring case; a country by its name or code (US, DE).")
 row1 = st.columns(4)
 entity_id = row1[0].selectbox("Entity (with its subsidiaries)", [None, *(e.id for e, _ in entity_tree(entities))],
                               format_func=entity_label(entities), key="register_entity")
@@ -80,7 +83,8 @@ event = st.dataframe(
     frame,
     key="register_table",
     on_select="rerun",
-    selection_mode="single-row",
+    # A click on a cell selects that cell (a click on a name opens the activity); the row boxes tick rows.
+    selection_mode=["multi-row", "single-cell"],
     hide_index=True,
     height=min(36 + 35 * len(frame), 600),
     column_order=("name", "entity", "business_function", "role", "lawful_bases", "status", "special_category",
@@ -109,7 +113,19 @@ event = st.dataframe(
         "id": st.column_config.NumberColumn("ID", format="%d"),
     },
 )
-st.caption("Choose a row to open the activity.")
-rows = event.selection.rows if event else []
-if rows:
-    open_activity(int(frame.iloc[rows[0]]["id"]))
+selection = event.selection if event else None
+clicked = [int(frame.iloc[row]["id"]) for row, column in (selection.cells if selection else []) if column == "name"]
+if clicked:
+    open_activity(clicked[0])
+rows = list(selection.rows) if selection else []
+if len(rows) == 1:
+    chosen = frame.iloc[rows[0]]
+    if st.button(f"Open {md(str(chosen['name']))}", key="register_open", icon=":material/open_in_new:",
+                 type="primary", shortcut="Enter"):
+        open_activity(int(chosen["id"]))
+st.caption("Click an activity's name to open it, or tick its row and press Enter. "
+           + ("Tick several rows to change them together." if user.can(Role.EDITOR) else ""))
+if user.can(Role.EDITOR):
+    bulk_edit.outcome()
+    if rows:
+        bulk_edit.render(db, user, frame.iloc[rows])

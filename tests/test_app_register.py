@@ -91,12 +91,41 @@ def test_editors_get_a_new_activity_button(app_env: Path) -> None:
     assert "register_new" in {b.key for b in at.button}
 
 
-def test_choosing_a_row_opens_the_activity(app_env: Path) -> None:
-    _, ids = _seed(app_env)
+def _app_with_selection(selection: dict[str, list[object]]) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-    at.session_state["register_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
-    at.run()
+    at.session_state["register_table"] = {"selection": {"rows": [], "columns": [], "cells": [], **selection}}
+    return at.run()
+
+
+def test_clicking_an_activitys_name_opens_it(app_env: Path) -> None:
+    _, ids = _seed(app_env)
+    at = _app_with_selection({"cells": [[1, "name"]]})
     assert not at.exception
     shown = at.title[0].value.replace("\\", "")
     assert shown in {"Customer billing", "Payroll", "CCTV"} and shown != "Register of processing activities"
     assert int(at.query_params["id"]) in ids.values()
+
+
+def test_clicking_another_cell_does_not_open_the_activity(app_env: Path) -> None:
+    _seed(app_env)
+    at = _app_with_selection({"cells": [[1, "owner"]]})
+    assert not at.exception
+    assert at.title[0].value == "Register of processing activities"
+
+
+def test_one_ticked_row_offers_open_on_enter(app_env: Path) -> None:
+    _, ids = _seed(app_env)
+    at = _app_with_selection({"rows": [0]})
+    assert not at.exception and at.title[0].value == "Register of processing activities"
+    opener = at.button(key="register_open")
+    assert opener.label.startswith("Open ") and opener.proto.shortcut.lower() == "enter"
+    opener.click().run()
+    assert not at.exception
+    assert int(at.query_params["id"]) in ids.values()
+
+
+def test_several_ticked_rows_offer_no_single_open(app_env: Path) -> None:
+    _seed(app_env)
+    at = _app_with_selection({"rows": [0, 1]})
+    assert not at.exception
+    assert "register_open" not in {b.key for b in at.button}

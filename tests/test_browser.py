@@ -111,6 +111,27 @@ def _grid_text(page: Any, index: int = 0) -> str:
         "nodes => nodes.map(n => n.textContent).join('\\n')"))
 
 
+def _click_name(page: Any, row: int) -> None:
+    """Click the name cell of a row of the register table (the column after the row boxes)."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 120, box["y"] + 36 + 35 * row + 17)
+
+
+def _search(page: Any, text: str) -> int:
+    """Search the register and return how many activities it shows."""
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(text)
+    search.press("Enter")
+    _settle(page)
+    return int(page.get_by_test_id("stMetricValue").inner_text())
+
+
+def _tick_row(page: Any, row: int) -> None:
+    """Tick a row's box in the register table (the first, narrow column)."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 36 + 35 * row + 17)
+
+
 def _assert_offline_and_clean(session: Browser) -> None:
     foreign = sorted({url for url in session.requests
                       if urlsplit(url).scheme in ("http", "https", "ws", "wss")
@@ -154,9 +175,7 @@ def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, serv
         _settle(page)
         assert NAME in _grid_text(page)
         _shot(page, "register-search")
-        grid = page.locator('[data-testid="stDataFrame"]').first
-        box = grid.bounding_box()
-        page.mouse.click(box["x"] + 18, box["y"] + 36 + 17)
+        _click_name(page, 0)
         _heading(page, "Browser check")
         assert f"id={created_id}" in page.url
 
@@ -253,3 +272,122 @@ def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_a
             _heading(stranger.page, "Not signed in")
             assert stranger.page.get_by_test_id("stDataFrame").count() == 0
             _shot(stranger.page, "proxy-not-signed-in")
+
+
+def _pdf_text(path: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pdftotext").exists(), reason="poppler-utils is not installed")
+def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.goto(f"{url}/activity?id=1")
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        name = page.locator("h1").first.inner_text()
+        with page.expect_download(timeout=60_000) as download:
+            _click(page, "button", "Download as PDF")
+        one = tmp_path / "one.pdf"
+        download.value.save_as(one)
+        assert one.read_bytes().startswith(b"%PDF")
+        text = _pdf_text(one)
+        assert name in text and "Page 1 of" in text and "Categories of individuals" in text
+
+        page.goto(f"{url}/export")
+        _heading(page, "Export the Article 30 record")
+        page.get_by_text("PDF (A4, to read and print", exact=False).click()
+        _click(page, "button", "Create export")
+        expect(page.get_by_text("Export ready", exact=False)).to_be_visible(timeout=180_000)
+        _settle(page)
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="Download ropa-group").click()
+        whole = tmp_path / "whole.pdf"
+        download.value.save_as(whole)
+        text = _pdf_text(whole)
+        assert "SmartComms SC Limited" in text and "SMELECOM" in text and name in text
+        _shot(page, "export-pdf")
+        _assert_offline_and_clean(session)
+
+
+def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        assert 0 < _search(page, "United States") < 70
+        _click_name(page, 0)
+        page.wait_for_url("**/activity?id=*", timeout=30_000)
+        _settle(page)
+        first = page.locator("h1").first.inner_text()
+        assert first != "Register of processing activities"
+
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        _tick_row(page, 1)
+        opener = page.locator(".st-key-register_open button")
+        expect(opener).to_be_visible(timeout=30_000)
+        _settle(page)
+        label = next(line for line in opener.inner_text().splitlines() if line.startswith("Open "))
+        target = label.removeprefix("Open ").strip()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/activity?id=*", timeout=30_000)
+        _settle(page)
+        assert target in page.locator("h1").first.inner_text()
+        _assert_offline_and_clean(session)
+
+
+def test_bulk_edit_ticked_activities_in_a_real_browser(tmp_path: Path, serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.goto(url)
+        _heading(page, "Register of processing activities")
+        assert _search(page, "head of marketing") >= 2
+        _tick_row(page, 0)
+        _settle(page)
+        _tick_row(page, 1)
+        _settle(page)
+        page.get_by_role("textbox", name="Owner").fill("Bulk Owner")
+        _click(page, "button", "Apply to 2 activities")
+        expect(page.get_by_text("Changed 2 activities", exact=False)).to_be_visible(timeout=30_000)
+        _settle(page)
+        _shot(page, "register-bulk-edit")
+        _assert_offline_and_clean(session)
+    db = open_database(tmp_path / "register.duckdb")
+    owners = db.rows("SELECT count(*) FROM activities WHERE owner = 'Bulk Owner'")[0][0]
+    audited = db.rows("SELECT count(*) FROM audit_log WHERE detail LIKE 'bulk edit of 2 activities%'")[0][0]
+    assert (owners, audited) == (2, 2)
+
+
+def test_a_finding_shows_beside_its_field_and_fix_opens_the_form_there(serve_app: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve_app() as url, _browser() as session:
+        page = session.page
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.goto(f"{url}/activity?id=51")
+        page.locator("h1").first.wait_for(timeout=30_000)
+        _settle(page)
+        finding = page.get_by_text("No Article 6 lawful basis", exact=False).first
+        expect(finding).to_be_visible(timeout=30_000)
+        heading = page.locator("h3").filter(has_text="Lawful basis and conditions").first
+        next_heading = page.locator("h3").filter(has_text="DPIA, automated decisions and rights").first
+        assert heading.bounding_box()["y"] < finding.bounding_box()["y"] < next_heading.bounding_box()["y"]
+        _shot(page, "activity-findings")
+        page.locator(".st-key-fix_lawful_basis_missing_0 button").first.click()
+        marker = page.get_by_text("Fix: No Article 6 lawful basis", exact=False)
+        expect(marker).to_be_visible(timeout=30_000)
+        _settle(page)
+        expect(page.get_by_role("tab", name="Edit")).to_have_attribute("aria-selected", "true")
+        expect(marker).to_be_in_viewport(timeout=15_000)  # the form is scrolled to the field
+        _shot(page, "activity-fix")
+        _assert_offline_and_clean(session)

@@ -97,5 +97,5 @@ def test_export_errors_are_one_line(register: Database, tmp_path: Path, capsys: 
 
 def test_unknown_format_is_refused_by_the_parser(register: Database, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["--db", str(register.path), "export", "--format", "pdf", "--out", "r.pdf"])
-    assert exited.value.code == 2 and "invalid choice: 'pdf'" in capsys.readouterr().err
+        main(["--db", str(register.path), "export", "--format", "docx", "--out", "r.docx"])
+    assert exited.value.code == 2 and "invalid choice: 'docx'" in capsys.readouterr().err

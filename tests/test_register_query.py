@@ -42,7 +42,8 @@ def _build(db: Database) -> tuple[Database, dict[str, int]]:
     other = create_entity(db, DPO, make_entity(name="Unrelated Ltd", country="GB"))
     specs: dict[str, dict[str, Any]] = {
         "billing": dict(entity_id=parent.id),
-        "payroll": dict(entity_id=parent.id, name="Payroll", business_function="HR", lawful_bases=["legal_obligation"],
+        "payroll": dict(entity_id=parent.id, name="Payroll", business_function="HR", owner="Priya Patel",
+                        lawful_bases=["legal_obligation"],
                         data_subjects=["employees"], data_categories=["identity.name", "special.health"],
                         art9_conditions=["employment_social_security"], status="draft",
                         recipients=[make_recipient(category="hr_payroll_providers", name="PayCo Services")],
@@ -122,16 +123,43 @@ SEARCH_CASES = [
     pytest.param("payroll, pension", {"Payroll"}, id="recipient-category-label"),
     pytest.param("workday", {"Payroll"}, id="system"),
     pytest.param("cloud hosting", {"Customer billing"}, id="recipient-category-label-of-default-recipient"),
+    pytest.param("employees", {"Payroll"}, id="data-subject-label"),
+    pytest.param("priya", {"Payroll"}, id="owner"),
+    pytest.param("united states", {"Web analytics 100% sampled"}, id="transfer-country-name"),
+    pytest.param("Germany", {"Support desk a_b"}, id="transfer-country-name-not-the-entitys"),
+    pytest.param("gb", {"Customer billing", "Payroll"}, id="recipient-country-code"),
+    pytest.param("data privacy framework", {"Web analytics 100% sampled"}, id="transfer-mechanism-label"),
+    pytest.param("adequacy", {"Support desk a_b"}, id="transfer-mechanism-key"),
+    pytest.param("dpa-2024", {"Customer billing", "Payroll"}, id="recipient-contract-reference"),
+    pytest.param("tia-2024", {"Newsletter", "Web analytics 100% sampled", "Support desk a_b"},
+                 id="transfer-impact-assessment-reference"),
+    pytest.param("helpdesk", {"Support desk a_b"}, id="transfer-recipient"),
     pytest.param("no such thing", set(), id="no-match"),
     pytest.param("   ", LIVE, id="blank-search-is-no-search"),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), SEARCH_CASES)
-def test_search_matches_name_purpose_categories_recipients_and_systems(tmp_path_factory: pytest.TempPathFactory,
-                                                                       text: str, expected: set[str]) -> None:
+def test_search_matches_text_vocabularies_owner_countries_mechanisms_contracts_and_systems(
+        tmp_path_factory: pytest.TempPathFactory, text: str, expected: set[str]) -> None:
     db, _ = _register(tmp_path_factory)
     assert _names(db, RegisterFilter(search=text)) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("us", ["US"], id="short-text-is-a-code-not-part-of-australia"),
+    pytest.param("uk", ["GB"], id="alias"),
+    pytest.param("deu", ["DE"], id="alpha-3-code"),
+    pytest.param("united", ["AE", "GB", "US", "UM"], id="part-of-a-name"),
+    pytest.param("atlantis", [], id="no-country"),
+])
+def test_search_text_names_countries_by_code_alias_or_part_of_the_name(text: str, expected: list[str]) -> None:
+    from ropa.register import _search_countries
+
+    assert set(_search_countries(text)) >= set(expected)
+    assert bool(_search_countries(text)) == bool(expected)
+    if len(text) < 4:
+        assert _search_countries(text) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [

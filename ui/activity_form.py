@@ -30,7 +30,7 @@ from ropa.labels import RETENTION_KIND_LABELS, cell_label, count_text, field_lab
 from ropa.models import Activity, Entity
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
-from ui import edit_flow, form_keys
+from ui import edit_flow, focus, form_keys
 from ui import render as show
 from ui.choices import (
     category_label,
@@ -239,6 +239,7 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
     for section in SECTIONS:
         st.subheader(f"{section.title}", divider="gray", help=section.article)
         _section_errors(section.key)
+        focus.marker(section.key)
         if section.key == "controller":
             left, right = st.columns(2)
             with left:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from ropa.auth import Role, User
+from ropa.export.pdf import MEDIA_TYPE, activity_pdf, activity_pdf_name
+from ropa.finding_fields import register_findings
+from ropa.forms import GENERAL, SECTION_OF_FIELD
+from ropa.gaps import SEVERITY_BADGE_COLOURS
 from ropa.legal.regimes import entity_regime, regime_citation
 from ropa.models import Activity, Entity
 from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
 from ropa.reference import country_name, load_reference
+from ropa.storage.audit import change_stamp
+from ropa.storage.database import Database
+from ui import focus
 from ui.render import field_line, item_list, md
 
 
@@ -22,12 +32,31 @@ def _yes_no(value: bool | None) -> str:
     return {True: "Yes", False: "No", None: ""}[value]
 
 
-def _heading(letter: str, title: str) -> None:
+_FINDINGS: ContextVar[dict[str, list[dict[str, Any]]] | None] = ContextVar("activity_findings", default=None)
+"""This run's open findings of the activity shown, by form section (set by ``render_record``; a context
+variable, so sessions running at once in their own threads never see each other's)."""
+
+
+def _heading(letter: str, title: str, section: str = "") -> None:
     st.subheader(f"{letter} {title}" if letter else title, divider="gray")
+    _findings_here(section)
+
+
+def _findings_here(section: str) -> None:
+    """The open findings about this part of the record, each with "Fix" for editors."""
+    for finding in (_FINDINGS.get() or {}).get(section, []):
+        box = st.container(border=True, horizontal=True, vertical_alignment="center")
+        badge = SEVERITY_BADGE_COLOURS.get(str(finding["severity"]), "gray")
+        box.markdown(f":{badge}-badge[{md(str(finding['severity']).capitalize())}] **{md(finding['title'])}** "
+                     f"({md(finding['article'])}): {md(finding['message'])}", width="stretch")
+        if finding["field"] and finding["can_fix"]:
+            box.button("Fix", key=f"fix_{finding['rule']}_{finding['n']}", icon=":material/build:",
+                       on_click=focus.request, args=(finding["activity_id"], finding["field"], finding["title"]),
+                       help="Open the edit form at this field.")
 
 
 def _controller(activity: Activity, entity: Entity, parent: Entity | None) -> None:
-    _heading("(a)", "Controller, joint controller, representative and DPO")
+    _heading("(a)", "Controller, joint controller, representative and DPO", "controller")
     left, right = st.columns(2)
     with left:
         field_line("Entity", entity.name)
@@ -56,21 +85,21 @@ def _controller(activity: Activity, entity: Entity, parent: Entity | None) -> No
 
 
 def _purpose(activity: Activity) -> None:
-    _heading("(b)", "Purpose of the processing")
+    _heading("(b)", "Purpose of the processing", "purpose")
     field_line("Activity", activity.name)
     field_line("Business function", activity.business_function)
     field_line("Purpose", activity.purpose)
 
 
 def _data(activity: Activity) -> None:
-    _heading("(c)", "Categories of individuals and of personal data")
+    _heading("(c)", "Categories of individuals and of personal data", "data")
     item_list("Individuals", [_vocab("data_subjects", k) for k in activity.data_subjects])
     item_list("Personal data", [category_flags(k) for k in activity.data_categories])
     field_line("Source of the data", activity.data_source)
 
 
 def _recipients(activity: Activity) -> None:
-    _heading("(d)", "Recipients")
+    _heading("(d)", "Recipients", "recipients")
     if not activity.recipients:
         st.markdown(":gray[No recipients recorded.]")
         return
@@ -81,7 +110,7 @@ def _recipients(activity: Activity) -> None:
 
 
 def _transfers(activity: Activity, entity: Entity, day: date) -> None:
-    _heading("(e)", "Transfers to third countries")
+    _heading("(e)", "Transfers to third countries", "transfers")
     regime = entity_regime(entity)
     st.caption(f"Judged for an exporter under the {md(regime_citation(regime))} ({md(entity.name)} is in "
                f"{md(country_name(entity.country))}) on {day.isoformat()}.")
@@ -115,14 +144,14 @@ def _vocab_mechanism(key: str | None) -> str:
 
 
 def _retention(activity: Activity) -> None:
-    _heading("(f)", "Retention")
+    _heading("(f)", "Retention", "retention")
     field_line("Time limit for erasure", retention_text(activity))
     if activity.retention_policy_ref:
         field_line("Retention policy", activity.retention_policy_ref)
 
 
 def _security(activity: Activity) -> None:
-    _heading("(g)", "Technical and organisational security measures")
+    _heading("(g)", "Technical and organisational security measures", "security")
     item_list("Measures (Art. 32)", [term_with_article("security_measures", k) for k in activity.security_measures])
     field_line("Description", activity.security_description)
     item_list("Systems", activity.systems)
@@ -130,7 +159,7 @@ def _security(activity: Activity) -> None:
 
 
 def _lawful(activity: Activity) -> None:
-    _heading("", "Lawful basis and conditions")
+    _heading("", "Lawful basis and conditions", "lawful")
     item_list("Article 6 lawful basis", [term_with_article("lawful_bases", k) for k in activity.lawful_bases])
     if "legitimate_interests" in activity.lawful_bases or activity.legitimate_interest:
         field_line("Legitimate interest pursued", activity.legitimate_interest)
@@ -145,7 +174,7 @@ def _lawful(activity: Activity) -> None:
 
 
 def _assessment(activity: Activity) -> None:
-    _heading("", "DPIA, automated decisions and rights")
+    _heading("", "DPIA, automated decisions and rights", "assessment")
     left, right = st.columns(2)
     with left:
         field_line("DPIA required (Art. 35)", _yes_no(activity.dpia_required), empty="not assessed")
@@ -164,7 +193,7 @@ def _assessment(activity: Activity) -> None:
 
 
 def _governance(activity: Activity, day: date) -> None:
-    _heading("", "Source, owner and review")
+    _heading("", "Source, owner and review", "governance")
     left, right = st.columns(2)
     with left:
         field_line("Source document", activity.source_document)
@@ -180,8 +209,54 @@ def _governance(activity: Activity, day: date) -> None:
                      hide_index=True, key="view_unmapped")
 
 
+def pdf_button(db: Database, user: User, activity: Activity, day: date) -> None:
+    """Download this activity as a one-page-or-more PDF: built only when clicked, not on every run."""
+    activity_id = int(activity.id or 0)
+    st.download_button("Download as PDF", data=lambda: activity_pdf(db, user, activity_id, day),
+                       file_name=activity_pdf_name(activity_id, day), mime=MEDIA_TYPE, on_click="ignore",
+                       icon=":material/picture_as_pdf:", key="activity_pdf",
+                       help="The record as a regulator reads it: A4, its controller's cover, then the activity "
+                            "in Article 30 order.")
+
+
+@st.cache_resource(ttl=600, max_entries=4, show_spinner="Checking the register…")
+def _register_findings(path: str, day: date, stamp: tuple[int, int]) -> dict[int, pd.DataFrame]:
+    """Open findings by activity, for the whole register: one analysis until the register changes (``stamp``).
+
+    Kept as a resource (shared, not copied on each use: callers only read it); a copy of thousands of
+    small frames on every page view would cost more than the page.
+    """
+    from ui.session import get_db
+
+    findings = register_findings(get_db(), day)
+    return {int(k): group.reset_index(drop=True) for k, group in findings.dropna(subset=["activity_id"])
+            .groupby("activity_id")}
+
+
+def findings_by_section(findings: pd.DataFrame, can_fix: bool) -> dict[str, list[dict[str, Any]]]:
+    """Findings grouped by the form section of their field; those without one under ``GENERAL``."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for n, row in enumerate(findings.to_dict("records")):
+        field = row.get("field") if isinstance(row.get("field"), str) else None
+        row.update(field=field, can_fix=can_fix, n=n)
+        grouped.setdefault(SECTION_OF_FIELD.get(field or "", GENERAL), []).append(row)
+    return grouped
+
+
 def render_record(activity: Activity, entity: Entity, parent: Entity | None, day: date) -> None:
-    """The whole record, read-only; every user-entered value shown literally."""
+    """The whole record, read-only; every user-entered value shown literally, its open findings beside it."""
+    from ui.session import current_user, get_db
+
+    db, user = get_db(), current_user()
+    pdf_button(db, user, activity, day)
+    findings = pd.DataFrame()
+    if activity.status != "archived":
+        findings = _register_findings(str(db.path), day, change_stamp(db)).get(int(activity.id or 0), findings)
+    _FINDINGS.set(findings_by_section(findings, user.can(Role.EDITOR)))
+    if not findings.empty:
+        st.caption(f"{len(findings)} open {'finding' if len(findings) == 1 else 'findings'} of the gap analysis, "
+                   "each shown beside the part of the record it is about.")
+    _findings_here(GENERAL)
     _controller(activity, entity, parent)
     _purpose(activity)
     _data(activity)

@@ -36,7 +36,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(REGISTER_PAGE, "Register", ":material/table_view:", "Register", default=True),
     PageSpec(ACTIVITY_PAGE, "Activity", ":material/description:", "Register"),
+    PageSpec("screens/my_work.py", "My work", ":material/assignment_ind:", "Register"),
     PageSpec("screens/entities.py", "Entities", ":material/apartment:", "Register"),
+    PageSpec("screens/vendors.py", "Vendors and lists", ":material/storefront:", "Register"),
     PageSpec("screens/history.py", "History", ":material/history:", "Register"),
     PageSpec("screens/dashboard.py", "Dashboard", ":material/monitoring:", "Analysis"),
     PageSpec("screens/gaps.py", "Gaps", ":material/rule:", "Analysis"),

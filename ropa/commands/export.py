@@ -13,8 +13,9 @@ HELP = "export the Article 30 record (xlsx for regulators, csv zip, or json) and
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("xlsx", "csv", "json"), default="xlsx",
-                        help="xlsx (default), csv (a zip of CSV files, one per sheet) or json")
+    parser.add_argument("--format", choices=("xlsx", "csv", "json", "pdf"), default="xlsx",
+                        help="xlsx (default), csv (a zip of CSV files, one per sheet), json, "
+                             "or pdf (A4, to read and print)")
     parser.add_argument("--out", required=True, help="file to write")
     parser.add_argument("--entity", help="one entity (name or id) and its subsidiaries; default the whole group")
     parser.add_argument("--as-of", help="judge transfers and gaps on this date (YYYY-MM-DD; default today)")

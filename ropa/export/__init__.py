@@ -25,12 +25,13 @@ __all__ = [
     "list_exports", "save_export", "write_file",
 ]
 
-Format = Literal["xlsx", "csv", "json"]
-FORMATS: dict[str, str] = {"xlsx": ".xlsx", "csv": ".csv.zip", "json": ".json"}
+Format = Literal["xlsx", "csv", "json", "pdf"]
+FORMATS: dict[str, str] = {"xlsx": ".xlsx", "csv": ".csv.zip", "json": ".json", "pdf": ".pdf"}
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "application/zip",
     "json": "application/json",
+    "pdf": "application/pdf",
 }
 
 
@@ -59,6 +60,10 @@ def write_file(data: ExportData, fmt: str, path: str | Path, progress: Progress 
         from ropa.export.jsonfile import write_json
 
         write_json(data, path)
+    elif fmt == "pdf":
+        from ropa.export.pdf import write_pdf
+
+        write_pdf(data, path)
     else:
         raise RopaError(f"Unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
 

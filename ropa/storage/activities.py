@@ -54,11 +54,13 @@ def _arrow_type(column: str) -> pa.DataType:
 
 ACTIVITY_SCHEMA = pa.schema([(c, _arrow_type(c)) for c in ACTIVITY_COLUMNS])
 RECIPIENT_SCHEMA = pa.schema(
-    [("activity_id", pa.int32()), ("position", pa.int32())] + [(c, pa.string()) for c in RECIPIENT_COLUMNS]
+    [("activity_id", pa.int32()), ("position", pa.int32())]
+    + [(c, pa.int32() if c == "vendor_id" else pa.string()) for c in RECIPIENT_COLUMNS]
 )
 TRANSFER_SCHEMA = pa.schema(
     [("activity_id", pa.int32()), ("position", pa.int32())]
-    + [(c, pa.date32() if c == "contract_date" else pa.string()) for c in TRANSFER_COLUMNS]
+    + [(c, pa.date32() if c == "contract_date" else pa.int32() if c == "vendor_id" else pa.string())
+       for c in TRANSFER_COLUMNS]
 )
 
 

@@ -57,6 +57,8 @@ _REFERENCES = (
     ("transfers", "activity_id", "activities", "activity"),
     ("accepted_findings", "activity_id", "activities", "activity"),
     ("accepted_findings", "entity_id", "entities", "entity"),
+    ("recipients", "vendor_id", "vendors", "vendor"),
+    ("transfers", "vendor_id", "vendors", "vendor"),
 )
 
 

@@ -196,6 +196,38 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0007_vendors",
+        """
+        -- The vendor / processor inventory (Art. 28): each kept once; recipients and transfers point at it.
+        CREATE SEQUENCE vendor_id_seq START 1;
+        CREATE TABLE vendors (
+            id INTEGER PRIMARY KEY DEFAULT nextval('vendor_id_seq'),
+            name VARCHAR NOT NULL,
+            country VARCHAR,
+            contract_ref VARCHAR NOT NULL DEFAULT '',
+            sub_processors VARCHAR NOT NULL DEFAULT '[]',
+            notes VARCHAR NOT NULL DEFAULT '',
+            version INTEGER NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL
+        );
+        ALTER TABLE recipients ADD COLUMN vendor_id INTEGER;
+        ALTER TABLE transfers ADD COLUMN vendor_id INTEGER;
+
+        -- Managed lists of terms the register would otherwise hold as free text (business functions,
+        -- systems), seeded with the values in use.
+        CREATE TABLE managed_terms (
+            list VARCHAR NOT NULL,
+            term VARCHAR NOT NULL,
+            PRIMARY KEY (list, term)
+        );
+        INSERT INTO managed_terms
+            SELECT DISTINCT 'business_functions', business_function FROM activities WHERE business_function <> '';
+        INSERT INTO managed_terms
+            SELECT DISTINCT 'systems', s FROM (SELECT unnest(systems) AS s FROM activities) WHERE s <> '';
+        """,
+    ),
+    (
         "0010_drop_settings",
         """
         -- Settings are environment variables (ropa/config.py); this table was never written or read.
