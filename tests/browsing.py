@@ -65,6 +65,9 @@ def chromium(headers: dict[str, str] | None = None) -> Iterator[Browser]:
                 f"{message.text} ({message.location.get('url', '')})")
                 if message.type == "error" and not base_path_probe(message.location.get("url", "")) else None)
             page.on("pageerror", lambda error: session.console_errors.append(str(error)))
+            page.on("response", lambda response: session.console_errors.append(
+                f"HTTP {response.status} for {response.url}")
+                if response.status >= 400 and not base_path_probe(response.url) else None)
             yield session
         finally:
             browser.close()
@@ -82,3 +85,34 @@ def shot(page: Any, name: str) -> None:
     """A full-page screenshot for a person to look at (artifacts/ is not committed)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def click(page: Any, role: str, name: str) -> None:
+    """Click the one element with this role and name, once a rerun has stopped drawing old and new copies."""
+    from playwright.sync_api import expect
+
+    target = page.get_by_role(role, name=name)
+    expect(target).to_have_count(1, timeout=30_000)
+    target.click()
+
+
+def heading(page: Any, text: str) -> None:
+    """Wait for the page's title to read ``text`` and the run to settle."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1").filter(has_text=text).first).to_be_visible(timeout=30_000)
+    settle(page)
+
+
+def grid_text(page: Any, index: int = 0) -> str:
+    """The visible text of a data grid (Streamlit mirrors the canvas in an accessible table)."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(index)
+    grid.locator('[role="row"]').first.wait_for(state="attached", timeout=30_000)
+    return str(grid.locator('[role="rowgroup"], [role="row"]').evaluate_all(
+        "nodes => nodes.map(n => n.textContent).join('\\n')"))
+
+
+def assert_offline_and_clean(session: Browser) -> None:
+    """Nothing but this machine was contacted, and the page logged no error."""
+    assert not session.foreign_requests(), f"the page contacted other hosts: {session.foreign_requests()}"
+    assert not session.console_errors, session.console_errors

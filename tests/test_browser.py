@@ -9,106 +9,28 @@ and console errors are collected. Screenshots of each page are saved to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from ropa.factories import EDITOR
 from ropa.storage.activities import get_activity, update_activity
 from ropa.storage.database import open_database
+from tests.browsing import (
+    assert_offline_and_clean,
+    chromium,
+    click,
+    grid_text,
+    heading,
+    needs_chromium,
+    settle,
+    shot,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "artifacts" / "screenshots"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"),
-]
-
-
-@dataclass
-class Browser:
-    page: Any
-    requests: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def _browser(headers: dict[str, str] | None = None) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        try:
-            context = chromium.new_context(viewport={"width": 1400, "height": 2400}, extra_http_headers=headers or {})
-            page = context.new_page()
-            session = Browser(page)
-            page.on("request", lambda request: session.requests.append(request.url))
-            page.on("console", lambda message: session.console_errors.append(
-                f"{message.text} ({message.location.get('url', '')})")
-                if message.type == "error" and not _base_path_probe(message.location.get("url", "")) else None)
-            page.on("pageerror", lambda error: session.console_errors.append(str(error)))
-            page.on("response", lambda response: session.console_errors.append(
-                f"HTTP {response.status} for {response.url}")
-                if response.status >= 400 and not _base_path_probe(response.url) else None)
-            yield session
-        finally:
-            chromium.close()
-
-
-def _base_path_probe(url: str) -> bool:
-    """Streamlit's page, opened at /<page>, first looks for its server under that path: an expected 404."""
-    path = urlsplit(url).path
-    return path.endswith(("/_stcore/health", "/_stcore/host-config")) and not path.startswith("/_stcore/")
-
-
-def _settle(page: Any) -> None:
-    """Wait until the script run has finished and the page has stopped changing."""
-    page.wait_for_timeout(300)
-    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    idle.wait_for(state="attached", timeout=60_000)
-    page.wait_for_timeout(700)
-
-
-def _click(page: Any, role: str, name: str) -> None:
-    """Click the one element with this role and name, once a rerun has stopped drawing old and new copies."""
-    from playwright.sync_api import expect
-
-    target = page.get_by_role(role, name=name)
-    expect(target).to_have_count(1, timeout=30_000)
-    target.click()
-
-
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _heading(page: Any, text: str) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator("h1").filter(has_text=text).first).to_be_visible(timeout=30_000)
-    _settle(page)
-
-
-def _grid_text(page: Any, index: int = 0) -> str:
-    """The visible text of a data grid (Streamlit mirrors the canvas in an accessible table)."""
-    grid = page.locator('[data-testid="stDataFrame"]').nth(index)
-    grid.locator('[role="row"]').first.wait_for(state="attached", timeout=30_000)
-    return str(grid.locator('[role="rowgroup"], [role="row"]').evaluate_all(
-        "nodes => nodes.map(n => n.textContent).join('\\n')"))
+pytestmark = needs_chromium
 
 
 def _click_name(page: Any, row: int) -> None:
@@ -122,7 +44,7 @@ def _search(page: Any, text: str) -> int:
     search = page.get_by_role("textbox", name="Search")
     search.fill(text)
     search.press("Enter")
-    _settle(page)
+    settle(page)
     return int(page.get_by_test_id("stMetricValue").inner_text())
 
 
@@ -132,101 +54,93 @@ def _tick_row(page: Any, row: int) -> None:
     page.mouse.click(box["x"] + 18, box["y"] + 36 + 35 * row + 17)
 
 
-def _assert_offline_and_clean(session: Browser) -> None:
-    foreign = sorted({url for url in session.requests
-                      if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-                      and urlsplit(url).hostname not in LOCAL_HOSTS})
-    assert not foreign, f"the page contacted other hosts: {foreign}"
-    assert not session.console_errors, session.console_errors
-
-
 NAME = "Browser check <b>visitor</b> Wi-Fi"
 SEARCH = "browser check"
 
 
-def test_create_find_edit_and_see_history_in_a_real_browser(tmp_path: Path, serve_app: Any) -> None:
+def test_create_find_edit_and_see_history_in_a_realchromium(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         page.goto(url)
-        _heading(page, "Register of processing activities")
-        _grid_text(page)
-        _shot(page, "register")
+        heading(page, "Register of processing activities")
+        grid_text(page)
+        shot(page, "register")
 
-        _click(page, "button", "New activity")
-        _heading(page, "New processing activity")
+        click(page, "button", "New activity")
+        heading(page, "New processing activity")
         page.get_by_role("textbox", name="Name of the activity").fill(NAME)
         page.get_by_role("textbox", name="Purpose of processing").fill("Give visitors internet access.")
-        _shot(page, "activity-new")
-        _click(page, "button", "Create activity")
+        shot(page, "activity-new")
+        click(page, "button", "Create activity")
         expect(page.get_by_text("Created activity")).to_be_visible(timeout=30_000)
-        _settle(page)
+        settle(page)
         expect(page.locator("h1").first).to_have_text(NAME)
         assert page.locator("h1 b").count() == 0
         created_id = int(page.url.split("id=")[1].split("&")[0])
 
-        _click(page, "link", "Register")
-        _heading(page, "Register of processing activities")
+        click(page, "link", "Register")
+        heading(page, "Register of processing activities")
         search = page.get_by_role("textbox", name="Search")
         search.fill(SEARCH)
         search.press("Enter")
         expect(page.get_by_test_id("stMetricValue")).to_have_text("1", timeout=30_000)
-        _settle(page)
-        assert NAME in _grid_text(page)
-        _shot(page, "register-search")
+        settle(page)
+        assert NAME in grid_text(page)
+        shot(page, "register-search")
         _click_name(page, 0)
-        _heading(page, "Browser check")
+        heading(page, "Browser check")
         assert f"id={created_id}" in page.url
 
-        _click(page, "tab", "Edit")
+        click(page, "tab", "Edit")
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Give visitors internet access and keep the logs the law requires.")
-        _click(page, "button", "Save changes")
+        click(page, "button", "Save changes")
         expect(page.get_by_text("Saved version 2")).to_be_visible(timeout=30_000)
-        _settle(page)
-        _click(page, "tab", "History")
+        settle(page)
+        click(page, "tab", "History")
         page.wait_for_timeout(500)
-        history = _grid_text(page, -1)
+        history = grid_text(page, -1)
         assert "Purpose of processing" in history
         assert "keep the logs the law requires" in history
-        _shot(page, "activity-history")
+        shot(page, "activity-history")
 
         # Someone else saves the record while the form is open: the save is refused, nothing is lost.
-        _click(page, "tab", "Edit")
+        click(page, "tab", "Edit")
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.wait_for(timeout=30_000)
         db = open_database(tmp_path / "register.duckdb")
         theirs = get_activity(db, created_id)
         update_activity(db, EDITOR, theirs.model_copy(update={"owner": "Facilities manager"}), theirs.version)
         purpose.fill("Guest network access, logged as the law requires.")
-        _click(page, "button", "Save changes")
+        click(page, "button", "Save changes")
         expect(page.get_by_text("Not saved: editor@example.test changed this activity")).to_be_visible(timeout=30_000)
-        _settle(page)
+        settle(page)
         expect(purpose).to_have_value("Guest network access, logged as the law requires.")
         page.get_by_text("Their changes:", exact=False).first.scroll_into_view_if_needed()
-        _shot(page, "activity-conflict")
-        _click(page, "button", "Apply my edits to their version")
+        shot(page, "activity-conflict")
+        click(page, "button", "Apply my edits to their version")
         expect(page.get_by_text("Your edits now sit on top of")).to_be_visible(timeout=30_000)
-        _settle(page)
+        settle(page)
         expect(page.get_by_role("textbox", name="Owner")).to_have_value("Facilities manager")
-        _click(page, "button", "Save changes")
+        click(page, "button", "Save changes")
         expect(page.get_by_text("Saved version 4")).to_be_visible(timeout=30_000)
-        _settle(page)
-        _click(page, "tab", "Record")
-        _shot(page, "activity-record")
+        settle(page)
+        click(page, "tab", "Record")
+        shot(page, "activity-record")
 
         for path, title in (("entities", "Entities"), ("history", "History"), ("admin", "Settings and backup"),
                             ("dashboard", ""), ("gaps", ""), ("export", ""), ("import", "")):
             page.goto(f"{url}/{path}")
             page.locator("h1").first.wait_for(timeout=30_000)
-            _settle(page)
+            settle(page)
             if title:
                 expect(page.locator("h1").first).to_have_text(title)
             assert page.get_by_test_id("stException").count() == 0, path
-            _shot(page, path)
+            shot(page, path)
 
-        _assert_offline_and_clean(session)
+        assert_offline_and_clean(session)
 
     stored = get_activity(open_database(tmp_path / "register.duckdb"), created_id)
     assert (stored.name, stored.version, stored.owner) == (NAME, 4, "Facilities manager")
@@ -246,32 +160,32 @@ def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_a
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES, encoding="utf-8")
     with serve_app(ROPA_AUTH_MODE="proxy", ROPA_ROLES_FILE=str(roles)) as url:
-        with _browser({"X-Forwarded-Email": "viewer@example.com"}) as session:
+        with chromium({"X-Forwarded-Email": "viewer@example.com"}) as session:
             page = session.page
             page.goto(url)
-            _heading(page, "Register of processing activities")
+            heading(page, "Register of processing activities")
             expect(page.get_by_text("role: viewer")).to_be_visible()
             assert page.get_by_role("button", name="New activity").count() == 0
             nav = page.get_by_test_id("stSidebar")
             assert nav.get_by_text("Import").count() == 0 and nav.get_by_text("Settings and backup").count() == 0
-            _shot(page, "proxy-viewer-register")
+            shot(page, "proxy-viewer-register")
 
             page.goto(f"{url}/activity?id=1")
             page.locator("h1").first.wait_for(timeout=30_000)
-            _settle(page)
+            settle(page)
             tabs = page.get_by_role("tab")
             assert [tabs.nth(i).inner_text() for i in range(tabs.count())] == ["Record", "History"]
             for label in ("Archive", "Duplicate", "Mark reviewed", "Save changes", "Approve", "Reopen for review"):
                 assert page.get_by_role("button", name=label).count() == 0, label
             assert page.locator("textarea").count() == 0
-            _shot(page, "proxy-viewer-activity")
-            _assert_offline_and_clean(session)
+            shot(page, "proxy-viewer-activity")
+            assert_offline_and_clean(session)
 
-        with _browser() as stranger:
+        with chromium() as stranger:
             stranger.page.goto(url)
-            _heading(stranger.page, "Not signed in")
+            heading(stranger.page, "Not signed in")
             assert stranger.page.get_by_test_id("stDataFrame").count() == 0
-            _shot(stranger.page, "proxy-not-signed-in")
+            shot(stranger.page, "proxy-not-signed-in")
 
 
 def _pdf_text(path: Path) -> str:
@@ -285,14 +199,14 @@ def _pdf_text(path: Path) -> str:
 def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         page.goto(f"{url}/activity?id=1")
         page.locator("h1").first.wait_for(timeout=30_000)
-        _settle(page)
+        settle(page)
         name = page.locator("h1").first.inner_text()
         with page.expect_download(timeout=60_000) as download:
-            _click(page, "button", "Download as PDF")
+            click(page, "button", "Download as PDF")
         one = tmp_path / "one.pdf"
         download.value.save_as(one)
         assert one.read_bytes().startswith(b"%PDF")
@@ -300,68 +214,68 @@ def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: 
         assert name in text and "Page 1 of" in text and "Categories of individuals" in text
 
         page.goto(f"{url}/export")
-        _heading(page, "Export the Article 30 record")
+        heading(page, "Export the Article 30 record")
         page.get_by_text("PDF (A4, to read and print", exact=False).click()
-        _click(page, "button", "Create export")
+        click(page, "button", "Create export")
         expect(page.get_by_text("Export ready", exact=False)).to_be_visible(timeout=180_000)
-        _settle(page)
+        settle(page)
         with page.expect_download(timeout=60_000) as download:
             page.get_by_role("button", name="Download ropa-group").click()
         whole = tmp_path / "whole.pdf"
         download.value.save_as(whole)
         text = _pdf_text(whole)
         assert "SmartComms SC Limited" in text and "SMELECOM" in text and name in text
-        _shot(page, "export-pdf")
-        _assert_offline_and_clean(session)
+        shot(page, "export-pdf")
+        assert_offline_and_clean(session)
 
 
 def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         page.goto(url)
-        _heading(page, "Register of processing activities")
+        heading(page, "Register of processing activities")
         assert 0 < _search(page, "United States") < 70
         _click_name(page, 0)
         page.wait_for_url("**/activity?id=*", timeout=30_000)
-        _settle(page)
+        settle(page)
         first = page.locator("h1").first.inner_text()
         assert first != "Register of processing activities"
 
         page.goto(url)
-        _heading(page, "Register of processing activities")
+        heading(page, "Register of processing activities")
         _tick_row(page, 1)
         opener = page.locator(".st-key-register_open button")
         expect(opener).to_be_visible(timeout=30_000)
-        _settle(page)
+        settle(page)
         label = next(line for line in opener.inner_text().splitlines() if line.startswith("Open "))
         target = label.removeprefix("Open ").strip()
         page.keyboard.press("Enter")
         page.wait_for_url("**/activity?id=*", timeout=30_000)
-        _settle(page)
+        settle(page)
         assert target in page.locator("h1").first.inner_text()
-        _assert_offline_and_clean(session)
+        assert_offline_and_clean(session)
 
 
-def test_bulk_edit_ticked_activities_in_a_real_browser(tmp_path: Path, serve_app: Any) -> None:
+def test_bulk_edit_ticked_activities_in_a_realchromium(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         page.goto(url)
-        _heading(page, "Register of processing activities")
+        heading(page, "Register of processing activities")
         assert _search(page, "head of marketing") >= 2
         _tick_row(page, 0)
-        _settle(page)
+        settle(page)
         _tick_row(page, 1)
-        _settle(page)
+        settle(page)
         page.get_by_role("textbox", name="Owner").fill("Bulk Owner")
-        _click(page, "button", "Apply to 2 activities")
+        click(page, "button", "Apply to 2 activities")
         expect(page.get_by_text("Changed 2 activities", exact=False)).to_be_visible(timeout=30_000)
-        _settle(page)
-        _shot(page, "register-bulk-edit")
-        _assert_offline_and_clean(session)
+        settle(page)
+        shot(page, "register-bulk-edit")
+        assert_offline_and_clean(session)
     db = open_database(tmp_path / "register.duckdb")
     owners = db.rows("SELECT count(*) FROM activities WHERE owner = 'Bulk Owner'")[0][0]
     audited = db.rows("SELECT count(*) FROM audit_log WHERE detail LIKE 'bulk edit of 2 activities%'")[0][0]
@@ -371,23 +285,23 @@ def test_bulk_edit_ticked_activities_in_a_real_browser(tmp_path: Path, serve_app
 def test_a_finding_shows_beside_its_field_and_fix_opens_the_form_there(serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         page.set_viewport_size({"width": 1400, "height": 900})
         page.goto(f"{url}/activity?id=51")
         page.locator("h1").first.wait_for(timeout=30_000)
-        _settle(page)
+        settle(page)
         finding = page.get_by_text("No Article 6 lawful basis", exact=False).first
         expect(finding).to_be_visible(timeout=30_000)
         heading = page.locator("h3").filter(has_text="Lawful basis and conditions").first
         next_heading = page.locator("h3").filter(has_text="DPIA, automated decisions and rights").first
         assert heading.bounding_box()["y"] < finding.bounding_box()["y"] < next_heading.bounding_box()["y"]
-        _shot(page, "activity-findings")
+        shot(page, "activity-findings")
         page.locator(".st-key-fix_lawful_basis_missing_0 button").first.click()
         marker = page.get_by_text("Fix: No Article 6 lawful basis", exact=False)
         expect(marker).to_be_visible(timeout=30_000)
-        _settle(page)
+        settle(page)
         expect(page.get_by_role("tab", name="Edit")).to_have_attribute("aria-selected", "true")
         expect(marker).to_be_in_viewport(timeout=15_000)  # the form is scrolled to the field
-        _shot(page, "activity-fix")
-        _assert_offline_and_clean(session)
+        shot(page, "activity-fix")
+        assert_offline_and_clean(session)

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import _assert_offline_and_clean, _browser, _click, _settle
 
 from ropa.models import Activity
 from ropa.storage.activities import get_activity
 from ropa.storage.database import open_database
+from tests.browsing import assert_offline_and_clean, chromium, click, settle
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -52,30 +52,30 @@ def _edit_first_activity(page: Any, url: str, tmp_path: Path) -> Activity:
     activity = get_activity(db, int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0]))
     page.goto(f"{url}/activity?id={activity.id}")
     page.locator("h1").first.wait_for(timeout=30_000)
-    _settle(page)
-    _click(page, "tab", "Edit")
-    _settle(page)
+    settle(page)
+    click(page, "tab", "Edit")
+    settle(page)
     return activity
 
 
 def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         before = _edit_first_activity(page, url, tmp_path)
         activity_id = int(before.id or 0)
         transfers = page.locator('[data-testid="stDataFrame"]').nth(1)
         _add_row_typing(page, transfers, len(before.transfers), 200, "Payroll Inc")
-        _click(page, "button", "Save changes")
-        _settle(page)
+        click(page, "button", "Save changes")
+        settle(page)
         row = len(before.transfers) + 1
         expect(page.get_by_text(f"Transfer row {row}: A transfer needs a destination country")).to_be_visible(
             timeout=30_000)
         expect(page.get_by_text("Not saved: 1 problem to fix")).to_be_visible()
         assert page.get_by_text("No field changed").count() == 0
         assert page.get_by_test_id("stException").count() == 0
-        _assert_offline_and_clean(session)
+        assert_offline_and_clean(session)
     after = get_activity(open_database(tmp_path / "register.duckdb"), activity_id)
     assert (after.version, after.transfers) == (before.version, before.transfers)
 
@@ -83,31 +83,31 @@ def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_p
 def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app: Any) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, _browser() as session:
+    with serve_app() as url, chromium() as session:
         page = session.page
         activity_id = int(_edit_first_activity(page, url, tmp_path).id or 0)
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Typed in the browser, not saved")
         purpose.press("Tab")
-        _settle(page)
-        _click(page, "tab", "Record")
-        _settle(page)
+        settle(page)
+        click(page, "tab", "Record")
+        settle(page)
         expect(page.get_by_text("You have unsaved edits to this activity")).to_be_visible(timeout=30_000)
-        _click(page, "tab", "Edit")
-        _settle(page)
+        click(page, "tab", "Edit")
+        settle(page)
         expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
             "Typed in the browser, not saved", timeout=30_000)
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
         page.locator("h1").filter(has_text="History").first.wait_for(timeout=30_000)
-        _settle(page)
+        settle(page)
         page.go_back()
         page.locator("h1").first.wait_for(timeout=30_000)
-        _settle(page)
+        settle(page)
         expect(page.get_by_text("You have unsaved edits to this activity")).to_be_visible(timeout=30_000)
-        _click(page, "tab", "Edit")
-        _settle(page)
+        click(page, "tab", "Edit")
+        settle(page)
         expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
             "Typed in the browser, not saved", timeout=30_000)
         expect(page.get_by_text("Unsaved edits: what you typed is kept")).to_be_visible()
-        _assert_offline_and_clean(session)
+        assert_offline_and_clean(session)
     assert get_activity(open_database(tmp_path / "register.duckdb"), activity_id).version == 1
