@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 from test_import import EXAMPLE_ROWS, ico_row, ico_workbook
+from test_import_hostile import _cell_at_zzzzzz4, _edited_sheet, _merge, _merged_to_row_99_999_999_999
 
 from ropa.storage.database import open_database
 
@@ -81,4 +84,20 @@ def test_an_unreadable_file_gets_one_clear_message(app_env: Path) -> None:
     at.file_uploader[0].set_value(("register.xlsx", b"%PDF-1.7 renamed", XLSX)).run()
     assert not at.exception
     assert "cannot be read as an Excel workbook" in at.error[0].value
+    assert _counts(app_env) == (0, 0)
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    pytest.param(lambda: _edited_sheet(_merge("A10:")), "Sheet 'Template' has a malformed merged range 'A10:'",
+                 id="malformed-merge-reference"),
+    pytest.param(_merged_to_row_99_999_999_999, "beyond Excel's last row (1,048,576)", id="merge-to-row-99999999999"),
+    pytest.param(_cell_at_zzzzzz4, "has a cell at ZZZZZZ4, beyond Excel's last column (XFD)", id="cell-ZZZZZZ4"),
+])
+def test_a_hostile_file_gets_one_clear_message_not_a_traceback(app_env: Path, build: Callable[[], bytes],
+                                                               message: str) -> None:
+    at = _page().run()
+    at.file_uploader[0].set_value(("register.xlsx", build(), XLSX)).run()
+    assert not at.exception
+    shown = at.error[0].value.replace("\\", "")  # the page escapes Markdown
+    assert message in shown and "\n" not in shown
     assert _counts(app_env) == (0, 0)

@@ -10,11 +10,12 @@ above it; vertically merged cells are filled down, as the person meant.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import get_column_letter
 
 from ropa.columns import COLUMNS, ENTITY_COLUMNS, CellValue, Column, EntityColumn, cell_text
 from ropa.ingest.files import BLANK_RUN_LIMIT, MAX_COLUMNS, ImportRejected, Limits, SheetSource
@@ -232,32 +233,31 @@ def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn
 
 
 def _fill_merged(source: SheetSource, table: Table) -> None:
-    """Copy the top-left value of each vertically merged range down its first column."""
+    """Copy the top-left value of each vertically merged range down its first column.
+
+    The cost follows the rows the table holds, not the rows a range claims:
+    each range visits only the held rows inside it (found by bisection).
+    """
     ranges = source.merged()
     if not ranges or not table.rows:
         return
-    by_number = {number: i for i, (number, _) in enumerate(table.rows)}
+    numbers = [number for number, _ in table.rows]
     filled: list[str] = []
-    for ref in ranges:
-        min_col, min_row, _max_col, max_row = range_boundaries(ref)
-        if min_row is None or max_row is None or min_col is None:
-            continue
+    for min_row, min_col, max_row, max_col in ranges:
         if max_row <= table.heading_row or max_row == min_row:
             continue
-        top = by_number.get(min_row)
-        if top is None:
+        top = bisect_left(numbers, min_row)
+        if top == len(numbers) or numbers[top] != min_row:
             continue
         column = min_col - 1
         value = table.rows[top][1][column] if column < len(table.rows[top][1]) else None
-        for number in range(min_row + 1, max_row + 1):
-            at = by_number.get(number)
-            if at is None:
-                continue
-            values = list(table.rows[at][1])
+        for at in range(top + 1, bisect_right(numbers, max_row)):
+            number, held = table.rows[at]
+            values = list(held)
             values.extend([None] * (column + 1 - len(values)))
             values[column] = value
             table.rows[at] = (number, tuple(values))
-        filled.append(ref)
+        filled.append(f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}")
     if filled:
         shown = ", ".join(filled[:5]) + (f" and {len(filled) - 5} more" if len(filled) > 5 else "")
         table.notes.append(f"Sheet '{source.name}': merged cells {shown}: the top cell's value was used "

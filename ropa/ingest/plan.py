@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from ropa.auth import Role, User, require
 from ropa.errors import RopaError
-from ropa.ingest.files import ImportRejected, Limits, open_source
+from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, open_source
 from ropa.ingest.layout import EntityTable, Table, contact_block, read_sheet
 from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
 from ropa.ingest.vocab import matchers
@@ -255,7 +255,7 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
     hidden: list[str] = []
     listed: list[str] = []  # entities of an entity table: part of the register even without activities
     with open_source(data, file_name, limits) as source:
-        plan.kind = "CSV file" if source.kind == "csv" else "Excel workbook"
+        plan.kind = KIND_NAMES.get(source.kind, source.kind)
         for sheet in source.sheets:
             if sheet.hidden:
                 hidden.append(sheet.name)
