@@ -32,7 +32,8 @@ if not user.can(Role.ADMIN):
 config = load_config()
 limits = configured_limits()
 st.caption("Reads the ICO documentation template for controllers or processors as DPOs fill it in, this app's "
-           "own Excel or CSV export, or a CSV file with the same headings. Nothing is written until you "
+           "own Excel or CSV export, or a file with the same headings: Excel (.xlsx, .xlsm, .xls), OpenDocument "
+           "(.ods) or CSV. Nothing is written until you "
            f"confirm, and then all rows are written or none. Files up to {config.max_upload_mb} MB.")
 
 done = st.session_state.pop(DONE_KEY, None)
@@ -40,7 +41,7 @@ if done:
     st.success(md(done), icon=":material/check_circle:")
 
 entities = list_entities(db)
-upload = st.file_uploader("Register file", type=["xlsx", "xlsm", "csv", "zip"],
+upload = st.file_uploader("Register file", type=["xlsx", "xlsm", "xls", "ods", "csv", "zip"],
                           key=f"import_file_{st.session_state.get(ROUND_KEY, 0)}",
                           max_upload_size=config.max_upload_mb)
 controller = st.selectbox(

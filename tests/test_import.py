@@ -42,15 +42,21 @@ def ico_row(**cells: str) -> list[str]:
     return row
 
 
+def ico_lines(rows: Sequence[Sequence[Any]], *, contact: bool = True, headings: Sequence[str] = ICO_HEADINGS,
+              heading_row: int = 9) -> list[Sequence[Any]]:
+    """The lines of the ICO controller template as a DPO fills it in: contacts on top, headings in row 9."""
+    top = CONTACT_BLOCK if contact else [["Record of processing"]] if heading_row > 1 else []
+    return [*top, *([[]] * (heading_row - 1 - len(top))), list(headings), *rows]
+
+
 def ico_workbook(rows: Sequence[Sequence[Any]], *, contact: bool = True, headings: Sequence[str] = ICO_HEADINGS,
                  heading_row: int = 9) -> bytes:
     """The ICO controller template as a DPO fills it in: sheet 'Template', contacts on top, headings in row 9."""
+    lines = ico_lines(rows, contact=contact, headings=headings, heading_row=heading_row)
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Template"
-    top = CONTACT_BLOCK if contact else [["Record of processing"]] if heading_row > 1 else []
-    lines = [*top, *([[]] * (heading_row - 1 - len(top))), list(headings), *rows]
     for number, line in enumerate(lines, start=1):
         for column, value in enumerate(line, start=1):
             sheet.cell(row=number, column=column, value=value)
