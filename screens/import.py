@@ -9,6 +9,7 @@ from ropa.config import load_config
 from ropa.errors import RopaError
 from ropa.ingest import ImportPlan, apply_import, configured_limits, plan_import
 from ropa.ingest.files import check_size
+from ropa.ingest.matching import ACTIONS
 from ropa.ingest.plan import sha256_hex
 from ropa.storage.entities import list_entities
 from ui.choices import entity_label, entity_tree
@@ -104,13 +105,29 @@ if not unmapped.empty:
     st.caption("Kept word for word on the activity so nothing is lost; review it after the import.")
     st.dataframe(unmapped, hide_index=True, width="stretch")
 
+if plan.existing:
+    st.subheader("Already in the register")
+    st.caption("These activities match one in the register (by reference, else by entity and name). Update "
+               "changes only the fields the file has columns for; skip leaves the register as it is; add creates "
+               "a second record.")
+    chosen = st.data_editor(
+        plan.matches_frame(), hide_index=True, width="stretch", key=f"import_actions_{plan.sha256[:12]}",
+        disabled=["position", "sheet", "row", "activity", "matches", "fields that would change"],
+        column_config={"position": None, "action": st.column_config.SelectboxColumn(options=list(ACTIONS),
+                                                                                   required=True)})
+    for position, action in zip(chosen["position"], chosen["action"], strict=True):
+        plan.choose(int(position), action)
+
 if plan.activities:
     with st.expander(f"Activities to import ({len(plan.activities):,})"):
         st.dataframe(plan.activities_frame(), hide_index=True, width="stretch")
 
 if plan.ok:
-    if st.button(f"Import {len(plan.activities):,} activities", type="primary", icon=":material/upload:",
-                 key="import_confirm"):
+    adding = sum(1 for a in plan.actions if a == "add")
+    updating = sum(1 for a in plan.actions if a == "update")
+    label = f"Import: add {adding:,}" + (f", update {updating:,}" if updating else "") + " activities"
+    if st.button(label if plan.existing else f"Import {len(plan.activities):,} activities", type="primary",
+                 icon=":material/upload:", key="import_confirm"):
         try:
             with st.spinner("Importing in one transaction"):
                 result = apply_import(db, user, plan)
@@ -118,7 +135,9 @@ if plan.ok:
             st.error(md(error), icon=":material/error:")
         else:
             st.session_state.pop(PLAN_KEY, None)
-            st.session_state[DONE_KEY] = (f"Imported {len(result.activity_ids):,} activities and "
-                                          f"{len(result.entity_ids)} new entities from {result.file_name}.")
+            st.session_state[DONE_KEY] = (
+                f"Imported {len(result.activity_ids):,} activities and {len(result.entity_ids)} new entities "
+                f"from {result.file_name}." + (f" Updated {len(result.updated_ids):,}." if result.updated_ids else "")
+                + (f" Skipped {result.skipped:,}." if result.skipped else ""))
             st.session_state[ROUND_KEY] = int(st.session_state.get(ROUND_KEY, 0)) + 1  # a fresh, empty uploader
             st.rerun()

@@ -244,9 +244,11 @@ def test_transfer_mechanisms_map_from_their_usual_names(db: Database, entity: En
     assert [(t.country, t.mechanism) for t in plan.activities[0].transfers] == [(country, mechanism)]
 
 
-@pytest.mark.parametrize(("text", "country"), [("UK", "GB"), ("Deutschland", None), ("DE", "DE"), ("DEU", "DE"),
-                                               ("Korea, Republic of", "KR"), ("India", "IN")],
-                         ids=["UK", "unknown-name-kept", "alpha-2", "alpha-3", "comma-in-name", "name"])
+@pytest.mark.parametrize(("text", "country"), [("UK", "GB"), ("Deutschland", "DE"), ("DE", "DE"), ("DEU", "DE"),
+                                               ("Korea, Republic of", "KR"), ("India", "IN"), ("États-Unis", "US"),
+                                               ("Outside the UK via our group hosting arrangement", None)],
+                         ids=["UK", "german-name", "alpha-2", "alpha-3", "comma-in-name", "name", "french-name",
+                              "a-sentence-is-kept"])
 def test_countries_map_by_name_or_iso_code(db: Database, entity: Entity, text: str, country: str | None) -> None:
     plan = _plan(db, ico_workbook([ico_row(c2="Purpose", c8=text)], contact=False), entity=entity.name)
     activity = plan.activities[0]
@@ -344,7 +346,7 @@ def test_importing_the_same_file_twice_is_pointed_out(db: Database, dpo: User) -
     apply_import(db, dpo, _plan(db, data))
     again = _plan(db, data)
     assert any("already imported" in n for n in again.notes)
-    assert any("same name and entity" in n for n in again.notes)
+    assert any("3 activities in the file are already in the register" in n for n in again.notes)
 
 
 def test_dry_run_writes_nothing(db: Database, dpo: User, tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_entity_option_names_the_controller(db: Database, entity: Entity, tmp_pa
     pytest.param(None, "missing.xlsx", [], "error: There is no file at {path}.", id="no-file"),
     pytest.param(b"%PDF-1.4", "register.pdf", [],
                  "error: 'register.pdf' is not a spreadsheet the import reads: upload an Excel workbook (.xlsx, .xlsm, "
-                 ".xls), an OpenDocument spreadsheet (.ods) or a CSV file.", id="not-a-register"),
+                 ".xls), an OpenDocument spreadsheet (.ods) or a CSV file", id="not-a-register"),
     pytest.param("merged-to-row-99999999999", "register.xlsx", ["--dry-run"],
                  "error: Sheet 'Template' has a cell at the end of merged range A10:A99999999999, beyond Excel's "
                  "last row (1,048,576)", id="hostile-merge-dry-run"),

@@ -95,7 +95,7 @@ def _rows_csv(count: int) -> bytes:
 CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("not-a-spreadsheet", "register.pdf", lambda: b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n",
      "'register.pdf' is not a spreadsheet the import reads: upload an Excel workbook (.xlsx, .xlsm, .xls), an "
-     "OpenDocument spreadsheet (.ods) or a CSV file."),
+     "OpenDocument spreadsheet (.ods) or a CSV file"),
     ("binary-named-csv", "register.csv", lambda: b"\x00\x01\x02" * 100,
      "'register.csv' is not a spreadsheet the import reads"),
     ("empty", "register.xlsx", lambda: b"", "'register.xlsx' is empty."),

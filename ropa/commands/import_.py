@@ -7,15 +7,20 @@ import argparse
 from ropa.commands._common import database
 
 NAME = "import"
-HELP = "import a register (ICO template .xlsx, this app's export, or CSV); all rows or none"
+HELP = ("import a register (xlsx, xlsm, xls, ods, csv, a data map's json; ICO, CNIL, CISO Assistant, Fides or "
+        "home-made headings); all rows or none; re-imports update instead of duplicating")
 SHOWN = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="the .xlsx, .csv or exported .csv.zip file")
+    parser.add_argument("file", help="the .xlsx, .xlsm, .xls, .ods, .csv, .json or exported .csv.zip file")
     parser.add_argument("--entity", help="the controller (name or id of an existing entity) for rows that do "
                                          "not name one, when the file has no contact block")
     parser.add_argument("--dry-run", action="store_true", help="read and check the file, write nothing")
+    parser.add_argument("--on-match", choices=("update", "skip", "add"), default="update",
+                        help="for activities already in the register (same reference, else same entity and name): "
+                             "update them with the file's fields (default; unchanged ones are skipped), skip "
+                             "them, or add them again as new records")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from ropa.ingest import import_file
 
     db = database(args)
-    plan, result = import_file(db, cli_user(args.user), args.file, entity=args.entity, dry_run=args.dry_run)
+    plan, result = import_file(db, cli_user(args.user), args.file, entity=args.entity, dry_run=args.dry_run,
+                               on_match=args.on_match)
     print(plan.summary())
     for note in plan.notes:
         print(f"note: {note}")
@@ -35,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mapped: {decision.column}: '{decision.text[:60]}' -> {decision.label} ({decision.rows} rows)")
     if len(guessed) > SHOWN:
         print(f"mapped: ... and {len(guessed) - SHOWN} more decisions (see the Import page for all of them)")
+    for position, match in sorted(plan.existing.items())[:SHOWN]:
+        changed = ", ".join(match.changes) or "nothing changed"
+        print(f"{plan.actions[position]}: activity {match.activity_id} '{plan.activities[position].name}' "
+              f"(matched by {match.how}): {changed}")
+    if len(plan.existing) > SHOWN:
+        print(f"... and {len(plan.existing) - SHOWN:,} more activities already in the register")
     for issue in plan.issues[:SHOWN]:
         print(f"problem: sheet '{issue.sheet}' row {issue.row}, {issue.column}: {issue.message}")
     if plan.issues:
@@ -43,5 +55,7 @@ def run(args: argparse.Namespace) -> int:
         print("dry run: nothing was written")
         return 0
     print(f"imported {len(result.activity_ids):,} activities and {len(result.entity_ids)} new entities "
-          f"from {result.file_name} (sha256 {result.sha256})")
+          f"from {result.file_name} (sha256 {result.sha256})"
+          + (f"; updated {len(result.updated_ids):,}" if result.updated_ids else "")
+          + (f"; skipped {result.skipped:,}" if result.skipped else ""))
     return 0

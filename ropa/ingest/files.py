@@ -98,11 +98,13 @@ def sniff(data: bytes, file_name: str) -> str:
         return "zip"
     if suffix in _ZIP_SUFFIXES or suffix == ".xls":
         raise ImportRejected(damaged(file_name, "ods" if suffix == ".ods" else "xlsx"))
+    if suffix == ".json" and data.lstrip()[:1] in (b"[", b"{"):
+        return "json"
     if suffix in _TEXT_SUFFIXES and b"\x00" not in data[:65536]:
         return "csv"
     raise ImportRejected(
         f"'{file_name}' is not a spreadsheet the import reads: upload an Excel workbook (.xlsx, .xlsm, .xls), an "
-        "OpenDocument spreadsheet (.ods) or a CSV file."
+        "OpenDocument spreadsheet (.ods) or a CSV file (or a data map's JSON export)."
     )
 
 
@@ -117,7 +119,7 @@ def open_source(data: bytes, file_name: str, limits: Limits) -> Iterator[Source]
 
 
 KIND_NAMES = {"xlsx": "Excel workbook", "xls": "Excel 97-2003 workbook", "ods": "OpenDocument spreadsheet",
-              "csv": "CSV file", "zip": "zip archive"}
+              "csv": "CSV file", "json": "JSON file", "zip": "zip archive"}
 
 
 def _sheet(data: SheetData) -> SheetSource:

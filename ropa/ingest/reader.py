@@ -81,12 +81,12 @@ class SheetData:
     """(first row, first column, last row, last column), 1-based."""
     has_formulas: bool = False
     kind: str = "xlsx"
-    """The format the sheet was read from: "xlsx", "xls", "ods" or "csv"."""
+    """The format the sheet was read from: xlsx, xls, ods, csv or json."""
 
 
 @dataclass(frozen=True)
 class Request:
-    kind: str  # "xlsx", "xls", "ods", "csv" or "zip" (a zip of CSV files)
+    kind: str  # "zip" (xlsx, xlsm, ods or CSV files), "xls", "csv" or "json"
     file_name: str
     max_bytes: int
     max_cell_chars: int
@@ -595,6 +595,61 @@ def read_csv(data: bytes, name: str, request: Request) -> list[SheetData]:
     return [SheetData(name, False, rows, kind="csv")]
 
 
+# -- json (a Fides datamap export: a list of flat or nested records) ------------------------------
+
+MAX_JSON_DEPTH = 8
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise Refused("The JSON file nests records more than 8 levels deep; export the data map as a flat list.")
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(inner, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
+    elif isinstance(value, list):
+        parts: list[str] = []
+        for item in value:
+            if isinstance(item, dict | list):
+                nested: dict[str, str] = {}
+                _flatten(item, "", nested, depth + 1)
+                parts.append(", ".join(v for v in nested.values() if v))
+            elif item is not None:
+                parts.append(str(item))
+        out[prefix] = "; ".join(p for p in parts if p)
+    elif value is not None:
+        out[prefix] = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) \
+            else str(value)
+
+
+def read_json(data: bytes, name: str, request: Request) -> list[SheetData]:
+    """Records as rows under their (dotted) keys: a list, or the first list inside an object."""
+    import json
+
+    try:
+        document = json.loads(decode_text(data))
+    except (ValueError, RecursionError) as error:
+        raise Damaged(f"not well-formed JSON: {str(error)[:80]}") from None
+    records = document if isinstance(document, list) else next(
+        (v for v in document.values() if isinstance(v, list)), None) if isinstance(document, dict) else None
+    if not records or not all(isinstance(r, dict) for r in records):
+        raise Refused(f"'{name}' holds no list of records; export the data map as JSON records (one per row).")
+    if len(records) > EXCEL_ROWS:
+        raise Refused(f"'{name}' holds more than {EXCEL_ROWS:,} records, more than the import reads.")
+    flat: list[dict[str, str]] = []
+    for record in records:
+        out: dict[str, str] = {}
+        _flatten(record, "", out, 0)
+        flat.append(out)
+    keys = list(dict.fromkeys(k for record in flat for k in record))
+    if len(keys) > EXCEL_COLUMNS or len(keys) * len(flat) > MAX_SHEET_CELLS:
+        raise Refused(f"'{name}' has {len(keys):,} different keys in {len(flat):,} records, more than the import "
+                      "reads in one file.")
+    rows: list[Row] = [tuple(keys)]
+    rows.extend(tuple(record.get(k) or None for k in keys) for record in flat)
+    _check_cells(name, rows, request.max_cell_chars)
+    return [SheetData(name, False, rows, kind="json")]
+
+
 # -- the child's entry point ---------------------------------------------------------------------
 
 READERS = {"zip": read_zip, "xls": read_xls}
@@ -604,6 +659,8 @@ def read(data: bytes, request: Request) -> list[SheetData]:
     """Every sheet of the file, or ``Refused`` / ``Damaged``. Pure: the limits of the process are the caller's."""
     if request.kind == "csv":
         return read_csv(data, request.file_name, request)
+    if request.kind == "json":
+        return read_json(data, request.file_name, request)
     return READERS[request.kind](data, request)
 
 
