@@ -8,6 +8,7 @@ available" instead of stopping the benchmark.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import shutil
@@ -294,6 +295,21 @@ def _prepare_import(ctx: Context) -> Prepared:
     return Prepared(run, extra={"activities": len(plan.activities), "bytes": source.stat().st_size})
 
 
+def _prepare_import_floor(ctx: Context) -> Prepared:
+    from python_calamine import CalamineWorkbook
+
+    source: Path = ctx.state.get("export_path") or _export_file(ctx)
+    data = source.read_bytes()
+
+    def run() -> None:
+        # The yardstick of the import: python-calamine reading every cell of every sheet of the same file.
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        for index in range(len(workbook.sheet_names)):
+            workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+
+    return Prepared(run, extra={"bytes": len(data)})
+
+
 # -- command line (a fresh interpreter each run: what a user at a shell waits for) --
 
 # The child is started by a small intermediate Python, not by the benchmark itself: Linux
@@ -367,6 +383,8 @@ CASES: list[Case] = [
          "sheets, styled workbook and its hash", _prepare_export, warm=False),
     Case("import", "Excel import", "ropa.ingest.import_file of that export into an empty register: "
          "read, map, validate, plan and write", _prepare_import, Target(10.0), warm=False),
+    Case("import_floor", "Import floor", "python-calamine reading every sheet of that export (the import's "
+         "yardstick)", _prepare_import_floor, warm=False),
     Case("cli_list", "CLI list (cold)", "python -m ropa list --format json, a new process",
          _prepare_cli("list", "--format", "json", needs_db=True), memory="child", warm=False),
     Case("cli_help", "CLI help (cold)", "python -m ropa --help, a new process",
@@ -378,4 +396,5 @@ RATIOS: list[Ratio] = [
           Target(1.5, "x floor")),
     Ratio("write_vs_floor", "Export writer over its floor", "export_write", "export_floor",
           Target(1.5, "x floor")),
+    Ratio("import_vs_floor", "Excel import over calamine's bare read", "import", "import_floor"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from ropa.auth import Role
@@ -9,15 +11,19 @@ from ropa.config import load_config
 from ropa.errors import RopaError
 from ropa.ingest import ImportPlan, apply_import, configured_limits, plan_import
 from ropa.ingest.files import check_size
+from ropa.ingest.headings import heading_key
+from ropa.ingest.mapping import targets as mapping_targets
 from ropa.ingest.matching import ACTIONS
 from ropa.ingest.plan import sha256_hex
 from ropa.storage.entities import list_entities
+from ropa.storage.mappings import save_profile
 from ui.choices import entity_label, entity_tree
 from ui.render import md
 from ui.session import current_user, get_db
 
 PLAN_KEY = "import_plan"
 DONE_KEY = "import_done"
+MAPPING_KEY = "import_mapping"
 ROUND_KEY = "import_round"
 
 db = get_db()
@@ -58,14 +64,17 @@ if upload is None:
 try:
     check_size(upload.size, upload.name, limits)
     data = upload.getvalue()
-    key = (upload.name, sha256_hex(data), controller)
+    digest = sha256_hex(data)
+    chosen_mapping = st.session_state.get(MAPPING_KEY)
+    mapping = chosen_mapping[1] if isinstance(chosen_mapping, tuple) and chosen_mapping[0] == digest else None
+    key = (upload.name, digest, controller, json.dumps(mapping, sort_keys=True))
     cached = st.session_state.get(PLAN_KEY)
     if isinstance(cached, tuple) and cached[0] == key:
         plan: ImportPlan = cached[1]
     else:
         with st.spinner("Reading the file"):
             plan = plan_import(db, data, upload.name, entity=None if controller is None else str(controller),
-                               limits=limits)
+                               limits=limits, mapping=mapping)
         st.session_state[PLAN_KEY] = (key, plan)
 except RopaError as error:
     st.session_state.pop(PLAN_KEY, None)
@@ -91,6 +100,32 @@ if plan.new_entities:
     st.subheader("Entities the import will create")
     st.dataframe([{"entity": e.name, "from": e.source, "parent": e.parent, "country": e.entity.country}
                   for e in plan.new_entities], hide_index=True, width="stretch")
+
+st.subheader("How the columns are read")
+st.caption("Each source column, the field it feeds and how that was decided (heading = the field's own heading, "
+           "variant = a listed wording, close = a guess by shared words, with its confidence; kept = kept as a note "
+           "on the activity). Change a field to reassign the column, or choose 'note' or 'ignore'.")
+fields = list(mapping_targets())
+edited = st.data_editor(
+    plan.mapping_frame(), hide_index=True, width="stretch",
+    key=f"import_mapping_editor_{digest[:12]}_{abs(hash(json.dumps(plan.mapping, sort_keys=True))) % 10**8}",
+    disabled=["sheet", "source column", "reads as", "how", "confidence"],
+    column_config={"field": st.column_config.SelectboxColumn(options=fields, required=True),
+                   "confidence": st.column_config.NumberColumn(format="%.2f")})
+wanted = {heading_key(str(h)): str(f) for h, f in zip(edited["source column"], edited["field"], strict=True)}
+if wanted != {k: v for k, v in plan.mapping.items() if k in wanted}:
+    st.session_state[MAPPING_KEY] = (digest, {**plan.mapping, **wanted})
+    st.rerun()
+profile_name = st.text_input("Save this mapping as a profile (reused for the next file with these headings)",
+                             key="import_profile_name", max_chars=200)
+if st.button("Save mapping profile", key="import_save_mapping", disabled=not profile_name.strip()):
+    try:
+        saved = save_profile(db, user, profile_name, plan.signature, plan.mapping)
+    except RopaError as error:
+        st.error(md(error), icon=":material/error:")
+    else:
+        st.success(md(f"Saved mapping profile '{saved.name}' ({len(saved.mapping)} columns)."),
+                   icon=":material/check_circle:")
 
 st.subheader("How the text was read")
 st.caption("Every distinct text and the vocabulary entry it was mapped to ('how': label = the entry's own "

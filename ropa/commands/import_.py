@@ -17,6 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--entity", help="the controller (name or id of an existing entity) for rows that do "
                                          "not name one, when the file has no contact block")
     parser.add_argument("--dry-run", action="store_true", help="read and check the file, write nothing")
+    parser.add_argument("--mapping", metavar="FILE",
+                        help="a JSON object {\"Source heading\": \"field key\" | \"note\" | \"ignore\"} that "
+                             "overrides how the file's headings map (else a saved profile for the same headings)")
+    parser.add_argument("--save-mapping", metavar="NAME",
+                        help="save the mapping in effect as a named profile, reused for the next file of this shape")
     parser.add_argument("--on-match", choices=("update", "skip", "add"), default="update",
                         help="for activities already in the register (same reference, else same entity and name): "
                              "update them with the file's fields (default; unchanged ones are skipped), skip "
@@ -27,11 +32,22 @@ def run(args: argparse.Namespace) -> int:
     from ropa.cli import cli_user
     from ropa.errors import RopaError
     from ropa.ingest import import_file
+    from ropa.ingest.mapping import load_mapping_file
+    from ropa.storage.mappings import save_profile
 
     db = database(args)
-    plan, result = import_file(db, cli_user(args.user), args.file, entity=args.entity, dry_run=args.dry_run,
-                               on_match=args.on_match)
+    user = cli_user(args.user)
+    mapping = load_mapping_file(args.mapping) if args.mapping else None
+    plan, result = import_file(db, user, args.file, entity=args.entity, dry_run=args.dry_run,
+                               on_match=args.on_match, mapping=mapping)
+    if args.save_mapping:
+        profile = save_profile(db, user, args.save_mapping, plan.signature, plan.mapping)
+        print(f"saved mapping profile '{profile.name}' ({len(profile.mapping)} columns)")
     print(plan.summary())
+    for row in plan.mapping_rows[:SHOWN * 3]:
+        if row["how"] not in ("heading", "variant"):
+            print(f"column: '{row['source column']}' -> {row['reads as']} ({row['how']}, "
+                  f"confidence {float(str(row['confidence'])):.2f})")
     for note in plan.notes:
         print(f"note: {note}")
     for entity in plan.new_entities:

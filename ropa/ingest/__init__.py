@@ -12,6 +12,7 @@ from pathlib import Path
 from ropa.auth import User
 from ropa.config import load_config
 from ropa.ingest.files import ImportRejected, Limits, check_size
+from ropa.ingest.mapping import Mapping
 from ropa.ingest.matching import Action
 from ropa.ingest.plan import ImportPlan, ImportResult, apply_import, plan_import
 from ropa.storage.database import Database
@@ -28,7 +29,8 @@ def configured_limits() -> Limits:
 
 
 def import_file(db: Database, user: User, path: str | Path, *, entity: str | None = None, dry_run: bool = False,
-                limits: Limits | None = None, on_match: Action = "update") -> tuple[ImportPlan, ImportResult | None]:
+                limits: Limits | None = None, on_match: Action = "update",
+                mapping: Mapping | None = None) -> tuple[ImportPlan, ImportResult | None]:
     """Plan the import of the file at ``path`` and, unless ``dry_run`` or the plan has problems, apply it.
 
     ``on_match`` says what happens to activities already in the register: "update" (changed ones; unchanged
@@ -39,7 +41,7 @@ def import_file(db: Database, user: User, path: str | Path, *, entity: str | Non
     if not file.is_file():
         raise ImportRejected(f"There is no file at {file}.")
     check_size(file.stat().st_size, file.name, limits)
-    plan = plan_import(db, file.read_bytes(), file.name, entity=entity, limits=limits)
+    plan = plan_import(db, file.read_bytes(), file.name, entity=entity, limits=limits, mapping=mapping)
     if on_match != "update":
         for position in plan.existing:
             plan.choose(position, on_match)

@@ -17,7 +17,7 @@ from itertools import islice
 
 from openpyxl.utils import get_column_letter
 
-from ropa.columns import ENTITY_COLUMNS, CellValue, Column, EntityColumn, cell_text
+from ropa.columns import COLUMNS, ENTITY_COLUMNS, CellValue, Column, EntityColumn, cell_text
 from ropa.ingest.files import BLANK_RUN_LIMIT, MAX_COLUMNS, ImportRejected, Limits, SheetSource
 from ropa.ingest.headings import heading_key, heading_table, match_heading
 
@@ -56,7 +56,7 @@ class HeadedColumn:
     heading: str
     column: Column | None  # None: not a template column; its text is kept under the heading
     confidence: float = 1.0
-    how: str = "heading"  # "heading", "variant", "close" (a guess), "mapping" (chosen by the user) or "kept"
+    how: str = "heading"  # "heading", "variant", "close" (a guess), "mapping" (chosen by the user), "kept", "ignored"
 
     @property
     def letter(self) -> str:
@@ -76,6 +76,11 @@ class Table:
     notes: list[str] = field(default_factory=list)
     form: bool = False
     """A one-activity form (labels down the side) rather than a list."""
+
+    @property
+    def own_export(self) -> bool:
+        """This app's export (its 'Record id' heading): read back exactly, with no reading-in of 'N/A'."""
+        return any(h.column is not None and h.column.key == "id" and h.how == "heading" for h in self.columns)
 
     def present(self) -> set[str]:
         return {c.column.key for c in self.columns if c.column is not None}
@@ -102,12 +107,22 @@ def _check_cells(sheet: str, row_number: int, values: tuple[CellValue, ...], lim
             )
 
 
-def _match_headings(values: tuple[CellValue, ...]) -> list[HeadedColumn]:
+def _match_headings(values: tuple[CellValue, ...], mapping: dict[str, str] | None = None) -> list[HeadedColumn]:
     result: list[HeadedColumn] = []
     seen: set[str] = set()
+    by_key = {c.key: c for c in COLUMNS}
     for i, value in enumerate(values[:MAX_COLUMNS]):
         text = cell_text(value).strip()
         if not text or len(text) > MAX_HEADING:
+            continue
+        chosen = (mapping or {}).get(heading_key(text))
+        if chosen is not None:
+            if chosen in by_key and chosen not in seen:
+                seen.add(chosen)
+                result.append(HeadedColumn(i, " ".join(text.split()), by_key[chosen], 1.0, "mapping"))
+            else:
+                result.append(HeadedColumn(i, " ".join(text.split()), None, 1.0,
+                                           "ignored" if chosen == "ignore" else "mapping"))
             continue
         match = match_heading(text)
         column = match.column if match is not None else None
@@ -133,7 +148,7 @@ def _template_score(headed: list[HeadedColumn]) -> int:
         score = max(score, MIN_TEMPLATE_HEADINGS)
     named = {h.column.key for h in headed if h.column is not None and h.confidence >= 0.9}
     if "name" in named and named & set(PURPOSE_COLUMNS):
-        score = max(score, len(named))
+        score = max(score, len(named), MIN_TEMPLATE_HEADINGS)
     return score
 
 
@@ -150,13 +165,12 @@ def _entity_headings(values: tuple[CellValue, ...]) -> dict[int, EntityColumn]:
     return found
 
 
-def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | None:
+def read_sheet(source: SheetSource, limits: Limits,
+               mapping: dict[str, str] | None = None) -> Table | EntityTable | None:
     """The activity table, the entity (contact) table or the one-activity form a sheet holds, if any."""
     from ropa.ingest.shapes import FICHE_SCAN_ROWS, read_fiche
 
     form = read_fiche(source.name, list(islice(source.read_rows(0), FICHE_SCAN_ROWS)))
-    if form is not None:
-        return form
     rows = source.read_rows(0)
     buffered: list[tuple[CellValue, ...]] = []
     for values in rows:
@@ -165,10 +179,12 @@ def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | Non
             break
     best: tuple[int, int, list[HeadedColumn]] | None = None
     for number, values in enumerate(buffered[:HEADING_SCAN_ROWS], start=1):
-        headed = _match_headings(values)
+        headed = _match_headings(values, mapping)
         score = _template_score(headed)
         if score >= MIN_TEMPLATE_HEADINGS and (best is None or score > best[0]):
             best = (score, number, headed)
+    if form is not None and (best is None or sum(1 for h in form.columns if h.column is not None) > best[0]):
+        return form  # labels down the side name more fields than any row names across
     if best is not None:
         _, heading_row, headed = best
         for number, values in enumerate(buffered, start=1):

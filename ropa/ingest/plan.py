@@ -25,11 +25,20 @@ from ropa.auth import Role, User, require
 from ropa.columns import CellValue, cell_text
 from ropa.errors import ConflictError, NotFound, RopaError
 from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, open_source
+from ropa.ingest.headings import heading_key
 from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
+from ropa.ingest.mapping import IGNORE, NOTE, Mapping, signature
 from ropa.ingest.matching import Action, Existing, default_action, find_existing
 from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
 from ropa.ingest.shapes import FORM_ROLE as _FORM_ROLE
-from ropa.ingest.shapes import Related, join_related, merge_repeated_rows, read_related, systems_as_lists
+from ropa.ingest.shapes import (
+    Related,
+    is_related_sheet,
+    join_related,
+    merge_repeated_rows,
+    read_related,
+    systems_as_lists,
+)
 from ropa.ingest.vocab import matchers
 from ropa.models import SHORT_MAX, Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
@@ -38,6 +47,7 @@ from ropa.storage.activities import _write_update as write_update
 from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import find_entity, insert_entity, list_entities
+from ropa.storage.mappings import find_profile
 
 MAX_ISSUES_SHOWN = 1_000
 
@@ -79,6 +89,16 @@ class ImportPlan:
     """Activities (by position) already in the register, with what updating them would change."""
     actions: list[Action] = field(default_factory=list)
     """What applying does with each activity: add, update (its match) or skip."""
+    mapping_rows: list[dict[str, object]] = field(default_factory=list)
+    """Each source column: the field it maps to, how that was decided and how sure it is."""
+    mapping: Mapping = field(default_factory=dict)
+    """The mapping in effect (heading key -> field), as a profile saves it."""
+    signature: str = ""
+    """The signature of the file's headings, which finds a saved profile again."""
+
+    def mapping_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.mapping_rows, columns=["sheet", "source column", "field", "reads as", "how",
+                                                        "confidence"])
 
     def choose(self, position: int, action: Action) -> None:
         """Set what happens to one activity; only a matched activity can be updated or skipped."""
@@ -261,19 +281,29 @@ def gc_paused() -> Iterator[None]:
 
 
 def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None = None,
-                limits: Limits | None = None) -> ImportPlan:
+                limits: Limits | None = None, mapping: Mapping | None = None,
+                use_profiles: bool = True) -> ImportPlan:
     """Read ``data`` and work out exactly what importing it would do; writes nothing.
 
     ``entity`` names (or gives the id of) an existing entity: the controller of
-    rows that do not say whose they are. Raises ``ImportRejected`` when the
+    rows that do not say whose they are. ``mapping`` overrides how headings
+    map to fields; without one, a saved profile for files with the same
+    headings is applied (``use_profiles``). Raises ``ImportRejected`` when the
     file cannot be imported at all; row problems are collected in the plan.
     """
     with gc_paused():
-        return _plan_import(db, data, file_name, entity=entity, limits=limits)
+        plan = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=mapping)
+        if mapping is None and use_profiles and plan.signature:
+            profile = find_profile(db, plan.signature)
+            if profile is not None:
+                plan = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=profile.mapping)
+                plan.notes.insert(0, f"Mapping profile '{profile.name}' (saved by {profile.saved_by} on "
+                                     f"{profile.saved_at:%Y-%m-%d}) was applied: this file has the same headings.")
+        return plan
 
 
 def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None,
-                 limits: Limits | None) -> ImportPlan:
+                 limits: Limits | None, mapping: Mapping | None) -> ImportPlan:
     limits = limits or Limits()
     plan = ImportPlan(file_name=file_name, sha256=sha256_hex(data), size=len(data), kind="")
     entities = _Entities(db, plan)
@@ -296,9 +326,9 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
                 hidden.append(sheet.name)
                 plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
                 continue
-            found = read_sheet(sheet, limits)
+            found = read_sheet(sheet, limits, mapping)
             if found is None:
-                linked = read_related(sheet.name, list(sheet.read_rows(0)))
+                linked = read_related(sheet.name, list(sheet.read_rows(0))) if is_related_sheet(sheet.name) else None
                 if linked is not None:
                     related.append(linked)
                 continue
@@ -340,6 +370,18 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
         raise ImportRejected(f"'{file_name}' has the register's headings but no activity rows below them.")
     for name in listed:
         entities.resolve(name)
+    plan.mapping_rows = [
+        {"sheet": t.sheet, "source column": h.heading,
+         "field": h.column.key if h.column is not None else IGNORE if h.how == "ignored" else NOTE,
+         "reads as": h.column.heading if h.column is not None else "not read" if h.how == "ignored"
+         else "kept as a note", "how": h.how,
+         "confidence": h.confidence}
+        for t in tables if not t.form for h in t.columns]
+    plan.signature = signature(h.heading for t in tables if not t.form for h in t.columns)
+    plan.mapping = {heading_key(str(r["source column"])): str(r["field"]) for r in plan.mapping_rows}
+    ignored = [k for k, v in plan.mapping.items() if v == IGNORE]
+    if ignored:
+        plan.notes.append(f"{len(ignored):,} source columns are ignored by the mapping and were not read.")
     plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
     plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
     _note_duplicates(db, plan)

@@ -60,6 +60,8 @@ CHUNK = 1 * MB
 
 Cell = str | int | float | bool | date | datetime | None
 Row = tuple[Cell, ...]
+_Scan = tuple[list[tuple[int, int, int, int]], bool, list[tuple[int, int, str]]]
+"""What the reader's own scan found in a sheet: merged ranges, whether it has formulas, whitespace-only cells."""
 
 
 class Refused(Exception):
@@ -252,6 +254,12 @@ _RANGE = re.compile(r"^\$?([A-Za-z]{1,10})\$?([0-9]{1,15})(?::\$?([A-Za-z]{1,10}
 class _XlsxScan:
     merged: list[tuple[int, int, int, int]]
     has_formulas: bool
+    blanks: list[tuple[int, int, str]] = field(default_factory=list)
+    """Inline cells holding only spaces, tabs or line breaks (row, column, text), 0-based: calamine drops them."""
+
+
+_BLANK_INLINE = re.compile(
+    rb"""<(?:\w+:)?c\s+r="([A-Z]{1,3})([0-9]{1,7})"[^>]*><(?:\w+:)?is><(?:\w+:)?t(?:\s[^>]*)?>([ \t\r\n]+)</""")
 
 
 def scan_xlsx_sheet(sheet: str, xml: bytes) -> _XlsxScan:
@@ -273,7 +281,9 @@ def scan_xlsx_sheet(sheet: str, xml: bytes) -> _XlsxScan:
         raise Refused(_too_many_merges(sheet, len(refs)))
     merged = [parse_range(sheet, ref.decode("utf-8", "replace")) for ref in refs]
     _check_merges(sheet, merged)
-    return _XlsxScan(merged, _FORMULA.search(xml) is not None)
+    blanks = [(int(digits) - 1, column_number(letters.decode()) - 1, text.decode())
+              for letters, digits, text in _BLANK_INLINE.findall(xml)]
+    return _XlsxScan(merged, _FORMULA.search(xml) is not None, blanks)
 
 
 _SI_END = re.compile(rb"</(?:\w+:)?si\s*>")
@@ -351,7 +361,7 @@ def _calamine(data: bytes) -> Any:
 
 
 def _calamine_sheets(data: bytes, request: Request, kind: str,
-                     scans: dict[str, tuple[list[tuple[int, int, int, int]], bool]] | None,
+                     scans: dict[str, _Scan] | None,
                      calamine_merges: bool) -> list[SheetData]:
     from python_calamine import CalamineError, SheetTypeEnum, SheetVisibleEnum
 
@@ -375,7 +385,13 @@ def _calamine_sheets(data: bytes, request: Request, kind: str,
             if end is not None:
                 _check_extent(meta.name, end[0] + 1, end[1] + 1,
                               f"{column_letters(end[1] + 1)}{end[0] + 1}")
-            rows = _rows(sheet.to_python(skip_empty_area=False))
+            raw = sheet.to_python(skip_empty_area=False)
+            for row, column, text in scanned[2] if scanned is not None else []:
+                raw.extend([] for _ in range(row + 1 - len(raw)))  # bounded: the scan checked the extent
+                raw[row].extend([""] * (column + 1 - len(raw[row])))
+                if raw[row][column] == "":
+                    raw[row][column] = text
+            rows = _rows(raw)
             merged: list[tuple[int, int, int, int]] = []
             if scanned is not None:
                 merged = scanned[0]
@@ -390,11 +406,11 @@ def _calamine_sheets(data: bytes, request: Request, kind: str,
 
 
 def read_xlsx(data: bytes, archive: zipfile.ZipFile, names: list[str], request: Request) -> list[SheetData]:
-    scans: dict[str, tuple[list[tuple[int, int, int, int]], bool]] = {}
+    scans: dict[str, _Scan] = {}
     for sheet, part in _workbook_parts(archive, names).items():
         if part in names:
             scan = scan_xlsx_sheet(sheet, _read_part(archive, part))
-            scans[sheet] = (scan.merged, scan.has_formulas)
+            scans[sheet] = (scan.merged, scan.has_formulas, scan.blanks)
     for name in names:  # every part calamine reads whole unpacks within its cap first
         if name.startswith("xl/styles.xml"):
             _read_part(archive, name)
@@ -511,7 +527,8 @@ def read_ods(data: bytes, archive: zipfile.ZipFile, names: list[str], request: R
     if not mimetype.startswith(_ODS_MIMETYPE) or mimetype.endswith(b"-template"):
         raise Refused(f"'{request.file_name}' is an OpenDocument file but not a spreadsheet "
                       f"({mimetype.decode('ascii', 'replace')[:80]}); upload the register's .ods, .xlsx or .csv.")
-    scans = {name: (t.merged, t.has_formulas) for name, t in scan_ods(_read_part(archive, "content.xml")).items()}
+    scans: dict[str, _Scan] = {name: (t.merged, t.has_formulas, [])
+                               for name, t in scan_ods(_read_part(archive, "content.xml")).items()}
     return _calamine_sheets(data, request, "ods", scans, calamine_merges=False)
 
 

@@ -246,7 +246,7 @@ def row_steps(table: Table, skip: set[str]) -> tuple[list[Step], dict[str, str]]
     headings: dict[str, str] = {}
     for headed in table.columns:
         column = headed.column
-        if column is not None and column.key in skip:
+        if (column is not None and column.key in skip) or headed.how == "ignored":
             continue
         if column is None:
             keep_key = headed.heading
@@ -271,8 +271,8 @@ def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: 
         ctx.heading = step.heading
         ctx.keep_key = step.keep_key
         column = step.column
-        if isinstance(value, str) and says_empty(value):
-            value = None
+        if not table.own_export and isinstance(value, str) and value.strip() and says_empty(value):
+            value = None  # this app's own export is read back exactly as written
         if column is None:
             text = cell_text(value)
             if text.strip():

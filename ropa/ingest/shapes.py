@@ -107,8 +107,8 @@ def read_fiche(sheet: str, rows: Sequence[Row]) -> Table | None:
                 form.add(target, f"{country}: {text}")
             else:
                 form.add(target, text)
-    if labels < FICHE_MIN_LABELS or not ({"name", "c02_purpose"} & set(form.lines)):
-        return None
+    if len(set(form.lines) - {"entity"}) < FICHE_MIN_LABELS or not {"name", "c02_purpose"} <= set(form.lines):
+        return None  # a form names its activity and its purpose (a cover sheet of labels does not)
     columns = [HeadedColumn(i, _BY_KEY[key].heading, _BY_KEY[key], SURE, "variant")
                for i, key in enumerate(form.lines)]
     row_cells: list[CellValue] = ["\n".join(lines) for lines in form.lines.values()]
@@ -154,6 +154,11 @@ _MAIN_HEADINGS = ("name", "category", "description", "country", "label")
 def _role(sheet: str) -> _Role | None:
     key = heading_key(sheet)
     return next((role for word, role in _ROLES.items() if word in key), None)
+
+
+def is_related_sheet(sheet: str) -> bool:
+    """Whether a sheet's name says it adds to another sheet's activities (Purposes, Transfers...)."""
+    return _role(sheet) is not None
 
 
 @dataclass
@@ -270,6 +275,8 @@ def systems_as_lists(table: Table) -> None:
 def merge_repeated_rows(table: Table) -> None:
     """Rows of the same system and purpose (and entity) become one: their cells' texts are combined."""
     keys = {h.column.key: h.index for h in table.columns if h.column is not None}
+    if "name" in keys or "id" in keys:
+        return  # rows that name or number their activity are one activity each
     system_at = keys.get("systems")
     purpose_at = keys["c02_purpose"] if "c02_purpose" in keys else keys.get("p2_categories")
     if system_at is None or purpose_at is None:
