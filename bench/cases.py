@@ -8,6 +8,7 @@ available" instead of stopping the benchmark.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import shutil
@@ -337,6 +338,21 @@ def _prepare_dashboard_browser(demo: bool) -> Any:
     return prepare
 
 
+def _prepare_import_floor(ctx: Context) -> Prepared:
+    from python_calamine import CalamineWorkbook
+
+    source: Path = ctx.state.get("export_path") or _export_file(ctx)
+    data = source.read_bytes()
+
+    def run() -> None:
+        # The yardstick of the import: python-calamine reading every cell of every sheet of the same file.
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        for index in range(len(workbook.sheet_names)):
+            workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+
+    return Prepared(run, extra={"bytes": len(data)})
+
+
 # -- command line (a fresh interpreter each run: what a user at a shell waits for) --
 
 # The child is started by a small intermediate Python, not by the benchmark itself: Linux
@@ -420,6 +436,8 @@ CASES: list[Case] = [
          warm=False, memory_target=MEMORY),
     Case("import", "Excel import", "ropa.ingest.import_file of that export into an empty register: "
          "read, map, validate, plan and write", _prepare_import, Target(10.0), warm=False, memory_target=MEMORY),
+    Case("import_floor", "Import floor", "python-calamine reading every sheet of that export (the import's "
+         "yardstick)", _prepare_import_floor, warm=False),
     Case("cli_list", "CLI list (cold)", "python -m ropa list --format json, a new process",
          _prepare_cli("list", "--format", "json", needs_db=True), Target(0.5), memory="child", warm=False),
     Case("cli_show", "CLI show (cold)", "python -m ropa show 1, a new process",
@@ -436,4 +454,5 @@ RATIOS: list[Ratio] = [
           Target(1.1, "x floor")),
     Ratio("write_vs_floor", "Export writer over its floor", "export_write", "export_floor",
           Target(1.1, "x floor")),
+    Ratio("import_vs_floor", "Excel import over calamine's bare read", "import", "import_floor"),
 ]

@@ -110,6 +110,12 @@ ROW_LABELS: dict[str, dict[str, str]] = {
 }
 """The cells of a recipient or transfer row, labelled as the table's columns show them."""
 
+VENDOR_LABELS: dict[str, str] = {
+    "name": "Vendor name", "country": "Country", "contract_ref": "Art. 28 contract reference",
+    "sub_processors": "Sub-processors", "notes": "Notes",
+}
+"""Every vendor inventory field, labelled as the Vendors page shows it."""
+
 ROW_NOUNS: dict[str, str] = {"recipients": "Recipient", "transfers": "Transfer"}
 
 RECORD_LABELS: dict[str, Mapping[str, str]] = {"activity": FIELD_LABELS, "entity": ENTITY_LABELS}
@@ -165,3 +171,15 @@ def months_text(months: int) -> str:
 def transition_text(before: str, after: str) -> str:
     """A status change in words: "In review → Approved"."""
     return f"{status_label(before)} → {status_label(after)}"
+
+
+def any_field_label(key: str) -> str:
+    """A field's label wherever it occurs: activity first, then entity, recipient or transfer cell, vendor.
+
+    For messages that name a field outside a form (the command line, import, restore), so they use the
+    same words as the form.
+    """
+    for table in (FIELD_LABELS, ENTITY_LABELS, *ROW_LABELS.values(), VENDOR_LABELS):
+        if key in table:
+            return table[key]
+    return key.replace("_", " ").capitalize()

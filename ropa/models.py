@@ -23,57 +23,13 @@ from pydantic import (
 )
 
 from ropa.errors import FieldError, ValidationFailed
+from ropa.labels import any_field_label
 from ropa.reference import is_country_code, load_reference
 
 SHORT_MAX = 500
 TEXT_MAX = 20_000
 LIST_MAX = 200
 
-FIELD_LABELS: dict[str, str] = {
-    "name": "Name",
-    "entity_id": "Entity",
-    "business_function": "Business function",
-    "purpose": "Purpose of processing",
-    "role": "Role",
-    "lawful_bases": "Article 6 lawful basis",
-    "art9_conditions": "Article 9 condition",
-    "data_subjects": "Categories of individuals",
-    "data_categories": "Categories of personal data",
-    "recipients": "Recipients",
-    "transfers": "Transfers",
-    "retention_months": "Retention period (months)",
-    "retention_trigger": "Retention trigger",
-    "security_measures": "Security measures",
-    "dpia_criteria": "DPIA screening criteria",
-    "adm_basis": "Article 22(2) basis",
-    "status": "Status",
-    "country": "Country",
-    "mechanism": "Transfer mechanism",
-    "category": "Recipient category",
-    "kind": "Kind",
-    "parent_id": "Parent entity",
-    "regime": "Applicable regime",
-    "contract_date": "Contract date",
-    "organisation": "International organisation",
-    "dpia_not_required_reason": "DPIA not required, because",
-    "dpia_decided_by": "DPIA decision taken by (DPO)",
-    "law_relied_on": "Law the legal obligation or public task rests on (Art. 6(3))",
-    "member_state_law": "Union or member-state law relied on (Art. 9(2)(b), (g)-(j), Art. 10)",
-    "consent_withdrawal": "How consent is withdrawn (Art. 7(3))",
-    "parental_consent": "How a child's age and parental consent are checked (Art. 8)",
-    "adm_safeguards": "Safeguards for automated decisions (Art. 22(3))",
-    "eprivacy_consent": "Cookie and e-marketing consent or exemption (PECR regs 6, 22; ePrivacy Art. 5(3), 13)",
-    "controller_contract_ref": "Contract with the controller served (Art. 28(3))",
-    "subprocessor_authorisation": "Controller's authorisation of sub-processors (Art. 28(2))",
-    "appropriate_policy_ref": "Appropriate policy document (DPA 2018 Sch. 1 Part 4)",
-    "retention_per_policy": "Retained and erased as the policy document says? (DPA 2018 Sch. 1 para 41)",
-    "policy_deviation_reasons": "Reasons for not following the policy document",
-    "superseded_on": "No longer in force from",
-    "fee_exemption": "Data protection fee: exemption relied on (DPA 2018 s.137)",
-    "art30_5_reliance": "Art. 30(5) exemption: relied on, and why it applies",
-    "contract_ref": "Art. 28 contract reference",
-    "sub_processors": "Sub-processors",
-}
 
 
 def _no_nul(value: str) -> str:
@@ -372,7 +328,7 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             parts.append(f"#{part + 1}")
         else:
-            parts.append(FIELD_LABELS.get(part, part.replace("_", " ").capitalize()))
+            parts.append(any_field_label(part))
     return " ".join(parts)
 
 

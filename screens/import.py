@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from ropa.auth import Role
@@ -9,8 +11,12 @@ from ropa.config import load_config
 from ropa.errors import RopaError
 from ropa.ingest import ImportPlan, apply_import, configured_limits, plan_import
 from ropa.ingest.files import check_size
+from ropa.ingest.headings import heading_key
+from ropa.ingest.mapping import targets as mapping_targets
+from ropa.ingest.matching import ACTIONS
 from ropa.ingest.plan import sha256_hex
 from ropa.storage.entities import list_entities
+from ropa.storage.mappings import save_profile
 from ui.choices import entity_label, entity_tree
 from ui.render import md
 from ui.session import current_user, get_db, page_user
@@ -20,6 +26,7 @@ user = page_user(__file__)
 
 PLAN_KEY = "import_plan"
 DONE_KEY = "import_done"
+MAPPING_KEY = "import_mapping"
 ROUND_KEY = "import_round"
 
 db = get_db()
@@ -35,7 +42,8 @@ if not user.can(Role.ADMIN):
 config = load_config()
 limits = configured_limits()
 st.caption("Reads the ICO documentation template for controllers or processors as DPOs fill it in, this app's "
-           "own Excel or CSV export, or a CSV file with the same headings. Nothing is written until you "
+           "own Excel or CSV export, or a file with the same headings: Excel (.xlsx, .xlsm, .xls), OpenDocument "
+           "(.ods) or CSV. Nothing is written until you "
            f"confirm, and then all rows are written or none. Files up to {config.max_upload_mb} MB.")
 
 done = st.session_state.pop(DONE_KEY, None)
@@ -43,7 +51,7 @@ if done:
     st.success(md(done), icon=":material/check_circle:")
 
 entities = list_entities(db)
-upload = st.file_uploader("Register file", type=["xlsx", "xlsm", "csv", "zip"],
+upload = st.file_uploader("Register file", type=["xlsx", "xlsm", "xls", "ods", "csv", "zip"],
                           key=f"import_file_{st.session_state.get(ROUND_KEY, 0)}",
                           max_upload_size=config.max_upload_mb)
 controller = st.selectbox(
@@ -59,14 +67,17 @@ if upload is None:
 try:
     check_size(upload.size, upload.name, limits)
     data = upload.getvalue()
-    key = (upload.name, sha256_hex(data), controller)
+    digest = sha256_hex(data)
+    chosen_mapping = st.session_state.get(MAPPING_KEY)
+    mapping = chosen_mapping[1] if isinstance(chosen_mapping, tuple) and chosen_mapping[0] == digest else None
+    key = (upload.name, digest, controller, json.dumps(mapping, sort_keys=True))
     cached = st.session_state.get(PLAN_KEY)
     if isinstance(cached, tuple) and cached[0] == key:
         plan: ImportPlan = cached[1]
     else:
         with st.spinner("Reading the file"):
             plan = plan_import(db, data, upload.name, entity=None if controller is None else str(controller),
-                               limits=limits)
+                               limits=limits, mapping=mapping)
         st.session_state[PLAN_KEY] = (key, plan)
 except RopaError as error:
     st.session_state.pop(PLAN_KEY, None)
@@ -93,6 +104,32 @@ if plan.new_entities:
     st.dataframe([{"entity": e.name, "from": e.source, "parent": e.parent, "country": e.entity.country}
                   for e in plan.new_entities], hide_index=True, width="stretch")
 
+st.subheader("How the columns are read")
+st.caption("Each source column, the field it feeds and how that was decided (heading = the field's own heading, "
+           "variant = a listed wording, close = a guess by shared words, with its confidence; kept = kept as a note "
+           "on the activity). Change a field to reassign the column, or choose 'note' or 'ignore'.")
+fields = list(mapping_targets())
+edited = st.data_editor(
+    plan.mapping_frame(), hide_index=True, width="stretch",
+    key=f"import_mapping_editor_{digest[:12]}_{abs(hash(json.dumps(plan.mapping, sort_keys=True))) % 10**8}",
+    disabled=["sheet", "source column", "reads as", "how", "confidence"],
+    column_config={"field": st.column_config.SelectboxColumn(options=fields, required=True),
+                   "confidence": st.column_config.NumberColumn(format="%.2f")})
+wanted = {heading_key(str(h)): str(f) for h, f in zip(edited["source column"], edited["field"], strict=True)}
+if wanted != {k: v for k, v in plan.mapping.items() if k in wanted}:
+    st.session_state[MAPPING_KEY] = (digest, {**plan.mapping, **wanted})
+    st.rerun()
+profile_name = st.text_input("Save this mapping as a profile (reused for the next file with these headings)",
+                             key="import_profile_name", max_chars=200)
+if st.button("Save mapping profile", key="import_save_mapping", disabled=not profile_name.strip()):
+    try:
+        saved = save_profile(db, user, profile_name, plan.signature, plan.mapping)
+    except RopaError as error:
+        st.error(md(error), icon=":material/error:")
+    else:
+        st.success(md(f"Saved mapping profile '{saved.name}' ({len(saved.mapping)} columns)."),
+                   icon=":material/check_circle:")
+
 st.subheader("How the text was read")
 st.caption("Every distinct text and the vocabulary entry it was mapped to ('how': label = the entry's own "
            "wording, synonym = a listed synonym, close = after dropping brackets or filler words, read = "
@@ -106,13 +143,29 @@ if not unmapped.empty:
     st.caption("Kept word for word on the activity so nothing is lost; review it after the import.")
     st.dataframe(unmapped, hide_index=True, width="stretch")
 
+if plan.existing:
+    st.subheader("Already in the register")
+    st.caption("These activities match one in the register (by reference, else by entity and name). Update "
+               "changes only the fields the file has columns for; skip leaves the register as it is; add creates "
+               "a second record.")
+    chosen = st.data_editor(
+        plan.matches_frame(), hide_index=True, width="stretch", key=f"import_actions_{plan.sha256[:12]}",
+        disabled=["position", "sheet", "row", "activity", "matches", "fields that would change"],
+        column_config={"position": None, "action": st.column_config.SelectboxColumn(options=list(ACTIONS),
+                                                                                   required=True)})
+    for position, action in zip(chosen["position"], chosen["action"], strict=True):
+        plan.choose(int(position), action)
+
 if plan.activities:
     with st.expander(f"Activities to import ({len(plan.activities):,})"):
         st.dataframe(plan.activities_frame(), hide_index=True, width="stretch")
 
 if plan.ok:
-    if st.button(f"Import {len(plan.activities):,} activities", type="primary", icon=":material/upload:",
-                 key="import_confirm"):
+    adding = sum(1 for a in plan.actions if a == "add")
+    updating = sum(1 for a in plan.actions if a == "update")
+    label = f"Import: add {adding:,}" + (f", update {updating:,}" if updating else "") + " activities"
+    if st.button(label if plan.existing else f"Import {len(plan.activities):,} activities", type="primary",
+                 icon=":material/upload:", key="import_confirm"):
         try:
             with st.spinner("Importing in one transaction"):
                 result = apply_import(db, user, plan)
@@ -120,7 +173,9 @@ if plan.ok:
             st.error(md(error), icon=":material/error:")
         else:
             st.session_state.pop(PLAN_KEY, None)
-            st.session_state[DONE_KEY] = (f"Imported {len(result.activity_ids):,} activities and "
-                                          f"{len(result.entity_ids)} new entities from {result.file_name}.")
+            st.session_state[DONE_KEY] = (
+                f"Imported {len(result.activity_ids):,} activities and {len(result.entity_ids)} new entities "
+                f"from {result.file_name}." + (f" Updated {len(result.updated_ids):,}." if result.updated_ids else "")
+                + (f" Skipped {result.skipped:,}." if result.skipped else ""))
             st.session_state[ROUND_KEY] = int(st.session_state.get(ROUND_KEY, 0)) + 1  # a fresh, empty uploader
             st.rerun()

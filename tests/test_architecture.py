@@ -22,7 +22,8 @@ LAYERS: dict[str, int] = {
 DOMAIN = 4  # every other ropa module: analysis, export, import, dashboard data, sign-in decisions
 
 # Pages that still import ropa.storage; each passes (and must lose its mark) once it asks ropa/ or ui/ instead.
-STORAGE_IN_PAGES = {"activity", "admin", "dashboard", "entities", "export", "gaps", "history", "import", "register"}
+STORAGE_IN_PAGES = {"activity", "admin", "dashboard", "entities", "export", "gaps", "history", "import", "my_work",
+                    "register", "vendors"}
 
 
 def imported(source: str) -> set[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from test_import import EXAMPLE_ROWS, ico_workbook
+from test_import_hostile import _merged_to_row_99_999_999_999
 
 from ropa.cli import main
 from ropa.models import Entity
@@ -56,8 +57,11 @@ def test_entity_option_names_the_controller(db: Database, entity: Entity, tmp_pa
 @pytest.mark.parametrize(("content", "name", "extra", "message"), [
     pytest.param(None, "missing.xlsx", [], "error: There is no file at {path}.", id="no-file"),
     pytest.param(b"%PDF-1.4", "register.pdf", [],
-                 "error: 'register.pdf' is not an Excel workbook (.xlsx) or a CSV file. Save the register in one of "
-                 "those formats and upload it again.", id="not-a-register"),
+                 "error: 'register.pdf' is not a spreadsheet the import reads: upload an Excel workbook (.xlsx, .xlsm, "
+                 ".xls), an OpenDocument spreadsheet (.ods) or a CSV file", id="not-a-register"),
+    pytest.param("merged-to-row-99999999999", "register.xlsx", ["--dry-run"],
+                 "error: Sheet 'Template' has a cell at the end of merged range A10:A99999999999, beyond Excel's "
+                 "last row (1,048,576)", id="hostile-merge-dry-run"),
     pytest.param("no-contact", "register.xlsx", [],
                  "error: The file does not say whose register it is", id="no-controller"),
     pytest.param("no-contact", "register.xlsx", ["--entity", "Nobody"], "error: There is no entity named 'Nobody'.",
@@ -71,6 +75,8 @@ def test_import_errors_are_one_line_and_write_nothing(db: Database, tmp_path: Pa
     path = tmp_path / name
     if content == "no-contact":
         path.write_bytes(ico_workbook(EXAMPLE_ROWS, contact=False))
+    elif content == "merged-to-row-99999999999":
+        path.write_bytes(_merged_to_row_99_999_999_999())
     elif content == "bad-row":
         path.write_bytes(ico_workbook([["x" * 600, "Purpose"]]))
     elif isinstance(content, bytes):

@@ -9,16 +9,17 @@ above it; vertically merged cells are filled down, as the person meant.
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import get_column_letter
 
 from ropa.columns import COLUMNS, ENTITY_COLUMNS, CellValue, Column, EntityColumn, cell_text
 from ropa.ingest.files import BLANK_RUN_LIMIT, MAX_COLUMNS, ImportRejected, Limits, SheetSource
-from ropa.ingest.vocab import normalise
+from ropa.ingest.headings import heading_key, heading_table, match_heading
 
 HEADING_SCAN_ROWS = 20
 COVER_SCAN_ROWS = 60
@@ -27,24 +28,9 @@ PURPOSE_COLUMNS = ("c02_purpose", "p2_categories")
 MIN_ENTITY_HEADINGS = 4
 MAX_HEADING = 500
 
-_QUALIFIERS = re.compile(r"\((?:if applicable|if possible|optional|where applicable)\)|[?*:]", re.IGNORECASE)
-
-
-def heading_key(text: str) -> str:
-    """A heading's comparable form: case, punctuation and '(if applicable)' ignored."""
-    return normalise(_QUALIFIERS.sub(" ", text))
-
-
-@cache
 def heading_index() -> dict[str, Column]:
-    """Heading text -> column; a column's own heading wins over another column's alias."""
-    index: dict[str, Column] = {}
-    for column in COLUMNS:
-        index.setdefault(heading_key(column.heading), column)
-    for column in COLUMNS:
-        for text in column.aliases:
-            index.setdefault(heading_key(text), column)
-    return index
+    """Heading key -> column: a column's own heading, its aliases and the variants of headings.toml."""
+    return {key: column for key, (column, _) in heading_table().items()}
 
 
 @cache
@@ -69,6 +55,8 @@ class HeadedColumn:
     index: int  # 0-based position in the row
     heading: str
     column: Column | None  # None: not a template column; its text is kept under the heading
+    confidence: float = 1.0
+    how: str = "heading"  # "heading", "variant", "close" (a guess), "mapping" (chosen by the user), "kept", "ignored"
 
     @property
     def letter(self) -> str:
@@ -86,6 +74,13 @@ class Table:
     above: list[tuple[CellValue, ...]]
     processor: bool
     notes: list[str] = field(default_factory=list)
+    form: bool = False
+    """A one-activity form (labels down the side) rather than a list."""
+
+    @property
+    def own_export(self) -> bool:
+        """This app's export (its 'Record id' heading): read back exactly, with no reading-in of 'N/A'."""
+        return any(h.column is not None and h.column.key == "id" and h.how == "heading" for h in self.columns)
 
     def present(self) -> set[str]:
         return {c.column.key for c in self.columns if c.column is not None}
@@ -112,29 +107,48 @@ def _check_cells(sheet: str, row_number: int, values: tuple[CellValue, ...], lim
             )
 
 
-def _match_headings(values: tuple[CellValue, ...]) -> list[HeadedColumn]:
-    index = heading_index()
+def _match_headings(values: tuple[CellValue, ...], mapping: dict[str, str] | None = None) -> list[HeadedColumn]:
     result: list[HeadedColumn] = []
     seen: set[str] = set()
+    by_key = {c.key: c for c in COLUMNS}
     for i, value in enumerate(values[:MAX_COLUMNS]):
         text = cell_text(value).strip()
         if not text or len(text) > MAX_HEADING:
             continue
-        column = index.get(heading_key(text))
+        chosen = (mapping or {}).get(heading_key(text))
+        if chosen is not None:
+            if chosen in by_key and chosen not in seen:
+                seen.add(chosen)
+                result.append(HeadedColumn(i, " ".join(text.split()), by_key[chosen], 1.0, "mapping"))
+            else:
+                result.append(HeadedColumn(i, " ".join(text.split()), None, 1.0,
+                                           "ignored" if chosen == "ignore" else "mapping"))
+            continue
+        match = match_heading(text)
+        column = match.column if match is not None else None
         if column is not None and column.key in seen:
             column = None  # a repeated heading: its text is kept, not read twice
-        if column is not None:
+        if column is not None and match is not None:
             seen.add(column.key)
-        result.append(HeadedColumn(i, " ".join(text.split()), column))
+            result.append(HeadedColumn(i, " ".join(text.split()), column, match.confidence, match.how))
+        else:
+            result.append(HeadedColumn(i, " ".join(text.split()), None, 0.0, "kept"))
     return result
 
 
 def _template_score(headed: list[HeadedColumn]) -> int:
-    """How many ICO template columns a row names; naming the purpose counts as naming three."""
+    """How many ICO template columns a row names; naming the purpose counts as naming three.
+
+    A row naming both an activity name and a purpose (home-made registers, the
+    CNIL list, CISO Assistant) scores every column it names.
+    """
     template = [h.column for h in headed if h.column is not None and (h.column.ico or h.column.ico_processor)]
     score = len(template)
     if len(template) >= 2 and any(c.key in PURPOSE_COLUMNS for c in template):
         score = max(score, MIN_TEMPLATE_HEADINGS)
+    named = {h.column.key for h in headed if h.column is not None and h.confidence >= 0.9}
+    if "name" in named and named & set(PURPOSE_COLUMNS):
+        score = max(score, len(named), MIN_TEMPLATE_HEADINGS)
     return score
 
 
@@ -151,8 +165,12 @@ def _entity_headings(values: tuple[CellValue, ...]) -> dict[int, EntityColumn]:
     return found
 
 
-def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | None:
-    """The activity table or the entity (contact) table a sheet holds, if any."""
+def read_sheet(source: SheetSource, limits: Limits,
+               mapping: dict[str, str] | None = None) -> Table | EntityTable | None:
+    """The activity table, the entity (contact) table or the one-activity form a sheet holds, if any."""
+    from ropa.ingest.shapes import FICHE_SCAN_ROWS, read_fiche
+
+    form = read_fiche(source.name, list(islice(source.read_rows(0), FICHE_SCAN_ROWS)))
     rows = source.read_rows(0)
     buffered: list[tuple[CellValue, ...]] = []
     for values in rows:
@@ -161,10 +179,12 @@ def read_sheet(source: SheetSource, limits: Limits) -> Table | EntityTable | Non
             break
     best: tuple[int, int, list[HeadedColumn]] | None = None
     for number, values in enumerate(buffered[:HEADING_SCAN_ROWS], start=1):
-        headed = _match_headings(values)
+        headed = _match_headings(values, mapping)
         score = _template_score(headed)
         if score >= MIN_TEMPLATE_HEADINGS and (best is None or score > best[0]):
             best = (score, number, headed)
+    if form is not None and (best is None or sum(1 for h in form.columns if h.column is not None) > best[0]):
+        return form  # labels down the side name more fields than any row names across
     if best is not None:
         _, heading_row, headed = best
         for number, values in enumerate(buffered, start=1):
@@ -232,32 +252,31 @@ def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn
 
 
 def _fill_merged(source: SheetSource, table: Table) -> None:
-    """Copy the top-left value of each vertically merged range down its first column."""
+    """Copy the top-left value of each vertically merged range down its first column.
+
+    The cost follows the rows the table holds, not the rows a range claims:
+    each range visits only the held rows inside it (found by bisection).
+    """
     ranges = source.merged()
     if not ranges or not table.rows:
         return
-    by_number = {number: i for i, (number, _) in enumerate(table.rows)}
+    numbers = [number for number, _ in table.rows]
     filled: list[str] = []
-    for ref in ranges:
-        min_col, min_row, _max_col, max_row = range_boundaries(ref)
-        if min_row is None or max_row is None or min_col is None:
-            continue
+    for min_row, min_col, max_row, max_col in ranges:
         if max_row <= table.heading_row or max_row == min_row:
             continue
-        top = by_number.get(min_row)
-        if top is None:
+        top = bisect_left(numbers, min_row)
+        if top == len(numbers) or numbers[top] != min_row:
             continue
         column = min_col - 1
         value = table.rows[top][1][column] if column < len(table.rows[top][1]) else None
-        for number in range(min_row + 1, max_row + 1):
-            at = by_number.get(number)
-            if at is None:
-                continue
-            values = list(table.rows[at][1])
+        for at in range(top + 1, bisect_right(numbers, max_row)):
+            number, held = table.rows[at]
+            values = list(held)
             values.extend([None] * (column + 1 - len(values)))
             values[column] = value
             table.rows[at] = (number, tuple(values))
-        filled.append(ref)
+        filled.append(f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}")
     if filled:
         shown = ", ".join(filled[:5]) + (f" and {len(filled) - 5} more" if len(filled) > 5 else "")
         table.notes.append(f"Sheet '{source.name}': merged cells {shown}: the top cell's value was used "
@@ -287,16 +306,26 @@ def _read_entities(source: SheetSource, heading_row: int, found: dict[int, Entit
 
 # -- the contact block above the headings --------------------------------------------------
 
-_ROLES = {
-    "controller": "controller", "data controller": "controller", "name of controller": "controller",
-    "organisation": "controller", "processor": "processor", "data processor": "processor",
-    "data protection officer": "dpo", "dpo": "dpo", "data protection officer dpo": "dpo",
-    "representative": "representative", "representative if applicable": "representative",
-    "eu representative": "representative", "uk representative": "representative",
+_ROLE_WORDS = {
+    "controller": ("controller", "data controller", "name of controller", "organisation",
+                   "responsable du traitement", "responsable de traitement", "responsable", "verantwortlicher",
+                   "verantwortliche stelle"),
+    "processor": ("processor", "data processor", "sous traitant", "auftragsverarbeiter"),
+    "dpo": ("data protection officer", "dpo", "data protection officer dpo", "delegue a la protection des donnees",
+            "delegue a la protection des donnees dpo", "dpd", "datenschutzbeauftragter",
+            "datenschutzbeauftragte"),
+    "representative": ("representative", "eu representative", "uk representative", "representant",
+                       "vertreter", "vertreter in der union"),
 }
-_FIELDS = {"name": "name", "address": "address", "email": "email", "email address": "email", "e mail": "email",
-           "telephone": "phone", "phone": "phone", "telephone number": "phone", "phone number": "phone",
-           "contact detail": "address", "contact": "address"}
+_FIELD_WORDS = {
+    "name": ("name", "nom", "nom et prenom", "raison sociale"),
+    "address": ("address", "contact detail", "contact", "adresse", "adresse postale", "anschrift"),
+    "email": ("email", "email address", "e mail", "adresse mel", "mel", "courriel", "adresse electronique",
+              "e mail adresse"),
+    "phone": ("telephone", "phone", "telephone number", "phone number", "tel", "telefon"),
+}
+_ROLES = {heading_key(text): role for role, texts in _ROLE_WORDS.items() for text in texts}
+_FIELDS = {heading_key(text): field for field, texts in _FIELD_WORDS.items() for text in texts}
 
 
 def _role_key(value: CellValue) -> str | None:
@@ -305,6 +334,38 @@ def _role_key(value: CellValue) -> str | None:
 
 def _field_key(value: CellValue) -> str | None:
     return _FIELDS.get(heading_key(cell_text(value)))
+
+
+def contact_heading(text: str) -> tuple[str, str] | None:
+    """(role, field) a column heading such as 'Controller email' or 'DPO name' names: contacts on every row."""
+    words = heading_key(text).split()
+    for cut in range(1, len(words)):
+        role = _ROLES.get(" ".join(words[:cut]))
+        field = _FIELDS.get(" ".join(words[cut:]))
+        if role and field:
+            return role, field
+    return None
+
+
+def _vertical_contacts(rows: list[tuple[CellValue, ...]]) -> dict[str, dict[str, str]]:
+    """The CNIL layout: a role label alone on its row, then 'Nom :' / 'Adresse mél :' label-value rows below."""
+    found: dict[str, dict[str, str]] = {}
+    role: str | None = None
+    for values in rows:
+        cells = [(i, v) for i, v in enumerate(values) if not _is_blank(v)]
+        if not cells:
+            continue
+        first_role = _role_key(cells[0][1])
+        if first_role and len(cells) == 1:
+            role = first_role
+            found.setdefault(role, {})
+            continue
+        field = _field_key(cells[0][1])
+        if role and field and len(cells) > 1:
+            found[role].setdefault(field, cell_text(cells[1][1]).strip())
+        elif not field:
+            role = None if first_role is None else role
+    return found
 
 
 def contact_block(rows: list[tuple[CellValue, ...]]) -> dict[str, dict[str, str]]:
@@ -327,6 +388,9 @@ def contact_block(rows: list[tuple[CellValue, ...]]) -> dict[str, dict[str, str]
             return cell_text(rows[r][c]).strip()
         return ""
 
+    vertical = _vertical_contacts(rows)
+    if any(vertical.values()):
+        return {role: record for role, record in vertical.items() if any(record.values())}
     same_row = len({r for r, _, _ in roles}) == 1 and len(roles) > 1
     if same_row and fields and all(c < min(rc for _, rc, _ in roles) for _, c, _ in fields):
         for _, c_role, role in roles:
@@ -339,7 +403,12 @@ def contact_block(rows: list[tuple[CellValue, ...]]) -> dict[str, dict[str, str]
         for r_role, c_role, role in roles:
             record = {f: at(r_role, c) for c, f in header.items() if c > c_role}
             if not any(record.values()):
-                values = [cell_text(v).strip() for v in rows[r_role][c_role + 1:] if not _is_blank(v)]
+                values = []
+                for v in rows[r_role][c_role + 1:]:
+                    if _role_key(v):
+                        break  # the next role's label (e.g. 'Representative (if applicable)') ends this one
+                    if not _is_blank(v) and not _field_key(v):
+                        values.append(cell_text(v).strip())
                 record = dict(zip(("name", "address", "email", "phone"), values, strict=False))
             found[role] = record
     return {role: {k: v for k, v in record.items() if v} for role, record in found.items() if any(record.values())}

@@ -22,18 +22,33 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ropa.auth import Role, User, require
-from ropa.errors import RopaError
-from ropa.ingest.files import ImportRejected, Limits, open_source
-from ropa.ingest.layout import EntityTable, Table, contact_block, read_sheet
+from ropa.columns import CellValue, cell_text
+from ropa.errors import ConflictError, NotFound, RopaError
+from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, open_source
+from ropa.ingest.headings import heading_key
+from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
+from ropa.ingest.mapping import IGNORE, NOTE, Mapping, signature
+from ropa.ingest.matching import Action, Existing, default_action, find_existing
 from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
+from ropa.ingest.shapes import FORM_ROLE as _FORM_ROLE
+from ropa.ingest.shapes import (
+    Related,
+    is_related_sheet,
+    join_related,
+    merge_repeated_rows,
+    read_related,
+    systems_as_lists,
+)
 from ropa.ingest.vocab import matchers
 from ropa.legal.regimes import regime_from_cell
-from ropa.models import Activity, Entity, parse_entity, validation_failed
+from ropa.models import SHORT_MAX, Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
 from ropa.storage import audit
-from ropa.storage.activities import create_activities
+from ropa.storage.activities import _write_update as write_update
+from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import find_entity, insert_entity, list_entities
+from ropa.storage.mappings import find_profile
 
 MAX_ISSUES_SHOWN = 1_000
 
@@ -67,6 +82,39 @@ class ImportPlan:
     issues: list[Issue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rows_read: int = 0
+    refs: list[str] = field(default_factory=list)
+    """Each activity's reference in the file (Record id, N° / RÉF, ref_id), '' if none."""
+    provided: list[frozenset[str]] = field(default_factory=list)
+    """The fields each activity's row has a column for: the fields an update changes."""
+    existing: dict[int, Existing] = field(default_factory=dict)
+    """Activities (by position) already in the register, with what updating them would change."""
+    actions: list[Action] = field(default_factory=list)
+    """What applying does with each activity: add, update (its match) or skip."""
+    mapping_rows: list[dict[str, object]] = field(default_factory=list)
+    """Each source column: the field it maps to, how that was decided and how sure it is."""
+    mapping: Mapping = field(default_factory=dict)
+    """The mapping in effect (heading key -> field), as a profile saves it."""
+    signature: str = ""
+    """The signature of the file's headings, which finds a saved profile again."""
+
+    def mapping_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.mapping_rows, columns=["sheet", "source column", "field", "reads as", "how",
+                                                        "confidence"])
+
+    def choose(self, position: int, action: Action) -> None:
+        """Set what happens to one activity; only a matched activity can be updated or skipped."""
+        if action != "add" and position not in self.existing:
+            raise RopaError(f"Activity '{self.activities[position].name}' is not in the register yet; it can only "
+                            "be added.")
+        self.actions[position] = action
+
+    def matches_frame(self) -> pd.DataFrame:
+        rows = [{"position": i, "sheet": self.origins[i][0], "row": self.origins[i][1],
+                 "activity": self.activities[i].name, "matches": f"activity {m.activity_id} (by {m.how})",
+                 "fields that would change": ", ".join(m.changes) or "(none)", "action": self.actions[i]}
+                for i, m in sorted(self.existing.items())]
+        return pd.DataFrame(rows, columns=["position", "sheet", "row", "activity", "matches",
+                                           "fields that would change", "action"])
 
     @property
     def ok(self) -> bool:
@@ -117,6 +165,8 @@ class ImportResult:
     entity_ids: list[int]
     file_name: str
     sha256: str
+    updated_ids: list[int] = field(default_factory=list)
+    skipped: int = 0
 
 
 # -- entities --------------------------------------------------------------------------------
@@ -234,37 +284,57 @@ def gc_paused() -> Iterator[None]:
 
 
 def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None = None,
-                limits: Limits | None = None) -> ImportPlan:
+                limits: Limits | None = None, mapping: Mapping | None = None,
+                use_profiles: bool = True) -> ImportPlan:
     """Read ``data`` and work out exactly what importing it would do; writes nothing.
 
     ``entity`` names (or gives the id of) an existing entity: the controller of
-    rows that do not say whose they are. Raises ``ImportRejected`` when the
+    rows that do not say whose they are. ``mapping`` overrides how headings
+    map to fields; without one, a saved profile for files with the same
+    headings is applied (``use_profiles``). Raises ``ImportRejected`` when the
     file cannot be imported at all; row problems are collected in the plan.
     """
     with gc_paused():
-        return _plan_import(db, data, file_name, entity=entity, limits=limits)
+        plan = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=mapping)
+        if mapping is None and use_profiles and plan.signature:
+            profile = find_profile(db, plan.signature)
+            if profile is not None:
+                plan = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=profile.mapping)
+                plan.notes.insert(0, f"Mapping profile '{profile.name}' (saved by {profile.saved_by} on "
+                                     f"{profile.saved_at:%Y-%m-%d}) was applied: this file has the same headings.")
+        return plan
 
 
 def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None,
-                 limits: Limits | None) -> ImportPlan:
+                 limits: Limits | None, mapping: Mapping | None) -> ImportPlan:
     limits = limits or Limits()
     plan = ImportPlan(file_name=file_name, sha256=sha256_hex(data), size=len(data), kind="")
     entities = _Entities(db, plan)
     default: str | None = None
+    wanted: str | None = None  # an --entity the file's own contact block may create
     if entity:
-        default = find_entity(db, entity).name
+        try:
+            default = find_entity(db, entity).name
+        except NotFound:
+            wanted = entity
     matchers()  # build the synonym index before timing-sensitive work, and fail early if it is broken
     tables: list[Table] = []
     hidden: list[str] = []
     listed: list[str] = []  # entities of an entity table: part of the register even without activities
+    related: list[Related] = []  # sheets that add to another sheet's activities (CISO Assistant's workbook)
     with open_source(data, file_name, limits) as source:
-        plan.kind = "CSV file" if source.kind == "csv" else "Excel workbook"
+        plan.kind = KIND_NAMES.get(source.kind, source.kind)
         for sheet in source.sheets:
             if sheet.hidden:
                 hidden.append(sheet.name)
                 plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
                 continue
-            found = read_sheet(sheet, limits)
+            found = read_sheet(sheet, limits, mapping)
+            if found is None:
+                linked = read_related(sheet.name, list(sheet.read_rows(0))) if is_related_sheet(sheet.name) else None
+                if linked is not None:
+                    related.append(linked)
+                continue
             if isinstance(found, Table):
                 tables.append(found)
                 plan.notes.extend(found.notes)
@@ -277,6 +347,7 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
                                              f"'{record.get('name', '')}': {error}") from None
                     entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
                     listed.append(spec.name)
+    tables = _combine_sheets(tables, related)
     if not tables:
         raise ImportRejected(
             f"No heading row found in '{file_name}': none of the first 20 rows of any visible sheet holds the ICO "
@@ -284,8 +355,15 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
             "individuals'). Put the headings in one row above the activities and import again."
             + (f" Hidden sheets were not read: {', '.join(repr(h) for h in hidden)}." if hidden else "")
         )
-    for table in tables:
-        contact = _entity_from_contacts(contact_block(table.above), table.processor, plan.notes)
+    contacts = [_entity_from_contacts(contact_block(table.above), table.processor, plan.notes) for table in tables]
+    if wanted is not None:
+        named = [c.name for c in contacts if c is not None]
+        if not any(name.casefold() == wanted.strip().casefold() for name in named):
+            also = f" (the file's contact block names {', '.join(repr(n) for n in named)})" if named else ""
+            raise NotFound(f"There is no entity named '{wanted}'{also}. Add it first with `entity add`, or name an "
+                           "existing one (`entity list`).")
+        default = next(n for n in named if n.casefold() == wanted.strip().casefold())
+    for table, contact in zip(tables, contacts, strict=True):
         table_default = default
         if contact is not None:
             entities.offer(contact, "", f"contact block of sheet '{table.sheet}'")
@@ -295,18 +373,56 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
         raise ImportRejected(f"'{file_name}' has the register's headings but no activity rows below them.")
     for name in listed:
         entities.resolve(name)
+    plan.mapping_rows = [
+        {"sheet": t.sheet, "source column": h.heading,
+         "field": h.column.key if h.column is not None else IGNORE if h.how == "ignored" else NOTE,
+         "reads as": h.column.heading if h.column is not None else "not read" if h.how == "ignored"
+         else "kept as a note", "how": h.how,
+         "confidence": h.confidence}
+        for t in tables if not t.form for h in t.columns]
+    plan.signature = signature(h.heading for t in tables if not t.form for h in t.columns)
+    plan.mapping = {heading_key(str(r["source column"])): str(r["field"]) for r in plan.mapping_rows}
+    ignored = [k for k, v in plan.mapping.items() if v == IGNORE]
+    if ignored:
+        plan.notes.append(f"{len(ignored):,} source columns are ignored by the mapping and were not read.")
+    plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
+    plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
     _note_duplicates(db, plan)
     plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
     return plan
 
 
+def _combine_sheets(tables: list[Table], related: list[Related]) -> list[Table]:
+    """Related sheets and one-activity forms joined to the list they belong to; repeated rows combined."""
+    forms = [t for t in tables if t.form]
+    lists = [t for t in tables if t not in forms]
+    if lists and forms:
+        for form in forms:
+            record = {h.column.key: cell_text(form.rows[0][1][h.index]) for h in form.columns
+                      if h.column is not None and h.index < len(form.rows[0][1])}
+            ref = record.get("id") or record.get("name") or ""
+            if ref and join_related(lists[0], [Related(form.sheet, _FORM_ROLE, [(ref, record)])]):
+                tables.remove(form)
+    for table in tables:
+        if related:
+            join_related(table, related)
+        merge_repeated_rows(table)
+        systems_as_lists(table)
+    return tables
+
+
 def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: str | None) -> None:
     mapper = Mapper()
+    contacts = {h.index: found for h in table.columns
+                if (h.column is None or h.column.key == "entity") and (found := contact_heading(h.heading))}
     steps, headings = row_steps(table, skipped_columns(table))
+    steps = [s for s in steps if s.index not in contacts or (s.column is not None and s.column.key == "entity")]
     unnamed: list[int] = []
     for number, values in table.rows:
         plan.rows_read += 1
         parsed = parse_row(table, number, values, mapper, steps, headings)
+        if contacts:
+            _offer_row_contacts(table, values, contacts, entities, plan.notes)
         name = parsed.entity_name or default
         if not name:
             unnamed.append(number)
@@ -323,10 +439,29 @@ def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: st
     plan.decisions.extend(mapper.decisions.values())
 
 
+def _offer_row_contacts(table: Table, values: tuple[CellValue, ...], contacts: dict[int, tuple[str, str]],
+                        entities: _Entities, notes: list[str]) -> None:
+    """Controller and DPO details repeated on every row ('Controller email', 'DPO name') describe the entity."""
+    block: dict[str, dict[str, str]] = {}
+    for index, (role, field_name) in contacts.items():
+        text = cell_text(values[index]).strip() if index < len(values) else ""
+        if text:
+            block.setdefault(role, {})[field_name] = text
+    try:
+        spec = _entity_from_contacts(block, table.processor, notes)
+    except RopaError:
+        return  # the row's own problems are reported by its validation
+    if spec is not None:
+        entities.offer(spec, "", f"contact columns of sheet '{table.sheet}'")
+
+
 def _validate(plan: ImportPlan, table: Table, parsed: ParsedRow) -> None:
     plan.issues.extend(parsed.issues)
     if parsed.issues:
         return
+    ref = parsed.record_id
+    if ref and not ref.isdigit() and not parsed.data.get("source_section"):
+        parsed.data["source_section"] = ref[:SHORT_MAX]  # the file's own reference, matched on re-import
     try:
         activity = Activity.model_validate(parsed.data)
     except ValidationError as error:
@@ -340,25 +475,34 @@ def _validate(plan: ImportPlan, table: Table, parsed: ParsedRow) -> None:
         return
     plan.activities.append(activity)
     plan.origins.append((table.sheet, parsed.row))
+    plan.refs.append(parsed.record_id)
+    plan.provided.append(frozenset(parsed.headings) | ({"source_section"} if "source_section" in parsed.data
+                                                        else set()))
 
 
 def _note_duplicates(db: Database, plan: ImportPlan) -> None:
     """Warn when the register already has an activity of the same name for the same entity."""
-    pairs = [(a.entity_id, a.name) for a in plan.activities if a.entity_id > 0]
+    pairs = [(i, a.entity_id, a.name) for i, a in enumerate(plan.activities) if a.entity_id > 0]
     if pairs:
-        frame = pd.DataFrame(pairs, columns=["entity_id", "name"])
+        frame = pd.DataFrame(pairs, columns=["position", "entity_id", "name"])
         with db.connect() as con:
             con.register("planned_names", frame)
-            try:
+            try:  # activities of the file, not pairs: two stored copies of one name still count once
                 count = con.execute(
-                    "SELECT count(*) FROM planned_names p JOIN activities a "
+                    "SELECT count(DISTINCT p.position) FROM planned_names p JOIN activities a "
                     "ON a.entity_id = p.entity_id AND a.name = p.name AND a.status <> 'archived'"
                 ).fetchall()[0][0]
             finally:
                 con.unregister("planned_names")
-        if count:
+        if count and not plan.existing:
             plan.notes.append(f"{count:,} activities in the file have the same name and entity as activities "
                               "already in the register; importing adds them again as separate records.")
+    if plan.existing:
+        updates = sum(1 for i in plan.existing if plan.actions[i] == "update")
+        plan.notes.append(f"{len(plan.existing):,} activities in the file are already in the register: {updates:,} "
+                          f"would be updated (only the fields the file has columns for) and "
+                          f"{len(plan.existing) - updates:,} are unchanged and skipped. Choose add, update or skip "
+                          "per activity.")
     with db.connect() as con:
         earlier = con.execute(
             "SELECT at_utc, actor FROM audit_log WHERE action = 'import' AND detail LIKE ? ORDER BY id DESC LIMIT 1",
@@ -393,12 +537,35 @@ def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
                                    detail=detail)
             ids[planned.placeholder] = int(stored.id or 0)
             names[planned.name.lower()] = int(stored.id or 0)
-        activities = [a.model_copy(update={"entity_id": ids[a.entity_id]}) for a in plan.activities]
-        stored_activities = create_activities(db, user, activities, detail=detail, con=con)
+        actions = plan.actions or ["add"] * len(plan.activities)
+        activities = [a.model_copy(update={"entity_id": ids[a.entity_id]})
+                      for a, action in zip(plan.activities, actions, strict=True) if action == "add"]
+        stored_activities = create_activities(db, user, activities, detail=detail, con=con) if activities else []
+        updated = _apply_updates(con, user, plan, actions, detail)
         audit.record(con, user, "import", "import", None, detail=json.dumps({
             "file": plan.file_name, "sha256": plan.sha256, "bytes": plan.size, "rows": plan.rows_read,
-            "activities": len(stored_activities), "entities_created": [e.name for e in plan.new_entities],
+            "activities": len(stored_activities), "updated": updated,
+            "skipped": sum(1 for a in actions if a == "skip"),
+            "entities_created": [e.name for e in plan.new_entities],
         }, ensure_ascii=False))
     return ImportResult([int(a.id or 0) for a in stored_activities],
-                        [ids[e.placeholder] for e in plan.new_entities], plan.file_name, plan.sha256)
+                        [ids[e.placeholder] for e in plan.new_entities], plan.file_name, plan.sha256, updated,
+                        sum(1 for a in actions if a == "skip"))
+
+
+def _apply_updates(con: Any, user: User, plan: ImportPlan, actions: list[Action], detail: str) -> list[int]:
+    """Update each matched activity the user chose to update; refused if it changed since the preview."""
+    chosen = [plan.existing[i] for i, action in enumerate(actions) if action == "update"]
+    if not chosen:
+        return []
+    current = {a.id: a for a in load_activities(con, [m.activity_id for m in chosen])}
+    for match in chosen:
+        stored = current.get(match.activity_id)
+        if stored is None or stored.version != match.version:
+            raise ConflictError(f"Activity {match.activity_id} '{plan.activities[match.position].name}'",
+                                match.version, stored.version if stored else 0, stored.updated_by if stored else "",
+                                "since the preview", {})
+        if stored.content() != match.updated.content():
+            write_update(con, user, stored, match.updated, "update", detail)
+    return [m.activity_id for m in chosen]
 

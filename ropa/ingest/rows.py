@@ -19,7 +19,8 @@ from ropa.columns import COLUMNS, JOIN, CellValue, Column, cell_text
 from ropa.ingest.layout import HeadedColumn, Table
 from ropa.ingest.retention import read_retention
 from ropa.ingest.vocab import MECHANISMS, Match, match_country, matchers, normalise, split_match
-from ropa.models import FIELD_LABELS, SHORT_MAX, Activity
+from ropa.labels import any_field_label
+from ropa.models import SHORT_MAX, Activity
 from ropa.reference import country_name, load_reference
 
 NAME_LENGTH = 80
@@ -51,6 +52,20 @@ class Decision:
 
 
 _NONE = {"none", "n a", "na", "no", "nil", "not applicable", "", "no transfer", "none known"}
+_EMPTY = _NONE - {"no", "no transfer"}
+"""What means 'nothing here' in any cell; 'No' is an answer in yes/no columns, so it is not among them."""
+
+
+@lru_cache(maxsize=4096)
+def says_empty(text: str) -> bool:
+    """'N/A', 'none', '-', 'not applicable': an empty cell, whatever the column."""
+    return normalise(text) in _EMPTY
+
+
+def _looks_like_a_country(part: str) -> bool:
+    """A short name without digits ('Narnia'): meant as a country, unlike a sentence of explanation."""
+    words = part.split()
+    return 0 < len(words) <= 3 and not any(c.isdigit() for c in part) and len(part) <= 40
 
 
 @lru_cache(maxsize=4096)
@@ -185,8 +200,13 @@ class RowContext:
         found, rest = self.mapper.split("countries", text)
         for match in found:
             self.note_match(match, "countries")
-        if rest:
-            self.keep(JOIN.join(rest), "transfers")
+        unknown = [part for part in rest if _looks_like_a_country(part)]
+        for part in unknown:
+            self.error(f"'{part}' is not a country the register knows: write its name (English, French or German) "
+                       "or its ISO 3166 code")
+        kept = [part for part in rest if part not in unknown]
+        if kept:
+            self.keep(JOIN.join(kept), "transfers")
         return list(dict.fromkeys(m.key for m in found))
 
 
@@ -227,7 +247,7 @@ def row_steps(table: Table, skip: set[str]) -> tuple[list[Step], dict[str, str]]
     headings: dict[str, str] = {}
     for headed in table.columns:
         column = headed.column
-        if column is not None and column.key in skip:
+        if (column is not None and column.key in skip) or headed.how == "ignored":
             continue
         if column is None:
             keep_key = headed.heading
@@ -252,6 +272,8 @@ def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: 
         ctx.heading = step.heading
         ctx.keep_key = step.keep_key
         column = step.column
+        if not table.own_export and isinstance(value, str) and value.strip() and says_empty(value):
+            value = None  # this app's own export is read back exactly as written
         if column is None:
             text = cell_text(value)
             if text.strip():
@@ -372,6 +394,12 @@ def _assemble_recipients(pseudo: dict[str, tuple[str, str]], data: dict[str, Any
                     recipient["name"] = f"{recipient['name']} ({part})"[:SHORT_MAX]
             recipients.append(recipient)
             continue
+        named = _named_recipient(line, ctx)
+        if named is not None:
+            recipients.append(named)
+            continue
+        if any(r.get("name", "").casefold() == line.casefold() for r in recipients):
+            continue  # the same recipient named again (e.g. by a transfers sheet)
         for key in ctx.terms("recipient_categories", line):
             recipients.append({"category": key})
     ctx.at(None, links_heading)
@@ -392,6 +420,36 @@ def _assemble_recipients(pseudo: dict[str, tuple[str, str]], data: dict[str, Any
         else:
             ctx.keep("\n".join(unplaced), "recipients")
     data["recipients"] = recipients
+
+
+_NAMED = re.compile(r"^(?P<name>[^():]{1,200}?)\s*\((?P<detail>[^()]{1,200})\)$")
+
+
+def _named_recipient(line: str, ctx: RowContext) -> dict[str, Any] | None:
+    """'Mailchimp (processor)' or 'PayCloud (processor, US)': a recipient named with its role or country.
+
+    The category is the name's own if it names one, else 'other third parties' (recorded as a decision, so
+    the preview shows the guess).
+    """
+    shaped = _NAMED.match(line)
+    if shaped is None or len(shaped.group("name")) > SHORT_MAX:
+        return None
+    recipient: dict[str, Any] = {"name": shaped.group("name").strip()}
+    for part in (p.strip() for p in shaped.group("detail").split(",")):
+        role = ctx.mapper.one("recipient_roles", part) if part else None
+        country = match_country(part) if part and role is None else None
+        if role is not None:
+            ctx.note_match(role, "recipient_roles")
+            recipient["role"] = role.key
+        elif country is not None:
+            recipient["country"] = country.key
+        else:
+            return None
+    category = ctx.mapper.one("recipient_categories", recipient["name"])
+    recipient["category"] = category.key if category else "other_third_parties"
+    ctx.mapper.record(ctx.sheet, ctx.row, ctx.heading, line, "recipient_categories", recipient["category"],
+                      category.how if category else "guessed")
+    return recipient
 
 
 def _derive_name(data: dict[str, Any], ctx: RowContext) -> None:
@@ -421,4 +479,4 @@ def field_heading(parsed: ParsedRow, field: str, columns: list[HeadedColumn]) ->
         if headed.column is not None and field in headed.column.fields:
             return headed.heading
     exact = next((c.heading for c in COLUMNS if c.exact and c.fields == (field,)), None)
-    return exact or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+    return exact or any_field_label(field)

@@ -8,6 +8,7 @@ that names no key is returned as unmatched so the importer keeps it verbatim.
 
 from __future__ import annotations
 
+import gettext
 import re
 import tomllib
 import unicodedata
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+
+import pycountry
 
 from ropa.reference import VOCABULARY_NAMES, load_reference, lookup_country
 
@@ -89,7 +92,7 @@ class Matcher:
         For descriptions kept whole (security measures): the keys only tick
         what the text already says, so spotting is safe there.
         """
-        padded = f" {normalise(text)} "
+        padded = f" {normalise(_URL.sub(' ', text))} "  # a link's 'https' says nothing about encryption
         found: dict[str, tuple[int, Match]] = {}
         for phrase, (key, how) in self._index.items():
             if len(phrase) < 3:
@@ -214,7 +217,25 @@ def matchers() -> dict[str, Matcher]:
     return result
 
 
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
+
+
+@cache
+def _translated_countries() -> dict[str, str]:
+    """Country names in French and German (pycountry's ISO 3166 translations) -> alpha-2 code."""
+    names: dict[str, str] = {}
+    for language in ("fr", "de"):
+        try:
+            translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:
+            continue
+        for country in pycountry.countries:
+            for name in {getattr(country, "name", ""), getattr(country, "common_name", "")} - {""}:
+                names.setdefault(normalise(translation.gettext(name)), str(country.alpha_2))
+    return names
+
+
 def match_country(text: str) -> Match | None:
-    """A country by ISO code or name (pycountry), as a match."""
-    code = lookup_country(text)
+    """A country by ISO code or name (pycountry), in English, French or German, as a match."""
+    code = lookup_country(text) or _translated_countries().get(normalise(text))
     return Match(text, code, "label") if code else None

@@ -228,6 +228,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0009_mapping_profiles",
+        """
+        CREATE SEQUENCE mapping_profile_id_seq START 1;
+
+        -- How the columns of one shape of spreadsheet map to the register's fields, saved on import and
+        -- reused for the next file whose headings are the same (the signature).
+        CREATE TABLE mapping_profiles (
+            id INTEGER PRIMARY KEY DEFAULT nextval('mapping_profile_id_seq'),
+            name VARCHAR NOT NULL UNIQUE,
+            signature VARCHAR NOT NULL,
+            mapping VARCHAR NOT NULL,
+            saved_at TIMESTAMP NOT NULL,
+            saved_by VARCHAR NOT NULL
+        );
+        """,
+    ),
+    (
         "0010_drop_settings",
         """
         -- Settings are environment variables (ropa/config.py); this table was never written or read.
