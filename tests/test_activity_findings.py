@@ -59,6 +59,7 @@ def _open(app_env: Path, user: dict[str, object] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "screens" / "activity.py"), default_timeout=60)
     if user is not None:
         at.user = user
+        at.secrets["auth"] = {"client_id": "ropa-test"}  # OpenID Connect is set up on this server
     at.query_params["id"] = str(activity.id)
     at.session_state["activity_tabs"] = "Record"
     return at.run()

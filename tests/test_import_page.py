@@ -23,6 +23,7 @@ def _page(user: dict[str, object] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "screens" / "import.py"), default_timeout=60)
     if user is not None:
         at.user = user
+        at.secrets["auth"] = {"client_id": "ropa-test"}  # OpenID Connect is set up on this server
     return at
 
 

@@ -88,6 +88,7 @@ def _page(user: dict[str, object] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "screens" / "my_work.py"), default_timeout=60)
     if user is not None:
         at.user = user
+        at.secrets["auth"] = {"client_id": "ropa-test"}  # OpenID Connect is set up on this server
     return at.run()
 
 
