@@ -49,6 +49,10 @@ RULE_TITLES = {r.id: r.title for r in RULES}
 
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner="Checking the register…")
+def _severity_name(value: object) -> str:
+    return SEVERITY_LABELS[str(value)]
+
+
 def _analysis(path: str, as_of: date, entity_ids: tuple[int, ...] | None,
               stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame, Scores, pd.DataFrame, pd.DataFrame]:
     """Findings (accepted ones included), open defects, scores and the chart frames, recomputed only when the
@@ -172,7 +176,7 @@ def _accept_dialog(finding: dict[str, Any]) -> None:
 
 def _defects_table(findings: pd.DataFrame, open_table: pd.DataFrame, user_can_edit: bool) -> None:
     filters = st.columns(3)
-    severities = filters[0].multiselect("Severity", list(SEVERITIES), format_func=SEVERITY_LABELS.__getitem__,
+    severities = filters[0].multiselect("Severity", list(SEVERITIES), format_func=_severity_name,
                                         key="gaps_severities", placeholder="All severities")
     rules = filters[1].multiselect("Rule", sorted(set(findings["rule"]), key=list(RULE_TITLES).index),
                                    format_func=lambda r: RULE_TITLES.get(r, r), key="gaps_rules",
@@ -190,7 +194,7 @@ def _defects_table(findings: pd.DataFrame, open_table: pd.DataFrame, user_can_ed
         shown.loc[:, columns], key="gaps_table", hide_index=True, on_select="rerun", selection_mode="single-row",
         column_config={
             "severity": st.column_config.SelectboxColumn("Severity", options=list(SEVERITIES),
-                                                         format_func=SEVERITY_LABELS.__getitem__),
+                                                         format_func=_severity_name),
             "message": st.column_config.TextColumn("Defect", width="large"),
             "activities": st.column_config.NumberColumn("Activities", help="Activities this defect affects"),
             "entities": st.column_config.TextColumn("Entity", width="medium"),
@@ -236,7 +240,7 @@ def _accepted(db: Database, as_of: date, entity_ids: list[int] | None, user_can_
         column_config={
             "status": st.column_config.TextColumn("Status"),
             "severity": st.column_config.SelectboxColumn("Severity", options=list(SEVERITIES),
-                                                         format_func=SEVERITY_LABELS.__getitem__),
+                                                         format_func=_severity_name),
             "entity": st.column_config.TextColumn("Entity"),
             "activity": st.column_config.TextColumn("Activity"),
             "title": st.column_config.TextColumn("Rule"),
@@ -267,10 +271,10 @@ def _catalogue() -> None:
             "id": st.column_config.TextColumn("Id"),
             "title": st.column_config.TextColumn("Rule"),
             "severity": st.column_config.SelectboxColumn("Severity", options=list(SEVERITIES),
-                                                         format_func=SEVERITY_LABELS.__getitem__),
+                                                         format_func=_severity_name),
             "article": st.column_config.TextColumn("Law"),
             "applies_to": st.column_config.SelectboxColumn("Applies to", options=list(APPLIES_TO_LABELS),
-                                                           format_func=APPLIES_TO_LABELS.__getitem__),
+                                                           format_func=lambda value: APPLIES_TO_LABELS[str(value)]),
             "explanation": st.column_config.TextColumn("What it checks", width="large"),
             "remediation": st.column_config.TextColumn("How to fix", width="large"),
         },

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import streamlit as st
 
 from ropa.auth import Role
 from ropa.register import REVIEW_LABELS, RegisterFilter, business_functions, register_frame
+from ropa.review import ReviewFilter
 from ropa.storage.entities import list_entities
 from ui import bulk_edit
 from ui.choices import entity_label, entity_tree, vocab_label, vocab_options
@@ -65,7 +67,8 @@ review = row2[2].selectbox("Review", [None, *REVIEW_LABELS], key="register_revie
                            format_func=lambda v: "Any" if v is None else REVIEW_LABELS[str(v)])
 
 flt = RegisterFilter(search=search or "", entity_id=entity_id, business_function=function, lawful_basis=basis,
-                     status=status, special_category=special, third_country_transfers=transfers, review=review,
+                     status=status, special_category=special, third_country_transfers=transfers,
+                     review=cast(ReviewFilter | None, review),
                      activity_ids=preset_ids)
 frame = register_frame(db, flt, date.today())
 

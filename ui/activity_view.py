@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -229,14 +229,14 @@ def _register_findings(path: str, day: date, stamp: tuple[int, int]) -> dict[int
     from ui.session import get_db
 
     findings = register_findings(get_db(), day)
-    return {int(k): group.reset_index(drop=True) for k, group in findings.dropna(subset=["activity_id"])
+    return {int(cast(int, k)): group.reset_index(drop=True) for k, group in findings.dropna(subset=["activity_id"])
             .groupby("activity_id")}
 
 
 def findings_by_section(findings: pd.DataFrame, can_fix: bool) -> dict[str, list[dict[str, Any]]]:
     """Findings grouped by the form section of their field; those without one under ``GENERAL``."""
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for n, row in enumerate(findings.to_dict("records")):
+    for n, row in enumerate(cast(list[dict[str, Any]], findings.to_dict("records"))):
         field = row.get("field") if isinstance(row.get("field"), str) else None
         row.update(field=field, can_fix=can_fix, n=n)
         grouped.setdefault(SECTION_OF_FIELD.get(field or "", GENERAL), []).append(row)
