@@ -28,7 +28,7 @@ PAGE_TIMEOUT_S = 600.0
 # -- building the register ------------------------------------------------------
 
 def _prepare_generate(ctx: Context) -> Prepared:
-    from ropa.synthetic import generate_register
+    from bench.synthetic import generate_register
 
     def run() -> None:
         ctx.state["register"] = generate_register(ctx.n_entities, ctx.size, ctx.seed)
@@ -37,8 +37,8 @@ def _prepare_generate(ctx: Context) -> Prepared:
 
 
 def _prepare_insert(ctx: Context) -> Prepared:
+    from bench.synthetic import generate_register, write_register
     from ropa.storage.database import open_database
-    from ropa.synthetic import generate_register, write_register
 
     if "register" not in ctx.state:
         ctx.state["register"] = generate_register(ctx.n_entities, ctx.size, ctx.seed)
@@ -57,8 +57,8 @@ def _prepare_insert(ctx: Context) -> Prepared:
 # -- analysis -------------------------------------------------------------------
 
 def _prepare_gap_analysis(ctx: Context) -> Prepared:
+    from bench.synthetic import DEFAULT_AS_OF
     from ropa.gaps import analyse
-    from ropa.synthetic import DEFAULT_AS_OF
 
     db = ctx.db()
     extra: dict[str, Any] = {}
@@ -77,8 +77,8 @@ def _count(found: Any) -> int | None:
 
 
 def _prepare_dashboard_data(ctx: Context) -> Prepared:
+    from bench.synthetic import DEFAULT_AS_OF
     from ropa.dashboard import Filters, load_dashboard
-    from ropa.synthetic import DEFAULT_AS_OF
 
     db = ctx.db()
     filters = Filters(as_of=DEFAULT_AS_OF)
@@ -90,9 +90,9 @@ def _discard(_: object) -> None:
 
 
 def _prepare_figures(ctx: Context) -> Prepared:
+    from bench.synthetic import DEFAULT_AS_OF
     from ropa import charts
     from ropa.dashboard import Filters, load_dashboard
-    from ropa.synthetic import DEFAULT_AS_OF
 
     data = load_dashboard(ctx.db(), Filters(as_of=DEFAULT_AS_OF))
     builders: dict[str, Callable[[], object]] = {
@@ -215,10 +215,10 @@ def _prepare_activity_page(ctx: Context) -> Prepared:
 def _export_inputs(ctx: Context) -> tuple[Any, Any]:
     """The collected export data and its sheets, computed once per size for the writer cases."""
     if "export_inputs" not in ctx.state:
+        from bench.synthetic import DEFAULT_AS_OF
         from ropa.auth import SYSTEM
         from ropa.export import ExportOptions, collect
         from ropa.export.sheets import build_sheets
-        from ropa.synthetic import DEFAULT_AS_OF
 
         data = collect(ctx.db(), SYSTEM, ExportOptions(as_of=DEFAULT_AS_OF))
         ctx.state["export_inputs"] = (data, build_sheets(data))
@@ -246,8 +246,8 @@ def _prepare_export_write(ctx: Context) -> Prepared:
 
 def _export_file(ctx: Context) -> Path:
     """Write the group export once; the import case reads it back."""
+    from bench.synthetic import DEFAULT_AS_OF
     from ropa.export import export_xlsx
-    from ropa.synthetic import DEFAULT_AS_OF
 
     path = ctx.workdir / "export.xlsx"
     export_xlsx(ctx.db(), path, as_of=DEFAULT_AS_OF)

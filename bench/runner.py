@@ -72,7 +72,7 @@ class Context:
     def db(self) -> Database:
         """The benchmark register, built here if the insert case did not run (``--cases`` filter)."""
         if not self.db_path.exists():
-            from ropa.synthetic import build_synthetic
+            from bench.synthetic import build_synthetic
 
             build_synthetic(open_database(self.db_path), self.n_entities, self.size, self.seed)
         return open_database(self.db_path)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from ropa.auth import User
-from ropa.factories import DPO, EDITOR, VIEWER, make_entity
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, EDITOR, VIEWER, make_entity
 
 
 @pytest.fixture

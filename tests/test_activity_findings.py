@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ropa.factories import DPO, make_activity, make_entity
 from ropa.finding_fields import RULE_FIELDS, activity_findings, field_of
 from ropa.forms import GENERAL, SECTION_OF_FIELD
 from ropa.gaps import RULES
 from ropa.storage.activities import create_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity
 from ui.activity_view import findings_by_section
 
 ROOT = Path(__file__).resolve().parent.parent

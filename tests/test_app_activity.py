@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ropa.factories import DPO, EDITOR, make_activity, make_entity
 from ropa.models import Activity
 from ropa.storage.activities import add_months, create_activity, get_activity, transition, update_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, EDITOR, make_activity, make_entity
 from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ropa.factories import DPO, make_activity, make_entity
 from ropa.storage.activities import create_activity
 from ropa.storage.backup import backup
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from ropa.factories import DPO, make_entity
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity, get_entity, list_entities, update_entity
+from tests.factories import DPO, make_entity
 from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from ropa.factories import DPO, EDITOR, make_activity, make_entity
 from ropa.storage.activities import create_activity, update_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, EDITOR, make_activity, make_entity
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from ropa.factories import DPO, make_activity, make_entity
 from ropa.storage.activities import create_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity
 from ui.nav import PRESET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: dict[str, int] = {
     "ropa": 0, "ropa.errors": 0,
     "ropa.reference": 1, "ropa.config": 1, "ropa.auth": 1,
-    "ropa.models": 2, "ropa.factories": 2, "ropa.labels": 2, "ropa.review": 2, "ropa.four_eyes": 2,
+    "ropa.models": 2, "ropa.labels": 2, "ropa.review": 2, "ropa.four_eyes": 2,
     "ropa.storage": 3,
     "ropa.cli": 5, "ropa.commands": 5, "ropa.__main__": 5,
 }

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from ropa.factories import EDITOR
 from ropa.storage.activities import get_activity, update_activity
 from ropa.storage.database import open_database
 from tests.browsing import (
@@ -27,6 +26,7 @@ from tests.browsing import (
     settle,
     shot,
 )
+from tests.factories import EDITOR
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,12 +9,12 @@ import pytest
 
 from ropa.auth import User
 from ropa.errors import PermissionDenied
-from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_recipient
 from ropa.models import Activity, Entity
 from ropa.storage.activities import create_activities, get_activity, update_activity
 from ropa.storage.audit import history_frame
 from ropa.storage.bulk import BulkChange, BulkRefused, bulk_update
 from ropa.storage.database import Database
+from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_recipient
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from ropa.cli import main, os_account
-from ropa.factories import EDITOR, make_activity, make_transfer
 from ropa.models import Entity
 from ropa.storage.activities import create_activity
 from ropa.storage.database import Database
+from tests.factories import EDITOR, make_activity, make_transfer
 
 LIST_KEYS = ["id", "entity", "name", "business_function", "purpose", "role", "lawful_bases", "special_categories",
              "data_subjects", "data_categories", "recipients", "transfers", "retention", "status", "source", "version"]
@@ -174,7 +174,7 @@ with db.connect():
 """
 
 WRITE = """
-from ropa.factories import EDITOR, make_activity
+from tests.factories import EDITOR, make_activity
 from ropa.storage.database import open_database
 from ropa.storage.activities import create_activity
 db = open_database()

@@ -16,11 +16,11 @@ from ropa.dashboard import (
     load_dashboard,
     month_ends,
 )
-from ropa.factories import DPO, make_activity, make_entity, make_transfer
 from ropa.models import Activity, Entity
 from ropa.storage.activities import archive_activity, create_activities, restore_activity
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, descendant_ids
+from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 TODAY = date(2026, 11, 1)
 

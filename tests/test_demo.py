@@ -11,11 +11,11 @@ import pytest
 from ropa.demo import DemoDataError, build_demo, load_demo
 from ropa.demo.register import ENTITIES_FILE, parse_activities, parse_entities, read_data_file
 from ropa.errors import PermissionDenied, RopaError
-from ropa.factories import VIEWER
 from ropa.models import Activity, Entity, parse_activity, parse_entity
 from ropa.storage.activities import load_activities
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import list_entities
+from tests.factories import VIEWER
 
 SOURCES = Path(__file__).resolve().parent.parent / "docs" / "sources"
 OLD_POLICY = "000_f8513696735cefe4.txt"

@@ -18,13 +18,13 @@ from ropa.export import ExportOptions, collect, export_register, export_xlsx, li
 from ropa.export.data import canonical_json, transfer_validity
 from ropa.export.sheets import CONTROLLER, COVER, ENTITIES, GAPS, PROCESSOR, REFERENCE, TRANSFERS, build_sheets
 from ropa.export.xlsx import row_height, sheet_cells, write_floor
-from ropa.factories import DPO, make_activity, make_entity, make_transfer
 from ropa.gaps import analyse
 from ropa.models import Entity
 from ropa.reference import VOCABULARY_NAMES, load_reference
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 AS_OF = date(2026, 11, 1)
 ICO_CONTROLLER_HEADINGS = [

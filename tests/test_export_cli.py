@@ -12,11 +12,11 @@ from openpyxl import load_workbook
 from ropa.cli import main, os_account
 from ropa.export import list_exports
 from ropa.export.sheets import CONTROLLER, ENTITIES, GAPS, PROCESSOR, REFERENCE, TRANSFERS
-from ropa.factories import DPO, make_activity, make_entity
 from ropa.models import Entity
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from ropa.columns import csv_protect, csv_unprotect, escape_ooxml, unescape_ooxml
 from ropa.export import ExportOptions, export_register
 from ropa.export.sheets import CONTROLLER
-from ropa.factories import DPO, make_activity
 from ropa.ingest import apply_import, plan_import
 from ropa.models import Entity
 from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database, open_database
+from tests.factories import DPO, make_activity
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "\tX", "\rX"]
 HOSTILE = [*FORMULAS, "#N/A", "'=already quoted", "''+twice", "=", "a_x000D_b", "vertical\x0btab",

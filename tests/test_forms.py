@@ -10,7 +10,6 @@ import pytest
 
 from ropa.changes import change_rows, change_text, conflict_changes, detail_text, field_changes, value_text
 from ropa.errors import FieldError, ValidationFailed
-from ropa.factories import make_activity
 from ropa.forms import (
     GENERAL,
     SECTION_OF_FIELD,
@@ -24,6 +23,7 @@ from ropa.forms import (
     table_rows,
 )
 from ropa.labels import FIELD_LABELS, count_text, field_label, months_text
+from tests.factories import make_activity
 
 
 @pytest.mark.parametrize(("rows", "expected"), [

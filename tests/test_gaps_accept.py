@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 
 from ropa.errors import NotFound, PermissionDenied, ValidationFailed
-from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity
 from ropa.gaps import accept_finding, accepted_findings, analyse, revoke_acceptance
 from ropa.models import Activity, Entity
 from ropa.storage.activities import create_activity, update_activity
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, update_entity
+from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity
 
 AS_OF = date(2025, 6, 1)
 EXPIRES = date(2025, 12, 31)

@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 
 from ropa.cli import main
-from ropa.factories import DPO, make_activity, make_entity, make_transfer
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 STABLE_KEYS = ["activity_id", "activity", "entity", "rule", "severity", "article", "message"]
 REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}

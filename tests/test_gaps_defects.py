@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from ropa.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 from ropa.gaps import accept_finding, analyse, scores
 from ropa.gaps.defects import DEFECT_COLUMNS, defects, findings_of, numbered
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 
 AS_OF = date(2025, 6, 1)
 REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}

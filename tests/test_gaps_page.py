@@ -88,9 +88,9 @@ def test_the_analysis_date_decides_which_privacy_shield_findings_show(app_env: P
 
 
 def test_accepting_a_finding_from_the_page(app_env: Path) -> None:
-    from ropa.factories import DPO, make_activity, make_entity
     from ropa.storage.activities import create_activity
     from ropa.storage.entities import create_entity
+    from tests.factories import DPO, make_activity, make_entity
 
     db = open_database(app_env)
     entity = create_entity(db, DPO, make_entity())
@@ -114,10 +114,10 @@ def test_accepting_a_finding_from_the_page(app_env: Path) -> None:
 
 
 def test_revoking_an_accepted_risk_from_the_page(app_env: Path) -> None:
-    from ropa.factories import DPO, make_activity, make_entity
     from ropa.gaps import accept_finding
     from ropa.storage.activities import create_activity
     from ropa.storage.entities import create_entity
+    from tests.factories import DPO, make_activity, make_entity
 
     db = open_database(app_env)
     entity = create_entity(db, DPO, make_entity())

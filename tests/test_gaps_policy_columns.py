@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ropa.columns import BY_KEY
-from ropa.factories import make_activity
+from tests.factories import make_activity
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ropa.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 from ropa.gaps import FINDING_COLUMNS, RULES, SEVERITIES, analyse
 from ropa.gaps.catalogue import load_catalogue
 from ropa.gaps.tables import static_frames
@@ -22,6 +21,7 @@ from ropa.reference import load_reference
 from ropa.storage.activities import archive_activity, create_activities, create_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 
 AS_OF = date(2025, 6, 1)
 REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}

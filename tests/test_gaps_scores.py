@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from ropa.factories import DPO, make_activity, make_entity, make_transfer
 from ropa.gaps import (
     COMPLETENESS_FORMULA,
     COMPLIANCE_FORMULA,
@@ -20,6 +19,7 @@ from ropa.models import Entity
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 AS_OF = date(2025, 6, 1)
 REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}

@@ -14,13 +14,13 @@ from openpyxl import Workbook
 from ropa.auth import User
 from ropa.columns import COLUMNS
 from ropa.errors import NotFound, PermissionDenied, RopaError
-from ropa.factories import VIEWER, make_entity
 from ropa.ingest import ImportPlan, apply_import, import_file, plan_import
 from ropa.ingest.files import ImportRejected
 from ropa.models import Entity
 from ropa.storage.activities import load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, list_entities
+from tests.factories import VIEWER, make_entity
 
 ICO_HEADINGS = [c.heading for c in COLUMNS if c.ico is not None]
 CONTACT_BLOCK: list[list[Any]] = [

@@ -17,12 +17,12 @@ from openpyxl import Workbook
 from test_import import EXAMPLE_ROWS, ICO_HEADINGS, ico_row, ico_workbook
 
 from ropa.config import DEFAULT_MAX_UPLOAD_MB
-from ropa.factories import DPO
 from ropa.ingest import Limits, import_file, plan_import
 from ropa.ingest.files import MB, ImportRejected
 from ropa.ingest.sandbox import ChildBounds
 from ropa.models import Entity
 from ropa.storage.database import Database
+from tests.factories import DPO
 
 
 def _workbook(fill: Callable[[Workbook], None]) -> bytes:

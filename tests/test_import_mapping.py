@@ -10,13 +10,13 @@ from test_import_cli import run_cli
 from test_import_layouts import xlsx
 
 from ropa.errors import RopaError
-from ropa.factories import DPO
 from ropa.ingest import plan_import
 from ropa.ingest.headings import match_heading
 from ropa.ingest.mapping import normalised
 from ropa.models import Entity
 from ropa.storage.database import Database
 from ropa.storage.mappings import get_profile, list_profiles, save_profile
+from tests.factories import DPO
 
 OWN_HEADINGS = ["Activity", "Purpose", "Why we do it", "Who", "Internal code"]
 

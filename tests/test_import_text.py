@@ -9,11 +9,11 @@ import pytest
 from test_import import CONTACT_BLOCK, EXAMPLE_ROWS, ICO_HEADINGS, ico_row, ico_workbook
 from test_import_cli import run_cli
 
-from ropa.factories import DPO
 from ropa.ingest import apply_import, plan_import
 from ropa.ingest.layout import contact_block
 from ropa.models import Entity
 from ropa.storage.database import Database
+from tests.factories import DPO
 
 
 def _one(db: Database, entity: Entity, **cells: str) -> Any:

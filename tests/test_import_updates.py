@@ -7,11 +7,11 @@ from test_import import EXAMPLE_ROWS, ico_workbook
 from test_import_layouts import CISO_FLAT, csv_bytes
 
 from ropa.errors import ConflictError
-from ropa.factories import DPO
 from ropa.ingest import apply_import, plan_import
 from ropa.models import Entity
 from ropa.storage.activities import load_activities, update_activity
 from ropa.storage.database import Database
+from tests.factories import DPO
 
 
 def _counts(db: Database) -> tuple[int, int]:

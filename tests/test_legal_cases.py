@@ -25,7 +25,6 @@ import pytest
 from ropa.dashboard import Filters, GapResults, load_dashboard
 from ropa.export.data import ExportOptions, collect
 from ropa.export.sheets import transfers_sheet
-from ropa.factories import DPO, make_activity, make_entity, make_transfer
 from ropa.gaps import RULES, analyse
 from ropa.legal.regimes import entity_regime
 from ropa.legal.transfers import FINDINGS, judge
@@ -34,6 +33,7 @@ from ropa.register import register_frame
 from ropa.storage.activities import create_activities
 from ropa.storage.database import open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 TODAY = date(2026, 12, 1)
 SPECIAL = {"data_categories": ["special.health"], "art9_conditions": ["employment_social_security"],

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from ropa.export import ExportOptions, export_register
-from ropa.factories import DPO
 from ropa.ingest import apply_import, plan_import
 from ropa.storage.activities import load_activities
 from ropa.storage.database import Database, open_database
+from tests.factories import DPO
 
 SOFFICE = shutil.which("soffice")
 PDFTOPPM = shutil.which("pdftoppm")

@@ -17,10 +17,10 @@ from openpyxl import load_workbook
 from ropa.cli import main
 from ropa.columns import csv_protect
 from ropa.export import ExportOptions, export_register
-from ropa.factories import DPO, make_activity
 from ropa.models import Entity
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
+from tests.factories import DPO, make_activity
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from ropa.errors import ValidationFailed
-from ropa.factories import make_activity, make_entity
 from ropa.legal.regimes import entity_regime
 from ropa.models import TEXT_MAX, parse_activity, parse_entity
+from tests.factories import make_activity, make_entity
 
 BASE = make_activity(1).model_dump()
 

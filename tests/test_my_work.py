@@ -9,11 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.auth import Role, User
-from ropa.factories import DPO, EDITOR, make_activity, make_entity
 from ropa.my_work import my_work, owner_names
 from ropa.storage.activities import create_activities, transition
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, EDITOR, make_activity, make_entity
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 6, 1)

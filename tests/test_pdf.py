@@ -20,11 +20,11 @@ from ropa.columns import RenderContext
 from ropa.errors import NotFound
 from ropa.export import ExportOptions, collect, export_register, list_exports
 from ropa.export.pdf import MIN_FONT_PT, activity_fields, activity_pdf, controllers, pdf_bytes
-from ropa.factories import DPO, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 from ropa.models import Entity
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 
 AS_OF = date(2026, 11, 1)
 POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext", "pdfinfo"))

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 import pytest
 
-from ropa.factories import make_activity, make_transfer
 from ropa.record_view import (
     category_flags,
     retention_text,
@@ -16,6 +15,7 @@ from ropa.record_view import (
     workflow_text,
 )
 from ropa.storage.audit import Event
+from tests.factories import make_activity, make_transfer
 
 
 @pytest.mark.parametrize(("regime", "country", "mechanism", "tia", "day", "ok", "says"), [

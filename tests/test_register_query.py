@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from ropa.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 from ropa.register import (
     RegisterFilter,
     business_functions,
@@ -20,6 +19,7 @@ from ropa.register import (
 from ropa.storage.activities import archive_activity, create_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 
 TODAY = date(2026, 6, 1)
 

@@ -8,13 +8,13 @@ import duckdb
 import pytest
 
 from ropa.dashboard import Filters, load_dashboard
-from ropa.factories import DPO, make_activity
 from ropa.gaps import analyse
 from ropa.models import Entity
 from ropa.register import RegisterFilter, register_frame
 from ropa.review import MACROS, add_months, due_date, review_state
 from ropa.storage.activities import create_activity
 from ropa.storage.database import Database
+from tests.factories import DPO, make_activity
 
 TODAY = date(2026, 6, 15)
 

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ropa.export import ExportOptions, export_register
-from ropa.factories import DPO, make_entity
 from ropa.gaps.engine import empty_findings
 from ropa.ingest import apply_import, plan_import
 from ropa.models import Activity, Entity
@@ -22,6 +21,7 @@ from ropa.reference import all_countries, load_reference
 from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import insert_entity
+from tests.factories import DPO, make_entity
 
 REF = load_reference()
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "\tX", "\rX", "#N/A", "_x000D_", "'=x",

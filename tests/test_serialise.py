@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from ropa.cli import main
-from ropa.factories import EDITOR, make_activity, make_recipient, make_transfer
 from ropa.models import Activity, Entity
 from ropa.reference import load_reference
 from ropa.storage.activities import create_activity, get_activity, load_activities
 from ropa.storage.database import Database
+from tests.factories import EDITOR, make_activity, make_recipient, make_transfer
 
 HOSTILE = [
     pytest.param("plain text", id="plain"),

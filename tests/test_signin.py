@@ -12,7 +12,6 @@ import pytest
 from ropa.auth import Role, User
 from ropa.config import Config, load_config
 from ropa.errors import PermissionDenied
-from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity
 from ropa.models import Entity
 from ropa.signin import (
     NotSignedIn,
@@ -40,6 +39,7 @@ from ropa.storage.activities import (
 from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, set_entity_archived, update_entity
+from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity
 
 ROLES = parse_roles("""
 [roles]

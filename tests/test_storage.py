@@ -27,7 +27,6 @@ from ropa.errors import (
     ValidationFailed,
     WriteRefused,
 )
-from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_transfer
 from ropa.models import Entity
 from ropa.storage import activities as store
 from ropa.storage import audit
@@ -39,6 +38,7 @@ from ropa.storage.entities import (
     set_entity_archived,
     update_entity,
 )
+from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_transfer
 
 HOSTILE = [
     "'); DROP TABLE activities;--",
@@ -374,7 +374,7 @@ def test_a_read_only_register_is_register_unavailable_on_open_and_write(filled: 
 FULL_DISK = """
 import os, resource, signal, sys
 from ropa.errors import ConflictError, RopaError
-from ropa.factories import EDITOR
+from tests.factories import EDITOR
 from ropa.storage import activities as store
 from ropa.storage.database import Database
 db = Database(sys.argv[1])

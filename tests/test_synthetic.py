@@ -8,13 +8,13 @@ from datetime import date
 
 import pytest
 
+from bench.synthetic import build_synthetic, generate_register
 from ropa.errors import ValidationFailed
 from ropa.models import Activity, Entity
 from ropa.reference import load_reference
 from ropa.storage.activities import load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids, list_entities
-from ropa.synthetic import build_synthetic, generate_register
 
 AS_OF = date(2026, 11, 1)
 

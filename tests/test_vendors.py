@@ -8,7 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.errors import ConflictError, PermissionDenied, ValidationFailed
-from ropa.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 from ropa.models import Activity, Entity, Vendor
 from ropa.storage.activities import create_activities, get_activity
 from ropa.storage.audit import history_frame
@@ -25,6 +24,7 @@ from ropa.storage.vendors import (
     update_vendor,
     vendor_usage,
 )
+from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,6 @@ import pytest
 
 from ropa.auth import Role, User
 from ropa.errors import ConflictError, PermissionDenied, RopaError, ValidationFailed
-from ropa.factories import DPO, EDITOR, make_activity
 from ropa.four_eyes import four_eyes_applies
 from ropa.models import Activity, Entity
 from ropa.storage.activities import (
@@ -20,6 +19,7 @@ from ropa.storage.activities import (
     update_activity,
 )
 from ropa.storage.database import Database
+from tests.factories import DPO, EDITOR, make_activity
 
 SECOND = User("second@example.test", Role.EDITOR, "Second Editor")
 
