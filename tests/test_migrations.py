@@ -66,3 +66,15 @@ def test_the_unused_settings_table_is_dropped_from_an_older_register(tmp_path: P
     _old_register(path)
     db = open_database(path)
     assert db.rows("SELECT count(*) FROM information_schema.tables WHERE table_name = 'settings'")[0][0] == 0
+
+
+def test_earlier_imports_are_carried_into_the_import_log(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    _old_register(path)
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO audit_log (at_utc, actor, action, record_type, detail) VALUES (now(), 'dpo', 'import', "
+                "'import', ?)", ['{"file": "ico.xlsx", "sha256": "ab12", "activities": 7, "updated": [3, 4]}'])
+    con.close()
+    db = open_database(path)
+    assert db.rows("SELECT actor, file_name, sha256, activities, updated FROM import_log") == [
+        ("dpo", "ico.xlsx", "ab12", 7, 2)]

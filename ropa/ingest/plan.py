@@ -48,6 +48,7 @@ from ropa.storage.activities import _write_update as write_update
 from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import find_entity, insert_entity, list_entities
+from ropa.storage.import_log import insert_import, last_import_of
 from ropa.storage.mappings import find_profile
 
 MAX_ISSUES_SHOWN = 1_000
@@ -503,13 +504,9 @@ def _note_duplicates(db: Database, plan: ImportPlan) -> None:
                           f"would be updated (only the fields the file has columns for) and "
                           f"{len(plan.existing) - updates:,} are unchanged and skipped. Choose add, update or skip "
                           "per activity.")
-    with db.connect() as con:
-        earlier = con.execute(
-            "SELECT at_utc, actor FROM audit_log WHERE action = 'import' AND detail LIKE ? ORDER BY id DESC LIMIT 1",
-            [f'%"sha256": "{plan.sha256}"%'],
-        ).fetchall()
+    earlier = last_import_of(db, plan.sha256)
     if earlier:
-        at, actor = earlier[0]
+        at, actor = earlier
         plan.notes.append(f"This very file (same SHA-256) was already imported on {at:%Y-%m-%d %H:%M} UTC by {actor}.")
 
 
@@ -548,6 +545,7 @@ def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
             "skipped": sum(1 for a in actions if a == "skip"),
             "entities_created": [e.name for e in plan.new_entities],
         }, ensure_ascii=False))
+        insert_import(con, user, plan.file_name, plan.sha256, len(stored_activities), len(updated))
     return ImportResult([int(a.id or 0) for a in stored_activities],
                         [ids[e.placeholder] for e in plan.new_entities], plan.file_name, plan.sha256, updated,
                         sum(1 for a in actions if a == "skip"))

@@ -46,7 +46,7 @@ FORMAT_VERSION = 1
 MAX_BACKUP_BYTES = 512 * 1024 * 1024
 """Largest backup accepted, unpacked: ten times a 10,000-activity register (about 46 MB of JSON)."""
 _NOT_BACKED_UP = {"schema_migrations"}
-_TRAILS = ("audit_log", "export_log")
+_TRAILS = ("audit_log", "export_log", "import_log")
 _REGISTER_TABLES = ("entities", "activities", "recipients", "transfers")
 _MAX_REPORTED = 20
 _REFERENCES = (

@@ -276,4 +276,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE entities ADD COLUMN art30_5_reliance VARCHAR NOT NULL DEFAULT '';
         """,
     ),
+    (
+        "0013_import_log",
+        """
+        -- One row per imported file, so "was this file imported before?" reads a column (its SHA-256).
+        CREATE SEQUENCE import_id_seq START 1;
+        CREATE TABLE import_log (
+            id INTEGER PRIMARY KEY DEFAULT nextval('import_id_seq'),
+            at_utc TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            file_name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            activities INTEGER NOT NULL,
+            updated INTEGER NOT NULL
+        );
+        -- Earlier imports, from their audit rows.
+        INSERT INTO import_log (at_utc, actor, file_name, sha256, activities, updated)
+            SELECT at_utc, actor, coalesce(json_extract_string(detail, '$.file'), ''),
+                   json_extract_string(detail, '$.sha256'),
+                   coalesce(CAST(json_extract(detail, '$.activities') AS INTEGER), 0),
+                   coalesce(json_array_length(json_extract(detail, '$.updated')), 0)
+            FROM audit_log
+            WHERE action = 'import' AND json_valid(detail) AND json_extract_string(detail, '$.sha256') IS NOT NULL
+            ORDER BY id;
+        """,
+    ),
 ]
