@@ -24,8 +24,11 @@ LIST_FIELDS: tuple[str, ...] = (
 )
 """The stable summary's keys: a contract with scripts; add, never rename."""
 
-RECIPIENT_FIELDS: tuple[str, ...] = ("category", "name", "role", "country", "contract_ref")
-TRANSFER_FIELDS: tuple[str, ...] = ("country", "recipient", "mechanism", "tia_ref", "safeguard_doc")
+# The fields of ``ropa.models.Recipient`` and ``Transfer``, in their order (a test holds them equal; this module
+# does not import the models, so the command line starts without pydantic).
+RECIPIENT_FIELDS: tuple[str, ...] = ("category", "name", "role", "country", "contract_ref", "vendor_id")
+TRANSFER_FIELDS: tuple[str, ...] = ("country", "recipient", "mechanism", "tia_ref", "safeguard_doc", "contract_date",
+                                    "organisation", "vendor_id")
 
 # DuckDB writes the hex digits of \u escapes in upper case, Python in lower case: only these control
 # characters differ (the others have short escapes or digits only). ``_lower_hex`` fixes a whole rendered

@@ -103,3 +103,10 @@ def test_special_categories_read_without_the_models_match_the_reference_loader()
     keys = special_category_keys()
     assert keys == load_reference().special_category_keys() and "special.health" in keys
     assert "contact.email" not in keys
+
+
+def test_the_child_fields_written_by_duckdb_are_the_models_fields() -> None:
+    from ropa.models import Recipient, Transfer
+    from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS
+
+    assert (RECIPIENT_FIELDS, TRANSFER_FIELDS) == (tuple(Recipient.model_fields), tuple(Transfer.model_fields))
