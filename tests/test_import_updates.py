@@ -75,7 +75,7 @@ def test_the_reference_column_matches_even_when_the_name_changed(db: Database, e
     renamed = [list(r) for r in CISO_FLAT]
     renamed[1][1] = "Payroll and pensions"
     plan = plan_import(db, csv_bytes(renamed), "p.csv", entity=entity.name)
-    assert plan.existing[0].how == "reference" and plan.existing[0].changes == ["Name"]
+    assert plan.existing[0].how == "reference" and plan.existing[0].changes == ["Name of the activity"]
     apply_import(db, DPO, plan)
     with db.connect() as con:
         names = sorted(a.name for a in load_activities(con))

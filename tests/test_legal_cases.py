@@ -209,11 +209,12 @@ def surfaces() -> dict[str, Surfaces]:
         create_activities(db, DPO, activities)
         result = {}
         # The export's content is read once; its transfers sheet is judged on each day's as-of date.
-        exported = collect(db, DPO, ExportOptions(as_of=TODAY))
+        exported = collect(db, DPO, ExportOptions(as_of=TODAY, all_organisations=True, with_gaps=True))
         no_completeness = pd.DataFrame({"activity_id": pd.Series([], dtype=int), "completeness": []})
         for day in sorted({c.day for c in CASES}):
             findings = analyse(db, as_of=day)
-            sheet = transfers_sheet(replace(exported, options=ExportOptions(as_of=day)))
+            options = ExportOptions(as_of=day, all_organisations=True, with_gaps=True)
+            sheet = transfers_sheet(replace(exported, options=options))
             headings = [col.heading for col in sheet.columns]
             valid_at = headings.index(f"Valid on {day.isoformat()}?")
             assessed_at = headings.index("Transfer impact assessment expected?")
@@ -289,7 +290,7 @@ def test_the_export_names_the_regime_the_organisation_and_the_contract_date(db: 
     assert entity.id is not None
     transfer = make_transfer(country=None, organisation="epo", mechanism="eu_scc_2010", contract_date=date(2020, 1, 1))
     create_activities(db, DPO, [make_activity(entity.id, transfers=[transfer])])
-    data = collect(db, DPO, ExportOptions(as_of=TODAY))
+    data = collect(db, DPO, ExportOptions(as_of=TODAY, all_organisations=True, with_gaps=True))
     sheet = controller_sheet(data)
     row = dict(zip([c.heading for c in sheet.columns], sheet.rows[0], strict=True))
     assert str(row["Applicable regime"]).startswith("EU GDPR through Art. 3(2)")

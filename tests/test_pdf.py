@@ -54,7 +54,8 @@ def groups(db: Database, dpo: User) -> dict[str, Entity]:
 
 def _pdf(db: Database, tmp_path: Path, **options: object) -> Path:
     path = tmp_path / "record.pdf"
-    export_register(db, DPO, "pdf", path, ExportOptions(as_of=AS_OF, **options))  # type: ignore[arg-type]
+    everything: dict[str, object] = {"all_organisations": True, **options}
+    export_register(db, DPO, "pdf", path, ExportOptions(as_of=AS_OF, **everything))  # type: ignore[arg-type]
     return path
 
 
@@ -194,7 +195,7 @@ def test_text_longer_than_a_page_splits_across_pages(db: Database, entity: Entit
 @needs_poppler
 def test_one_activity_pdf_holds_that_activity_and_its_entitys_cover(
         groups: dict[str, Entity], db: Database, tmp_path: Path) -> None:
-    records = collect(db, DPO, ExportOptions(as_of=AS_OF)).records
+    records = collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True)).records
     irish = next(r for r in records if r.name == "Irish sales")
     path = tmp_path / "one.pdf"
     path.write_bytes(activity_pdf(db, VIEWER, irish.id, AS_OF))
@@ -216,7 +217,7 @@ def test_pdf_export_is_logged_like_the_workbook(groups: object, db: Database, tm
 
 
 def test_empty_register_prints_a_page_that_says_so(db: Database, tmp_path: Path) -> None:
-    data = collect(db, DPO, ExportOptions(as_of=AS_OF))
+    data = collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True))
     assert pdf_bytes(data).startswith(b"%PDF")
 
 
@@ -226,7 +227,7 @@ def test_empty_register_prints_a_page_that_says_so(db: Database, tmp_path: Path)
 ])
 def test_fields_start_with_the_records_own_article(groups: object, db: Database, role: str,
                                                    expected: list[str]) -> None:
-    data = collect(db, DPO, ExportOptions(as_of=AS_OF))
+    data = collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True))
     record = next(r for r in data.records if r.role == role)
     headings = [f.heading for f in activity_fields(record, RenderContext(data.entity_names))]
     assert headings[:2] == expected
@@ -236,14 +237,14 @@ def test_fields_start_with_the_records_own_article(groups: object, db: Database,
 def test_empty_art30_fields_read_not_recorded_and_empty_extras_are_left_out(db: Database,
                                                                             entity: Entity) -> None:
     create_activities(db, DPO, [make_activity(entity.id or 0, recipients=[], lia_ref="")])
-    data = collect(db, DPO, ExportOptions(as_of=AS_OF))
+    data = collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True))
     fields = {f.heading: f.value for f in activity_fields(data.records[0], RenderContext(data.entity_names))}
     assert fields["Categories of recipients"] == "Not recorded"
     assert "Link to record of legitimate interests assessment (if applicable)" not in fields
 
 
 def test_controllers_group_subsidiaries_under_their_top_entity(groups: dict[str, Entity], db: Database) -> None:
-    data = collect(db, DPO, ExportOptions(as_of=AS_OF))
+    data = collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True))
     grouped = [(top.name, [e.name for e in members]) for top, members in controllers(data.entities)]
     assert grouped == [("Other Ltd", ["Other Ltd"]), ("Parent plc", ["Parent plc", "Child Ltd"])]
 
@@ -253,5 +254,6 @@ def test_command_line_exports_the_pdf(groups: object, db: Database, tmp_path: Pa
     from ropa.cli import main
 
     out = tmp_path / "record.pdf"
-    assert main(["--db", str(db.path), "export", "--format", "pdf", "--out", str(out), "--as-of", "2026-11-01"]) == 0
+    assert main(["--db", str(db.path), "export", "--format", "pdf", "--out", str(out), "--as-of", "2026-11-01",
+                 "--all-organisations"]) == 0
     assert out.read_bytes().startswith(b"%PDF") and "4 activities" in capsys.readouterr().out
