@@ -48,6 +48,10 @@ DEFECTS: tuple[Pin, ...] = (
     Pin("transfer_mechanism_missing", SC, 1, "relies on no transfer mechanism",
         "Google Analytics in the US with no tool named (notice 001 points to a cookie notice that is not given)."),
     # high
+    Pin("transfer_tia_missing", SC, 6, "the tool is not valid either",
+        "The same intra-group agreement (2021 EU SCCs, invalid alone for a UK exporter) has no data protection "
+        "test either; the IDTA or UK Addendum that replaces it needs one (UK GDPR Art. 46(1A)). Added when the TIA "
+        "finding stopped being hidden behind the invalid tool: one defect per agreement, like the invalid tool."),
     Pin("retention_missing", SME, 11, "No retention period",
         "SMELECOM's notice gives a retention period only for CCTV (7 days) and processor data (180 days)."),
     Pin("processor_contract_missing", SME, 2, "Parent Companies",
@@ -117,9 +121,8 @@ DEFECTS: tuple[Pin, ...] = (
     Pin("uk_data_protection_fee_unrecorded", SME, 0, "no ICO registration number",
         "SMELECOM UK's notice gives no ICO registration; a UK controller must pay the fee (DPA 2018 s.137)."),
     # low
-    Pin("recipient_adequate_country_transfer_unrecorded", "6 entities", 6, "SmartComms SC Limited is in United Kingdom",
-        "Subsidiaries outside Europe share with the UK parent; the UK is adequate for the EU GDPR but the "
-        "transfer should still be recorded. (For non-EU subsidiaries this depends on their regime: see issue 11.)"),
+    # (No defect for the subsidiaries' sharing with the UK parent any more: the demo records those group
+    # transfers on the activities that share with group companies, so nothing is left unrecorded.)
     Pin("transfer_mechanism_superseded_by_adequacy", SC, 6, "Transfer to Switzerland",
         "Switzerland is adequate for UK exporters: the 2021 EU SCCs recorded are not what the transfer rests on."),
     Pin("recipient_adequate_country_transfer_unrecorded", SC, 1, "Intelledox Limited is in Ireland",

@@ -235,6 +235,37 @@ CASES: tuple[Case, ...] = (
     fires("transfer_derogation_used", "explicit-consent-derogation",
           transfer(mechanism="derogation_explicit_consent", tia_ref="")),
     silent("transfer_derogation_used", "safeguarded-transfer"),
+    # Derogations (Art. 49): undocumented compelling interests are high; consent for routine transfers medium
+    fires("transfer_compelling_interests_undocumented", "compelling-interests-undocumented",
+          transfer(mechanism="derogation_compelling_interests", tia_ref="")),
+    silent("transfer_compelling_interests_undocumented", "compelling-interests-documented",
+           transfer(mechanism="derogation_compelling_interests", tia_ref="",
+                    safeguard_doc="Assessment CLI-1; safeguards; ICO informed 2025-03-02")),
+    silent("transfer_derogation_used", "compelling-interests-undocumented-is-one-finding",
+           transfer(mechanism="derogation_compelling_interests", tia_ref="")),
+    fires("transfer_consent_derogation_systematic", "consent-for-a-processor",
+          {"recipients": [make_recipient(name="Example Cloud Inc", country="US")],
+           **transfer(mechanism="derogation_explicit_consent", tia_ref="")}),
+    silent("transfer_consent_derogation_systematic", "consent-for-an-occasional-booking",
+           {"recipients": [make_recipient(category="business_partners", name="Hotel abroad", role="controller",
+                                          country="US")],
+            **transfer(mechanism="derogation_explicit_consent", tia_ref="", recipient="Hotel abroad")}),
+    silent("transfer_derogation_used", "consent-for-a-processor-is-one-finding",
+           {"recipients": [make_recipient(name="Example Cloud Inc", country="US")],
+            **transfer(mechanism="derogation_explicit_consent", tia_ref="")}),
+    # Consistency: importers are recipients; a named importer is not "no recipients"; TIA shown for an invalid tool
+    fires("transfer_importer_not_a_recipient", "importer-not-listed", transfer()),
+    silent("transfer_importer_not_a_recipient", "importer-listed",
+           {"recipients": [make_recipient(name="example cloud inc ", country="US")], **transfer()}),
+    fires("transfer_importer_not_a_recipient", "only-a-transfer-recorded", {"recipients": [], **transfer()}),
+    silent("transfer_importer_not_a_recipient", "group-company-importer-under-group-companies",
+           {"recipients": [make_recipient(category="group_companies", name="Group companies", role="group_company")],
+            **transfer(recipient="Case 0")}),  # "Case 0": the first case's entity in the shared register
+    silent("recipients_missing", "transfer-to-a-named-importer", {"recipients": [], **transfer()}),
+    fires("transfer_tia_missing", "expired-old-sccs-without-tia", transfer(mechanism="eu_scc_2010", tia_ref="")),
+    silent("transfer_tia_missing", "expired-old-sccs-with-tia", transfer(**OLD_SCCS)),
+    silent("transfer_tia_missing", "invalid-privacy-shield-needs-no-tia", transfer(mechanism="privacy_shield",
+                                                                                   tia_ref=""), EU),
     on(date(2023, 6, 1), fires("transfer_contract_date_missing", "uk-old-sccs-no-contract-date", transfer(**OLD_SCCS))),
     on(date(2023, 6, 1), silent("transfer_contract_date_missing", "uk-old-sccs-contract-before-cutoff",
                                 transfer(**OLD_SCCS, contract_date=date(2020, 1, 1)))),
@@ -381,6 +412,27 @@ CASES: tuple[Case, ...] = (
     silent("subprocessor_authorisation_missing", "general-authorisation",
            {**PROCESSOR, "subprocessor_authorisation": "General written authorisation, 30 days' notice"}),
     silent("subprocessor_authorisation_missing", "controller-engages-processors"),
+    fires("processor_location_transfer_unrecorded", "stored-in-the-us-no-transfer",
+          {**PROCESSOR, "data_location": "AWS us-east-1, United States"}),
+    fires("processor_location_transfer_unrecorded", "us-abbreviation-from-eu-processor",
+          {**PROCESSOR, "data_location": "Frankfurt and the US"}, EU),
+    silent("processor_location_transfer_unrecorded", "stored-in-the-us-transfer-recorded",
+           {**PROCESSOR, "data_location": "AWS us-east-1, United States", **transfer()}),
+    silent("processor_location_transfer_unrecorded", "stored-in-the-eea-from-eu", {**PROCESSOR,
+           "data_location": "Ireland and Germany"}, EU),
+    silent("processor_location_transfer_unrecorded", "no-country-named",
+           {**PROCESSOR, "data_location": "in any other country"}),
+    fires("representative_missing", "eu-art3-2-no-representative", entity=US_ART3_2),
+    fires("representative_missing", "uk-art3-2-representative-without-contact",
+          entity={**US_NO_REGIME, "regime": "uk_gdpr_art3_2", "representative_name": "Rep UK Ltd"}),
+    silent("representative_missing", "representative-named-with-contact",
+           entity={**US_ART3_2, "representative_name": "Rep EU BV", "representative_contact": "rep@rep.test"}),
+    silent("representative_missing", "no-regime-needs-none", entity=US_NO_REGIME),
+    silent("representative_missing", "established-in-the-eu-needs-none", entity=EU),
+    on(AFTER_DUAA, fires("automated_decision_safeguards_missing", "uk-adm-without-basis-after-duaa-art-22c",
+                         {"adm": True, "adm_basis": None, **DPIA_DONE})),
+    silent("automated_decision_safeguards_missing", "uk-adm-without-basis-before-duaa",
+           {"adm": True, "adm_basis": None, **DPIA_DONE}),
     fires("group_company_contract_missing", "group-company-no-agreement",
           {"recipients": [make_recipient(category="group_companies", role="group_company", contract_ref="")]}),
     silent("group_company_contract_missing", "group-company-with-agreement",
@@ -415,6 +467,31 @@ CASES: tuple[Case, ...] = (
            {"data_categories": ["online.cookies"], "recipients": [
                make_recipient(category="analytics_advertising", role="processor")]}),
 )
+
+
+ADM_UK = {"adm": True, "adm_basis": "contract_necessity", **DPIA_DONE}
+
+
+CITED: tuple[tuple[Case, str], ...] = (
+    (fires("automated_decision_safeguards_missing", "uk-adm-before-duaa", ADM_UK), "(Art. 22(3))"),
+    (on(AFTER_DUAA, fires("automated_decision_safeguards_missing", "uk-adm-after-duaa", ADM_UK)), "UK GDPR Art. 22C"),
+    (fires("automated_decision_on_special_category", "uk-adm-on-health-before-duaa", {**ADM_UK, **SPECIAL_OK}),
+     "(Art. 22(4))"),
+    (on(AFTER_DUAA, fires("automated_decision_on_special_category", "uk-adm-on-health-after-duaa",
+                          {**ADM_UK, **SPECIAL_OK})), "UK GDPR Art. 22B"),
+    (fires("child_consent_unverified", "us-entity-under-uk-gdpr-art3-2",
+           {"lawful_bases": ["consent"], "data_subjects": ["children"]},
+           {**US_NO_REGIME, "regime": "uk_gdpr_art3_2"}), "13 (DPA 2018 s.9)"),
+    (fires("child_consent_unverified", "gb-entity-recorded-under-eu-gdpr-art3-2",
+           {"lawful_bases": ["consent"], "data_subjects": ["children"]}, {"regime": "eu_gdpr_art3_2"}),
+     "below 16"),
+    (fires("representative_missing", "uk-representative-cites-uk-art-27",
+           entity={**US_NO_REGIME, "regime": "uk_gdpr_art3_2"}), "UK GDPR Art. 27"),
+    (fires("transfer_tia_missing", "invalid-tool-says-so", transfer(mechanism="eu_scc_2010", tia_ref="")),
+     "the tool is not valid either"),
+)
+CASES = CASES + tuple(case for case, _ in CITED)
+"""The message cases are cases too: each is analysed with the others."""
 
 
 def analyse_case(db: Database, case: Case) -> pd.DataFrame:
@@ -643,3 +720,25 @@ def test_hostile_text_is_data_not_sql(db: Database) -> None:
     assert set(findings["activity"]) == {hostile}
     assert any(hostile in s for s in findings["subject"])
     assert db.rows("SELECT count(*) FROM activities") == [(1,)]
+
+
+def message_of(case: Case) -> str:
+    findings = findings_of_every_case()[case_id(case)]
+    return str(findings.loc[findings["rule"] == case.rule, "message"].iloc[0])
+
+
+@pytest.mark.parametrize(("case", "cited"), CITED, ids=[case_id(c) for c, _ in CITED])
+def test_dated_and_regime_specific_rules_cite_the_law_of_the_day_and_regime(case: Case, cited: str) -> None:
+    assert cited in message_of(case)
+
+
+@pytest.mark.parametrize(("regime", "mechanism", "day", "findings"), [
+    ("uk_gdpr", "eu_scc_2010", AS_OF, ("transfer_mechanism_invalid", "transfer_tia_missing")),
+    ("eu_gdpr", "eu_scc_2021", date(2020, 7, 1), ("transfer_mechanism_invalid",)),  # before Schrems II
+    ("eu_gdpr", "privacy_shield", AS_OF, ("transfer_mechanism_invalid",)),  # no Art. 46 tool, no TIA
+])
+def test_the_verdict_keeps_the_missing_assessment_of_an_invalid_tool(regime: str, mechanism: str, day: date,
+                                                                       findings: tuple[str, ...]) -> None:
+    from ropa.legal.transfers import judge
+
+    assert judge(regime, "US", mechanism, day).findings == findings

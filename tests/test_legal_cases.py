@@ -164,7 +164,9 @@ CASES: tuple[Case, ...] = (
     case("de-un-no-decision", "DE", "org:un", "adequacy", "invalid", "transfer_adequacy_not_available"),
 )
 
-TRANSFER_RULES = {r.id for r in RULES if r.applies_to == "transfer"}
+DEROGATION_RULES = {"transfer_compelling_interests_undocumented", "transfer_consent_derogation_systematic"}
+"""Rules that read how the verdict's derogation is documented and used (Art. 49(6), EDPB Guidelines 2/2018)."""
+TRANSFER_RULES = {r.id for r in RULES if r.applies_to == "transfer"} - DEROGATION_RULES
 
 
 def _transfer(c: Case) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from ropa.gaps.catalogue import RULES, Rule, load_catalogue
 from ropa.gaps.tables import static_frames
+from ropa.legal.locations import register_location_countries
 from ropa.legal.regimes import ENTITY_REGIME_SQL, lawful_bases_frame
 from ropa.legal.transfers import destination_verdicts_sql, register_verdicts, transfer_verdicts_sql
 from ropa.review import MACROS as REVIEW_MACROS
@@ -152,6 +153,7 @@ def prepare(con: Connection, day: date) -> None:
     for name, frame in static_frames().items():
         con.register(name, frame)
     register_verdicts(con, day)
+    register_location_countries(con, day)
     con.register("gap_lawful_bases", lawful_bases_frame(day))
     for statement in _macros():
         con.execute(statement)

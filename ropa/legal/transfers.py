@@ -239,19 +239,24 @@ def judge(regime: EntityRegime | str, destination: str, mechanism: str | None, d
     if problem is None and tool.destination is not None and destination != tool.destination:
         # A certification scheme (DPF, UK Extension, Swiss-US DPF) carries only transfers to its country.
         problem = f"{tool.label}: it covers only certified recipients in {country_name(tool.destination)}"
+    # An Art. 46 tool that needs an assessment still needs it while the tool is invalid: whatever replaces
+    # the tool (SCCs, IDTA, Addendum) needs one too, so the missing assessment is not hidden until the fix.
+    expected = assessment_on(law, day) if tool.requires_tia and not adequate else None
+    missing = expected is not None and not assessment_recorded
     if problem is not None:
         if adequate and adequacy is not None:
             return verdict("adequate", True, "superseded_by_adequacy",
                            f"records {problem}; {name} is adequate for the {LAW_NAMES[law]} on {day_text(day)} "
                            f"({adequacy.decision}), so record adequacy instead", valid=False, adequacy=adequacy)
-        return verdict("invalid", False, "mechanism_invalid", problem, valid=False, adequacy=adequacy)
+        return verdict("invalid", False, "mechanism_invalid", problem, valid=False, adequacy=adequacy,
+                       assessment=expected, missing=missing)
     span = tool.span(law, day)
     cutoff = span.contracts_until if span else None
     if cutoff is not None and contract_date is not None and contract_date > cutoff:
         return verdict("invalid", False, "contract_after_cutoff",
                        f"{tool.label} in a contract concluded on {day_text(contract_date)}, after the last day "
                        f"new contracts could use them ({day_text(cutoff)}) for {LAW_NAMES[law]} exports",
-                       valid=False, adequacy=adequacy)
+                       valid=False, adequacy=adequacy, assessment=expected, missing=missing)
     if tool.key == "adequacy":
         if adequacy is None:
             return verdict("invalid", False, "adequacy_not_available",
@@ -272,8 +277,6 @@ def judge(regime: EntityRegime | str, destination: str, mechanism: str | None, d
         return verdict("derogation", True, "derogation",
                        f"{tool.label} ({tool.article}), an exception for occasional transfers only", valid=True,
                        adequacy=adequacy)
-    expected = assessment_on(law, day) if tool.requires_tia else None
-    missing = expected is not None and not assessment_recorded
     if cutoff is not None and contract_date is None and day > cutoff:
         return verdict("safeguarded", True, "contract_date_unknown",
                        f"{tool.label}: valid only in contracts concluded on or before {day_text(cutoff)}, and no "
