@@ -64,6 +64,10 @@ RULE_FIELDS: dict[str, str] = {
     "group_company_contract_missing": "recipients",
     "eprivacy_consent_missing": "eprivacy_consent",
     "joint_controllership_likely": "joint_controllers",
+    "transfer_importer_not_a_recipient": "recipients",
+    "transfer_compelling_interests_undocumented": "transfers",
+    "transfer_consent_derogation_systematic": "transfers",
+    "processor_location_transfer_unrecorded": "data_location",
 }
 
 

@@ -107,13 +107,28 @@ def transfer_counts(findings: pd.DataFrame) -> dict[str, int]:
 #    to Switzerland, adequate under Decision 2000/518/EC, is a low "record adequacy" finding rather than a
 #    critical invalid one (transfer_mechanism_invalid 7 -> 6); no transfer impact assessment was expected
 #    before Schrems II on 16 July 2020 (transfer_tia_missing 19 -> 0).
+#
+# Re-pinned again when the demo and the rules of issue 16 landed, and why:
+#  * transfer_mechanism_invalid 47 -> 36 (today and 2024): the 2019 policy's records are historical (superseded
+#    on 8 March 2023), so their EU-US Privacy Shield transfers are no longer live findings; an analysis as of a
+#    day they were in force still finds what was wrong then.
+#  * superseded_by_adequacy 1 -> 6 (today and 2024), 2 -> 7 (2019): the group transfers are now recorded on
+#    every activity that shares with group companies (six of SmartComms SC Limited's), so its transfer to
+#    Switzerland (adequate) appears on each of them.
+#  * transfer_tia_missing 0 -> 36 (today and 2024): an invalid Art. 46 tool that needs an assessment now also
+#    reports the missing assessment (the 2021 EU SCCs without the UK Addendum, on six destinations on six
+#    activities: the UK data protection test is missing too).
+#  * as of 1 January 2019, transfer_mechanism_invalid 6 -> 36: the same group transfers on six activities rest on
+#    the 2021 EU SCCs, which did not exist before June 2021.
 DEMO_TRANSFER_PINS: dict[date, dict[str, int]] = {
-    date(2026, 12, 1): {"recipient_adequate_country_transfer_unrecorded": 3, "transfer_mechanism_invalid": 47,
-                        "transfer_mechanism_missing": 1, "transfer_mechanism_superseded_by_adequacy": 1},
-    date(2024, 6, 1): {"recipient_adequate_country_transfer_unrecorded": 3, "transfer_mechanism_invalid": 47,
-                       "transfer_mechanism_missing": 1, "transfer_mechanism_superseded_by_adequacy": 1},
-    date(2019, 1, 1): {"transfer_mechanism_invalid": 6, "transfer_mechanism_missing": 1,
-                       "transfer_mechanism_superseded_by_adequacy": 2},
+    date(2026, 12, 1): {"recipient_adequate_country_transfer_unrecorded": 3, "transfer_mechanism_invalid": 36,
+                        "transfer_mechanism_missing": 1, "transfer_mechanism_superseded_by_adequacy": 6,
+                        "transfer_tia_missing": 36},
+    date(2024, 6, 1): {"recipient_adequate_country_transfer_unrecorded": 3, "transfer_mechanism_invalid": 36,
+                       "transfer_mechanism_missing": 1, "transfer_mechanism_superseded_by_adequacy": 6,
+                       "transfer_tia_missing": 36},
+    date(2019, 1, 1): {"transfer_mechanism_invalid": 36, "transfer_mechanism_missing": 1,
+                       "transfer_mechanism_superseded_by_adequacy": 7},
 }
 
 
