@@ -383,10 +383,10 @@ def _keep_unless(name: str, implied: Callable[[str], bool] = lambda _: False) ->
 
 def _policy_followed(value: CellValue, ctx: ParseContext) -> dict[str, Any]:
     """ICO column 29: a plain Yes or No is the field; any other answer is kept verbatim (DPA 2018 Sch. 1 para 41)."""
-    text = cell_text(value).strip()
-    if text.casefold() in ("yes", "no"):
-        return {"retention_per_policy": text.casefold() == "yes"}
-    if text:
+    text = cell_text(value)
+    if text.strip().casefold() in ("yes", "no"):
+        return {"retention_per_policy": text.strip().casefold() == "yes"}
+    if text.strip():
         ctx.keep(text, "c29_policy_followed")
     return {}
 

@@ -97,7 +97,7 @@ def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app:
         settle(page)
         expect(page.get_by_role("textbox", name="Purpose of processing")).to_have_value(
             "Typed in the browser, not saved", timeout=30_000)
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
+        page.get_by_test_id("stSidebar").get_by_role("link", name="History").click()
         page.locator("h1").filter(has_text="History").first.wait_for(timeout=30_000)
         settle(page)
         page.go_back()

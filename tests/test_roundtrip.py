@@ -83,8 +83,11 @@ def activity_data(draw: st.DrawFn) -> dict[str, Any]:
         "last_reviewed": reviewed,
         "next_review_due": None if reviewed is None else reviewed + timedelta(days=draw(st.integers(0, 800))),
         "source_document": draw(short), "source_section": draw(short), "notes": draw(text),
+        # A plain Yes or No in ICO column 29 is the field retention_per_policy, not kept text.
         "unmapped": draw(st.dictionaries(st.sampled_from(["lawful_bases", "c29_policy_followed", "c24_breach",
-                                                          "Comments", "transfers"]), text, max_size=2)),
+                                                          "Comments", "transfers"]),
+                                         text.filter(lambda t: t.strip().casefold() not in ("yes", "no")),
+                                         max_size=2)),
     }
     data.update(draw(retention))
     return data
