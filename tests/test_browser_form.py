@@ -34,8 +34,10 @@ def _add_row_typing(page: Any, grid: Any, row: int, x_offset: int, text: str) ->
     The grid is a canvas: the cell is reached by position (header and rows are 35 px high).
     """
     grid.scroll_into_view_if_needed()
+    settle(page)
     grid.hover()
-    grid.get_by_role("button", name="Add row").click()
+    page.wait_for_timeout(400)  # the toolbar slides in on hover; clicked before it settles it "is not stable"
+    grid.get_by_role("button", name="Add row").click(force=True)
     page.wait_for_timeout(500)
     box = grid.bounding_box()
     page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + 35 * row + 17)
