@@ -48,11 +48,11 @@ SEVERITY_LABELS = {s: s.capitalize() for s in SEVERITIES}
 RULE_TITLES = {r.id: r.title for r in RULES}
 
 
-@st.cache_data(ttl=300, max_entries=8, show_spinner="Checking the register…")
 def _severity_name(value: object) -> str:
     return SEVERITY_LABELS[str(value)]
 
 
+@st.cache_data(ttl=300, max_entries=8, show_spinner="Checking the register…")
 def _analysis(path: str, as_of: date, entity_ids: tuple[int, ...] | None,
               stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame, Scores, pd.DataFrame, pd.DataFrame]:
     """Findings (accepted ones included), open defects, scores and the chart frames, recomputed only when the
