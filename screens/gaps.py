@@ -11,6 +11,7 @@ import streamlit as st
 from ropa import charts
 from ropa.auth import Role
 from ropa.errors import RopaError, ValidationFailed
+from ropa.finding_fields import field_of
 from ropa.gaps import (
     APPLIES_TO_LABELS,
     COMPLETENESS_FORMULA,
@@ -34,6 +35,7 @@ from ropa.reference import load_reference
 from ropa.storage.audit import change_stamp
 from ropa.storage.database import Database
 from ropa.storage.entities import descendant_ids, list_entities
+from ui import focus
 from ui.choices import entity_label, entity_tree
 from ui.nav import open_activity
 from ui.render import errors, md, notices
@@ -129,12 +131,17 @@ def _defect_details(defect: pd.Series, affected: pd.DataFrame, user_can_edit: bo
 def _finding_actions(row: pd.Series, user_can_edit: bool) -> None:
     if str(row["activity"]):
         st.markdown(f"**{md(str(row['entity']) + ' › ' + str(row['activity']))}**")
-    buttons = st.columns(2)
+    buttons = st.columns(3)
     activity_id = row["activity_id"]
     if pd.notna(activity_id) and buttons[0].button("Open the activity", icon=":material/description:",
                                                    key="gaps_open"):
         open_activity(int(activity_id))
-    if user_can_edit and not bool(row["accepted"]) and buttons[1].button(
+    field = field_of(str(row["rule"]))
+    if user_can_edit and pd.notna(activity_id) and field and buttons[1].button(
+            "Fix", icon=":material/build:", key="gaps_fix", help="Open the edit form at the field this is about"):
+        focus.request(int(activity_id), field, str(row.get("title") or row["rule"]))
+        open_activity(int(activity_id))
+    if user_can_edit and not bool(row["accepted"]) and buttons[2].button(
             "Accept as a risk…", icon=":material/verified_user:", key="gaps_accept"):
         # Kept in the session so the dialog stays open across reruns until it is saved or dismissed.
         st.session_state[ACCEPTING_KEY] = row.to_dict()

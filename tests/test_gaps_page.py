@@ -135,3 +135,24 @@ def test_revoking_an_accepted_risk_from_the_page(app_env: Path) -> None:
     assert not at.exception
     assert db.rows("SELECT count(*) FROM accepted_findings") == [(0,)]
     assert len(at.dataframe(key="gaps_table").value) == 1
+
+
+def test_fix_on_a_finding_opens_the_activity_form_at_its_field(app_env: Path) -> None:
+    from ropa.storage.activities import create_activity
+    from ropa.storage.entities import create_entity
+    from tests.factories import DPO, make_activity, make_entity
+
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    assert entity.id is not None
+    activity = create_activity(db, DPO, make_activity(entity.id))  # its one finding: never reviewed
+    # Through the app's navigation, so the switch to the activity page finds its page.
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.switch_page("screens/gaps.py").run()
+    at.session_state["gaps_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="gaps_fix").click().run()
+    assert not at.exception
+    assert str(activity.id) in str(at.query_params["id"])
+    assert at.session_state["activity_tabs"] == "Edit"
+    assert any("Fix:" in i.value for i in at.info), "the form opens at the field, naming the finding"
