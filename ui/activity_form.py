@@ -160,6 +160,7 @@ def _recipient_editor(draft: dict[str, Any]) -> pd.DataFrame:
             "country": st.column_config.SelectboxColumn("Country", options=country_options(current),
                                                         format_func=country_label),
             "contract_ref": st.column_config.TextColumn("Contract (Art. 28)"),
+            "vendor_id": None,  # the vendor inventory link: kept, not typed (set on the Vendors page)
         },
     )
 
@@ -177,6 +178,7 @@ def _transfer_editor(draft: dict[str, Any]) -> pd.DataFrame:
                                                           format_func=mechanism_label, width="large"),
             "tia_ref": st.column_config.TextColumn("TIA reference"),
             "safeguard_doc": st.column_config.TextColumn("Safeguard document"),
+            "vendor_id": None,  # the vendor inventory link: kept, not typed (set on the Vendors page)
         },
     )
 
