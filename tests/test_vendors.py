@@ -168,3 +168,25 @@ def test_page_merges_a_term_written_two_ways(app_env: Path) -> None:
     assert not at.exception
     assert "1 activities changed" in at.success[0].value.replace("\\", "")
     assert not at.warning
+
+
+def test_saving_the_edit_form_keeps_the_vendor_links(app_env: Path) -> None:
+    db = open_database(app_env)
+    entity = create_entity(db, DPO, make_entity())
+    vendor = create_vendor(db, DPO, Vendor(name="Example Cloud Ltd", contract_ref="DPA-2024-001", country="GB"))
+    activity = create_activities(db, DPO, [make_activity(entity.id or 0, transfers=[
+        make_transfer(recipient="Example Cloud Ltd", country="US")])])[0]
+    link_by_name(db, DPO, int(vendor.id or 0))
+    at = AppTest.from_file(str(ROOT / "screens" / "activity.py"), default_timeout=60)
+    at.query_params["id"] = str(activity.id)
+    at.session_state["activity_tabs"] = "Edit"
+    at.run()
+    assert not at.exception
+    purpose = next(t for t in at.text_area if str(t.key).endswith("_purpose"))
+    purpose.set_value("A purpose changed in the form.")
+    at.button(key="actform_save").click().run()
+    assert not at.exception
+    saved = get_activity(db, int(activity.id or 0))
+    assert saved.purpose == "A purpose changed in the form."
+    assert [r.vendor_id for r in saved.recipients] == [vendor.id]
+    assert [t.vendor_id for t in saved.transfers] == [vendor.id]

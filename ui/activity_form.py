@@ -200,6 +200,11 @@ def _date_column() -> ColumnFactory:
     return lambda label, _current: st.column_config.DateColumn(label, format="YYYY-MM-DD")
 
 
+def _kept_hidden() -> ColumnFactory:
+    """A cell the table keeps but does not show (the vendor inventory link, set on the Vendors page)."""
+    return lambda _label, _current: None
+
+
 TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
     "recipients": {
         "category": _vocab_column("recipient_categories", "medium"),
@@ -207,6 +212,7 @@ TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
         "role": _vocab_column("recipient_roles"),
         "country": _country_column(),
         "contract_ref": _text_column(),
+        "vendor_id": _kept_hidden(),
     },
     "transfers": {
         "country": _country_column(),
@@ -216,6 +222,7 @@ TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
         "mechanism": _mechanism_column(),
         "tia_ref": _text_column(),
         "safeguard_doc": _text_column(),
+        "vendor_id": _kept_hidden(),
     },
 }
 """How each cell of the recipient and transfer tables is edited: one line per column; a model field
