@@ -264,9 +264,10 @@ def _unavailable(error: RopaError) -> None:
 
 
 db = get_db()
+user = current_user()
 # One open of the register file for the page's several reads (the record, entities, status, history).
 try:
     with db.kept_open():
-        _page(db, current_user())
+        _page(db, user)
 except RopaError as error:
     _unavailable(error)
