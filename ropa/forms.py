@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -51,7 +52,8 @@ SECTIONS: tuple[Section, ...] = (
              "eprivacy_consent", "controller_contract_ref", "subprocessor_authorisation", "appropriate_policy_ref",
              "retention_per_policy", "policy_deviation_reasons")),
     Section("governance", "Owner, source and review", "Art. 5(2), 24",
-            ("owner", "status", "last_reviewed", "next_review_due", "source_document", "source_section", "notes")),
+            ("owner", "status", "last_reviewed", "next_review_due", "superseded_on", "source_document",
+             "source_section", "notes")),
 )
 SECTION_OF_FIELD: dict[str, str] = {f: s.key for s in SECTIONS for f in s.fields}
 GENERAL = "general"
@@ -124,9 +126,14 @@ REQUIRED_CELLS: dict[str, tuple[str, ...]] = {
     name: tuple(f for f, info in model.model_fields.items() if info.is_required()) for name, model in ROW_MODELS.items()
 }
 """The cells a recipient or transfer row cannot do without (read from the model, so a new column needs no edit)."""
+DATE_CELLS: dict[str, tuple[str, ...]] = {
+    name: tuple(f for f, info in model.model_fields.items() if info.annotation in (date, date | None))
+    for name, model in ROW_MODELS.items()
+}
+"""The cells of a row that hold a day (the record's JSON content carries them as ISO text)."""
 RECIPIENT_COLUMNS = ROW_COLUMNS["recipients"]
 TRANSFER_COLUMNS = ROW_COLUMNS["transfers"]
-_OPTIONAL_CODES = {"role", "country", "mechanism", "contract_date", "organisation"}
+_OPTIONAL_CODES = {"role", "country", "mechanism", "contract_date", "organisation", "authority_informed_on"}
 """Coded table cells that may be left empty (stored as null, not as an empty string)."""
 
 

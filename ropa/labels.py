@@ -106,7 +106,8 @@ ROW_LABELS: dict[str, dict[str, str]] = {
                    "contract_ref": "Contract (Art. 28)"},
     "transfers": {"country": "Country", "organisation": "International organisation", "recipient": "Recipient",
                   "contract_date": "Contract date", "mechanism": "Mechanism", "tia_ref": "TIA reference",
-                  "safeguard_doc": "Safeguard document"},
+                  "safeguard_doc": "Safeguard document",
+                  "authority_informed_on": "Authority informed on (Art. 49(1) 2nd subpara)"},
 }
 """The cells of a recipient or transfer row, labelled as the table's columns show them."""
 

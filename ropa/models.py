@@ -129,6 +129,9 @@ class Transfer(_Record):
 
     ``contract_date``: when the contract carrying the tool was concluded (the old
     Model Clauses were valid only in contracts concluded before their cut-off).
+    ``authority_informed_on``: when the supervisory authority was informed of a
+    transfer on the compelling-legitimate-interests derogation, as Art. 49(1)
+    second subparagraph requires (EDPB Guidelines 2/2018, section 2.8).
     """
 
     country: Country | None = None
@@ -151,6 +154,7 @@ class Transfer(_Record):
         return f"org:{self.organisation}" if self.organisation else str(self.country)
     vendor_id: VendorRef = None
     """The vendor inventory entry receiving the data (its name and country then follow the vendor)."""
+    authority_informed_on: date | None = None
 
 
 class Activity(_Record):

@@ -28,7 +28,7 @@ LIST_FIELDS: tuple[str, ...] = (
 # does not import the models, so the command line starts without pydantic).
 RECIPIENT_FIELDS: tuple[str, ...] = ("category", "name", "role", "country", "contract_ref", "vendor_id")
 TRANSFER_FIELDS: tuple[str, ...] = ("country", "recipient", "mechanism", "tia_ref", "safeguard_doc", "contract_date",
-                                    "organisation", "vendor_id")
+                                    "organisation", "vendor_id", "authority_informed_on")
 
 # DuckDB writes the hex digits of \u escapes in upper case, Python in lower case: only these control
 # characters differ (the others have short escapes or digits only). ``_lower_hex`` fixes a whole rendered

@@ -40,6 +40,14 @@ NEW = "entnew"  # form_keys name of the new-entity form
 PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
 STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
 KEPT = "entities_kept"  # unsaved edits of entities the user moved away from, by entity id
+FEE_HELP = ("Only for a UK controller that pays no data protection fee: which exemption it relies on. DPA 2018 "
+            "s.137 and the Data Protection (Charges and Information) Regulations 2018, reg. 2: a controller pays "
+            "the fee unless all its processing is exempt processing (Schedule, para 2: e.g. staff administration, "
+            "its own advertising and marketing, accounts and records).")
+ART30_5_HELP = ("Only if the entity keeps no full record under the Art. 30(5) exemption: why it applies. It covers "
+                "an organisation of fewer than 250 people whose processing is occasional, unlikely to result in a "
+                "risk to people's rights and freedoms, and includes no special category (Art. 9(1)) or criminal "
+                "offence data (Art. 10).")
 
 
 def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
@@ -107,10 +115,10 @@ def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entit
     countries = country_options([draft.get("country")])
     yes_no: list[bool | None] = [None, True, False]
 
-    def text(field: str, *, area: bool = False) -> None:
+    def text(field: str, *, area: bool = False, help: str | None = None) -> None:
         widget = st.text_area if area else st.text_input
         values[field] = widget(field_label(field, "entity"), value=draft.get(field) or "",
-                               key=form_keys.key(form, field))
+                               key=form_keys.key(form, field), help=help)
 
     values: dict[str, Any] = {}
     left, right = st.columns(2)
@@ -148,6 +156,8 @@ def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entit
         for field in ("dpo_name", "dpo_email", "dpo_phone", "representative_name"):
             text(field)
         text("representative_contact", area=True)
+        text("fee_exemption", area=True, help=FEE_HELP)
+        text("art30_5_reliance", area=True, help=ART30_5_HELP)
         text("notes", area=True)
     return values
 

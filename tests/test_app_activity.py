@@ -481,3 +481,36 @@ def test_behind_the_proxy_the_submitter_cannot_approve_their_own_change(
     refusals = _unescape(" ".join(_texts(at, "error")))
     assert ("another person must approve" in refusals) is not approved
     assert submitted.version == 2
+
+
+def test_the_day_a_record_stopped_being_in_force_is_set_saved_and_read_back(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    widget = at.date_input(key=_k(at, "superseded_on"))
+    assert widget.value is None and widget.label == "No longer in force from"
+    assert "Art. 5(2)" in (widget.help or "")
+    widget.set_value(date(2024, 3, 31))
+    at.button(key="actform_save").click().run()
+    assert not at.exception
+    saved = get_activity(db, activity.id or 0)
+    assert (saved.superseded_on, saved.version) == (date(2024, 3, 31), 2)
+    again = _open(activity.id)
+    assert again.date_input(key=_k(again, "superseded_on")).value == date(2024, 3, 31)
+
+
+def test_the_day_the_authority_was_informed_is_a_transfer_column_saved_and_read_back(app_env: Path) -> None:
+    db, activity = _seed(app_env)
+    at = _open(activity.id)
+    at.session_state[_k(at, "transfers")] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"country": "US", "recipient": "Example Cloud Inc",
+                        "mechanism": "derogation_compelling_interests", "safeguard_doc": "Assessment CLI-1",
+                        "authority_informed_on": "2025-03-02"}],
+    }
+    at.button(key="actform_save").click().run()
+    assert not at.exception, at.exception
+    saved = get_activity(db, activity.id or 0)
+    assert [(t.mechanism, t.authority_informed_on) for t in saved.transfers] == [
+        ("derogation_compelling_interests", date(2025, 3, 2))]
+    record = _show(_open(activity.id), "Record")
+    assert "supervisory authority informed on 2025-03-02" in _unescape(" ".join(_texts(record, "markdown")))

@@ -150,3 +150,21 @@ def test_unsaved_entity_edits_survive_choosing_another_entity_and_can_be_discard
     at.button(key="ent_discard_kept").click().run()
     assert at.text_input(key=_edit(at, "phone")).value == parent.phone
     assert get_entity(db, parent.id or 0).version == 1
+
+
+def test_an_admin_records_the_fee_exemption_and_art30_5_reliance_and_reads_them_back(app_env: Path) -> None:
+    db, parent, _ = _seed(app_env)
+    at = _page().run()
+    fee = at.text_area(key=_edit(at, "fee_exemption"))
+    assert "DPA 2018 s.137" in (fee.help or "") and "Charges and Information" in (fee.help or "")
+    assert "Art. 30(5)" in (at.text_area(key=_edit(at, "art30_5_reliance")).help or "")
+    fee.set_value("All processing is staff administration (Schedule para 2)")
+    at.text_area(key=_edit(at, "art30_5_reliance")).set_value("12 staff; occasional, no special data")
+    at.button(key="ent_save").click().run()
+    assert not at.exception
+    saved = get_entity(db, parent.id or 0)
+    assert (saved.fee_exemption, saved.art30_5_reliance, saved.version) == (
+        "All processing is staff administration (Schedule para 2)", "12 staff; occasional, no special data", 2)
+    again = _page().run()
+    assert again.text_area(key=_edit(again, "fee_exemption")).value == saved.fee_exemption
+    assert again.text_area(key=_edit(again, "art30_5_reliance")).value == saved.art30_5_reliance

@@ -244,7 +244,8 @@ def test_transfers_sheet_of_the_record_only_states_no_validity(group: object, db
     _, headings, *body = _rows(_export(db, tmp_path), TRANSFERS)
     assert not {"Valid on 2026-11-01?", "Why", "Transfer impact assessment expected?"} & set(headings)
     assert str({r[1]: r[headings.index("Chapter V tool")] for r in body}["Payroll"]).startswith("EU-US Privacy Shield")
-    assert len(headings) == len(body[0]) == 10
+    assert len(headings) == len(body[0]) == 11
+    assert headings[-1] == "Supervisory authority informed on"  # Art. 49(1) second subparagraph
 
 
 def test_gap_sheet_lists_the_findings_of_the_export_date(group: object, db: Database, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import streamlit as st
 from ropa.auth import User
 from ropa.errors import ConflictError, NotFound, RopaError, ValidationFailed
 from ropa.forms import (
+    DATE_CELLS,
     GENERAL,
     ROW_COLUMNS,
     SECTIONS,
@@ -56,6 +57,10 @@ FLASH = "actform_flash"
 
 _PLAIN_FIELDS = [f for s in SECTIONS for f in s.fields
                  if f not in ("recipients", "transfers", "systems", "status", "last_reviewed")]
+_DATE_FIELDS = ("next_review_due", "superseded_on")
+SUPERSEDED_HELP = ("For a historical record only: the day this record stopped describing the processing (a new "
+                   "record or a change of law replaced it). It is kept to show what was recorded when (Art. 5(2), "
+                   "Art. 30(1)); the gap analysis judges it only on the days before this date.")
 
 
 def key(field: str) -> str:
@@ -119,7 +124,7 @@ def _edited(draft: dict[str, Any]) -> bool:
         if name not in state:
             continue
         value, original = state[name], draft.get(field)
-        if field == "next_review_due":
+        if field in _DATE_FIELDS:
             original = _date(original)
         elif isinstance(value, str) and original is None:
             original = ""
@@ -222,6 +227,7 @@ TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
         "mechanism": _mechanism_column(),
         "tia_ref": _text_column(),
         "safeguard_doc": _text_column(),
+        "authority_informed_on": _date_column(),
         "vendor_id": _kept_hidden(),
     },
 }
@@ -235,8 +241,10 @@ def _table_editor(table: str, draft: dict[str, Any]) -> pd.DataFrame:
     held = draft.get(table) or []
     specs = TABLE_COLUMNS.get(table, {})
     config = {c: specs.get(c, _text_column())(cell_label(table, c), [r.get(c) for r in held]) for c in columns}
-    return st.data_editor(pd.DataFrame(held, columns=columns), key=key(table), num_rows="dynamic",
-                          hide_index=True, column_config=config)
+    frame = pd.DataFrame(held, columns=columns)
+    for column in DATE_CELLS[table]:  # the draft holds ISO text; a date column edits days
+        frame[column] = pd.Series([_date(v) for v in frame[column]], index=frame.index, dtype=object)
+    return st.data_editor(frame, key=key(table), num_rows="dynamic", hide_index=True, column_config=config)
 
 
 def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
@@ -342,6 +350,8 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
             with right:
                 st.date_input(field_label("next_review_due"), value=_date(draft.get("next_review_due")),
                               key=key("next_review_due"), format="YYYY-MM-DD")
+                st.date_input(field_label("superseded_on"), value=_date(draft.get("superseded_on")),
+                              key=key("superseded_on"), format="YYYY-MM-DD", help=SUPERSEDED_HELP)
                 _text("notes", draft, area=True)
     _section_errors(GENERAL)
     return extra

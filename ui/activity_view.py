@@ -10,7 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import Role, User
-from ropa.export.pdf import MEDIA_TYPE, activity_pdf, activity_pdf_name
+from ropa.config import load_config
+from ropa.export.activity_file import logged_activity_pdf
+from ropa.export.pdf import MEDIA_TYPE, activity_pdf_name
 from ropa.finding_fields import register_findings
 from ropa.forms import GENERAL, SECTION_OF_FIELD
 from ropa.gaps import SEVERITY_BADGE_COLOURS
@@ -130,7 +132,9 @@ def _transfers(activity: Activity, entity: Entity, day: date) -> None:
         lines = [f"- **{head}** under {md(mechanism)}  \n  {badge}: {md(status.message)}"]
         references = [f"TIA {transfer.tia_ref}" if transfer.tia_ref else "",
                       f"safeguard document {transfer.safeguard_doc}" if transfer.safeguard_doc else "",
-                      f"contract of {transfer.contract_date.isoformat()}" if transfer.contract_date else ""]
+                      f"contract of {transfer.contract_date.isoformat()}" if transfer.contract_date else "",
+                      f"supervisory authority informed on {transfer.authority_informed_on.isoformat()}"
+                      if transfer.authority_informed_on else ""]
         if any(references):
             lines.append(f"  \n  :gray[{md('; '.join(r for r in references if r))}]")
         st.markdown("".join(lines))
@@ -212,11 +216,16 @@ def _governance(activity: Activity, day: date) -> None:
 def pdf_button(db: Database, user: User, activity: Activity, day: date) -> None:
     """Download this activity as a one-page-or-more PDF: built only when clicked, not on every run."""
     activity_id = int(activity.id or 0)
-    st.download_button("Download as PDF", data=lambda: activity_pdf(db, user, activity_id, day),
+    export_dir = load_config().export_dir
+
+    def printout() -> bytes:
+        return logged_activity_pdf(db, user, activity_id, day, export_dir)
+
+    st.download_button("Download as PDF", data=printout,
                        file_name=activity_pdf_name(activity_id, day), mime=MEDIA_TYPE, on_click="ignore",
                        icon=":material/picture_as_pdf:", key="activity_pdf",
                        help="The record as a regulator reads it: A4, its controller's cover, then the activity "
-                            "in Article 30 order.")
+                            "in Article 30 order. Like every export, a copy is kept and listed on the Export page.")
 
 
 @st.cache_resource(ttl=600, max_entries=4, show_spinner="Checking the register…")

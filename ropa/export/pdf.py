@@ -355,7 +355,12 @@ def write_pdf(data: ExportData, path: str | Path) -> None:
 
 
 def activity_pdf(db: Database, user: User, activity_id: int, as_of: date) -> bytes:
-    """One activity's printout: its entity's cover, then its block.
+    """One activity's printout: its entity's cover, then its block."""
+    return pdf_bytes(activity_export_data(db, user, activity_id, as_of))
+
+
+def activity_export_data(db: Database, user: User, activity_id: int, as_of: date) -> ExportData:
+    """What one activity's printout holds (with its content hash, for the export log).
 
     Read directly (the activity, its entity): the export's gap analysis is not printed, so not run.
     """
@@ -373,10 +378,9 @@ def activity_pdf(db: Database, user: User, activity_id: int, as_of: date) -> byt
     with db.connect() as con:
         records = [r for r in load_records(con, [activity.entity_id], include_archived=True) if r.id == activity_id]
     options = ExportOptions(as_of=as_of, entity_id=activity.entity_id, include_archived=True)
-    data = ExportData(options=options, generated_at=utcnow(), user=user, scope=entity.name, organisation=entity.name,
+    return ExportData(options=options, generated_at=utcnow(), user=user, scope=entity.name, organisation=entity.name,
                       entities=[entity], records=records, entity_names=names, findings=pd.DataFrame(),
                       content_sha256=content_hash([entity], records, names))
-    return pdf_bytes(data)
 
 
 def activity_pdf_name(activity_id: int, as_of: date) -> str:

@@ -142,6 +142,7 @@ def transfers_sheet(data: ExportData) -> Sheet:
         SheetColumn("Transfer impact assessment expected?", "EDPB Recommendations 01/2020", 14),
         SheetColumn("TIA reference", "Art. 46(1), Art. 5(2)", 18),
         SheetColumn("Safeguard document", "Art. 46(2)", 22),
+        SheetColumn("Supervisory authority informed on", "Art. 49(1) second subparagraph", 14),
     ]
     rows: list[list[CellValue]] = []
     for record in data.records:
@@ -156,7 +157,7 @@ def transfers_sheet(data: ExportData) -> Sheet:
                 data.entity_names.get(record.entity_id, ""), record.name, record.id, transfer.recipient,
                 verdict.destination_name, transfer.country, regime_label(regime),
                 mechanism_label(transfer.mechanism) or "(none recorded)", *judged, transfer.tia_ref,
-                transfer.safeguard_doc,
+                transfer.safeguard_doc, transfer.authority_informed_on,
             ])
     if not data.options.with_gaps:
         del columns[VALIDITY_COLUMNS]

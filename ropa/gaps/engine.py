@@ -72,6 +72,7 @@ recs AS MATERIALIZED (
 xfers AS MATERIALIZED (
     SELECT v.activity_id, a.entity_id, coalesce(nullif(v.law, 'none'), a.regime) AS regime, v.position,
            t.country, t.organisation, t.recipient, t.mechanism, t.tia_ref, t.contract_date, t.safeguard_doc,
+           t.authority_informed_on,
            v.destination_name AS country_name, v.restricted AS third_country,
            v.adequacy_decision, coalesce(v.adequacy_partial, 'the whole country') AS adequacy_partial,
            v.adequacy_excludes, v.requires_mechanism, v.mechanism_label, v.mechanism_kind,

@@ -36,6 +36,7 @@ _INT_COLUMNS = {"id", "entity_id", "retention_months", "version"}
 _BOOL_COLUMNS = {"adm", "dpia_required", "retention_per_policy"}
 _DATE_COLUMNS = {"last_reviewed", "next_review_due", "superseded_on"}
 _TIME_COLUMNS = {"created_at", "updated_at"}
+_TRANSFER_DATES = {"contract_date", "authority_informed_on"}
 
 
 def _arrow_type(column: str) -> pa.DataType:
@@ -59,7 +60,7 @@ RECIPIENT_SCHEMA = pa.schema(
 )
 TRANSFER_SCHEMA = pa.schema(
     [("activity_id", pa.int32()), ("position", pa.int32())]
-    + [(c, pa.date32() if c == "contract_date" else pa.int32() if c == "vendor_id" else pa.string())
+    + [(c, pa.date32() if c in _TRANSFER_DATES else pa.int32() if c == "vendor_id" else pa.string())
        for c in TRANSFER_COLUMNS]
 )
 

@@ -301,4 +301,12 @@ MIGRATIONS: list[tuple[str, str]] = [
             ORDER BY id;
         """,
     ),
+    (
+        "0014_transfer_authority_informed",
+        """
+        -- The day the supervisory authority was informed of a transfer on the compelling-legitimate-interests
+        -- derogation (Art. 49(1) second subparagraph; EDPB Guidelines 2/2018, section 2.8).
+        ALTER TABLE transfers ADD COLUMN authority_informed_on DATE;
+        """,
+    ),
 ]
