@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ropa.errors import FieldError, ValidationFailed
 from ropa.labels import ROW_NOUNS, cell_label, field_label
-from ropa.models import Activity, Entity, Recipient, Transfer
+from ropa.models import Activity, Entity, Recipient, Transfer, Vendor
 
 
 @dataclass(frozen=True)
@@ -242,3 +242,92 @@ def merge(base: Mapping[str, Any], mine: Mapping[str, Any],
             merged[field] = m
             clashes.append(field)
     return merged, clashes
+
+
+MANAGED_FIELDS: dict[str, str] = {"business_function": "business_functions", "systems": "systems"}
+"""Activity fields whose values come from a managed list (``ropa.storage.vendors``), by the list they use."""
+
+
+def _term_key(term: str) -> str:
+    """What two ways of writing one term share: case and runs of spaces do not count."""
+    return " ".join(term.split()).casefold()
+
+
+@dataclass(frozen=True)
+class ManagedValues:
+    """The form's managed-list values as they are saved, what was changed in them, and what is new to a list."""
+
+    values: dict[str, Any]
+    notes: list[str]
+    new_terms: dict[str, list[str]]
+
+
+def managed_values(values: Mapping[str, Any], lists: Mapping[str, Sequence[str]]) -> ManagedValues:
+    """Typed business functions and systems as their lists hold them.
+
+    A value that equals a listed term apart from case or spaces is taken as that term, and a note says
+    so ("Human resources" stays one function, not two); a value no list holds is kept as typed (runs of
+    spaces made one) and named among the terms to add to its list.
+    """
+    result = dict(values)
+    notes: list[str] = []
+    new_terms: dict[str, list[str]] = {}
+    for field, list_name in MANAGED_FIELDS.items():
+        if field not in values:
+            continue
+        known = {_term_key(t): t for t in lists.get(list_name, ())}
+        raw = values[field]
+        typed = [raw or ""] if field == "business_function" else list(raw or [])
+        taken: list[str] = []
+        for value in typed:
+            clean = " ".join(str(value).split())
+            if not clean:
+                continue
+            listed = known.get(clean.casefold())
+            if listed is None:
+                known[clean.casefold()] = clean
+                new_terms.setdefault(list_name, []).append(clean)
+                taken.append(clean)
+                continue
+            if listed != value:
+                notes.append(f"{field_label(field)}: '{value}' is saved as '{listed}', the term the list "
+                             "already holds.")
+            taken.append(listed)
+        result[field] = (taken[0] if taken else "") if field == "business_function" else list(dict.fromkeys(taken))
+    return ManagedValues(result, notes, new_terms)
+
+
+def follow_vendors(activity: Activity, vendors: Mapping[int, Vendor]) -> tuple[Activity, list[str]]:
+    """The activity with each recipient and transfer linked to a vendor showing it as the inventory holds it.
+
+    A linked row takes its vendor's name, country and contract (a transfer keeps its country when the
+    vendor has none), as a vendor's later change does; each row whose cells this changed is named, so
+    nothing typed is replaced unsaid. A link to a vendor the inventory lacks is refused.
+    """
+    notes: list[str] = []
+    problems: list[FieldError] = []
+
+    def linked(table: str, rows: Sequence[Recipient | Transfer]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for number, row in enumerate(rows, start=1):
+            cells = row.model_dump()
+            vendor = vendors.get(row.vendor_id) if row.vendor_id is not None else None
+            if row.vendor_id is not None and vendor is None:
+                problems.append(FieldError(f"{ROW_NOUNS[table]} row {number}",
+                                           f"there is no vendor with id {row.vendor_id} in the inventory", table))
+            elif vendor is not None:
+                follows = ({"name": vendor.name, "country": vendor.country, "contract_ref": vendor.contract_ref}
+                           if table == "recipients" else
+                           {"recipient": vendor.name, "country": vendor.country or cells["country"]})
+                if any(cells[c] != v for c, v in follows.items()):
+                    notes.append(f"{ROW_NOUNS[table]} row {number} shows vendor '{vendor.name}' as the inventory "
+                                 "holds it.")
+                cells.update(follows)
+            out.append(cells)
+        return out
+
+    update = {"recipients": linked("recipients", activity.recipients),
+              "transfers": linked("transfers", activity.transfers)}
+    if problems:
+        raise ValidationFailed(problems)
+    return Activity.model_validate({**activity.model_dump(), **update}), notes

@@ -34,7 +34,7 @@ FIELD_LABELS: dict[str, str] = {
     "retention_policy_ref": "Retention policy reference",
     "security_measures": "Security measures",
     "security_description": "Security description",
-    "systems": "Systems (one per line)",
+    "systems": "Systems",
     "data_location": "Data location",
     "lawful_bases": "Article 6 lawful basis",
     "legitimate_interest": "Legitimate interest pursued",
@@ -103,11 +103,12 @@ ENTITY_LABELS: dict[str, str] = {
 
 ROW_LABELS: dict[str, dict[str, str]] = {
     "recipients": {"category": "Category", "name": "Name", "role": "Role", "country": "Country",
-                   "contract_ref": "Contract (Art. 28)"},
+                   "contract_ref": "Contract (Art. 28)", "vendor_id": "Vendor (inventory)"},
     "transfers": {"country": "Country", "organisation": "International organisation", "recipient": "Recipient",
                   "contract_date": "Contract date", "mechanism": "Mechanism", "tia_ref": "TIA reference",
                   "safeguard_doc": "Safeguard document",
-                  "authority_informed_on": "Authority informed on (Art. 49(1) 2nd subpara)"},
+                  "authority_informed_on": "Authority informed on (Art. 49(1) 2nd subpara)",
+                  "vendor_id": "Vendor (inventory)"},
 }
 """The cells of a recipient or transfer row, labelled as the table's columns show them."""
 

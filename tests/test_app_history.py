@@ -101,5 +101,5 @@ def test_history_names_status_steps_in_words_and_shows_list_changes_in_one_cell(
     transition(db, EDITOR, ids["billing"], edited.version, "in_review")
     changes = _changes(_page().run())
     assert "Draft → In review" in set(changes["detail"])
-    systems = changes[changes["field"] == "Systems (one per line)"].iloc[0]
+    systems = changes[changes["field"] == "Systems"].iloc[0]
     assert systems["change"].startswith("added Ledger")

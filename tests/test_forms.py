@@ -17,12 +17,15 @@ from ropa.forms import (
     activity_from_form,
     entity_from_form,
     errors_by_section,
+    follow_vendors,
+    managed_values,
     merge,
     message_text,
     section_of,
     table_rows,
 )
 from ropa.labels import FIELD_LABELS, count_text, field_label, months_text
+from ropa.models import Vendor
 from tests.factories import make_activity
 
 
@@ -242,3 +245,65 @@ def test_entity_form_errors_use_the_entity_forms_labels(values: dict[str, Any], 
         entity_from_form(values)
     [error] = refused.value.errors
     assert (error.key, message_text(error)) == expected
+
+
+LISTS = {"business_functions": ["Finance", "Human Resources"], "systems": ["Sage", "Workday"]}
+
+
+@pytest.mark.parametrize(("typed", "saved", "noted", "new"), [
+    pytest.param({"business_function": "Human Resources"}, {"business_function": "Human Resources"}, False, {},
+                 id="listed-term-as-is"),
+    pytest.param({"business_function": " human   resources "}, {"business_function": "Human Resources"}, True, {},
+                 id="case-and-spaces-variant-is-the-listed-term"),
+    pytest.param({"business_function": "Legal  and Compliance"}, {"business_function": "Legal and Compliance"},
+                 False, {"business_functions": ["Legal and Compliance"]}, id="new-term-spaces-made-one"),
+    pytest.param({"business_function": None}, {"business_function": ""}, False, {}, id="none-is-empty"),
+    pytest.param({"systems": ["sage", "Sage", "Kyriba", "kyriba "]}, {"systems": ["Sage", "Kyriba"]}, True,
+                 {"systems": ["Kyriba"]}, id="systems-variants-merged-and-new-one-added-once"),
+])
+def test_managed_values_take_the_listed_spelling(typed: dict[str, Any], saved: dict[str, Any], noted: bool,
+                                                  new: dict[str, list[str]]) -> None:
+    result = managed_values({"name": "kept", **typed}, LISTS)
+    assert result.values == {"name": "kept", **saved}
+    assert bool(result.notes) == noted
+    assert result.new_terms == new
+
+
+def test_a_variant_note_names_what_was_typed_and_what_is_saved() -> None:
+    (note,) = managed_values({"business_function": "human resources"}, LISTS).notes
+    assert note == ("Business function: 'human resources' is saved as 'Human Resources', the term the list "
+                    "already holds.")
+
+
+VENDOR = Vendor(id=7, name="Acme Cloud Ltd", country="IE", contract_ref="DPA-9")
+
+
+@pytest.mark.parametrize(("recipient", "shown", "noted"), [
+    pytest.param({"vendor_id": 7, "name": "acme", "country": None, "contract_ref": ""},
+                 ("Acme Cloud Ltd", "IE", "DPA-9"), True, id="linked-row-takes-the-vendor"),
+    pytest.param({"vendor_id": 7, "name": "Acme Cloud Ltd", "country": "IE", "contract_ref": "DPA-9"},
+                 ("Acme Cloud Ltd", "IE", "DPA-9"), False, id="already-as-held-says-nothing"),
+    pytest.param({"vendor_id": None, "name": "Typed Ltd", "country": "FR", "contract_ref": "C-1"},
+                 ("Typed Ltd", "FR", "C-1"), False, id="unlinked-row-left-as-typed"),
+])
+def test_rows_linked_to_a_vendor_show_it_as_the_inventory_holds_it(recipient: dict[str, Any],
+                                                                   shown: tuple[str, str, str], noted: bool) -> None:
+    activity = make_activity(1, recipients=[{"category": "cloud_hosting", **recipient}])
+    followed, notes = follow_vendors(activity, {7: VENDOR})
+    row = followed.recipients[0]
+    assert (row.name, row.country, row.contract_ref) == shown
+    assert bool(notes) == noted
+
+
+def test_a_transfer_linked_to_a_vendor_without_a_country_keeps_its_own() -> None:
+    activity = make_activity(1, transfers=[{"country": "US", "recipient": "x", "mechanism": "dpf", "vendor_id": 8}])
+    followed, _ = follow_vendors(activity, {8: Vendor(id=8, name="No Country Inc")})
+    assert (followed.transfers[0].recipient, followed.transfers[0].country) == ("No Country Inc", "US")
+
+
+def test_a_link_to_a_vendor_the_inventory_lacks_is_refused_by_row() -> None:
+    activity = make_activity(1, recipients=[{"category": "cloud_hosting", "vendor_id": 99}])
+    with pytest.raises(ValidationFailed) as refused:
+        follow_vendors(activity, {7: VENDOR})
+    assert [message_text(e) for e in refused.value.errors] == [
+        "Recipient row 1: There is no vendor with id 99 in the inventory."]

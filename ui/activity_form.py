@@ -9,6 +9,7 @@ person's changes and offers to apply the user's edits on top of them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -21,16 +22,20 @@ from ropa.errors import ConflictError, NotFound, RopaError, ValidationFailed
 from ropa.forms import (
     DATE_CELLS,
     GENERAL,
+    MANAGED_FIELDS,
     ROW_COLUMNS,
     SECTIONS,
     activity_from_form,
     errors_by_section,
+    follow_vendors,
+    managed_values,
     table_rows,
 )
 from ropa.labels import RETENTION_KIND_LABELS, cell_label, count_text, field_label
-from ropa.models import Activity, Entity
+from ropa.models import Activity, Entity, Vendor
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
+from ropa.storage.vendors import add_term, list_terms, list_vendors
 from ui import edit_flow, focus, form_keys
 from ui import render as show
 from ui.choices import (
@@ -58,6 +63,11 @@ FLASH = "actform_flash"
 _PLAIN_FIELDS = [f for s in SECTIONS for f in s.fields
                  if f not in ("recipients", "transfers", "systems", "status", "last_reviewed")]
 _DATE_FIELDS = ("next_review_due", "superseded_on")
+MANAGED_HELP = ("Pick from the managed list of {list}, or type a new one: it is added to the list when you save. "
+                "A value that differs from a listed one only in capitals or spaces is saved as the listed one.")
+_VENDOR_NAMES: ContextVar[dict[int, str] | None] = ContextVar("form_vendor_names", default=None)
+"""The vendor inventory's names by id for this run's tables (set by ``render``; a context variable, so
+sessions running at once in their own threads never see each other's)."""
 SUPERSEDED_HELP = ("For a historical record only: the day this record stopped describing the processing (a new "
                    "record or a change of law replaced it). It is kept to show what was recorded when (Art. 5(2), "
                    "Art. 30(1)); the gap analysis judges it only on the days before this date.")
@@ -130,7 +140,7 @@ def _edited(draft: dict[str, Any]) -> bool:
             original = ""
         if value != original:
             return True
-    if key("systems") in state and state[key("systems")] != "\n".join(draft.get("systems") or []):
+    if key("systems") in state and list(state[key("systems")] or []) != list(draft.get("systems") or []):
         return True
     for table in ("recipients", "transfers"):
         delta = state.get(key(table)) or {}
@@ -205,9 +215,28 @@ def _date_column() -> ColumnFactory:
     return lambda label, _current: st.column_config.DateColumn(label, format="YYYY-MM-DD")
 
 
-def _kept_hidden() -> ColumnFactory:
-    """A cell the table keeps but does not show (the vendor inventory link, set on the Vendors page)."""
-    return lambda _label, _current: None
+def _vendor_id(value: object) -> int | None:
+    """A vendor cell as an id (the browser may send 3 or 3.0): empty cells (None, NaN, NA, blank) are no vendor."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) and bool(pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    return int(float(str(value)))
+
+
+def _vendor_column() -> ColumnFactory:
+    """The vendor inventory entry a row is, picked by name; on save the row shows the vendor as it is held."""
+
+    def column(label: str, current: list[Any]) -> Any:
+        names = _VENDOR_NAMES.get() or {}
+        held = [i for i in (_vendor_id(c) for c in current) if i is not None and i not in names]
+        return st.column_config.SelectboxColumn(
+            label, options=[*names, *held], width="medium",
+            format_func=lambda v: "—" if _vendor_id(v) is None else names.get(_vendor_id(v) or 0, f"vendor {v}"),
+            help="A vendor from the inventory (Vendors page): the row then takes its name, country and contract, "
+                 "and follows the vendor's later changes.")
+
+    return column
 
 
 TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
@@ -217,7 +246,7 @@ TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
         "role": _vocab_column("recipient_roles"),
         "country": _country_column(),
         "contract_ref": _text_column(),
-        "vendor_id": _kept_hidden(),
+        "vendor_id": _vendor_column(),
     },
     "transfers": {
         "country": _country_column(),
@@ -228,7 +257,7 @@ TABLE_COLUMNS: dict[str, dict[str, ColumnFactory]] = {
         "tia_ref": _text_column(),
         "safeguard_doc": _text_column(),
         "authority_informed_on": _date_column(),
-        "vendor_id": _kept_hidden(),
+        "vendor_id": _vendor_column(),
     },
 }
 """How each cell of the recipient and transfer tables is edited: one line per column; a model field
@@ -244,10 +273,30 @@ def _table_editor(table: str, draft: dict[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame(held, columns=columns)
     for column in DATE_CELLS[table]:  # the draft holds ISO text; a date column edits days
         frame[column] = pd.Series([_date(v) for v in frame[column]], index=frame.index, dtype=object)
+    frame["vendor_id"] = pd.Series([_vendor_id(v) for v in frame["vendor_id"]], index=frame.index, dtype=object)
     return st.data_editor(frame, key=key(table), num_rows="dynamic", hide_index=True, column_config=config)
 
 
-def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
+def _with_current(terms: list[str], current: list[str]) -> list[str]:
+    """A managed list's terms plus any value the draft holds that the list lacks (typed, not yet saved)."""
+    return terms + [c for c in current if c and c not in terms]
+
+
+def _typed(field: str) -> list[str]:
+    """What the user typed into a widget that accepts new options, so the options keep offering it."""
+    value = st.session_state.get(key(field))
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)] if value else []
+
+
+def _managed_select(field: str, draft: dict[str, Any], lists: dict[str, list[str]]) -> None:
+    current = str(draft.get(field) or "")
+    options = ["", *_with_current(lists[MANAGED_FIELDS[field]], [current, *_typed(field)])]
+    st.selectbox(field_label(field), options, index=options.index(current), key=key(field),
+                 accept_new_options=True, format_func=lambda v: v or "—",
+                 help=MANAGED_HELP.format(list="business functions"))
+
+
+def _fields(draft: dict[str, Any], entities: list[Entity], lists: dict[str, list[str]]) -> dict[str, Any]:
     """Draw every section's widgets; returns the values that are not plain keyed widgets."""
     extra: dict[str, Any] = {}
     tree_ids = [e.id for e, _ in entity_tree(entities)]
@@ -270,7 +319,7 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
                 _text("joint_controllers", draft, area=True)
         elif section.key == "purpose":
             _text("name", draft)
-            _text("business_function", draft)
+            _managed_select("business_function", draft, lists)
             _text("purpose", draft, area=True, help="Say why the data is processed, in plain words (Art. 5(1)(b)).")
         elif section.key == "data":
             _multi("data_subjects", "data_subjects", draft)
@@ -299,7 +348,10 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
         elif section.key == "security":
             _multi("security_measures", "security_measures", draft, article=True)
             _text("security_description", draft, area=True)
-            st.text_area(field_label("systems"), value="\n".join(draft.get("systems") or []), key=key("systems"))
+            current_systems = list(draft.get("systems") or [])
+            st.multiselect(field_label("systems"), _with_current(lists["systems"], current_systems + _typed("systems")),
+                           default=current_systems, key=key("systems"), accept_new_options=True,
+                           help=MANAGED_HELP.format(list="systems"))
             _text("data_location", draft)
         elif section.key == "lawful":
             _multi("lawful_bases", "lawful_bases", draft, article=True)
@@ -360,8 +412,8 @@ def _fields(draft: dict[str, Any], entities: list[Entity]) -> dict[str, Any]:
 def _values(extra: dict[str, Any]) -> dict[str, Any]:
     """The form's values as model input."""
     values = {f: st.session_state.get(key(f)) for f in _PLAIN_FIELDS}
-    text = str(st.session_state.get(key("systems")) or "")
-    values["systems"] = [line.strip() for line in text.splitlines() if line.strip()]
+    values["business_function"] = values.get("business_function") or ""
+    values["systems"] = list(st.session_state.get(key("systems")) or [])
     for name in ("recipients", "transfers"):
         frame: pd.DataFrame = extra[name]
         values[name] = frame.to_dict("records")
@@ -421,13 +473,19 @@ def render(db: Database, user: User, entities: list[Entity], *, activity: Activi
         st.warning(f"This activity was saved by {show.md(activity.updated_by)} (version {activity.version}) "
                    f"after you started editing version {version}. Saving will show you what changed.",
                    icon=":material/sync_problem:")
-    extra = _fields(draft, entities)
+    lists = {name: list_terms(db, name) for name in MANAGED_FIELDS.values()}
+    vendors = {int(v.id or 0): v for v in list_vendors(db)}
+    _VENDOR_NAMES.set({i: v.name for i, v in vendors.items()})
+    extra = _fields(draft, entities, lists)
     values = _values(extra)
     _keep(values)
     _kept_notice(activity)
+    recased = managed_values(values, lists).notes
+    if recased:
+        st.info(show.md(" ".join(recased)), icon=":material/spellcheck:")
     label = "Save changes" if kind == "activity" else "Create activity"
     if st.button(label, type="primary", key="actform_save", icon=":material/save:"):
-        _submit(db, user, kind, record_id, version, draft, values)
+        _submit(db, user, (kind, record_id, version), draft, values, lists, vendors)
     _outcome_near_the_button()
 
 
@@ -446,11 +504,15 @@ def _outcome_near_the_button() -> None:
                  icon=":material/error:")
 
 
-def _submit(db: Database, user: User, kind: str, record_id: int, version: int, draft: dict[str, Any],
-            values: dict[str, Any]) -> None:
+def _submit(db: Database, user: User, target: tuple[str, int, int], draft: dict[str, Any], values: dict[str, Any],
+            lists: dict[str, list[str]], vendors: dict[int, Vendor]) -> None:
+    kind, record_id, version = target
     base = {**draft, "id": record_id if kind == "activity" else None}
+    managed = managed_values(values, lists)
     try:
-        candidate = activity_from_form(base, values)
+        candidate, followed = follow_vendors(activity_from_form(base, managed.values), vendors)
+        # Before the activity: once it is saved, its new term is in use, and the list would count it as held.
+        added = _add_terms(db, user, managed.new_terms)
         if kind == "activity":
             saved = update_activity(db, user, candidate, version)
             message = f"Saved version {saved.version}." if saved.version != version else "No field changed."
@@ -478,10 +540,27 @@ def _submit(db: Database, user: User, kind: str, record_id: int, version: int, d
                                               "the form."]}
         st.rerun()
     _forget_edits((kind, record_id, version))
-    st.session_state[FLASH] = message
+    notes = [*managed.notes, *followed, *added]
+    st.session_state[FLASH] = " ".join([message, *notes])
     st.session_state.pop(NOTICE, None)
     start(("activity", int(saved.id or 0), saved.version), saved.content(), force=True)
     st.rerun()
+
+
+def _add_terms(db: Database, user: User, new_terms: dict[str, list[str]]) -> list[str]:
+    """Add the terms typed in the saved activity to their managed lists; what was added, or why not."""
+    said: list[str] = []
+    for list_name, terms in new_terms.items():
+        for term in terms:
+            try:
+                add_term(db, user, list_name, term)
+            except ValidationFailed:
+                continue  # someone added it meanwhile: the list holds it
+            except RopaError as error:
+                said.append(f"'{term}' is saved on the activity but could not be added to the list ({error}).")
+                continue
+            said.append(f"'{term}' is added to the managed list of {list_name.replace('_', ' ')}.")
+    return said
 
 
 def _conflict_panel(db: Database, activity: Activity | None, entities: list[Entity]) -> None:

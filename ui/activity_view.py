@@ -17,11 +17,12 @@ from ropa.finding_fields import register_findings
 from ropa.forms import GENERAL, SECTION_OF_FIELD
 from ropa.gaps import SEVERITY_BADGE_COLOURS
 from ropa.legal.regimes import entity_regime, regime_citation
-from ropa.models import Activity, Entity
+from ropa.models import Activity, Entity, Vendor
 from ropa.record_view import category_flags, retention_text, review_text, term_with_article, transfer_status
 from ropa.reference import country_name, load_reference
 from ropa.storage.audit import change_stamp
 from ropa.storage.database import Database
+from ropa.storage.vendors import list_vendors
 from ui import focus
 from ui.render import field_line, item_list, md
 
@@ -100,18 +101,28 @@ def _data(activity: Activity) -> None:
     field_line("Source of the data", activity.data_source)
 
 
-def _recipients(activity: Activity) -> None:
+def _vendor_text(vendors: dict[int, Vendor], vendor_id: int | None) -> str:
+    """The vendor inventory entry a row is linked to, with its Art. 28 contract reference."""
+    if vendor_id is None:
+        return ""
+    vendor = vendors.get(vendor_id)
+    if vendor is None:
+        return f"vendor {vendor_id} (not in the inventory)"
+    return f"{vendor.name} (contract {vendor.contract_ref})" if vendor.contract_ref else f"{vendor.name} (no contract)"
+
+
+def _recipients(activity: Activity, vendors: dict[int, Vendor]) -> None:
     _heading("(d)", "Recipients", "recipients")
     if not activity.recipients:
         st.markdown(":gray[No recipients recorded.]")
         return
     rows = [{"Category": _vocab("recipient_categories", r.category), "Name": r.name,
              "Role": _vocab("recipient_roles", r.role), "Country": country_name(r.country),
-             "Contract": r.contract_ref} for r in activity.recipients]
+             "Contract": r.contract_ref, "Vendor": _vendor_text(vendors, r.vendor_id)} for r in activity.recipients]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="view_recipients")
 
 
-def _transfers(activity: Activity, entity: Entity, day: date) -> None:
+def _transfers(activity: Activity, entity: Entity, day: date, vendors: dict[int, Vendor]) -> None:
     _heading("(e)", "Transfers to third countries", "transfers")
     regime = entity_regime(entity)
     st.caption(f"Judged for an exporter under the {md(regime_citation(regime))} ({md(entity.name)} is in "
@@ -134,7 +145,8 @@ def _transfers(activity: Activity, entity: Entity, day: date) -> None:
                       f"safeguard document {transfer.safeguard_doc}" if transfer.safeguard_doc else "",
                       f"contract of {transfer.contract_date.isoformat()}" if transfer.contract_date else "",
                       f"supervisory authority informed on {transfer.authority_informed_on.isoformat()}"
-                      if transfer.authority_informed_on else ""]
+                      if transfer.authority_informed_on else "",
+                      f"vendor {_vendor_text(vendors, transfer.vendor_id)}" if transfer.vendor_id is not None else ""]
         if any(references):
             lines.append(f"  \n  :gray[{md('; '.join(r for r in references if r))}]")
         st.markdown("".join(lines))
@@ -269,8 +281,11 @@ def render_record(activity: Activity, entity: Entity, parent: Entity | None, day
     _controller(activity, entity, parent)
     _purpose(activity)
     _data(activity)
-    _recipients(activity)
-    _transfers(activity, entity, day)
+    linked = any(r.vendor_id is not None for r in activity.recipients) or \
+        any(t.vendor_id is not None for t in activity.transfers)
+    vendors = {int(v.id or 0): v for v in list_vendors(db)} if linked else {}
+    _recipients(activity, vendors)
+    _transfers(activity, entity, day, vendors)
     _retention(activity)
     _security(activity)
     _lawful(activity)
