@@ -511,7 +511,6 @@ def _submit(db: Database, user: User, target: tuple[str, int, int], draft: dict[
     managed = managed_values(values, lists)
     try:
         candidate, followed = follow_vendors(activity_from_form(base, managed.values), vendors)
-        # Before the activity: once it is saved, its new term is in use, and the list would count it as held.
         added = _add_terms(db, user, managed.new_terms)
         if kind == "activity":
             saved = update_activity(db, user, candidate, version)
@@ -548,7 +547,10 @@ def _submit(db: Database, user: User, target: tuple[str, int, int], draft: dict[
 
 
 def _add_terms(db: Database, user: User, new_terms: dict[str, list[str]]) -> list[str]:
-    """Add the terms typed in the saved activity to their managed lists; what was added, or why not."""
+    """Add the new terms of a valid form to their managed lists; what was added, or why not.
+
+    Run just before the activity is saved: once saved, a new term is in use and the list counts it as held.
+    """
     said: list[str] = []
     for list_name, terms in new_terms.items():
         for term in terms:
@@ -557,7 +559,7 @@ def _add_terms(db: Database, user: User, new_terms: dict[str, list[str]]) -> lis
             except ValidationFailed:
                 continue  # someone added it meanwhile: the list holds it
             except RopaError as error:
-                said.append(f"'{term}' is saved on the activity but could not be added to the list ({error}).")
+                said.append(f"'{term}' could not be added to the managed list ({error}); the activity keeps it.")
                 continue
             said.append(f"'{term}' is added to the managed list of {list_name.replace('_', ' ')}.")
     return said
