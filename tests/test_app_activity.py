@@ -496,6 +496,8 @@ def test_the_day_a_record_stopped_being_in_force_is_set_saved_and_read_back(app_
     assert (saved.superseded_on, saved.version) == (date(2024, 3, 31), 2)
     again = _open(activity.id)
     assert again.date_input(key=_k(again, "superseded_on")).value == date(2024, 3, 31)
+    record = _show(again, "Record")
+    assert "**No longer in force from:** 2024-03-31" in _unescape(" ".join(_texts(record, "markdown")))
 
 
 def test_the_day_the_authority_was_informed_is_a_transfer_column_saved_and_read_back(app_env: Path) -> None:

@@ -218,6 +218,8 @@ def _governance(activity: Activity, day: date) -> None:
     with right:
         field_line("Status", _vocab("statuses", activity.status))
         field_line("Review", review_text(activity, day))
+        if activity.superseded_on:
+            field_line("No longer in force from", activity.superseded_on.isoformat())
         field_line("Notes", activity.notes, empty="none")
     if activity.unmapped:
         st.markdown("**Import text that could not be mapped to a field:**")
