@@ -82,6 +82,9 @@ def _details(db: Database, user: User, entity: Entity, entities: list[Entity], c
         field_line("Phone", entity.phone)
         field_line("Company number", entity.company_number)
         field_line("ICO registration", entity.ico_registration)
+        for field in ("fee_exemption", "art30_5_reliance"):
+            if getattr(entity, field):
+                field_line(field_label(field, "entity"), getattr(entity, field))
     with right:
         st.subheader("DPO and representative", divider="gray")
         required = {True: "Yes", False: "No", None: ""}[entity.dpo_required]

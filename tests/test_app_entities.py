@@ -168,3 +168,6 @@ def test_an_admin_records_the_fee_exemption_and_art30_5_reliance_and_reads_them_
     again = _page().run()
     assert again.text_area(key=_edit(again, "fee_exemption")).value == saved.fee_exemption
     assert again.text_area(key=_edit(again, "art30_5_reliance")).value == saved.art30_5_reliance
+    details = " ".join(m.value for m in again.markdown).replace("\\", "")
+    assert "exemption relied on (DPA 2018 s.137):** All processing is staff administration" in details
+    assert "relied on, and why it applies:** 12 staff; occasional, no special data" in details
