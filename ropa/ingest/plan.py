@@ -44,8 +44,7 @@ from ropa.legal.regimes import regime_from_cell
 from ropa.models import SHORT_MAX, Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
 from ropa.storage import audit
-from ropa.storage.activities import _write_update as write_update
-from ropa.storage.activities import create_activities, load_activities
+from ropa.storage.activities import create_activities, load_activities, update_in
 from ropa.storage.database import Database
 from ropa.storage.entities import find_entity, insert_entity, list_entities
 from ropa.storage.import_log import insert_import, last_import_of
@@ -564,6 +563,6 @@ def _apply_updates(con: Any, user: User, plan: ImportPlan, actions: list[Action]
                                 match.version, stored.version if stored else 0, stored.updated_by if stored else "",
                                 "since the preview", {})
         if stored.content() != match.updated.content():
-            write_update(con, user, stored, match.updated, "update", detail)
+            update_in(con, user, stored, match.updated, match.version, detail=detail)
     return [m.activity_id for m in chosen]
 
