@@ -29,7 +29,16 @@ from ropa.ingest.headings import heading_key
 from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
 from ropa.ingest.mapping import IGNORE, NOTE, Mapping, signature
 from ropa.ingest.matching import Action, Existing, default_action, find_existing
-from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
+from ropa.ingest.rows import (
+    Decision,
+    Issue,
+    Mapper,
+    ParsedRow,
+    field_heading,
+    parse_rows,
+    row_steps,
+    skipped_columns,
+)
 from ropa.ingest.shapes import FORM_ROLE as _FORM_ROLE
 from ropa.ingest.shapes import (
     Related,
@@ -418,9 +427,8 @@ def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: st
     steps, headings = row_steps(table, skipped_columns(table))
     steps = [s for s in steps if s.index not in contacts or (s.column is not None and s.column.key == "entity")]
     unnamed: list[int] = []
-    for number, values in table.rows:
+    for (number, values), parsed in zip(table.rows, parse_rows(table, mapper, steps, headings), strict=True):
         plan.rows_read += 1
-        parsed = parse_row(table, number, values, mapper, steps, headings)
         if contacts:
             _offer_row_contacts(table, values, contacts, entities, plan.notes)
         name = parsed.entity_name or default
