@@ -303,6 +303,12 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
      "Sheet 'Template' has a cell at ZZZZZZ4, beyond Excel's last column (XFD)"),
     ("stray-cell-at-E1048576", _stray_cell_far_away,
      "Sheet 'Template' spans A1:AD1048576 (31,457,280 cells), more than the 5,000,000 the import reads in one sheet"),
+    ("cell-reference-ZZZZZZ4-after-a-tab-in-single-quotes",
+     lambda: _edited_sheet(lambda xml: xml.replace(b' r="B10"', b"\tr='ZZZZZZ4'", 1)),
+     "Sheet 'Template' has a cell at ZZZZZZ4, beyond Excel's last column (XFD)"),
+    ("stray-cell-at-E1048576-in-single-quotes", lambda: _edited_sheet(lambda xml: xml.replace(
+        b"</sheetData>", b"<row r='1048576'><c r='E1048576' t='inlineStr'><is><t>x</t></is></c></row></sheetData>")),
+     "Sheet 'Template' spans A1:AD1048576 (31,457,280 cells), more than the 5,000,000 the import reads in one sheet"),
     ("styles-of-450-MB", _styles_of_450_mb,
      "'register.xlsx' cannot be imported. Its part 'xl/styles.xml' unpacks to more than 16 MB"),
     ("comment-of-200-MB", lambda: _sheet_with_comment(200),
