@@ -11,6 +11,8 @@ columns). Anything that maps to nothing is kept word for word in
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -279,8 +281,8 @@ class _Recorder(RowContext):
     as if each row had been parsed).
     """
 
-    def __init__(self, mapper: Mapper, step: Step) -> None:
-        super().__init__(mapper, "", 0)
+    def __init__(self, mapper: Mapper, step: Step) -> None:  # no row of its own: it keeps no text or problems
+        self.mapper, self.sheet, self.row = mapper, "", 0
         self.heading, self.keep_key = step.heading, step.keep_key
         self.decided: list[_Effect] = []
         self.effects: list[_Effect] = []
@@ -306,6 +308,13 @@ class _Outcome:
     items: tuple[tuple[str, Any, int], ...]
     decided: tuple[_Effect, ...]
     effects: tuple[_Effect, ...]
+
+    @property
+    def plain(self) -> str | None:
+        """The one field this cell sets, when that is all it does."""
+        if len(self.items) == 1 and self.items[0][2] in (_SET, _LIST) and not self.effects:
+            return self.items[0][0]
+        return None
 
 
 def _read_cell(mapper: Mapper, step: Step, value: CellValue, own_export: bool) -> _Outcome:
@@ -333,39 +342,46 @@ def _read_cell(mapper: Mapper, step: Step, value: CellValue, own_export: bool) -
     return _Outcome(tuple(items), tuple(recorder.decided), tuple(recorder.effects))
 
 
-def _read_column(mapper: Mapper, sheet: str, step: Step, numbers: list[int], cells: list[CellValue],
-                 own_export: bool) -> list[_Outcome]:
+@dataclass
+class _ReadColumn:
+    step: Step
+    outcomes: list[_Outcome]
+    """One per row."""
+    distinct: list[_Outcome]
+
+    def plain(self) -> str | None:
+        """The one field every cell of the column sets with nothing else to do, if it is such a column."""
+        names = {o.plain for o in self.distinct}
+        return names.pop() if len(names) == 1 else None
+
+    def names(self) -> set[str]:
+        return {name for o in self.distinct for name, _, _ in o.items}
+
+
+def _read_column(mapper: Mapper, sheet: str, step: Step, numbers: list[int], cells: Sequence[CellValue],
+                 own_export: bool) -> _ReadColumn:
     """Every cell of one column, each distinct text parsed once; its decisions are counted in bulk."""
-    memo: dict[str | None, _Outcome] = {}
-    counts: dict[int, list[Any]] = {}  # id(outcome) -> [outcome, first row, rows]
-    outcomes: list[_Outcome] = []
-    for number, value in zip(numbers, cells, strict=True):
+    memo: dict[CellValue, _Outcome] = {}
+    others: list[_Outcome] = []
+
+    def miss(value: CellValue) -> _Outcome:
+        found = _read_cell(mapper, step, value, own_export)
         if value is None or value.__class__ is str:
-            found = memo.get(value)
-            if found is None:
-                found = memo[value] = _read_cell(mapper, step, value, own_export)
+            memo[value] = found
         else:  # numbers and dates are not remembered: 1 == 1.0 == True as keys
-            found = _read_cell(mapper, step, value, own_export)
-        outcomes.append(found)
-        if found.decided:
-            seen = counts.get(id(found))
-            if seen is None:
-                counts[id(found)] = [found, number, 1]
-            else:
-                seen[2] += 1
-    for found, first, rows in counts.values():
-        for heading, text, vocabulary, key, how in found.decided:
-            mapper.record(sheet, first, heading, text, vocabulary, key, how, rows)
-    return outcomes
+            others.append(found)
+        return found
 
-
-def _plain(outcomes: list[_Outcome]) -> str | None:
-    """The one field every cell of a column sets with nothing else to do, if it is such a column."""
-    names = {(o.items[0][0] if len(o.items) == 1 and o.items[0][2] in (_SET, _LIST) and not o.effects else None)
-             for o in outcomes}
-    if len(names) == 1:
-        return names.pop()
-    return None
+    get = memo.get  # only text and empty cells are keys, so a number never finds a text's outcome
+    outcomes = [get(value) or miss(value) for value in cells]
+    distinct = [*memo.values(), *others]
+    if any(o.decided for o in distinct):
+        rows = Counter(map(id, outcomes))
+        first = dict(zip(map(id, reversed(outcomes)), reversed(numbers), strict=True))
+        for found in distinct:
+            for heading, text, vocabulary, key, how in found.decided:
+                mapper.record(sheet, first[id(found)], heading, text, vocabulary, key, how, rows[id(found)])
+    return _ReadColumn(step, outcomes, distinct)
 
 
 def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[str, str]) -> list[ParsedRow]:
@@ -377,18 +393,16 @@ def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[s
     """
     own_export = table.own_export  # worked out once: it looks at every heading
     numbers = [number for number, _ in table.rows]
-    read = [_read_column(mapper, table.sheet, step, numbers,
-                         [values[step.index] if step.index < len(values) else None for _, values in table.rows],
-                         own_export) for step in steps]
-    plain = [_plain(outcomes) for outcomes in read]
-    named: dict[str, int] = {}
-    for outcomes in read:
-        for name in {name for o in outcomes for name, _, _ in o.items}:
-            named[name] = named.get(name, 0) + 1
+    width = max((step.index for step in steps), default=0) + 1
+    padded = [values[:width] + (None,) * (width - len(values)) for _, values in table.rows]
+    cells = list(zip(*padded, strict=True)) if padded else [() for _ in range(width)]
+    read = [_read_column(mapper, table.sheet, step, numbers, cells[step.index], own_export) for step in steps]
+    named = Counter(name for column in read for name in column.names())
+    plain = [column.plain() for column in read]
     laid = [i for i, name in enumerate(plain) if name is not None and named[name] == 1 and name != "role"]
     laid_names = [plain[i] for i in laid]
-    laid_values = zip(*[[o.items[0][1] for o in read[i]] for i in laid], strict=True) if laid else None
-    rest = [(step, outcomes) for i, (step, outcomes) in enumerate(zip(steps, read, strict=True)) if i not in laid]
+    laid_values = zip(*[[o.items[0][1] for o in read[i].outcomes] for i in laid], strict=True) if laid else None
+    rest = [(column.step, column.outcomes) for i, column in enumerate(read) if i not in laid]
     role = "processor" if table.processor else "controller"
     parsed_rows: list[ParsedRow] = []
     for at, number in enumerate(numbers):
