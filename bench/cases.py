@@ -266,6 +266,26 @@ def _prepare_export(ctx: Context) -> Prepared:
     return Prepared(run, extra=extra)
 
 
+def _check_round_trip(ctx: Context, plan: Any) -> None:
+    """The export read back is the register (untimed): every exported activity's content, its entity by name."""
+    import json
+    from collections import Counter
+
+    from ropa.storage.activities import load_activities
+
+    def key(activity: Any, entity: str) -> str:
+        return json.dumps({**activity.content(), "entity_id": entity}, sort_keys=True, default=str)
+
+    with ctx.db().connect() as con:
+        names = dict(con.execute("SELECT id, name FROM entities").fetchall())
+        source = Counter(key(a, names[a.entity_id]) for a in load_activities(con) if a.status != "archived")
+    planned = {e.placeholder: e.name for e in plan.entities}
+    read = Counter(key(a, planned[a.entity_id]) for a in plan.activities)
+    if read != source:
+        raise RuntimeError(f"the export does not read back as the register: {sum((source - read).values()):,} of "
+                           f"{sum(source.values()):,} activities differ")
+
+
 def _prepare_import(ctx: Context) -> Prepared:
     from ropa.auth import SYSTEM
     from ropa.ingest import ImportRejected, configured_limits, plan_import
@@ -282,6 +302,7 @@ def _prepare_import(ctx: Context) -> Prepared:
         raise Skipped(f"the import refuses the {ctx.size:,}-activity workbook: {rejected}") from None
     if not plan.ok:
         raise RuntimeError(f"the exported workbook does not import cleanly: {plan.summary()}")
+    _check_round_trip(ctx, plan)
     counter = itertools.count()
 
     def run() -> None:
