@@ -394,9 +394,10 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
     ignored = [k for k, v in plan.mapping.items() if v == IGNORE]
     if ignored:
         plan.notes.append(f"{len(ignored):,} source columns are ignored by the mapping and were not read.")
-    plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
-    plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
-    _note_duplicates(db, plan)
+    with db.kept_open():  # three short reads: one opening of the register file, not three
+        plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
+        plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
+        _note_duplicates(db, plan)
     plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
     return plan
 
