@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -384,8 +384,11 @@ def _read_column(mapper: Mapper, sheet: str, step: Step, numbers: list[int], cel
     return _ReadColumn(step, outcomes, distinct)
 
 
-def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[str, str]) -> list[ParsedRow]:
+def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[str, str]) -> Iterator[ParsedRow]:
     """Every row of ``table`` as activity fields: column by column, then each row's assembled fields.
+
+    The rows are assembled one at a time as the caller takes them, so only one
+    row's fields are held besides the activities already validated.
 
     A column whose every cell just sets one field that no other column sets is
     laid into the rows whole; the others are merged row by row in column order
@@ -404,7 +407,6 @@ def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[s
     laid_values = zip(*[[o.items[0][1] for o in read[i].outcomes] for i in laid], strict=True) if laid else None
     rest = [(column.step, column.outcomes) for i, column in enumerate(read) if i not in laid]
     role = "processor" if table.processor else "controller"
-    parsed_rows: list[ParsedRow] = []
     for at, number in enumerate(numbers):
         ctx = RowContext(mapper, table.sheet, number)
         data: dict[str, Any] = {"role": role}
@@ -439,8 +441,7 @@ def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[s
         data["unmapped"] = unmapped
         entity = pseudo.get("_entity", ("", ""))[0]
         record_id = pseudo.get("_record_id", ("", ""))[0]
-        parsed_rows.append(ParsedRow(table.sheet, number, data, entity, record_id.strip(), ctx.issues, headings))
-    return parsed_rows
+        yield ParsedRow(table.sheet, number, data, entity, record_id.strip(), ctx.issues, headings)
 
 
 _STRUCTURED = {"recipients", "transfers", "systems"}
