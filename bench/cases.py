@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import resource
 import shutil
 import statistics
 import subprocess
@@ -266,6 +267,26 @@ def _prepare_export(ctx: Context) -> Prepared:
     return Prepared(run, extra=extra)
 
 
+def _check_round_trip(ctx: Context, plan: Any) -> None:
+    """The export read back is the register (untimed): every exported activity's content, its entity by name."""
+    import json
+    from collections import Counter
+
+    from ropa.storage.activities import load_activities
+
+    def key(activity: Any, entity: str) -> str:
+        return json.dumps({**activity.content(), "entity_id": entity}, sort_keys=True, default=str)
+
+    with ctx.db().connect() as con:
+        names = dict(con.execute("SELECT id, name FROM entities").fetchall())
+        source = Counter(key(a, names[a.entity_id]) for a in load_activities(con) if a.status != "archived")
+    planned = {e.placeholder: e.name for e in plan.entities}
+    read = Counter(key(a, planned[a.entity_id]) for a in plan.activities)
+    if read != source:
+        raise RuntimeError(f"the export does not read back as the register: {sum((source - read).values()):,} of "
+                           f"{sum(source.values()):,} activities differ")
+
+
 def _prepare_import(ctx: Context) -> Prepared:
     from ropa.auth import SYSTEM
     from ropa.ingest import ImportRejected, configured_limits, plan_import
@@ -282,17 +303,23 @@ def _prepare_import(ctx: Context) -> Prepared:
         raise Skipped(f"the import refuses the {ctx.size:,}-activity workbook: {rejected}") from None
     if not plan.ok:
         raise RuntimeError(f"the exported workbook does not import cleanly: {plan.summary()}")
+    _check_round_trip(ctx, plan)
     counter = itertools.count()
+    extra: dict[str, Any] = {"activities": len(plan.activities), "bytes": source.stat().st_size}
 
     def run() -> None:
         # Each run imports into its own copy of an empty register (copying it takes about a millisecond).
         target = ctx.scratch(f"import-{next(counter) % 2}.duckdb")
         shutil.copy(empty, target)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         _, result = import_workbook(open_database(target), SYSTEM, source, limits=limits)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # The case's CPU time is this process's; the file is read by a child process, whose CPU time is this.
+        extra["reader_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)
         if result is None or len(result.activity_ids) != len(plan.activities):
             raise RuntimeError("the import did not write every planned activity")
 
-    return Prepared(run, extra={"activities": len(plan.activities), "bytes": source.stat().st_size})
+    return Prepared(run, extra=extra)
 
 
 # -- the dashboard in a real browser ---------------------------------------------------

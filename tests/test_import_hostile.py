@@ -18,7 +18,7 @@ from test_import import EXAMPLE_ROWS, ICO_HEADINGS, ico_row, ico_workbook
 
 from ropa.config import DEFAULT_MAX_UPLOAD_MB
 from ropa.ingest import Limits, import_file, plan_import
-from ropa.ingest.files import MB, ImportRejected
+from ropa.ingest.files import MAX_ROWS, MB, ImportRejected
 from ropa.ingest.sandbox import ChildBounds
 from ropa.models import Entity
 from ropa.storage.database import Database
@@ -114,8 +114,8 @@ CASES: list[tuple[str, str, Callable[[], bytes], str]] = [
      "No heading row found in 'register.xlsx': none of the first 20 rows of any visible sheet"),
     ("only-a-hidden-sheet", "register.xlsx", lambda: _workbook(_hidden_register),
      "No heading row found in 'register.xlsx'"),
-    ("fifty-thousand-rows", "register.csv", lambda: _rows_csv(50_000),
-     "Sheet 'register.csv' has more than 20,000 activity rows; one import takes at most 20,000"),
+    ("more-rows-than-the-cap", "register.csv", lambda: _rows_csv(MAX_ROWS + 1),
+     f"Sheet 'register.csv' has more than {MAX_ROWS:,} activity rows; one import takes at most {MAX_ROWS:,}"),
     ("one-megabyte-cell", "register.xlsx", _huge_cell,
      "The cell B2 of sheet 'Sheet' holds 1,048,576 characters; a cell may hold at most 100,000"),
     ("headings-without-rows", "register.xlsx", lambda: _workbook(_headings_only),
@@ -159,6 +159,16 @@ def test_upload_limit_follows_the_setting(db: Database, tmp_path: Path, monkeypa
     path.write_bytes(_rows_csv(80_000))
     with pytest.raises(ImportRejected, match="accepts files up to 1 MB"):
         import_file(db, DPO, path)
+
+
+@pytest.mark.parametrize(("rows", "refused"), [(3, False), (4, True)])
+def test_a_sheet_may_hold_up_to_the_row_cap(db: Database, entity: Entity, rows: int, refused: bool) -> None:
+    limits = Limits(max_rows=3)
+    if refused:
+        with pytest.raises(ImportRejected, match="has more than 3 activity rows; one import takes at most 3"):
+            plan_import(db, _rows_csv(rows), "register.csv", entity=entity.name, limits=limits)
+    else:
+        assert len(plan_import(db, _rows_csv(rows), "register.csv", entity=entity.name, limits=limits).activities) == 3
 
 
 def test_a_zip_that_unpacks_to_far_more_than_it_weighs_is_refused(db: Database) -> None:
@@ -303,10 +313,16 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
      "Sheet 'Template' has a cell at ZZZZZZ4, beyond Excel's last column (XFD)"),
     ("stray-cell-at-E1048576", _stray_cell_far_away,
      "Sheet 'Template' spans A1:AD1048576 (31,457,280 cells), more than the 5,000,000 the import reads in one sheet"),
+    ("cell-reference-ZZZZZZ4-after-a-tab-in-single-quotes",
+     lambda: _edited_sheet(lambda xml: xml.replace(b' r="B10"', b"\tr='ZZZZZZ4'", 1)),
+     "Sheet 'Template' has a cell at ZZZZZZ4, beyond Excel's last column (XFD)"),
+    ("stray-cell-at-E1048576-in-single-quotes", lambda: _edited_sheet(lambda xml: xml.replace(
+        b"</sheetData>", b"<row r='1048576'><c r='E1048576' t='inlineStr'><is><t>x</t></is></c></row></sheetData>")),
+     "Sheet 'Template' spans A1:AD1048576 (31,457,280 cells), more than the 5,000,000 the import reads in one sheet"),
     ("styles-of-450-MB", _styles_of_450_mb,
      "'register.xlsx' cannot be imported. Its part 'xl/styles.xml' unpacks to more than 16 MB"),
-    ("comment-of-200-MB", lambda: _sheet_with_comment(200),
-     "'register.xlsx' cannot be imported. Its part 'xl/worksheets/sheet1.xml' unpacks to more than 128 MB"),
+    ("comment-of-300-MB", lambda: _sheet_with_comment(300),
+     "'register.xlsx' cannot be imported. Its part 'xl/worksheets/sheet1.xml' unpacks to more than 256 MB"),
     ("shared-string-of-1.1-MB", _shared_string_of_1_1_mb,
      "A text in 'register.xlsx' (its shared strings) holds 1,100,000 characters; a cell may hold at most 100,000"),
     ("malformed-merge-reference", lambda: _edited_sheet(_merge("A10:")),

@@ -9,7 +9,7 @@ from test_import_layouts import CISO_FLAT, csv_bytes
 from ropa.errors import ConflictError
 from ropa.ingest import apply_import, plan_import
 from ropa.models import Entity
-from ropa.storage.activities import load_activities, update_activity
+from ropa.storage.activities import load_activities, update_activity, update_in
 from ropa.storage.database import Database
 from tests.factories import DPO
 
@@ -91,6 +91,25 @@ def test_an_activity_changed_since_the_preview_is_not_overwritten(db: Database) 
     with pytest.raises(ConflictError):
         apply_import(db, DPO, plan)
     assert _counts(db) == before
+
+
+@pytest.mark.parametrize(("expected_version", "saved"), [(1, True), (2, False)])
+def test_update_in_saves_inside_the_callers_transaction_only_over_the_version_seen(
+        db: Database, expected_version: int, saved: bool) -> None:
+    first = apply_import(db, DPO, plan_import(db, ico_workbook(EXAMPLE_ROWS), "register.xlsx"))
+    before = _counts(db)
+    with db.connect() as con:
+        current = load_activities(con, [first.activity_ids[0]])[0]
+    try:
+        with db.transaction() as con:
+            stored = update_in(con, DPO, current, current.model_copy(update={"owner": "hr@acme.test"}),
+                               expected_version, detail="re-imported")
+            assert stored.version == 2
+    except ConflictError:
+        assert not saved
+    payroll = load_activities_one(db, first.activity_ids[0])
+    assert (payroll.owner == "hr@acme.test", payroll.version) == (saved, 2 if saved else 1)
+    assert _counts(db) == (before[0], before[1] + (1 if saved else 0))
 
 
 def load_activities_one(db: Database, activity_id: int):  # type: ignore[no-untyped-def]

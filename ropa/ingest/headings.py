@@ -67,8 +67,27 @@ def heading_table() -> dict[str, tuple[Column, str]]:
 
 
 @cache
-def _words() -> list[tuple[frozenset[str], Column]]:
-    return [(frozenset(k.split()), column) for k, (column, _) in heading_table().items() if len(k.split()) >= 2]
+def _words() -> dict[int, list[tuple[int, frozenset[str], Column]]]:
+    """The known headings' word sets (with their place in the table), by how many words they have."""
+    by_size: dict[int, list[tuple[int, frozenset[str], Column]]] = {}
+    for place, (k, (column, _)) in enumerate(heading_table().items()):
+        words = frozenset(k.split())
+        if len(words) >= 2:
+            by_size.setdefault(len(words), []).append((place, words, column))
+    return by_size
+
+
+@cache
+def _close_candidates(size: int) -> list[tuple[int, frozenset[str], Column]]:
+    """Known headings that could share CLOSE_ENOUGH of their words with a heading of ``size`` words, in table order.
+
+    Two sets of a and b words share at most min(a, b) / max(a, b) of their
+    union, so only sizes within that ratio can reach it (a data cell holding
+    a long sentence is compared with nothing).
+    """
+    return sorted((entry for known, entries in _words().items()
+                   if min(known, size) >= CLOSE_ENOUGH * max(known, size) for entry in entries),
+                  key=lambda entry: entry[0])
 
 
 @cache
@@ -84,7 +103,7 @@ def match_heading(text: str) -> HeadingMatch | None:
     if len(words) < 2:
         return None
     best: tuple[float, Column] | None = None
-    for known, column in _words():
+    for _, known, column in _close_candidates(len(words)):
         shared = len(words & known) / len(words | known)
         if shared >= CLOSE_ENOUGH and (best is None or shared > best[0]):
             best = (shared, column)

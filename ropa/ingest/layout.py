@@ -211,9 +211,8 @@ def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn
         for values in buffered[heading_row:]:
             number += 1
             yield number, values
-        for values in rest:
+        for values in rest:  # their cells' lengths were checked by the reader, before they crossed to this process
             number += 1
-            _check_cells(source.name, number, values, limits, headed)
             yield number, values
 
     blank_run = 0
@@ -228,7 +227,7 @@ def _read_table(source: SheetSource, heading_row: int, headed: list[HeadedColumn
             table.rows.append((number, ()))
             continue
         blank_run = 0
-        extra = [i for i, v in enumerate(values) if i >= width and not _is_blank(v)]
+        extra = [i for i in range(width, len(values)) if not _is_blank(values[i])]
         if extra:
             for i in extra:
                 if i < MAX_COLUMNS and all(h.index != i for h in table.columns):

@@ -29,7 +29,16 @@ from ropa.ingest.headings import heading_key
 from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
 from ropa.ingest.mapping import IGNORE, NOTE, Mapping, signature
 from ropa.ingest.matching import Action, Existing, default_action, find_existing
-from ropa.ingest.rows import Decision, Issue, Mapper, ParsedRow, field_heading, parse_row, row_steps, skipped_columns
+from ropa.ingest.rows import (
+    Decision,
+    Issue,
+    Mapper,
+    ParsedRow,
+    field_heading,
+    parse_rows,
+    row_steps,
+    skipped_columns,
+)
 from ropa.ingest.shapes import FORM_ROLE as _FORM_ROLE
 from ropa.ingest.shapes import (
     Related,
@@ -44,8 +53,7 @@ from ropa.legal.regimes import regime_from_cell
 from ropa.models import SHORT_MAX, Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
 from ropa.storage import audit
-from ropa.storage.activities import _write_update as write_update
-from ropa.storage.activities import create_activities, load_activities
+from ropa.storage.activities import create_activities, load_activities, update_in
 from ropa.storage.database import Database
 from ropa.storage.entities import find_entity, insert_entity, list_entities
 from ropa.storage.import_log import insert_import, last_import_of
@@ -386,9 +394,10 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
     ignored = [k for k, v in plan.mapping.items() if v == IGNORE]
     if ignored:
         plan.notes.append(f"{len(ignored):,} source columns are ignored by the mapping and were not read.")
-    plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
-    plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
-    _note_duplicates(db, plan)
+    with db.kept_open():  # three short reads: one opening of the register file, not three
+        plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
+        plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
+        _note_duplicates(db, plan)
     plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
     return plan
 
@@ -419,9 +428,8 @@ def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: st
     steps, headings = row_steps(table, skipped_columns(table))
     steps = [s for s in steps if s.index not in contacts or (s.column is not None and s.column.key == "entity")]
     unnamed: list[int] = []
-    for number, values in table.rows:
+    for (number, values), parsed in zip(table.rows, parse_rows(table, mapper, steps, headings), strict=True):
         plan.rows_read += 1
-        parsed = parse_row(table, number, values, mapper, steps, headings)
         if contacts:
             _offer_row_contacts(table, values, contacts, entities, plan.notes)
         name = parsed.entity_name or default
@@ -564,6 +572,6 @@ def _apply_updates(con: Any, user: User, plan: ImportPlan, actions: list[Action]
                                 match.version, stored.version if stored else 0, stored.updated_by if stored else "",
                                 "since the preview", {})
         if stored.content() != match.updated.content():
-            write_update(con, user, stored, match.updated, "update", detail)
+            update_in(con, user, stored, match.updated, match.version, detail=detail)
     return [m.activity_id for m in chosen]
 

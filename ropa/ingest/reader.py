@@ -34,7 +34,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NoReturn
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 MB = 1024 * 1024
@@ -45,11 +45,11 @@ MAX_SHEET_CELLS = 5_000_000
 MAX_MERGED = 20_000
 MAX_MEMBERS = 2_000
 MAX_SHEETS = 200
-MAX_TOTAL_UNPACKED = 256 * MB
+MAX_TOTAL_UNPACKED = 512 * MB
 UNPACK_FACTOR = 20
 """A file may unpack to at most this many times the upload limit (and never more than MAX_TOTAL_UNPACKED)."""
 PART_CAPS: tuple[tuple[str, int], ...] = (
-    ("xl/worksheets/", 128 * MB),
+    ("xl/worksheets/", 256 * MB),
     ("xl/sharedStrings.xml", 64 * MB),
     ("content.xml", 128 * MB),
     ("xl/styles.xml", 16 * MB),
@@ -262,28 +262,63 @@ _BLANK_INLINE = re.compile(
     rb"""<(?:\w+:)?c\s+r="([A-Z]{1,3})([0-9]{1,7})"[^>]*><(?:\w+:)?is><(?:\w+:)?t(?:\s[^>]*)?>([ \t\r\n]+)</""")
 
 
+_PLAIN_REF_LETTERS = re.compile(rb' r="([A-Za-z]*)[0-9]+"')
+_PLAIN_REF_DIGITS = re.compile(rb' r="[A-Za-z]*([0-9]+)"')
+_OTHER_REF_FORMS = ((b"\t", b"\tr="), (b"\n", b"\nr="), (b"\r", b"\rr="), (b"\x0b", b"\x0br="),
+                    (b"\x0c", b"\x0cr="), (b"'", b"r='"))
+"""How a reference attribute may be written other than ' r="...' (after a character that is looked for
+first, as most parts have none): if none occurs, the plain patterns see every reference."""
+_WHITESPACE_TEXT = re.compile(rb">[ \t\r\n]+</")
+
+
+def _extent(xml: bytes) -> tuple[int, int] | None:
+    """(last row, last column) the cell and row references name, or None when one is beyond Excel's grid.
+
+    The letters and the digits are collected as two sets (a sheet repeats a
+    few dozen column letters and one row number per row), so the cost is two
+    scans of the part, not a Python step per cell.
+    """
+    if any(first in xml and form in xml for first, form in _OTHER_REF_FORMS):
+        refs = _REF.findall(xml)
+        letters, digits = {r[0] for r in refs}, {r[1] for r in refs}
+    else:
+        letters, digits = set(_PLAIN_REF_LETTERS.findall(xml)), set(_PLAIN_REF_DIGITS.findall(xml))
+    last_column = max((column_number(x.decode()) for x in letters if x), default=1)
+    last_row = max((int(d) if len(d) < 13 else 10**13 for d in digits), default=1)
+    if last_column > EXCEL_COLUMNS or last_row > EXCEL_ROWS:
+        return None
+    return last_row, last_column
+
+
+def _refuse_beyond_grid(sheet: str, xml: bytes) -> NoReturn:
+    """Refuse a sheet naming a cell beyond Excel's grid, naming the first such reference in the file."""
+    refs = _REF.findall(xml)
+    columns = {letters.upper(): column_number(letters.decode()) for letters in {r[0] for r in refs} if letters}
+    letters, digits = next((letters, digits) for letters, digits in refs
+                           if columns.get(letters.upper(), 1) > EXCEL_COLUMNS or len(digits) > 7
+                           or int(digits) > EXCEL_ROWS)
+    row = int(digits) if len(digits) < 13 else 10**13
+    _check_extent(sheet, row, columns.get(letters.upper(), 1), f"{letters.decode()[:10]}{digits.decode()[:15]}")
+    raise Refused(f"Sheet '{sheet}' has a cell beyond Excel's grid; save a clean copy and import that.")
+
+
 def scan_xlsx_sheet(sheet: str, xml: bytes) -> _XlsxScan:
     """Extent, merged ranges and formulas of one worksheet part, outside comments; refuses what is too big."""
     xml = _strip_markup_comments(xml)
-    refs = _REF.findall(xml)
-    columns = {letters.upper(): column_number(letters.decode()) for letters in {r[0] for r in refs} if letters}
-    last_column = max(columns.values(), default=1)
-    last_row = max((int(digits) if len(digits) < 13 else 10**13 for _, digits in refs), default=1)
-    if last_column > EXCEL_COLUMNS or last_row > EXCEL_ROWS:
-        letters, digits = next((letters, digits) for letters, digits in refs
-                               if columns.get(letters.upper(), 1) > EXCEL_COLUMNS or len(digits) > 7
-                               or int(digits) > EXCEL_ROWS)
-        row = int(digits) if len(digits) < 13 else 10**13
-        _check_extent(sheet, row, columns.get(letters.upper(), 1), f"{letters.decode()[:10]}{digits.decode()[:15]}")
+    extent = _extent(xml)
+    if extent is None:
+        _refuse_beyond_grid(sheet, xml)
+    last_row, last_column = extent
     _check_extent(sheet, last_row, last_column, f"{column_letters(last_column)}{last_row}")
-    refs = _MERGE.findall(xml)
+    refs = _MERGE.findall(xml) if b"mergeCell" in xml else []
     if len(refs) > MAX_MERGED:
         raise Refused(_too_many_merges(sheet, len(refs)))
     merged = [parse_range(sheet, ref.decode("utf-8", "replace")) for ref in refs]
     _check_merges(sheet, merged)
     blanks = [(int(digits) - 1, column_number(letters.decode()) - 1, text.decode())
-              for letters, digits, text in _BLANK_INLINE.findall(xml)]
-    return _XlsxScan(merged, _FORMULA.search(xml) is not None, blanks)
+              for letters, digits, text in _BLANK_INLINE.findall(xml)] if _WHITESPACE_TEXT.search(xml) else []
+    formulas = (b"<f" in xml or b":f" in xml) and _FORMULA.search(xml) is not None  # the search only if it can match
+    return _XlsxScan(merged, formulas, blanks)
 
 
 _SI_END = re.compile(rb"</(?:\w+:)?si\s*>")
@@ -705,7 +740,11 @@ def main(argv: list[str]) -> int:
         result = ("memory", "")
     except RecursionError:
         result = ("damaged", "nested too deeply")
-    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    # Streamed as it is built, and without the memo of every object written (the answer holds no object twice
+    # that must stay one object, and no cycle): at 50,000 activities that memo alone was 200 MB.
+    pickler = pickle.Pickler(sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(result)
     sys.stdout.buffer.flush()
     return 0
 

@@ -11,6 +11,8 @@ columns). Anything that maps to nothing is kept word for word in
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -118,14 +120,17 @@ class Mapper:
             self._one[cache_key] = self.matchers[vocabulary].match(text)
         return self._one[cache_key]
 
-    def record(self, sheet: str, row: int, column: str, text: str, vocabulary: str, key: str, how: str) -> None:
+    def record(self, sheet: str, row: int, column: str, text: str, vocabulary: str, key: str, how: str,
+               rows: int = 1) -> None:
+        """Count a reading of ``text`` in ``rows`` rows, the first of them ``row``."""
         decision_key = (column, text, vocabulary, key)
         found = self.decisions.get(decision_key)
         if found is None:
             self.decisions[decision_key] = Decision(column, text, vocabulary, key, _label(vocabulary, key), how,
-                                                    1, row, sheet)
+                                                    rows, row, sheet)
         else:
-            found.rows += 1
+            found.rows += rows
+            found.first_row = min(found.first_row, row)
 
 
 class RowContext:
@@ -149,7 +154,11 @@ class RowContext:
             self.keep_key = fields[0] if fields else column.key
 
     def note_match(self, match: Match, vocabulary: str) -> None:
-        self.mapper.record(self.sheet, self.row, self.heading, match.text, vocabulary, match.key, match.how)
+        self.decide(match.text, vocabulary, match.key, match.how)
+
+    def decide(self, text: str, vocabulary: str, key: str, how: str) -> None:
+        """Log how ``text`` was read, against this row and the current heading."""
+        self.mapper.record(self.sheet, self.row, self.heading, text, vocabulary, key, how)
 
     def terms(self, vocabulary: str, text: str, *, keep_rest: bool = True) -> list[str]:
         if says_none(text):
@@ -191,7 +200,7 @@ class RowContext:
 
     def retention(self, text: str) -> dict[str, Any]:
         reading = read_retention(text, self.mapper.matchers["retention_triggers"])
-        self.mapper.record(self.sheet, self.row, self.heading, text, "retention", reading.summary, "read")
+        self.decide(text, "retention", reading.summary, "read")
         return reading.fields
 
     def countries(self, text: str) -> list[str]:
@@ -260,46 +269,179 @@ def row_steps(table: Table, skip: set[str]) -> tuple[list[Step], dict[str, str]]
     return steps, headings
 
 
-def parse_row(table: Table, number: int, values: tuple[CellValue, ...], mapper: Mapper, steps: list[Step],
-              headings: dict[str, str]) -> ParsedRow:
-    ctx = RowContext(mapper, table.sheet, number)
-    data: dict[str, Any] = {"role": "processor" if table.processor else "controller"}
-    pseudo: dict[str, tuple[str, str]] = {}
-    unmapped: dict[str, str] = {}
-    width = len(values)
-    for step in steps:
-        value = values[step.index] if step.index < width else None
-        ctx.heading = step.heading
-        ctx.keep_key = step.keep_key
-        column = step.column
-        if not table.own_export and isinstance(value, str) and value.strip() and says_empty(value):
-            value = None  # this app's own export is read back exactly as written
-        if column is None:
-            text = cell_text(value)
-            if text.strip():
-                ctx.keep(text)
-            continue
-        for name, parsed in column.parse(value, ctx).items():
+_Effect = tuple[str, str, str, str, str]
+
+
+class _Recorder(RowContext):
+    """A ``RowContext`` that writes down what a column's parser asks for, to apply it to each row.
+
+    Registers repeat the same cell text thousands of times; each distinct text
+    of a column is parsed once, and its decisions, kept text and problems are
+    applied to every row that holds it (so counts, first rows and messages are
+    as if each row had been parsed).
+    """
+
+    def __init__(self, mapper: Mapper, step: Step) -> None:  # no row of its own: it keeps no text or problems
+        self.mapper, self.sheet, self.row = mapper, "", 0
+        self.heading, self.keep_key = step.heading, step.keep_key
+        self.decided: list[_Effect] = []
+        self.effects: list[_Effect] = []
+
+    def decide(self, text: str, vocabulary: str, key: str, how: str) -> None:
+        self.decided.append((self.heading, text, vocabulary, key, how))
+
+    def keep(self, text: str, key: str | None = None) -> None:
+        if text:
+            self.effects.append(("keep", text, key or self.keep_key, "", ""))
+
+    def error(self, message: str) -> None:
+        self.effects.append(("error", message, "", "", ""))
+
+
+_PSEUDO, _UNMAPPED, _LIST, _SET = range(4)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one cell gives: (field, value, how to merge it) items, decisions to count, effects on its row."""
+
+    items: tuple[tuple[str, Any, int], ...]
+    decided: tuple[_Effect, ...]
+    effects: tuple[_Effect, ...]
+
+    @property
+    def plain(self) -> str | None:
+        """The one field this cell sets, when that is all it does."""
+        if len(self.items) == 1 and self.items[0][2] in (_SET, _LIST) and not self.effects:
+            return self.items[0][0]
+        return None
+
+
+def _read_cell(mapper: Mapper, step: Step, value: CellValue, own_export: bool) -> _Outcome:
+    recorder = _Recorder(mapper, step)
+    if not own_export and isinstance(value, str) and value.strip() and says_empty(value):
+        value = None  # this app's own export is read back exactly as written
+    column = step.column
+    items: list[tuple[str, Any, int]] = []
+    if column is None:
+        text = cell_text(value)
+        if text.strip():
+            recorder.keep(text)
+    else:
+        for name, parsed in column.parse(value, recorder).items():
             if name[0] == "_":
-                pseudo[name] = (str(parsed), step.heading)
+                items.append((name, str(parsed), _PSEUDO))
             elif name == "unmapped":
-                unmapped.update(parsed)
+                items.append((name, parsed, _UNMAPPED))
             elif parsed is None and _MODEL_DEFAULTS.get(name) is not None:
                 continue  # an unreadable value (kept as unmapped) leaves the field at its default
-            elif isinstance(parsed, list) and name in data and name not in _STRUCTURED:
-                data[name] = list(dict.fromkeys([*data[name], *parsed]))
+            elif isinstance(parsed, list) and name not in _STRUCTURED:
+                items.append((name, parsed, _LIST))
             else:
-                data[name] = parsed
-    _assemble_transfers(pseudo, data, ctx, headings)
-    _assemble_recipients(pseudo, data, ctx, headings)
-    _derive_name(data, ctx)
-    for key, text in ctx.unmapped.items():
-        current = unmapped.get(key)
-        unmapped[key] = text if current is None or current == text else f"{current}\n{text}"
-    data["unmapped"] = unmapped
-    entity = pseudo.get("_entity", ("", ""))[0]
-    record_id = pseudo.get("_record_id", ("", ""))[0]
-    return ParsedRow(table.sheet, number, data, entity, record_id.strip(), ctx.issues, headings)
+                items.append((name, parsed, _SET))
+    return _Outcome(tuple(items), tuple(recorder.decided), tuple(recorder.effects))
+
+
+@dataclass
+class _ReadColumn:
+    step: Step
+    outcomes: list[_Outcome]
+    """One per row."""
+    distinct: list[_Outcome]
+
+    def plain(self) -> str | None:
+        """The one field every cell of the column sets with nothing else to do, if it is such a column."""
+        names = {o.plain for o in self.distinct}
+        return names.pop() if len(names) == 1 else None
+
+    def names(self) -> set[str]:
+        return {name for o in self.distinct for name, _, _ in o.items}
+
+
+def _read_column(mapper: Mapper, sheet: str, step: Step, numbers: list[int], cells: Sequence[CellValue],
+                 own_export: bool) -> _ReadColumn:
+    """Every cell of one column, each distinct text parsed once; its decisions are counted in bulk."""
+    memo: dict[CellValue, _Outcome] = {}
+    others: list[_Outcome] = []
+
+    def miss(value: CellValue) -> _Outcome:
+        found = _read_cell(mapper, step, value, own_export)
+        if value is None or value.__class__ is str:
+            memo[value] = found
+        else:  # numbers and dates are not remembered: 1 == 1.0 == True as keys
+            others.append(found)
+        return found
+
+    get = memo.get  # only text and empty cells are keys, so a number never finds a text's outcome
+    outcomes = [get(value) or miss(value) for value in cells]
+    distinct = [*memo.values(), *others]
+    if any(o.decided for o in distinct):
+        rows = Counter(map(id, outcomes))
+        first = dict(zip(map(id, reversed(outcomes)), reversed(numbers), strict=True))
+        for found in distinct:
+            for heading, text, vocabulary, key, how in found.decided:
+                mapper.record(sheet, first[id(found)], heading, text, vocabulary, key, how, rows[id(found)])
+    return _ReadColumn(step, outcomes, distinct)
+
+
+def parse_rows(table: Table, mapper: Mapper, steps: list[Step], headings: dict[str, str]) -> Iterator[ParsedRow]:
+    """Every row of ``table`` as activity fields: column by column, then each row's assembled fields.
+
+    The rows are assembled one at a time as the caller takes them, so only one
+    row's fields are held besides the activities already validated.
+
+    A column whose every cell just sets one field that no other column sets is
+    laid into the rows whole; the others are merged row by row in column order
+    (their kept text, problems and list values in the order a reader sees them).
+    """
+    own_export = table.own_export  # worked out once: it looks at every heading
+    numbers = [number for number, _ in table.rows]
+    width = max((step.index for step in steps), default=0) + 1
+    padded = [values[:width] + (None,) * (width - len(values)) for _, values in table.rows]
+    cells = list(zip(*padded, strict=True)) if padded else [() for _ in range(width)]
+    read = [_read_column(mapper, table.sheet, step, numbers, cells[step.index], own_export) for step in steps]
+    named = Counter(name for column in read for name in column.names())
+    plain = [column.plain() for column in read]
+    laid = [i for i, name in enumerate(plain) if name is not None and named[name] == 1 and name != "role"]
+    laid_names = [plain[i] for i in laid]
+    laid_values = zip(*[[o.items[0][1] for o in read[i].outcomes] for i in laid], strict=True) if laid else None
+    rest = [(column.step, column.outcomes) for i, column in enumerate(read) if i not in laid]
+    role = "processor" if table.processor else "controller"
+    for at, number in enumerate(numbers):
+        ctx = RowContext(mapper, table.sheet, number)
+        data: dict[str, Any] = {"role": role}
+        if laid_values is not None:
+            data.update(zip(laid_names, next(laid_values), strict=True))  # type: ignore[arg-type]
+        pseudo: dict[str, tuple[str, str]] = {}
+        unmapped: dict[str, str] = {}
+        for step, outcomes in rest:
+            found = outcomes[at]
+            if found.effects:
+                ctx.heading, ctx.keep_key = step.heading, step.keep_key
+                for kind, first, second, _, _ in found.effects:
+                    if kind == "keep":
+                        ctx.keep(first, second)
+                    else:
+                        ctx.error(first)
+            for name, parsed, how in found.items:
+                if how == _SET:
+                    data[name] = parsed
+                elif how == _LIST:
+                    data[name] = list(dict.fromkeys([*data[name], *parsed])) if name in data else parsed
+                elif how == _PSEUDO:
+                    pseudo[name] = (parsed, step.heading)
+                else:
+                    unmapped.update(parsed)
+        _assemble_transfers(pseudo, data, ctx, headings)
+        _assemble_recipients(pseudo, data, ctx, headings)
+        _derive_name(data, ctx)
+        for key, text in ctx.unmapped.items():
+            current = unmapped.get(key)
+            unmapped[key] = text if current is None or current == text else f"{current}\n{text}"
+        data["unmapped"] = unmapped
+        entity = pseudo.get("_entity", ("", ""))[0]
+        record_id = pseudo.get("_record_id", ("", ""))[0]
+        yield ParsedRow(table.sheet, number, data, entity, record_id.strip(), ctx.issues, headings)
 
 
 _STRUCTURED = {"recipients", "transfers", "systems"}

@@ -33,6 +33,7 @@ _FILLER_START = ("the", "our", "all", "any", "their", "your", "some", "other")
 _FILLER_END = ("data", "information", "info", "detail", "record", "only")
 
 
+@lru_cache(maxsize=16384)
 def _singular(token: str) -> str:
     if len(token) <= 3 or token.endswith(("ss", "us", "is")):
         return token

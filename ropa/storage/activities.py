@@ -231,6 +231,20 @@ def _write_update(con: Connection, user: User, current: Activity, new: Activity,
     return stored
 
 
+def update_in(con: Connection, user: User, current: Activity, new: Activity, expected_version: int, *,
+              action: str = "update", detail: str = "") -> Activity:
+    """Save ``new`` over ``current`` inside the caller's transaction, with its audit row.
+
+    For a caller writing many records in one transaction (an import): it has
+    loaded ``current`` in that transaction, and the save is refused with a
+    ``ConflictError`` when ``current`` is no longer the version the user saw.
+    """
+    require(user, Role.EDITOR, "edit processing activities")
+    if current.version != expected_version:
+        raise _conflict(con, current, expected_version)
+    return _write_update(con, user, current, new, action, detail)
+
+
 def _insert_children(con: Connection, activity: Activity) -> None:
     for i, r in enumerate(activity.recipients):
         con.execute(
