@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import date
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -196,7 +197,8 @@ def _rule_select(rule: Rule) -> str:
     body = rule.sql.strip().rstrip(";")
     # A rule that groups its findings into defects selects ``cause`` (see ropa.gaps.defects).
     cause = "CAST(cause AS VARCHAR)" if rule.grouped_by else "NULL::VARCHAR"
-    return (f"SELECT {sql_literal(rule.id)} AS rule, CAST(activity_id AS INTEGER) AS activity_id, "
+    return (f"SELECT {sql_literal(rule.id)} AS rule, {RULE_POSITION[rule.id]} AS _position, "
+            f"CAST(activity_id AS INTEGER) AS activity_id, "
             f"CAST(entity_id AS INTEGER) AS entity_id, CAST(subject AS VARCHAR) AS subject, "
             f"CAST(message AS VARCHAR) AS message, {cause} AS cause FROM (\n{body}\n)")
 
@@ -212,13 +214,11 @@ def findings_sql(rules: tuple[Rule, ...], include_accepted: bool) -> str:
     accepted_filter = "" if include_accepted else "WHERE acc.id IS NULL"
     views = "".join(f"{name} AS (\n{body.strip()}\n),\n" for name, body in DPIA_VIEWS)
     return "WITH " + views + found + ",\n" + acc + f"""
-SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.rule, g.title, g.severity,
-       g.article, f.message, g.remediation, f.subject, acc.id IS NOT NULL AS accepted,
-       acc.expires_on AS accepted_until, f.cause,
-       g.severity_rank AS _rank, coalesce(f.activity_id, -1) AS _activity, g.position AS _position
+SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.message, f.subject,
+       acc.id IS NOT NULL AS accepted, acc.expires_on AS accepted_until, f.cause,
+       coalesce(f.activity_id, -1) AS _activity, f._position
 FROM found f
 JOIN ents e ON e.entity_id = f.entity_id
-JOIN gap_rules g ON g.rule = f.rule
 LEFT JOIN acts a ON a.id = f.activity_id
 LEFT JOIN acc
        ON acc.rule = f.rule AND acc.subject = f.subject
@@ -256,6 +256,26 @@ def as_findings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+RULE_POSITION: dict[str, int] = {r.id: i for i, r in enumerate(RULES)}
+
+
+@cache
+def _catalogue_columns() -> pa.Table:
+    """The catalogue columns of every finding, one row per rule in catalogue order."""
+    return pa.Table.from_pandas(static_frames()["gap_rules"].rename(columns={"severity_rank": "_rank"})
+                                .loc[:, ["rule", "title", "severity", "article", "remediation", "_rank"]],
+                                preserve_index=False)
+
+
+def with_catalogue(table: pa.Table) -> pa.Table:
+    """``table`` with each finding's rule columns, looked up by ``_position`` in Arrow rather than joined in SQL
+    (a take from 62 rows beats carrying the long texts through the query)."""
+    catalogue = _catalogue_columns()
+    for name in catalogue.column_names:
+        table = table.append_column(name, catalogue[name].take(table["_position"]))
+    return table
+
+
 def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
     """The statement's rows as Arrow, planned once.
 
@@ -274,7 +294,7 @@ def query_findings(con: Connection, day: date, include_accepted: bool, rules: tu
     """The findings of ``rules`` on ``con``, whose base tables ``materialise`` has built for ``day``."""
     sql = findings_sql(rules, include_accepted)
     params = bound(sql, {"as_of": day, "review_months": review_interval_months()})
-    table = _arrow(con, sql, params)
+    table = with_catalogue(_arrow(con, sql, params))
     # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
     table = table.sort_by([(key, "ascending") for key in ("_rank", "entity", "_activity", "_position", "subject")])
     return as_findings(table.to_pandas())
