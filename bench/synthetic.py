@@ -267,6 +267,11 @@ RECIPIENT_COUNTRIES = (("GB", 40), ("IE", 10), ("DE", 8), ("US", 22), ("IN", 8),
 
 THIRD_COUNTRIES = (("US", 45), ("IN", 15), ("AU", 6), ("SG", 6), ("PH", 5), ("CH", 5), ("JP", 4), ("CA", 4),
                    ("BR", 3), ("ZA", 3), ("KR", 2), ("AE", 2))
+INCONSISTENT_IMPORTER_SHARE = 0.02
+"""Share of transfers whose importer is missing from the activity's recipients, on purpose."""
+UNLISTED_IMPORTERS = ("Cirrus Hosting Inc", "AdBridge Networks Inc", "Bytecraft Services Pvt",
+                      f"{GROUP_NAME} group company")
+"""Legal names of recipients the records list by trading name: never equal to a recipient's name."""
 # Chapter V mechanisms as found in real registers, including the ones no longer valid.
 MECHANISMS: tuple[tuple[str | None, float], ...] = (
     ("eu_scc_2021", 20), ("uk_addendum", 16), ("uk_idta", 10), ("dpf", 8), ("uk_us_data_bridge", 5),
@@ -373,30 +378,47 @@ def generate_entities(n_entities: int, rng: random.Random) -> list[Entity]:
 
 # -- activities ---------------------------------------------------------------
 
+def _recipient(rng: random.Random, country: str | None = None) -> dict[str, Any]:
+    category, role, name = _weighted(rng, RECIPIENT_MIX)
+    recipient: dict[str, Any] = {"category": category, "name": name, "role": role,
+                                 "country": country or _weighted(rng, RECIPIENT_COUNTRIES)}
+    if role in ("processor", "sub_processor") and _chance(rng, 0.8):
+        recipient["contract_ref"] = f"DPA-{rng.randrange(2019, 2026)}-{rng.randrange(1, 999):03d}"
+    if country is None and _chance(rng, 0.05):
+        recipient.pop("country")  # location not yet established
+    return recipient
+
+
 def _recipients(rng: random.Random) -> list[dict[str, Any]]:
     count = _weighted(rng, ((0, 15), (1, 30), (2, 30), (3, 15), (4, 10)))
-    chosen: list[dict[str, Any]] = []
-    for _ in range(count):
-        category, role, name = _weighted(rng, RECIPIENT_MIX)
-        recipient: dict[str, Any] = {"category": category, "name": name, "role": role,
-                                     "country": _weighted(rng, RECIPIENT_COUNTRIES)}
-        if role in ("processor", "sub_processor") and _chance(rng, 0.8):
-            recipient["contract_ref"] = f"DPA-{rng.randrange(2019, 2026)}-{rng.randrange(1, 999):03d}"
-        if _chance(rng, 0.05):
-            recipient.pop("country")  # location not yet established
-        chosen.append(recipient)
-    return chosen
+    return [_recipient(rng) for _ in range(count)]
 
 
-def _transfers(rng: random.Random) -> list[dict[str, Any]]:
+def _importer(rng: random.Random, recipients: list[dict[str, Any]], country: str) -> str:
+    """Who receives a transfer: one of the activity's recipients (Art. 30(1)(d)-(e) tell one story).
+
+    A recipient in the destination country is preferred; an activity with no
+    recipient gains the importer as one. ``INCONSISTENT_IMPORTER_SHARE`` of the
+    transfers name an importer the recipients do not (a legal name where the
+    recipients give the trading name), so the rule that checks it fires at scale.
+    """
+    if _chance(rng, INCONSISTENT_IMPORTER_SHARE):
+        return rng.choice(UNLISTED_IMPORTERS)
+    if not recipients:
+        recipients.append(_recipient(rng, country))
+    there = [r for r in recipients if r.get("country") == country]
+    name: str = rng.choice(there or recipients)["name"]
+    return name
+
+
+def _transfers(rng: random.Random, recipients: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """0-3 transfers, each to one of ``recipients`` (added to when the activity lists none)."""
     count = _weighted(rng, ((0, 55), (1, 28), (2, 12), (3, 5)))
     transfers: list[dict[str, Any]] = []
     for _ in range(count):
         mechanism = _weighted(rng, MECHANISMS)
-        transfer: dict[str, Any] = {"country": _weighted(rng, THIRD_COUNTRIES),
-                                    "recipient": rng.choice(("Cirrus Hosting Inc", "Offshore Support Centre",
-                                                             "AdBridge Networks Inc", "Bytecraft Services Pvt",
-                                                             f"{GROUP_NAME} group company")),
+        country = _weighted(rng, THIRD_COUNTRIES)
+        transfer: dict[str, Any] = {"country": country, "recipient": _importer(rng, recipients, country),
                                     "mechanism": mechanism}
         if mechanism in ("eu_scc_2021", "uk_addendum", "uk_idta", "bcr", "eu_scc_2010") and _chance(rng, 0.65):
             transfer["tia_ref"] = f"TIA-{rng.randrange(2021, 2026)}-{rng.randrange(1, 500):03d}"
@@ -490,6 +512,7 @@ def _activity(entity: Entity, serial: int, rng: random.Random, as_of: date) -> A
         role = "processor"
     if role == "controller" and _chance(rng, 0.03):
         role = "joint_controller"
+    recipients = _recipients(rng)
     data: dict[str, Any] = {
         "entity_id": entity.id,
         "name": name,
@@ -497,8 +520,8 @@ def _activity(entity: Entity, serial: int, rng: random.Random, as_of: date) -> A
         "purpose": template.purpose if _chance(rng, 0.97) else "",
         "role": role,
         "data_subjects": list(template.subjects),
-        "recipients": _recipients(rng),
-        "transfers": _transfers(rng),
+        "recipients": recipients,
+        "transfers": _transfers(rng, recipients),
         "security_measures": [] if _chance(rng, 0.05) else rng.sample(MEASURES, rng.randrange(2, 7)),
         "systems": rng.sample(SYSTEMS[function], rng.randrange(1, len(SYSTEMS[function]) + 1)),
         "data_location": _weighted(rng, (("United Kingdom", 45), ("European Union", 30),

@@ -20,7 +20,7 @@ from ropa.gaps.tables import static_frames
 from ropa.reference import load_reference
 from ropa.storage.activities import archive_activity, create_activities, create_activity
 from ropa.storage.database import Database, open_database
-from ropa.storage.entities import create_entity
+from ropa.storage.entities import create_entity, insert_entity
 from tests.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 
 AS_OF = date(2025, 6, 1)
@@ -514,6 +514,34 @@ CASES = CASES + tuple(case for case, _ in CITED)
 """The message cases are cases too: each is analysed with the others."""
 
 
+def transfer_case(mechanism: str, entity: dict[str, Any], as_of: date) -> Case:
+    """One transfer under ``mechanism`` from an ``entity`` analysed on ``as_of`` (for the dated tests)."""
+    return on(as_of, Case(f"{mechanism}-from-{entity.get('country', 'GB')}-on-{as_of.isoformat()}",
+                          "transfer_mechanism_invalid", True, transfer(mechanism=mechanism), entity))
+
+
+VAGUE_EXAMPLES: dict[str, Case] = {
+    p.example: fires("retention_vague", p.example, stated_retention(p.example))
+    for p in load_catalogue().vague_retention
+}
+UK_CRIMINAL_NEITHER = fires("criminal_data_without_art10_basis", "uk-both",
+                            {**CRIMINAL_OK, "art10_basis": "", "dpa_schedule1_condition": ""})
+COMPLIANT = Case("compliant", "", False)
+NO_BASIS_NO_DPO_DECISION = fires("lawful_basis_missing", "x", {"lawful_bases": []}, {"dpo_required": None})
+TRANSFERS: dict[tuple[str, str, date], Case] = {
+    (mechanism, entity.get("country", "GB"), day): transfer_case(mechanism, entity, day)
+    for mechanism, entity, day in (
+        ("privacy_shield", {}, date.today()), ("privacy_shield", {}, date(2019, 1, 1)),
+        ("eu_scc_2010", {}, date(2023, 6, 1)), ("eu_scc_2010", {}, date(2024, 6, 1)),
+        ("eu_scc_2010", EU, date(2023, 6, 1)), ("eu_scc_2010", EU, date(2022, 12, 26)),
+        ("dpf", EU, date(2023, 1, 1)),
+    )
+}
+EXAMPLES: tuple[Case, ...] = (*VAGUE_EXAMPLES.values(), UK_CRIMINAL_NEITHER, COMPLIANT, NO_BASIS_NO_DPO_DECISION,
+                              *TRANSFERS.values())
+"""Cases the tests below look at more closely; built into the same register as ``CASES``."""
+
+
 def analyse_case(db: Database, case: Case) -> pd.DataFrame:
     """The findings for ``case`` alone in the register ``db``."""
     stored_entity = create_entity(db, DPO, make_entity(**case.entity))
@@ -522,9 +550,23 @@ def analyse_case(db: Database, case: Case) -> pd.DataFrame:
     return analyse(db, as_of=case.as_of)
 
 
+def build_cases(db: Database, cases: tuple[Case, ...]) -> dict[str, int]:
+    """Every case as an entity of its own with its one activity, written in one transaction.
+
+    Returns the stored entity id of each case (by ``case_id``): an entity-level
+    finding has no activity, so the entity is what ties a finding to its case.
+    """
+    with db.transaction() as con:
+        entities = [insert_entity(con, DPO, make_entity(**{**case.entity, "name": f"Case {number}"}))
+                    for number, case in enumerate(cases)]
+        create_activities(db, DPO, [make_activity(entity.id or 0, **{**REVIEWED, **case.activity})
+                                    for entity, case in zip(entities, cases, strict=True)], con=con)
+    return {case_id(case): entity.id or 0 for entity, case in zip(entities, cases, strict=True)}
+
+
 @cache
 def findings_of_every_case() -> dict[str, pd.DataFrame]:
-    """All cases side by side in one register (one entity each), analysed once.
+    """All cases side by side in one register (one entity each), analysed once per analysis date.
 
     Building one register instead of one per case keeps the table fast, and
     shows that a rule's findings stay with the entity and activity they are about.
@@ -532,19 +574,14 @@ def findings_of_every_case() -> dict[str, pd.DataFrame]:
     folder = Path(tempfile.mkdtemp(prefix="gap-cases-"))
     try:
         db = open_database(folder / "cases.duckdb")
-        names = {}
-        activities = []
-        for number, case in enumerate(CASES):
-            stored = create_entity(db, DPO, make_entity(**{**case.entity, "name": f"Case {number}"}))
-            assert stored.id is not None
-            names[case_id(case)] = f"Case {number}"
-            activities.append(make_activity(stored.id, **{**REVIEWED, **case.activity}))
-        create_activities(db, DPO, activities)
-        by_day = {day: analyse(db, as_of=day) for day in sorted({c.as_of for c in CASES})}
+        entity_of = build_cases(db, CASES + EXAMPLES)
+        by_day = {day: analyse(db, as_of=day) for day in sorted({c.as_of for c in CASES + EXAMPLES})}
     finally:
         shutil.rmtree(folder)
-    days = {case_id(c): c.as_of for c in CASES}
-    return {key: by_day[days[key]][by_day[days[key]]["entity"] == name] for key, name in names.items()}
+    # One split per analysis date, not one filter per case.
+    split = {day: dict(tuple(frame.groupby("entity_id", sort=False))) for day, frame in by_day.items()}
+    return {case_id(case): split[case.as_of].get(entity_of[case_id(case)], by_day[case.as_of].iloc[0:0])
+            for case in CASES + EXAMPLES}
 
 
 def case_id(case: Case) -> str:
@@ -553,7 +590,7 @@ def case_id(case: Case) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_rule_fires_only_on_its_case(case: Case) -> None:
-    findings = findings_of_every_case()[case_id(case)]
+    findings = findings_of(case)
     hits = findings[findings["rule"] == case.rule]
     assert (len(hits) > 0) == case.fires, findings[["rule", "message"]].to_string()
     if case.fires:
@@ -561,8 +598,13 @@ def test_rule_fires_only_on_its_case(case: Case) -> None:
         assert row["message"] and row["article"] and row["remediation"] and row["severity"] in SEVERITIES
 
 
+def findings_of(case: Case) -> pd.DataFrame:
+    """The findings of ``case``'s entity and activity in the register of every case."""
+    return findings_of_every_case()[case_id(case)]
+
+
 def test_case_ids_are_unique() -> None:
-    ids = [case_id(c) for c in CASES]
+    ids = [case_id(c) for c in CASES + EXAMPLES]
     assert len(ids) == len(set(ids))
 
 
@@ -605,9 +647,8 @@ def test_schedule1_table_holds_the_art9_conditions_the_reference_marks() -> None
 
 
 @pytest.mark.parametrize("pattern", load_catalogue().vague_retention, ids=lambda p: p.example)
-def test_each_vague_wording_example_is_flagged(db: Database, pattern: Any) -> None:
-    case = fires("retention_vague", pattern.example, stated_retention(pattern.example))
-    findings = analyse_case(db, case)
+def test_each_vague_wording_example_is_flagged(pattern: Any) -> None:
+    findings = findings_of(VAGUE_EXAMPLES[pattern.example])
     messages = findings.loc[findings["rule"] == "retention_vague", "message"].tolist()
     assert messages and pattern.reason in messages[0]
 
@@ -618,23 +659,20 @@ def test_vague_patterns_compile_in_duckdb() -> None:
         assert con.execute("SELECT regexp_matches(?, ?)", [p.example, p.pattern]).fetchone() == (True,)
 
 
-def test_art10_and_schedule1_on_one_uk_activity_are_one_finding_citing_both(db: Database) -> None:
-    case = fires("criminal_data_without_art10_basis", "uk-both",
-                 {**CRIMINAL_OK, "art10_basis": "", "dpa_schedule1_condition": ""})
-    findings = analyse_case(db, case)
+def test_art10_and_schedule1_on_one_uk_activity_are_one_finding_citing_both() -> None:
+    findings = findings_of(UK_CRIMINAL_NEITHER)
     criminal = findings[findings["rule"].str.contains("criminal")]
     assert len(criminal) == 1 and criminal.iloc[0]["severity"] == "critical"
     assert "Art. 10" in criminal.iloc[0]["message"] and "Schedule 1" in criminal.iloc[0]["message"]
 
 
-def test_a_complete_compliant_activity_has_no_findings(db: Database) -> None:
-    findings = analyse_case(db, Case("compliant", "", False))
+def test_a_complete_compliant_activity_has_no_findings() -> None:
+    findings = findings_of(COMPLIANT)
     assert findings.empty, findings[["rule", "message"]].to_string()
 
 
-def test_findings_frame_has_the_stable_columns_and_types(db: Database) -> None:
-    findings = analyse_case(db, fires("lawful_basis_missing", "x", {"lawful_bases": []},
-                                      {"dpo_required": None}))
+def test_findings_frame_has_the_stable_columns_and_types() -> None:
+    findings = findings_of(NO_BASIS_NO_DPO_DECISION)
     assert tuple(findings.columns) == FINDING_COLUMNS
     assert str(findings["activity_id"].dtype) == "Int64"
     entity_row = findings[findings["rule"] == "dpo_requirement_unknown"].iloc[0]
@@ -669,24 +707,22 @@ def test_entity_filter_limits_the_analysis(db: Database) -> None:
 
 # -- dates --------------------------------------------------------------------------
 
-def transfer_findings(db: Database, mechanism: str, entity: dict[str, Any], as_of: date) -> pd.DataFrame:
-    stored = create_entity(db, DPO, make_entity(**entity))
-    assert stored.id is not None
-    create_activity(db, DPO, make_activity(stored.id, **REVIEWED, **transfer(mechanism=mechanism)))
-    findings = analyse(db, as_of=as_of)
+def transfer_findings(mechanism: str, entity: dict[str, Any], as_of: date) -> pd.DataFrame:
+    """The invalid-tool findings of the one transfer under ``mechanism`` from ``entity`` on ``as_of``."""
+    findings = findings_of(TRANSFERS[(mechanism, entity.get("country", "GB"), as_of)])
     return findings[findings["rule"] == "transfer_mechanism_invalid"]
 
 
-def test_privacy_shield_transfer_is_critical_after_july_2020(db: Database) -> None:
-    hits = transfer_findings(db, "privacy_shield", {}, date.today())
+def test_privacy_shield_transfer_is_critical_after_july_2020() -> None:
+    hits = transfer_findings("privacy_shield", {}, date.today())
     assert list(hits["severity"]) == ["critical"]
     assert hits.iloc[0]["message"].startswith("Transfer #1 to United States relies on EU-US Privacy Shield, "
                                               "invalid since 16 July 2020 (CJEU C-311/18)")
     assert hits.iloc[0]["subject"] == "transfer #1 to United States"
 
 
-def test_privacy_shield_transfer_was_fine_on_1_january_2019(db: Database) -> None:
-    assert transfer_findings(db, "privacy_shield", {}, date(2019, 1, 1)).empty
+def test_privacy_shield_transfer_was_fine_on_1_january_2019() -> None:
+    assert transfer_findings("privacy_shield", {}, date(2019, 1, 1)).empty
 
 
 @pytest.mark.parametrize(
@@ -700,16 +736,15 @@ def test_privacy_shield_transfer_was_fine_on_1_january_2019(db: Database) -> Non
     ids=["uk-exporter-before-21-march-2024", "uk-exporter-after-21-march-2024",
          "eu-exporter-after-27-december-2022", "eu-exporter-last-valid-day"],
 )
-def test_old_sccs_expire_on_each_regimes_date(db: Database, entity: dict[str, Any], as_of: date,
-                                              invalid: bool) -> None:
-    hits = transfer_findings(db, "eu_scc_2010", entity, as_of)
+def test_old_sccs_expire_on_each_regimes_date(entity: dict[str, Any], as_of: date, invalid: bool) -> None:
+    hits = transfer_findings("eu_scc_2010", entity, as_of)
     assert (len(hits) == 1) == invalid
     if invalid:
         assert "repealed by Decision (EU) 2021/914" in hits.iloc[0]["message"]
 
 
-def test_a_mechanism_used_before_it_existed_says_from_when(db: Database) -> None:
-    hits = transfer_findings(db, "dpf", EU, date(2023, 1, 1))
+def test_a_mechanism_used_before_it_existed_says_from_when() -> None:
+    hits = transfer_findings("dpf", EU, date(2023, 1, 1))
     assert "not available until 10 July 2023" in hits.iloc[0]["message"]
 
 
@@ -743,7 +778,7 @@ def test_hostile_text_is_data_not_sql(db: Database) -> None:
 
 
 def message_of(case: Case) -> str:
-    findings = findings_of_every_case()[case_id(case)]
+    findings = findings_of(case)
     return str(findings.loc[findings["rule"] == case.rule, "message"].iloc[0])
 
 

@@ -140,6 +140,14 @@ def test_register_contains_the_gaps_a_dpo_meets(register: tuple[list[Entity], li
     assert Counter(len(a.recipients) for a in activities).keys() == {0, 1, 2, 3, 4}
 
 
+
+def test_transfer_importers_are_recipients_but_for_a_deliberate_few(
+        register: tuple[list[Entity], list[Activity]]) -> None:
+    transfers = [(t.recipient.strip().lower(), {r.name.strip().lower() for r in a.recipients})
+                 for a in register[1] for t in a.transfers]
+    unlisted = sum(1 for importer, names in transfers if importer not in names)
+    assert 0.005 <= unlisted / len(transfers) <= 0.05
+
 def test_build_writes_every_record_with_database_ids(db: Database) -> None:
     build_synthetic(db, n_entities=4, n_activities=60, seed=3, as_of=AS_OF)
     entities = list_entities(db, include_archived=True)

@@ -1,9 +1,11 @@
-"""Run the rule catalogue over the register as one set-based DuckDB query.
+"""Run the rule catalogue over the register, set-based in DuckDB.
 
-The views every rule reads (``ents``, ``acts``, ``cats``, ``recs``, ``xfers``,
-``dpia``) are common table expressions over the stored tables joined with the
-reference frames for the analysis date; each rule's SQL selects its findings
-from them and the findings are unioned. The cost is a handful of scans
+The relations every rule reads (``ents``, ``acts``, ``cats``, ``recs``,
+``xfers``) are built once per analysis as temporary tables of the analysis's
+own connection, from the stored tables joined with the reference frames for
+the analysis date (``materialise``); the DPIA screening (``dpia``) is a view
+of the findings query. Each rule's SQL selects its findings from them and
+the findings are unioned in one query. The cost is a handful of scans
 whatever the register size, never a loop per activity.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import date
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -31,30 +34,30 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "message", "remediation", "subject", "accepted", "accepted_until", "cause",
 )
 
-BASE_VIEWS = """
-ents AS (
+BASE_TABLES: tuple[tuple[str, str], ...] = (
+    ("ents", """
     SELECT e.id AS entity_id, e.name AS entity, e.country, r.law AS regime, r.regime AS entity_regime,
            r.regime_derived, r.law_name, r.needs_representative, e.email, e.address, e.phone,
            e.dpo_required, e.dpo_name, e.dpo_email, e.dpo_phone, e.representative_name, e.representative_contact,
            e.version
     FROM entities e JOIN ({entity_regimes}) r ON r.entity_id = e.id
     WHERE NOT e.archived AND {entity_filter}
-),
-acts AS (
+    """),
+    ("acts", """
     SELECT a.*, a.role <> 'processor' AS is_controller, e.regime, e.entity_regime
     FROM activities a JOIN ents e ON e.entity_id = a.entity_id
     -- A historical record (superseded_on set) is in scope on the days it was in force; others while live.
     WHERE coalesce(a.superseded_on > $as_of, a.status <> 'archived')
-),
-cats AS (
+    """),
+    ("cats", """
     SELECT u.activity_id, u.key, coalesce(c.label, u.key) AS label,
            coalesce(c.special, false) AS special, coalesce(c.criminal, false) AS criminal
     FROM (SELECT id AS activity_id, unnest(data_categories) AS key FROM acts) u
     LEFT JOIN gap_categories c ON c.key = u.key
-),
--- Recipients and transfers read their legal standing from the verdict module's legal_verdicts
--- relation (ropa.legal.transfers), registered for the analysis date: the SQL never decides Chapter V itself.
-recs AS MATERIALIZED (
+    """),
+    # Recipients and transfers read their legal standing from the verdict module's legal_verdicts
+    # relation (ropa.legal.transfers), registered for the analysis date: the SQL never decides Chapter V itself.
+    ("recs", """
     SELECT r.activity_id, a.entity_id, a.regime, r.position, r.category, r.name, r.role, r.country,
            r.contract_ref, coalesce(v.destination_name, r.country) AS country_name,
            coalesce(v.restricted, false) AS third_country,
@@ -68,8 +71,8 @@ recs AS MATERIALIZED (
     LEFT JOIN gap_recipient_categories rc ON rc.key = r.category
     LEFT JOIN (SELECT DISTINCT activity_id, country FROM transfers) tc
            ON tc.activity_id = r.activity_id AND tc.country = r.country
-),
-xfers AS MATERIALIZED (
+    """),
+    ("xfers", """
     SELECT v.activity_id, a.entity_id, coalesce(nullif(v.law, 'none'), a.regime) AS regime, v.position,
            t.country, t.organisation, t.recipient, t.mechanism, t.tia_ref, t.contract_date, t.safeguard_doc,
            t.authority_informed_on,
@@ -84,8 +87,17 @@ xfers AS MATERIALIZED (
     FROM ({transfer_verdicts}) v
     JOIN acts a ON a.id = v.activity_id
     JOIN transfers t ON t.activity_id = v.activity_id AND t.position = v.position
-),
-signals AS (
+    """),
+)
+"""The tables every rule reads, in the order they are built (each may read those before it).
+
+They are temporary tables of the analysis's own connection, built once per
+analysis by ``materialise``: a rule scans only the columns it reads, and no
+rule re-derives a join another already made.
+"""
+
+DPIA_VIEWS: tuple[tuple[str, str], ...] = (
+    ("signals", """
     SELECT id AS activity_id, unnest(dpia_criteria) AS criterion, NULL::VARCHAR AS art35_3 FROM acts
     UNION ALL
     SELECT c.activity_id, s.criterion, nullif(s.art35_3, '')
@@ -98,8 +110,8 @@ signals AS (
     SELECT id, 'automated_decision',
            'solely automated decisions with legal or similarly significant effects (Art. 35(3)(a))'
     FROM acts WHERE adm
-),
-screen AS (
+    """),
+    ("screen", """
     SELECT s.activity_id,
            count(DISTINCT s.criterion) AS n_criteria,
            bool_or(s.criterion = 'large_scale') AS large_scale,
@@ -107,26 +119,29 @@ screen AS (
            list_sort(list_distinct(list(s.art35_3) FILTER (WHERE s.art35_3 IS NOT NULL))) AS art35_3
     FROM signals s LEFT JOIN gap_criteria k ON k.key = s.criterion
     GROUP BY s.activity_id
-),
-art9_10 AS (
+    """),
+    ("art9_10", """
     SELECT DISTINCT activity_id FROM cats WHERE special OR criminal
-),
-dpia AS (
-    SELECT a.id AS activity_id, a.entity_id, a.dpia_required, a.dpia_status, a.dpia_ref, reasons,
+    """),
+    ("dpia", """
+    SELECT a.id AS activity_id, a.entity_id, a.dpia_required, a.dpia_status, a.dpia_ref,
+           list_concat(
+               coalesce(s.art35_3, []),
+               CASE WHEN s.large_scale AND x.activity_id IS NOT NULL
+                    THEN ['special category or criminal offence data on a large scale (Art. 35(3)(b))'] ELSE [] END,
+               CASE WHEN s.n_criteria >= 2
+                    THEN [s.n_criteria || ' WP248 criteria (' || s.criteria_labels || ')'] ELSE [] END
+           ) AS reasons,
            len(reasons) > 0 AS indicated,
            coalesce(a.dpia_status IN ('in_progress', 'completed') AND NOT gap_blank(a.dpia_ref), false) AS done
     FROM acts a
-    LEFT JOIN screen s ON s.activity_id = a.id,
-    LATERAL (SELECT list_concat(
-        coalesce(s.art35_3, []),
-        CASE WHEN s.large_scale AND a.id IN (SELECT activity_id FROM art9_10)
-             THEN ['special category or criminal offence data on a large scale (Art. 35(3)(b))'] ELSE [] END,
-        CASE WHEN s.n_criteria >= 2
-             THEN [s.n_criteria || ' WP248 criteria (' || s.criteria_labels || ')'] ELSE [] END
-    ) AS reasons)
+    LEFT JOIN screen s ON s.activity_id = a.id
+    LEFT JOIN art9_10 x ON x.activity_id = a.id
     WHERE a.is_controller
+    """),
 )
-"""
+"""The DPIA screening, read by the DPIA rules only: common table expressions of the findings query, so the
+DuckDB scheduler builds them alongside the other rules' work instead of before it."""
 
 
 def sql_literal(text: str) -> str:
@@ -164,24 +179,33 @@ def entity_filter(entity_ids: list[int] | None) -> str:
     return "TRUE" if entity_ids is None else "list_contains($entity_ids, e.id)"
 
 
-def with_views(entity_ids: list[int] | None, extra: str = "") -> str:
-    """``WITH`` the base views (and ``extra`` further views) for a query over the register."""
-    views = BASE_VIEWS.format(entity_filter=entity_filter(entity_ids), entity_regimes=ENTITY_REGIME_SQL,
-                              destinations=destination_verdicts_sql(),
-                              transfer_verdicts=transfer_verdicts_sql()).strip()
-    return "WITH " + views + (",\n" + extra.strip() if extra.strip() else "") + "\n"
+def base_table_sql(entity_ids: list[int] | None) -> list[tuple[str, str]]:
+    """``(name, SELECT ...)`` of each base table for the entities in scope (all when None)."""
+    parts = {"entity_filter": entity_filter(entity_ids), "entity_regimes": ENTITY_REGIME_SQL,
+             "destinations": destination_verdicts_sql(), "transfer_verdicts": transfer_verdicts_sql()}
+    return [(name, body.format(**parts).strip()) for name, body in BASE_TABLES]
+
+
+def materialise(con: Connection, day: date, entity_ids: list[int] | None) -> None:
+    """Build the base tables on ``con`` (already prepared for ``day``) for the entities in scope."""
+    values = {"as_of": day, "entity_ids": list(entity_ids or [])}
+    for name, body in base_table_sql(entity_ids):
+        sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {body}"
+        con.execute(sql, bound(sql, values))
 
 
 def _rule_select(rule: Rule) -> str:
     body = rule.sql.strip().rstrip(";")
     # A rule that groups its findings into defects selects ``cause`` (see ropa.gaps.defects).
     cause = "CAST(cause AS VARCHAR)" if rule.grouped_by else "NULL::VARCHAR"
-    return (f"SELECT {sql_literal(rule.id)} AS rule, CAST(activity_id AS INTEGER) AS activity_id, "
+    return (f"SELECT {sql_literal(rule.id)} AS rule, {RULE_POSITION[rule.id]} AS _position, "
+            f"CAST(activity_id AS INTEGER) AS activity_id, "
             f"CAST(entity_id AS INTEGER) AS entity_id, CAST(subject AS VARCHAR) AS subject, "
             f"CAST(message AS VARCHAR) AS message, {cause} AS cause FROM (\n{body}\n)")
 
 
-def findings_sql(rules: tuple[Rule, ...], entity_ids: list[int] | None, include_accepted: bool) -> str:
+def findings_sql(rules: tuple[Rule, ...], include_accepted: bool) -> str:
+    """The findings of ``rules`` over the base tables (see ``materialise``), with their catalogue columns."""
     found = "found AS (\n" + "\nUNION ALL\n".join(_rule_select(r) for r in rules) + "\n)"
     # One row per accepted finding key, even if the table were to hold two.
     acc = """acc AS (
@@ -189,14 +213,13 @@ def findings_sql(rules: tuple[Rule, ...], entity_ids: list[int] | None, include_
     FROM accepted_findings WHERE expires_on >= $as_of GROUP BY ALL
 )"""
     accepted_filter = "" if include_accepted else "WHERE acc.id IS NULL"
-    return with_views(entity_ids, found + ",\n" + acc) + f"""
-SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.rule, g.title, g.severity,
-       g.article, f.message, g.remediation, f.subject, acc.id IS NOT NULL AS accepted,
-       acc.expires_on AS accepted_until, f.cause,
-       g.severity_rank AS _rank, coalesce(f.activity_id, -1) AS _activity, g.position AS _position
+    views = "".join(f"{name} AS (\n{body.strip()}\n),\n" for name, body in DPIA_VIEWS)
+    return "WITH " + views + found + ",\n" + acc + f"""
+SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.message, f.subject,
+       acc.id IS NOT NULL AS accepted, acc.expires_on AS accepted_until, f.cause,
+       coalesce(f.activity_id, -1) AS _activity, f._position
 FROM found f
 JOIN ents e ON e.entity_id = f.entity_id
-JOIN gap_rules g ON g.rule = f.rule
 LEFT JOIN acts a ON a.id = f.activity_id
 LEFT JOIN acc
        ON acc.rule = f.rule AND acc.subject = f.subject
@@ -234,6 +257,26 @@ def as_findings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+RULE_POSITION: dict[str, int] = {r.id: i for i, r in enumerate(RULES)}
+
+
+@cache
+def _catalogue_columns() -> pa.Table:
+    """The catalogue columns of every finding, one row per rule in catalogue order."""
+    return pa.Table.from_pandas(static_frames()["gap_rules"].rename(columns={"severity_rank": "_rank"})
+                                .loc[:, ["rule", "title", "severity", "article", "remediation", "_rank"]],
+                                preserve_index=False)
+
+
+def with_catalogue(table: pa.Table) -> pa.Table:
+    """``table`` with each finding's rule columns, looked up by ``_position`` in Arrow rather than joined in SQL
+    (a take from 62 rows beats carrying the long texts through the query)."""
+    catalogue = _catalogue_columns()
+    for name in catalogue.column_names:
+        table = table.append_column(name, catalogue[name].take(table["_position"]))
+    return table
+
+
 def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
     """The statement's rows as Arrow, planned once.
 
@@ -248,18 +291,23 @@ def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
         return con.to_arrow_table()
 
 
-def run_findings(con: Connection, day: date, entity_ids: list[int] | None, include_accepted: bool,
-                 rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
-    """The findings on ``con`` (already prepared for ``day``)."""
-    if entity_ids is not None and not entity_ids:
-        return empty_findings()
-    sql = findings_sql(rules, entity_ids, include_accepted)
-    params = bound(sql, {"as_of": day, "entity_ids": list(entity_ids or []),
-                         "review_months": review_interval_months()})
-    table = _arrow(con, sql, params)
+def query_findings(con: Connection, day: date, include_accepted: bool, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
+    """The findings of ``rules`` on ``con``, whose base tables ``materialise`` has built for ``day``."""
+    sql = findings_sql(rules, include_accepted)
+    params = bound(sql, {"as_of": day, "review_months": review_interval_months()})
+    table = with_catalogue(_arrow(con, sql, params))
     # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
     table = table.sort_by([(key, "ascending") for key in ("_rank", "entity", "_activity", "_position", "subject")])
     return as_findings(table.to_pandas())
+
+
+def run_findings(con: Connection, day: date, entity_ids: list[int] | None, include_accepted: bool,
+                 rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
+    """The findings on ``con`` (already prepared for ``day``) for the entities in scope (all when None)."""
+    if entity_ids is not None and not entity_ids:
+        return empty_findings()
+    materialise(con, day, entity_ids)
+    return query_findings(con, day, include_accepted, rules)
 
 
 def analyse(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None,

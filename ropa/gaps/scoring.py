@@ -15,7 +15,7 @@ import pandas as pd
 
 from ropa.gaps.catalogue import SEVERITIES, SEVERITY_WEIGHTS
 from ropa.gaps.defects import with_defects
-from ropa.gaps.engine import analyse, bound, prepare, with_views
+from ropa.gaps.engine import empty_findings, materialise, prepare, query_findings
 from ropa.storage.database import Connection, Database
 
 CONTROLLER_ITEMS: tuple[tuple[str, str], ...] = (
@@ -90,13 +90,14 @@ class Scores:
     compliance: float | None
 
 
-def _completeness(con: Connection, day: date, entity_ids: list[int] | None) -> pd.DataFrame:
-    if entity_ids is not None and not entity_ids:
+def _completeness(con: Connection | None) -> pd.DataFrame:
+    """Completeness per activity of the base tables on ``con`` (see ``ropa.gaps.engine.materialise``);
+    no activities when ``con`` is None (no entity in scope)."""
+    if con is None:
         frame = pd.DataFrame({c: [] for c in ("activity_id", "activity", "entity_id", "entity", "role")}
                              | {item: pd.Series([], dtype=bool) for item, _ in CONTROLLER_ITEMS})
     else:
-        sql = with_views(entity_ids) + _ITEMS_SQL
-        frame = con.execute(sql, bound(sql, {"as_of": day, "entity_ids": list(entity_ids or [])})).df()
+        frame = con.execute(_ITEMS_SQL).df()
     processor = frame["role"] == "processor"
     present = pd.Series(0, index=frame.index)
     missing = pd.Series("", index=frame.index, dtype="str")
@@ -114,13 +115,21 @@ def _completeness(con: Connection, day: date, entity_ids: list[int] | None) -> p
     return frame.loc[:, list(COMPLETENESS_COLUMNS)].reset_index(drop=True)
 
 
-def _entities(con: Connection, day: date, entity_ids: list[int] | None) -> pd.DataFrame:
-    if entity_ids is not None and not entity_ids:
+def _entities(con: Connection | None) -> pd.DataFrame:
+    if con is None:
         return pd.DataFrame({"entity_id": pd.Series([], dtype="Int64"), "entity": pd.Series([], dtype="str")})
-    sql = with_views(entity_ids) + "SELECT entity_id, entity FROM ents ORDER BY entity"
-    frame = con.execute(sql, bound(sql, {"as_of": day, "entity_ids": list(entity_ids or [])})).df()
+    frame = con.execute("SELECT entity_id, entity FROM ents ORDER BY entity").df()
     frame["entity_id"] = frame["entity_id"].astype("Int64")
     return frame
+
+
+def _analysed(con: Connection, day: date, entity_ids: list[int] | None) -> Connection | None:
+    """``con`` with the base tables built for the entities in scope, or None when the scope is empty."""
+    if entity_ids is not None and not entity_ids:
+        return None
+    prepare(con, day)
+    materialise(con, day, entity_ids)
+    return con
 
 
 def _penalties(findings: pd.DataFrame) -> pd.DataFrame:
@@ -152,11 +161,11 @@ def scores(db: Database, as_of: date | None = None, entity_ids: list[int] | None
     """
     day = as_of or date.today()
     with db.connect() as con:
-        prepare(con, day)
-        activities = _completeness(con, day, entity_ids)
-        entities = _entities(con, day, entity_ids)
-    if findings is None:
-        findings = analyse(db, day, entity_ids)
+        analysed = _analysed(con, day, entity_ids)
+        activities = _completeness(analysed)
+        entities = _entities(analysed)
+        if findings is None:
+            findings = empty_findings() if analysed is None else query_findings(analysed, day, False)
     counts = _penalties(findings)
     entity_counts = counts[counts["activity_id"] == -1].drop(columns="activity_id")
     activity_counts = counts[counts["activity_id"] != -1].drop(columns="entity_id")
@@ -196,8 +205,7 @@ def completeness(db: Database, as_of: date | None = None, entity_ids: list[int] 
     """Article 30 completeness per live activity (``COMPLETENESS_COLUMNS``; see ``COMPLETENESS_FORMULA``)."""
     day = as_of or date.today()
     with db.connect() as con:
-        prepare(con, day)
-        return _completeness(con, day, entity_ids)
+        return _completeness(_analysed(con, day, entity_ids))
 
 
 def compliance_score(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None,
