@@ -15,21 +15,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ropa.auth import User
 from ropa.errors import NotFound, RopaError
-from ropa.legal.regimes import entity_regime
-from ropa.legal.transfers import Verdict, judge
-from ropa.models import Entity
-from ropa.serialise import Content, record_contents
-from ropa.storage.activities import ACTIVITY_COLUMNS, RECIPIENT_COLUMNS, TRANSFER_COLUMNS
+from ropa.models import Activity, Entity
+from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, record_contents
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entities import descendant_ids, list_entities
 
+if TYPE_CHECKING:
+    # pandas and the legal modules (which import it) are loaded only by the exports that need them:
+    # they cost the JSON export from the command line most of its start (about 0.8 s of CPU).
+    import pandas as pd
+
+    from ropa.legal.transfers import Verdict
+
 BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
+ACTIVITY_COLUMNS: tuple[str, ...] = tuple(f for f in Activity.model_fields if f not in ("recipients", "transfers"))
+"""The stored columns of an activity (``ropa.storage.activities.ACTIVITY_COLUMNS``; a test holds them equal)."""
 CONTENT_COLUMNS = tuple(c for c in ACTIVITY_COLUMNS if c not in BOOKKEEPING)
 
 
@@ -63,7 +67,8 @@ class ExportData:
     entities: list[Entity]
     records: list[SimpleNamespace]
     entity_names: dict[int, str]
-    findings: pd.DataFrame
+    findings: pd.DataFrame | None
+    """The gap analysis (``with_gaps`` only; None otherwise)."""
     content_sha256: str = ""
     notes: list[str] = field(default_factory=list)
     contents: list[Content] = field(default_factory=list)
@@ -81,8 +86,16 @@ class ExportData:
     def processor_records(self) -> list[SimpleNamespace]:
         return [r for r in self.records if r.role == "processor"]
 
+    def gap_findings(self) -> pd.DataFrame:
+        """The findings of an export made with the gap analysis."""
+        if self.findings is None:
+            raise RopaError("This export was collected without the gap analysis.")
+        return self.findings
+
     def regime(self, entity_id: int) -> str:
         """The entity's applicable regime (``ropa.legal.regimes`` key): recorded, or derived from its country."""
+        from ropa.legal.regimes import entity_regime
+
         entity = next((e for e in self.entities if e.id == entity_id), None)
         return entity_regime(entity) if entity else "none"
 
@@ -155,7 +168,7 @@ def load_records(con: Connection, entity_ids: list[int] | None, include_archived
     rows = _rows(con, f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM activities WHERE {condition} "
                       "ORDER BY entity_id, name, id", params)
     children: dict[str, dict[int, list[SimpleNamespace]]] = {}
-    for table, columns in (("recipients", RECIPIENT_COLUMNS), ("transfers", TRANSFER_COLUMNS)):
+    for table, columns in (("recipients", RECIPIENT_FIELDS), ("transfers", TRANSFER_FIELDS)):
         grouped: dict[int, list[SimpleNamespace]] = {}
         sql = (f"SELECT activity_id, {', '.join(columns)} FROM {table} "
                f"WHERE activity_id IN (SELECT id FROM activities WHERE {condition}) ORDER BY activity_id, position")
@@ -241,9 +254,9 @@ def _one_organisation(entities: list[Entity]) -> None:
                         "or export them together (--all-organisations).")
 
 
-def _no_findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:
+def _no_findings(db: Database, options: ExportOptions, ids: list[int] | None) -> None:
     """The record only: no analysis is run (nor the gap rules imported); nothing reads these findings."""
-    return pd.DataFrame()
+    return None
 
 
 def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd.DataFrame:
@@ -257,6 +270,8 @@ def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd
 
 def record_verdict(regime: str, transfer: Any, day: date) -> Verdict:
     """The verdict module's answer for a stored transfer (a model or a row record) of an exporter under ``regime``."""
+    from ropa.legal.transfers import judge
+
     organisation = getattr(transfer, "organisation", None)
     destination = f"org:{organisation}" if organisation else str(transfer.country)
     return judge(regime, destination, transfer.mechanism or None, day,

@@ -177,7 +177,7 @@ def gaps_sheet(data: ExportData) -> Sheet:
         SheetColumn("Defect", "findings with one cause are one defect", 10),
         SheetColumn("Records with this defect", "Art. 5(2)", 12),
     ]
-    frame = numbered(data.findings)
+    frame = numbered(data.gap_findings())
     # Column lists (not row dicts): pandas boxes every value of a row dict, which costs seconds at 30,000 findings.
     ids = [None if pd.isna(v) else int(v) for v in frame["activity_id"].tolist()]
     until = [None if v is None or pd.isna(v) else v for v in frame["accepted_until"].tolist()]
