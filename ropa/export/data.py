@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ropa.auth import User
 from ropa.errors import NotFound, RopaError
 from ropa.models import Activity, Entity
-from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, record_contents
+from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, content_texts, record_contents
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entities import descendant_ids, list_entities
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     # they cost the JSON export from the command line most of its start (about 0.8 s of CPU).
     import pandas as pd
 
+    from ropa.columns import Record, TransferRecord
     from ropa.legal.transfers import Verdict
 
 BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
@@ -65,7 +66,7 @@ class ExportData:
     scope: str
     organisation: str
     entities: list[Entity]
-    records: list[SimpleNamespace]
+    records: list[Record]
     entity_names: dict[int, str]
     findings: pd.DataFrame | None
     """The gap analysis (``with_gaps`` only; None otherwise)."""
@@ -79,11 +80,11 @@ class ExportData:
         return len(self.records) or len(self.contents)
 
     @property
-    def controller_records(self) -> list[SimpleNamespace]:
+    def controller_records(self) -> list[Record]:
         return [r for r in self.records if r.role != "processor"]
 
     @property
-    def processor_records(self) -> list[SimpleNamespace]:
+    def processor_records(self) -> list[Record]:
         return [r for r in self.records if r.role == "processor"]
 
     def gap_findings(self) -> pd.DataFrame:
@@ -117,7 +118,7 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-def record_content(record: SimpleNamespace, entity_names: dict[int, str]) -> dict[str, Any]:
+def record_content(record: Record, entity_names: dict[int, str]) -> dict[str, Any]:
     """An activity's content as ``Activity.content()`` has it, plus its entity's name."""
     content = {k: v for k, v in vars(record).items() if k not in BOOKKEEPING}
     content["recipients"] = [vars(r) for r in record.recipients]
@@ -126,7 +127,7 @@ def record_content(record: SimpleNamespace, entity_names: dict[int, str]) -> dic
     return content
 
 
-def content_hash(entities: list[Entity], records: list[SimpleNamespace], entity_names: dict[int, str]) -> str:
+def content_hash(entities: list[Entity], records: Sequence[Record], entity_names: dict[int, str]) -> str:
     """SHA-256 of the canonical JSON of the exported entities and activities (bookkeeping left out).
 
     The same register content gives the same hash whatever the format, so a
@@ -155,8 +156,11 @@ def _rows(con: Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def load_records(con: Connection, entity_ids: list[int] | None, include_archived: bool) -> list[SimpleNamespace]:
-    """Activities with recipients and transfers: three queries whatever the count."""
+def load_records(con: Connection, entity_ids: list[int] | None, include_archived: bool) -> list[Record]:
+    """Activities with recipients and transfers: three queries whatever the count.
+
+    Each is a row record: a namespace of the stored columns, read by the column map as a ``Record``.
+    """
     where = ["TRUE"]
     params: list[Any] = []
     if entity_ids is not None:
@@ -181,7 +185,7 @@ def load_records(con: Connection, entity_ids: list[int] | None, include_archived
         row["recipients"] = children["recipients"].get(row["id"], [])
         row["transfers"] = children["transfers"].get(row["id"], [])
         records.append(SimpleNamespace(**row))
-    return records
+    return cast("list[Record]", records)
 
 
 def _ordered(entities: list[Entity]) -> list[Entity]:
@@ -231,8 +235,10 @@ def collect(db: Database, user: User, options: ExportOptions, *, records: bool =
         entities = _ordered([e for e in all_entities
                              if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
         roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
-        content_sha256 = (content_hash(entities, rows, names) if records
-                          else texts_hash(entities, (c.text for c in contents)))
+        with db.connect() as con:
+            texts = (content_texts(con, CONTENT_COLUMNS, ids, options.include_archived) if records
+                     else (c.text for c in contents))
+            content_sha256 = texts_hash(entities, texts)
         return ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
                           organisation=", ".join(roots) or scope, entities=entities, records=rows,
                           entity_names=names, findings=findings.result(), content_sha256=content_sha256,
@@ -268,18 +274,17 @@ def _findings(db: Database, options: ExportOptions, ids: list[int] | None) -> pd
 
 # -- transfers -------------------------------------------------------------------------------
 
-def record_verdict(regime: str, transfer: Any, day: date) -> Verdict:
+def record_verdict(regime: str, transfer: TransferRecord, day: date) -> Verdict:
     """The verdict module's answer for a stored transfer (a model or a row record) of an exporter under ``regime``."""
     from ropa.legal.transfers import judge
 
-    organisation = getattr(transfer, "organisation", None)
+    organisation = transfer.organisation
     destination = f"org:{organisation}" if organisation else str(transfer.country)
-    return judge(regime, destination, transfer.mechanism or None, day,
-                 contract_date=getattr(transfer, "contract_date", None),
+    return judge(regime, destination, transfer.mechanism or None, day, contract_date=transfer.contract_date,
                  assessment_recorded=bool((transfer.tia_ref or "").strip()))
 
 
-def transfer_validity(regime: str, transfer: Any, day: date) -> tuple[bool, str]:
+def transfer_validity(regime: str, transfer: TransferRecord, day: date) -> tuple[bool, str]:
     """Whether a stored transfer is lawful on ``day`` for an exporter under ``regime``, and why.
 
     The verdict module's answer (``ropa.legal.transfers.judge``), so the export says what
