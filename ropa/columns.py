@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any, Literal, Protocol
 
@@ -580,31 +579,11 @@ def _regime_citation(regime: str) -> str:
     return regime_citation(regime)
 
 
-@dataclass(frozen=True)
-class _Attribute:
-    """A column that shows one field as it is stored (most text, number and date fields)."""
-
-    name: str
-
-    def __call__(self, a: Record, r: RenderContext) -> CellValue:
-        value: CellValue = getattr(a, self.name)
-        return value
-
-
 def _attr(name: str) -> Render:
-    return _Attribute(name)
-
-
-def render_column(column: Column, records: Sequence[Record], context: RenderContext) -> list[CellValue]:
-    """One column's cells for every record: a sheet is rendered column by column.
-
-    A stored field is copied in one pass (``attrgetter`` over the list, with no
-    call per cell); other columns call their renderer per record.
-    """
-    render = column.render
-    if isinstance(render, _Attribute):
-        return list(map(attrgetter(render.name), records))
-    return [render(record, context) for record in records]
+    def render(a: Record, r: RenderContext) -> CellValue:
+        value: CellValue = getattr(a, name)
+        return value
+    return render
 
 
 # -- the map -----------------------------------------------------------------------------------
