@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from types import SimpleNamespace
 from typing import Any, Literal, Protocol
 
 from ropa.legal.regimes import entity_regime
@@ -358,8 +357,8 @@ def country(code: str | None) -> str:
 
 def plain(child: RecipientRecord | TransferRecord) -> dict[str, Any]:
     """A recipient or transfer as a JSON-ready dict (a model or a row record)."""
-    if type(child) is SimpleNamespace:
-        return {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(child).items()}
+    if hasattr(child, "_asdict"):  # the export's row record, a named tuple
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in child._asdict().items()}
     if hasattr(child, "model_dump"):
         dumped: dict[str, Any] = child.model_dump(mode="json")
         return dumped
