@@ -12,7 +12,7 @@ as fast as the database can be opened.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,18 +229,13 @@ def _compact_children(table: str, fields: Sequence[str]) -> str:
     return f"SELECT activity_id, list({obj} ORDER BY position) AS items FROM {table} GROUP BY activity_id"
 
 
-EMPTY_TEXT = "''"
-"""SQL for an empty text."""
-
-
-def content_sql(fields: Sequence[str], column_types: dict[str, str], where: str, *, entries: bool = True) -> str:
+def content_sql(fields: Sequence[str], column_types: dict[str, str], where: str) -> str:
     """Each activity's content as canonical JSON (sorted keys, no spaces), and its export entry.
 
     ``fields`` are the content's activity columns; recipients, transfers and
     the entity's name are added. The entry is the JSON export's activity
     object: the content with the bookkeeping columns beside it. Rows come in
-    the export's order (entity, name, id). ``entries=False`` leaves the entry out (an empty text): the
-    workbook needs the content only, for its hash.
+    the export's order (entity, name, id).
     """
     rendered: dict[str, str] = {
         "recipients": "concat('[', array_to_string(coalesce(r.items, []), ','), ']')",
@@ -268,7 +263,7 @@ def content_sql(fields: Sequence[str], column_types: dict[str, str], where: str,
         f"a.updated_by, {content} AS raw FROM activities a LEFT JOIN entities e ON e.id = a.entity_id "
         f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id WHERE {where}), "
         f"fixed AS (SELECT *, {_lower_hex('raw')} AS c FROM rows) "
-        f"SELECT entity_id, c, {entry if entries else EMPTY_TEXT} FROM fixed ORDER BY entity_id, name, id"
+        f"SELECT entity_id, c, {entry} FROM fixed ORDER BY entity_id, name, id"
     )
 
 
@@ -284,32 +279,6 @@ class Content:
 def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence[int] | None,
                     include_archived: bool) -> list[Content]:
     """The canonical content of every exported activity, in the export's order: see ``content_sql``."""
-    sql, params = _contents_query(con, fields, entity_ids, include_archived, entries=True)
-    rows = con.execute(sql, params).fetchall()
-    return [Content(int(entity_id), str(text), str(entry)) for entity_id, text, entry in rows]
-
-
-CONTENT_BATCH = 2_000
-"""Activities' contents fetched at a time when only their texts are hashed."""
-
-
-def content_texts(con: Connection, fields: Sequence[str], entity_ids: Sequence[int] | None,
-                  include_archived: bool) -> Iterator[str]:
-    """The canonical content texts alone, in the export's order, fetched a batch at a time.
-
-    What the workbook's content hash is taken over: DuckDB writes them for a
-    fraction of what encoding each record in Python costs, and a batch at a
-    time keeps 50,000 of them out of memory.
-    """
-    sql, params = _contents_query(con, fields, entity_ids, include_archived, entries=False)
-    cursor = con.execute(sql, params)
-    while batch := cursor.fetchmany(CONTENT_BATCH):
-        for _, text, _ in batch:
-            yield str(text)
-
-
-def _contents_query(con: Connection, fields: Sequence[str], entity_ids: Sequence[int] | None,
-                    include_archived: bool, *, entries: bool) -> tuple[str, dict[str, Any]]:
     where = ["TRUE"]
     params: dict[str, Any] = {}
     if entity_ids is not None:
@@ -318,7 +287,8 @@ def _contents_query(con: Connection, fields: Sequence[str], entity_ids: Sequence
     if not include_archived:
         where.append("a.status <> 'archived'")
     column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
-    return content_sql(fields, column_types, " AND ".join(where), entries=entries), params
+    rows = con.execute(content_sql(fields, column_types, " AND ".join(where)), params).fetchall()
+    return [Content(int(entity_id), str(text), str(entry)) for entity_id, text, entry in rows]
 
 
 def special_category_keys() -> list[str]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ropa.auth import User
 from ropa.errors import NotFound, RopaError
 from ropa.models import Activity, Entity
-from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, content_texts, record_contents
+from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, record_contents
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entities import descendant_ids, list_entities
 
@@ -248,10 +248,10 @@ def collect(db: Database, user: User, options: ExportOptions, *, records: bool =
         entities = _ordered([e for e in all_entities
                              if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
         roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
-        with db.connect() as con:
-            texts = (content_texts(con, CONTENT_COLUMNS, ids, options.include_archived) if records
-                     else (c.text for c in contents))
-            content_sha256 = texts_hash(entities, texts)
+        # The hash of the records is taken here in Python: DuckDB writes the same texts in half the CPU
+        # time, but held 100 MB more at 10,000 activities (500 MB at 50,000) to do it.
+        content_sha256 = (content_hash(entities, rows, names) if records
+                          else texts_hash(entities, (c.text for c in contents)))
         return ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
                           organisation=", ".join(roots) or scope, entities=entities, records=rows,
                           entity_names=names, findings=findings.result(), content_sha256=content_sha256,
