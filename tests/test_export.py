@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import zipfile
@@ -505,3 +506,22 @@ def test_the_export_reads_the_columns_the_register_stores() -> None:
     from ropa.storage.activities import ACTIVITY_COLUMNS as STORED
 
     assert EXPORTED == STORED
+
+
+@pytest.mark.parametrize(("enabled_before", "raises"), [(True, False), (True, True), (False, False)],
+                         ids=["restored", "restored-after-an-error", "left-paused-when-it-was"])
+def test_the_collector_is_paused_while_rows_are_built_and_restored_after(enabled_before: bool, raises: bool) -> None:
+    import gc
+
+    from ropa.export.gcpause import paused_gc
+
+    was = gc.isenabled()
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        with pytest.raises(ValueError) if raises else contextlib.nullcontext(), paused_gc():
+            assert not gc.isenabled()
+            if raises:
+                raise ValueError("export failed")
+        assert gc.isenabled() is enabled_before
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -33,6 +33,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from ropa.columns import XML_ILLEGAL, CellValue, cell_text, escape_ooxml
 from ropa.errors import RopaError
 from ropa.export.data import ExportData
+from ropa.export.gcpause import paused_gc
 from ropa.export.sheets import Sheet, build_sheets
 
 EXCEL_CELL_LIMIT = 32_767
@@ -336,7 +337,9 @@ def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = 
                progress: Callable[[str, float], object] = _no_progress) -> None:
     """Write the export workbook to ``path``; ``progress`` hears how many rows are written (0 to 1)."""
     progress("Laying out the sheets", 0.0)
-    sheets = sheets if sheets is not None else build_sheets(data)
+    if sheets is None:
+        with paused_gc():
+            sheets = build_sheets(data)
     total = max(1, sum(len(s.rows) for s in sheets))
     written = [0]
 
