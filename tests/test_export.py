@@ -513,12 +513,12 @@ def test_the_export_reads_the_columns_the_register_stores() -> None:
 def test_the_collector_is_paused_while_rows_are_built_and_restored_after(enabled_before: bool, raises: bool) -> None:
     import gc
 
-    from ropa.export.gcpause import paused_gc
+    from ropa.gcpause import gc_paused
 
     was = gc.isenabled()
     (gc.enable if enabled_before else gc.disable)()
     try:
-        with pytest.raises(ValueError) if raises else contextlib.nullcontext(), paused_gc():
+        with pytest.raises(ValueError) if raises else contextlib.nullcontext(), gc_paused():
             assert not gc.isenabled()
             if raises:
                 raise ValueError("export failed")

@@ -33,8 +33,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from ropa.columns import XML_ILLEGAL, CellValue, cell_text, escape_ooxml
 from ropa.errors import RopaError
 from ropa.export.data import ExportData
-from ropa.export.gcpause import paused_gc
 from ropa.export.sheets import Sheet, build_sheets
+from ropa.gcpause import gc_paused
 
 EXCEL_CELL_LIMIT = 32_767
 GENERATOR = "ropa"
@@ -338,7 +338,7 @@ def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = 
     """Write the export workbook to ``path``; ``progress`` hears how many rows are written (0 to 1)."""
     progress("Laying out the sheets", 0.0)
     if sheets is None:
-        with paused_gc():
+        with gc_paused():
             sheets = build_sheets(data)
     total = max(1, sum(len(s.rows) for s in sheets))
     written = [0]
