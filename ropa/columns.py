@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -78,8 +78,105 @@ class ParseContext(Protocol):
         ...
 
 
-Record = Any
-"""An ``Activity``, or any object with its attributes (the export renders light row records)."""
+class RecipientRecord(Protocol):
+    """What rendering reads of a recipient: a ``ropa.models.Recipient``, or the export's row record of one."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def contract_ref(self) -> str: ...
+
+
+class TransferRecord(Protocol):
+    """What rendering reads of a transfer (``ropa.models.Transfer`` or a row record)."""
+
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def mechanism(self) -> str | None: ...
+    @property
+    def tia_ref(self) -> str: ...
+    @property
+    def safeguard_doc(self) -> str: ...
+    @property
+    def organisation(self) -> str | None: ...
+    @property
+    def contract_date(self) -> date | None: ...
+
+
+class Record(Protocol):
+    """What the column map reads of an activity: an ``Activity``, or the export's row record of one.
+
+    The export reads stored rows without building models (issue 15); both
+    satisfy this, so the same renderers serve the workbook, the CSV files and
+    the PDF. The plain text fields the ``_attr`` columns copy are read by name.
+    """
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def entity_id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def lawful_bases(self) -> Sequence[str]: ...
+    @property
+    def art9_conditions(self) -> Sequence[str]: ...
+    @property
+    def data_subjects(self) -> Sequence[str]: ...
+    @property
+    def data_categories(self) -> Sequence[str]: ...
+    @property
+    def recipients(self) -> Sequence[RecipientRecord]: ...
+    @property
+    def transfers(self) -> Sequence[TransferRecord]: ...
+    @property
+    def retention_kind(self) -> str: ...
+    @property
+    def retention_months(self) -> int | None: ...
+    @property
+    def retention_trigger(self) -> str | None: ...
+    @property
+    def retention_rule(self) -> str: ...
+    @property
+    def retention_per_policy(self) -> bool | None: ...
+    @property
+    def policy_deviation_reasons(self) -> str: ...
+    @property
+    def security_measures(self) -> Sequence[str]: ...
+    @property
+    def security_description(self) -> str: ...
+    @property
+    def systems(self) -> Sequence[str]: ...
+    @property
+    def adm(self) -> bool: ...
+    @property
+    def adm_description(self) -> str: ...
+    @property
+    def adm_basis(self) -> str | None: ...
+    @property
+    def dpia_required(self) -> bool | None: ...
+    @property
+    def dpia_status(self) -> str | None: ...
+    @property
+    def dpia_criteria(self) -> Sequence[str]: ...
+    @property
+    def breach_ref(self) -> str: ...
+    @property
+    def unmapped(self) -> Mapping[str, str]: ...
+
 
 Render = Callable[[Record, "RenderContext"], CellValue]
 Parse = Callable[[CellValue, ParseContext], dict[str, Any]]
@@ -206,9 +303,9 @@ def contracts_text(a: Record) -> str:
                      for r in a.recipients if r.contract_ref)
 
 
-def destination(t: Record) -> str:
+def destination(t: TransferRecord) -> str:
     """A transfer's destination as Art. 30(1)(e) names it: the country, or the international organisation."""
-    organisation = getattr(t, "organisation", None)
+    organisation = t.organisation
     return label("international_organisations", organisation) if organisation else country(t.country)
 
 
@@ -258,16 +355,22 @@ def country(code: str | None) -> str:
     return country_name(code)
 
 
-def plain(child: Any) -> dict[str, Any]:
+def plain(child: RecipientRecord | TransferRecord) -> dict[str, Any]:
     """A recipient or transfer as a JSON-ready dict (a model or a row record)."""
+    if hasattr(child, "_asdict"):  # the export's row record, a named tuple
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in child._asdict().items()}
     if hasattr(child, "model_dump"):
         dumped: dict[str, Any] = child.model_dump(mode="json")
         return dumped
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(child).items()}
 
 
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+"""``json.dumps(value, ensure_ascii=False, sort_keys=True)``, with its encoder built once (not once a cell)."""
+
+
 def json_text(value: Any) -> str:
-    return "" if not value else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if not value else _JSON_TEXT(value)
 
 
 # -- parsing helpers -------------------------------------------------------------------------
@@ -463,10 +566,16 @@ def _entity_name(a: Record, r: RenderContext) -> str:
 
 def _entity_regime(a: Record, r: RenderContext) -> str:
     """The entity's applicable regime with its article ('EU GDPR (establishment in the EU/EEA) (Art. 3(1))')."""
+    regime = r.entity_regimes.get(a.entity_id)
+    return _regime_citation(regime) if regime else ""
+
+
+@cache
+def _regime_citation(regime: str) -> str:
+    """Cached: 50 entities name a handful of regimes 10,000 times."""
     from ropa.legal.regimes import regime_citation
 
-    regime = r.entity_regimes.get(a.entity_id)
-    return regime_citation(regime) if regime else ""
+    return regime_citation(regime)
 
 
 def _attr(name: str) -> Render:

@@ -124,6 +124,28 @@ def test_growth_exponent_is_the_log_log_slope(times: tuple[float, float, float],
     assert row["size_ratio"] == 50
 
 
+@pytest.mark.parametrize(("cpu", "exponent"), [
+    ((0.1, 1.0, 5.0), 1.0),
+    ((0.1, None, 5.0), None),
+], ids=["every-size-has-cpu", "a-size-without-cpu"])
+def test_growth_also_gives_the_cpu_slope_when_every_size_has_a_cpu_time(cpu: tuple[float | None, ...],
+                                                                        exponent: float | None) -> None:
+    """Wall times of a loaded machine bend the slope; the CPU slope is shown beside it."""
+    results = [{**_result("x", size, t), "cpu_median_s": c}
+               for size, t, c in zip((1_000, 10_000, 50_000), (0.1, 2.0, 25.0), cpu, strict=True)]
+    [row] = growth(results)
+    assert row["cpu_exponent"] == (None if exponent is None else pytest.approx(exponent, abs=0.01))
+    assert row["exponent"] > 1.25
+
+
+def test_markdown_summary_lists_every_target_with_its_result(tiny_run: tuple[dict[str, Any], Path]) -> None:
+    doc, _ = tiny_run
+    table = markdown(doc).split("Every target")[1]
+    for target in doc["targets"]:
+        assert f"| {target['label']} | {target['at_size']:,} | {target['target']} |" in table
+        assert f"| {target['result']} |" in table
+
+
 @pytest.mark.parametrize(("median", "verdict"), [(0.4, "pass"), (0.5, "MISS"), (0.9, "MISS")],
                          ids=["under", "equal-is-a-miss", "over"])
 def test_time_target_is_checked_at_its_size(median: float, verdict: str) -> None:

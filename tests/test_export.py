@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import zipfile
@@ -467,3 +468,61 @@ def test_json_document_written_by_duckdb_is_the_one_the_records_give(group: obje
     assert path.read_text(encoding="utf-8") == canonical_json(export_document(data)).replace(
         data.generated_at.isoformat(timespec="seconds"), json.loads(path.read_text())["exported_at_utc"])
     assert result.content_sha256 == data.content_sha256 and result.activity_count == len(data.records) == 4
+
+
+LOADED_PROBE = """
+import sys
+from datetime import date
+from pathlib import Path
+
+from ropa.auth import SYSTEM
+from ropa.export import ExportOptions, export_register
+from ropa.storage.database import open_database
+
+folder = Path(sys.argv[1])
+export_register(open_database(folder / "ropa.duckdb"), SYSTEM, sys.argv[2], folder / "out",
+                ExportOptions(as_of=date(2026, 11, 1)))
+print(" ".join(sorted(m for m in ("pandas", "openpyxl", "ropa.legal.transfers", "ropa.gaps") if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(("fmt", "needed", "not_needed"), [
+    ("json", set(), {"pandas", "openpyxl", "ropa.legal.transfers", "ropa.gaps"}),
+    ("xlsx", {"openpyxl", "ropa.legal.transfers"}, {"ropa.gaps"}),
+])
+def test_an_export_loads_only_the_libraries_its_format_needs(tmp_path: Path, fmt: str, needed: set[str],
+                                                              not_needed: set[str]) -> None:
+    """The command line pays every import on each run: the JSON record needs neither pandas nor openpyxl."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LOADED_PROBE, str(tmp_path), fmt], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[1])
+    loaded = set(done.stdout.split())
+    assert needed <= loaded and not loaded & not_needed, loaded
+
+
+def test_the_export_reads_the_columns_the_register_stores() -> None:
+    from ropa.export.data import ACTIVITY_COLUMNS as EXPORTED
+    from ropa.storage.activities import ACTIVITY_COLUMNS as STORED
+
+    assert EXPORTED == STORED
+
+
+@pytest.mark.parametrize(("enabled_before", "raises"), [(True, False), (True, True), (False, False)],
+                         ids=["restored", "restored-after-an-error", "left-paused-when-it-was"])
+def test_the_collector_is_paused_while_rows_are_built_and_restored_after(enabled_before: bool, raises: bool) -> None:
+    import gc
+
+    from ropa.gcpause import gc_paused
+
+    was = gc.isenabled()
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        with pytest.raises(ValueError) if raises else contextlib.nullcontext(), gc_paused():
+            assert not gc.isenabled()
+            if raises:
+                raise ValueError("export failed")
+        assert gc.isenabled() is enabled_before
+    finally:
+        (gc.enable if was else gc.disable)()

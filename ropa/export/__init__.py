@@ -18,6 +18,7 @@ from ropa.auth import SYSTEM, Role, User, require
 from ropa.errors import RopaError
 from ropa.export.data import ExportData, ExportOptions, collect
 from ropa.export.log import ExportResult, list_exports, log_export
+from ropa.gcpause import gc_paused
 from ropa.storage.database import Database
 
 __all__ = [
@@ -94,7 +95,8 @@ def export_register(db: Database, user: User, fmt: str, path: str | Path, option
         raise RopaError(f"The folder {target.parent} does not exist.")
     progress("Reading the register" + (" and running the gap analysis" if options.with_gaps else ""), 0.0)
     # The JSON document of the record alone is written by DuckDB: no record objects are needed.
-    data = collect(db, user, options, records=fmt != "json" or options.with_gaps)
+    with gc_paused():
+        data = collect(db, user, options, records=fmt != "json" or options.with_gaps)
     progress(f"Writing {data.activity_count:,} activities as {fmt}", WRITE_START)
     write_file(data, fmt, target, lambda text, done: progress(text, WRITE_START + done * (WRITE_END - WRITE_START)))
     progress("Recording the export in the export log", WRITE_END)

@@ -38,7 +38,8 @@ def export_document(data: ExportData) -> dict[str, Any]:
         activities.append(activity)
     judged: dict[str, Any] = {}
     if with_gaps:
-        judged["findings"] = data.findings.astype(object).where(data.findings.notna(), None).to_dict(
+        findings = data.gap_findings()
+        judged["findings"] = findings.astype(object).where(findings.notna(), None).to_dict(
             orient="records")
     return {
         "format": FORMAT,

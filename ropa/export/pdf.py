@@ -22,7 +22,6 @@ from datetime import date
 from functools import cache
 from html import escape
 from pathlib import Path
-from types import SimpleNamespace
 from typing import IO, Any
 
 from reportlab.lib.colors import HexColor
@@ -46,7 +45,7 @@ from reportlab.platypus import (
 )
 
 from ropa.auth import User
-from ropa.columns import BY_KEY, XML_ILLEGAL, Column, RenderContext, cell_text, sheet_columns
+from ropa.columns import BY_KEY, XML_ILLEGAL, Column, Record, RenderContext, cell_text, sheet_columns
 from ropa.export.data import ExportData
 from ropa.models import Entity
 from ropa.reference import country_name
@@ -138,7 +137,7 @@ def _block_columns(sheet: str) -> tuple[Column, ...]:
     return (*art30, *(BY_KEY[k] for k in DETAIL_KEYS))
 
 
-def activity_fields(record: SimpleNamespace, context: RenderContext) -> list[Field]:
+def activity_fields(record: Record, context: RenderContext) -> list[Field]:
     """The record's printed fields in Art. 30 order; the Art. 30 ones always, the rest when filled in."""
     sheet = "processor" if record.role == "processor" else "controller"
     fields: list[Field] = []
@@ -244,7 +243,7 @@ def _cover(data: ExportData, top: Entity, members: list[Entity], count: int, wid
     return story
 
 
-def _activity_block(record: SimpleNamespace, data: ExportData, context: RenderContext, width: float) -> list[Flowable]:
+def _activity_block(record: Record, data: ExportData, context: RenderContext, width: float) -> list[Flowable]:
     s = styles()
     entity = data.entity_names.get(record.entity_id, "")
     role = "Processor record (Art. 30(2))" if record.role == "processor" else "Controller record (Art. 30(1))"
@@ -317,7 +316,7 @@ def pdf_bytes(data: ExportData, activity_ids: Iterable[int] | None = None) -> by
                             author=data.user.display, subject=data.scope, creator="ropa")
     story: list[Flowable] = []
     groups = controllers(data.entities)
-    by_entity: dict[int, list[SimpleNamespace]] = {}
+    by_entity: dict[int, list[Record]] = {}
     for record in records:
         by_entity.setdefault(record.entity_id, []).append(record)
     for top, members in groups:

@@ -10,11 +10,8 @@ nothing is written.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +21,7 @@ from pydantic import ValidationError
 from ropa.auth import Role, User, require
 from ropa.columns import CellValue, cell_text
 from ropa.errors import ConflictError, NotFound, RopaError
+from ropa.gcpause import gc_paused
 from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, open_source
 from ropa.ingest.headings import heading_key
 from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
@@ -273,23 +271,6 @@ class _Entities:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while tens of thousands of rows are built.
-
-    Reference counting still frees everything that is not in a cycle; the
-    collector's repeated scans of the growing row list cost as much as
-    reading the file itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None = None,

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ropa.auth import User
 from ropa.storage.database import Connection, Database, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _dumps(value: dict[str, Any] | None) -> str | None:

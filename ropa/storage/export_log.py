@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ropa.auth import User
 from ropa.storage import audit
 from ropa.storage.database import Database, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
