@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from ropa.auth import User
 from ropa.models import Entity
@@ -17,6 +19,13 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, VIEWER, make_entity
 from tests.serving import served_app
+
+# Property tests: on CI the same examples every run (a red build is reproducible from its log); locally new
+# examples each run, remembered in .hypothesis/ so a failure found once is tried first next time. Each test's own
+# @settings (max_examples, deadline) holds in both. Choose with HYPOTHESIS_PROFILE=ci|dev.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -110,6 +119,18 @@ def serve_app(tmp_path: Path, demo_template: Path) -> Callable[..., AbstractCont
         return served_app(db, tmp_path, env)
 
     return serve
+
+
+@pytest.fixture(scope="module")
+def demo_app(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server over a copy of the demo for the tests of a module that only read it; yields its base URL.
+
+    Starting ``streamlit run`` costs seconds; a test that writes, or needs other settings, uses ``serve_app``.
+    """
+    workdir = tmp_path_factory.mktemp("app")
+    shutil.copy(demo_template, workdir / "register.duckdb")
+    with served_app(workdir / "register.duckdb", workdir) as url:
+        yield url
 
 
 @pytest.fixture
