@@ -133,12 +133,20 @@ def demo_app(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         yield url
 
 
+@pytest.fixture(scope="session")
+def soffice_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """LibreOffice's user folder for this test process: made on the first conversion (seconds), then reused.
+
+    Each pytest-xdist worker has its own, so parallel runs never share one.
+    """
+    return tmp_path_factory.mktemp("lo-profile")
+
+
 @pytest.fixture
-def soffice_convert(tmp_path: Path) -> Callable[..., list[Path]]:
+def soffice_convert(tmp_path: Path, soffice_profile: Path) -> Callable[..., list[Path]]:
     """Convert files with LibreOffice (``soffice --headless --convert-to``); skips when it is not installed.
 
-    Returns the converted files, in the order given. Each call uses a private profile, so
-    parallel runs never share LibreOffice's user folder.
+    Returns the converted files, in the order given; pass several files to convert them in one start.
     """
     soffice = shutil.which("soffice")
     if soffice is None:
@@ -146,7 +154,7 @@ def soffice_convert(tmp_path: Path) -> Callable[..., list[Path]]:
 
     def convert(sources: list[Path], target_format: str) -> list[Path]:
         out_dir = tmp_path / f"converted-{target_format.split(':')[0]}"
-        profile = tmp_path / "lo-profile"
+        profile = soffice_profile
         done = subprocess.run(
             [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target_format,
              "--outdir", str(out_dir), *map(str, sources)],
