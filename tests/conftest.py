@@ -96,9 +96,11 @@ def demo_db(demo_template: Path, tmp_path: Path) -> Database:
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """Point the app at a temporary register and export folder (for AppTest)."""
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, empty_template: Path) -> Iterator[Path]:
+    """Point the app at a temporary register (empty, migrated; copy the demo over it to start from the demo)
+    and a temporary export folder (for AppTest)."""
     db_path = tmp_path / "app.duckdb"
+    shutil.copy(empty_template, db_path)
     monkeypatch.setenv("ROPA_DB", str(db_path))
     monkeypatch.setenv("ROPA_EXPORT_DIR", str(tmp_path / "exports"))
     monkeypatch.setenv("ROPA_AUTH_MODE", "local")
