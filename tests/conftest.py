@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -17,7 +18,7 @@ from ropa.auth import User
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
-from tests.factories import DPO, EDITOR, VIEWER, make_entity
+from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_entity
 from tests.serving import served_app
 
 # Property tests: on CI the same examples every run (a red build is reproducible from its log); locally new
@@ -57,6 +58,24 @@ def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def db(empty_template: Path, tmp_path: Path) -> Database:
     """An empty, migrated register in a temporary file."""
     return copy_of(empty_template, tmp_path / "ropa.duckdb")
+
+
+@pytest.fixture(scope="session")
+def seeded(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """``seeded(build, path)``: a copy at ``path`` of the register ``build`` writes into an empty one, and what
+    ``build`` returned (the ids). Each build runs once per session: a page test's few records cost a
+    transaction each, a copy costs one file. ``build`` must not depend on anything but the empty register."""
+    built: dict[Callable[[Database], Any], tuple[Path, Any]] = {}
+
+    def copy(build: Callable[[Database], Any], path: Path) -> Any:
+        if build not in built:
+            template = tmp_path_factory.mktemp("seeded") / "register.duckdb"
+            built[build] = (template, build(copy_of(empty_template, template)))
+        template, made = built[build]
+        shutil.copy(template, path)
+        return made
+
+    return copy
 
 
 @pytest.fixture
