@@ -35,7 +35,9 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-PYTEST_ARGS ?= -n 2
+# Two workers (the CI machine's cores); an idle worker takes tests from the other's queue, so the slow browser
+# and LibreOffice files do not leave one core waiting at the end.
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

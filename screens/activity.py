@@ -7,15 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from ropa.auth import Role, User
-from ropa.changes import conflict_changes
-from ropa.config import load_config
-from ropa.errors import ConflictError, NotFound, RopaError
-from ropa.four_eyes import four_eyes_required
-from ropa.labels import months_text, status_label
-from ropa.models import Activity, Entity
-from ropa.record_view import WORKFLOW_VERBS, workflow_text
-from ropa.storage.activities import (
+from ropa.activities import (
     archive_activity,
     duplicate_activity,
     get_activity,
@@ -23,15 +15,22 @@ from ropa.storage.activities import (
     restore_activity,
     transition,
 )
-from ropa.storage.audit import history_frame, latest_event
-from ropa.storage.database import Database
-from ropa.storage.entities import list_entities
+from ropa.auth import Role, User
+from ropa.changes import conflict_changes
+from ropa.config import load_config
+from ropa.entities import list_entities
+from ropa.errors import ConflictError, NotFound, RopaError
+from ropa.four_eyes import four_eyes_required
+from ropa.history import history_frame, latest_event
+from ropa.labels import months_text, status_label
+from ropa.models import Activity, Entity
+from ropa.record_view import WORKFLOW_VERBS, workflow_text
 from ui import activity_form
 from ui.activity_view import render_record
 from ui.history_view import render_changes
 from ui.nav import REGISTER_PAGE
 from ui.render import changes_table, md, notices
-from ui.session import current_user, get_db, page_user
+from ui.session import Database, current_user, get_db, page_user
 
 # Before anything is read: who is this, and may their role open this page?
 user = page_user(__file__)

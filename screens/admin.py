@@ -9,14 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import Role, User
+from ropa.backups import backup, restore, utcnow
 from ropa.config import SETTINGS, load_config, setting
 from ropa.errors import RopaError
 from ropa.reference import load_reference
 from ropa.register import register_counts
-from ropa.storage.backup import backup, restore
-from ropa.storage.database import Database, utcnow
 from ui.render import md, notices
-from ui.session import current_user, get_db, page_user
+from ui.session import Database, current_user, get_db, page_user
 
 # Before anything is read: who is this, and may their role open this page?
 user = page_user(__file__)

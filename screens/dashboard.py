@@ -23,13 +23,12 @@ from ropa.dashboard import (
     gap_results,
     load_dashboard,
 )
+from ropa.entities import descendant_ids, list_entities
 from ropa.gaps import SEVERITIES, SEVERITY_ICONS
-from ropa.storage.audit import change_stamp
-from ropa.storage.database import Database
-from ropa.storage.entities import descendant_ids, list_entities
+from ropa.history import change_stamp
 from ui.choices import entity_label, entity_tree, vocab_label
 from ui.nav import open_register
-from ui.session import get_db, page_user
+from ui.session import Database, get_db, page_user
 
 # Before anything is read: who is this, and may their role open this page?
 user = page_user(__file__)

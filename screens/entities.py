@@ -8,16 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import Role, User
-from ropa.errors import ConflictError, RopaError, ValidationFailed
-from ropa.forms import entity_from_form, message_text
-from ropa.labels import field_label
-from ropa.legal.regimes import entity_regime, regime_citation
-from ropa.models import Entity
-from ropa.reference import country_name, load_reference
-from ropa.register import live_activity_counts, live_activity_ids
-from ropa.storage.audit import history_frame
-from ropa.storage.database import Database
-from ropa.storage.entities import (
+from ropa.entities import (
     create_entity,
     descendant_ids,
     get_entity,
@@ -25,12 +16,20 @@ from ropa.storage.entities import (
     set_entity_archived,
     update_entity,
 )
+from ropa.errors import ConflictError, RopaError, ValidationFailed
+from ropa.forms import entity_from_form, message_text
+from ropa.history import history_frame
+from ropa.labels import field_label
+from ropa.legal.regimes import entity_regime, regime_citation
+from ropa.models import Entity
+from ropa.reference import country_name, load_reference
+from ropa.register import live_activity_counts, live_activity_ids
 from ui import edit_flow, form_keys
 from ui.choices import country_label, country_options, entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_new_activity, open_register
 from ui.render import errors, field_line, item_list, md, notices
-from ui.session import current_user, get_db, page_user
+from ui.session import Database, current_user, get_db, page_user
 
 # Before anything is read: who is this, and may their role open this page?
 user = page_user(__file__)

@@ -8,10 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 from ropa.config import load_config
+from ropa.entities import list_entities
 from ropa.errors import RopaError
 from ropa.export import MEDIA_TYPES, ExportOptions, list_exports, save_export
 from ropa.export.data import organisations
-from ropa.storage.entities import list_entities
 from ui.choices import entity_label, entity_tree
 from ui.render import md
 from ui.session import current_user, get_db, page_user

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ropa import charts
 from ropa.auth import Role
+from ropa.entities import descendant_ids, list_entities
 from ropa.errors import RopaError, ValidationFailed
 from ropa.finding_fields import field_of
 from ropa.gaps import (
@@ -30,16 +31,14 @@ from ropa.gaps import (
 )
 from ropa.gaps.defects import DEFECT_COUNTING, defects, findings_of, open_defects
 from ropa.gaps.summary import by_entity, by_rule, catalogue_frame, filter_findings, open_only, severity_counts
+from ropa.history import change_stamp
 from ropa.models import TEXT_MAX
 from ropa.reference import load_reference
-from ropa.storage.audit import change_stamp
-from ropa.storage.database import Database
-from ropa.storage.entities import descendant_ids, list_entities
 from ui import focus
 from ui.choices import entity_label, entity_tree
 from ui.nav import open_activity
 from ui.render import errors, md, notices
-from ui.session import current_user, get_db, page_user
+from ui.session import Database, current_user, get_db, page_user
 
 # Before anything is read: who is this, and may their role open this page?
 user = page_user(__file__)

@@ -6,11 +6,11 @@ from datetime import date
 
 import streamlit as st
 
+from ropa.entities import descendant_ids, list_entities
+from ropa.history import actors as audit_actors
+from ropa.history import history_frame
 from ropa.labels import status_label
 from ropa.register import DUE_SOON_DAYS, REVIEW_LABELS, RegisterFilter, register_frame
-from ropa.storage.audit import actors as audit_actors
-from ropa.storage.audit import history_frame
-from ropa.storage.entities import descendant_ids, list_entities
 from ui.choices import entity_label, entity_tree
 from ui.history_view import render_changes
 from ui.nav import open_activity

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ropa.auth import Role
 from ropa.config import load_config
+from ropa.entities import list_entities
 from ropa.errors import RopaError
 from ropa.ingest import ImportPlan, apply_import, configured_limits, plan_import
 from ropa.ingest.files import check_size
@@ -15,8 +16,7 @@ from ropa.ingest.headings import heading_key
 from ropa.ingest.mapping import targets as mapping_targets
 from ropa.ingest.matching import ACTIONS
 from ropa.ingest.plan import sha256_hex
-from ropa.storage.entities import list_entities
-from ropa.storage.mappings import save_profile
+from ropa.mapping_profiles import save_profile
 from ui.choices import entity_label, entity_tree
 from ui.render import md
 from ui.session import current_user, get_db, page_user

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from ropa.auth import Role, User
+from ropa.history import change_stamp
 from ropa.my_work import MyWork, my_work
 from ropa.register import REVIEW_LABELS
-from ropa.storage.audit import change_stamp
 from ui.choices import vocab_label
 from ui.nav import open_activity
 from ui.render import md

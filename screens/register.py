@@ -8,9 +8,9 @@ from typing import cast
 import streamlit as st
 
 from ropa.auth import Role
+from ropa.entities import list_entities
 from ropa.register import REVIEW_LABELS, RegisterFilter, business_functions, register_frame
 from ropa.review import ReviewFilter
-from ropa.storage.entities import list_entities
 from ui import bulk_edit
 from ui.choices import entity_label, entity_tree, vocab_label, vocab_options
 from ui.nav import PRESET_KEY, open_activity, open_new_activity

@@ -11,7 +11,7 @@ from ropa.auth import Role
 from ropa.errors import RopaError
 from ropa.models import Vendor, parse_vendor
 from ropa.reference import country_name
-from ropa.storage.vendors import (
+from ropa.vendors import (
     TERM_LISTS,
     add_term,
     create_vendor,

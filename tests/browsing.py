@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+"""Headless Chromium that starts no background traffic of its own (so every request seen is the page's)."""
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 
@@ -51,11 +54,7 @@ def chromium(headers: dict[str, str] | None = None) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1600}, extra_http_headers=headers or {})
             page = context.new_page()
@@ -73,12 +72,37 @@ def chromium(headers: dict[str, str] | None = None) -> Iterator[Browser]:
             browser.close()
 
 
+QUIET_MS = 400
+"""How long the page must go without a change to count as settled: longer than a rerun takes to start."""
+
+_WATCH_CHANGES = """() => {
+  if (window.__ropaChanged === undefined) {
+    window.__ropaChanged = performance.now();
+    new MutationObserver(() => { window.__ropaChanged = performance.now(); })
+      .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  }
+  window.__ropaIdleSince = undefined;
+}"""
+_SETTLED = """(quiet) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const now = performance.now();
+  if (app === null || app.getAttribute('data-test-script-state') !== 'notRunning') {
+    window.__ropaIdleSince = undefined;
+    return false;
+  }
+  if (window.__ropaIdleSince === undefined) window.__ropaIdleSince = now;
+  return now - window.__ropaChanged >= quiet || now - window.__ropaIdleSince >= 8 * quiet;
+}"""
+
+
 def settle(page: Any) -> None:
-    """Wait until the script run has finished and the page has stopped changing."""
-    page.wait_for_timeout(300)
-    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    idle.wait_for(state="attached", timeout=60_000)
-    page.wait_for_timeout(500)
+    """Wait until the script run has finished and the page has stopped changing.
+
+    Polls instead of sleeping: settled is the script idle and no change to the page for ``QUIET_MS``
+    (a page that keeps animating counts as settled after eight times that, idle).
+    """
+    page.evaluate(_WATCH_CHANGES)
+    page.wait_for_function(_SETTLED, arg=QUIET_MS, polling=50, timeout=60_000)
 
 
 def shot(page: Any, name: str) -> None:

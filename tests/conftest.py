@@ -4,28 +4,78 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from ropa.auth import User
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
-from tests.factories import DPO, EDITOR, VIEWER, make_entity
+from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_entity
+from tests.serving import served_app
+
+# Property tests: on CI the same examples every run (a red build is reproducible from its log); locally new
+# examples each run, remembered in .hypothesis/ so a failure found once is tried first next time. Each test's own
+# @settings (max_examples, deadline) holds in both. Choose with HYPOTHESIS_PROFILE=ci|dev.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _installed_components_scanned_once() -> Iterator[None]:
+    """Every new ``AppTest`` scans all installed packages for Streamlit components (about 0.1 s of CPU, 0.3 s
+    on a loaded machine, per test); the installed packages do not change during a run, so scan once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", cache(manifest_scanner.scan_component_manifests))
+        yield
+
+
+def copy_of(template: Path, path: Path) -> Database:
+    """A private register at ``path``, copied from a session's template (a third of the cost of migrating anew)."""
+    shutil.copy(template, path)
+    return open_database(path)
+
+
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty register with every migration applied, made once per test session."""
+    path = tmp_path_factory.mktemp("empty") / "ropa.duckdb"
+    open_database(path)
+    return path
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
+def db(empty_template: Path, tmp_path: Path) -> Database:
     """An empty, migrated register in a temporary file."""
-    return open_database(tmp_path / "ropa.duckdb")
+    return copy_of(empty_template, tmp_path / "ropa.duckdb")
+
+
+@pytest.fixture(scope="session")
+def seeded(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """``seeded(build, path)``: a copy at ``path`` of the register ``build`` writes into an empty one, and what
+    ``build`` returned (the ids). Each build runs once per session: a page test's few records cost a
+    transaction each, a copy costs one file. ``build`` must not depend on anything but the empty register."""
+    built: dict[Callable[[Database], Any], tuple[Path, Any]] = {}
+
+    def copy(build: Callable[[Database], Any], path: Path) -> Any:
+        if build not in built:
+            template = tmp_path_factory.mktemp("seeded") / "register.duckdb"
+            built[build] = (template, build(copy_of(empty_template, template)))
+        template, made = built[build]
+        shutil.copy(template, path)
+        return made
+
+    return copy
 
 
 @pytest.fixture
@@ -61,28 +111,19 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_db(demo_template: Path, tmp_path: Path) -> Database:
     """A private copy of the demo register that a test may change."""
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_template, path)
-    return open_database(path)
+    return copy_of(demo_template, tmp_path / "demo.duckdb")
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """Point the app at a temporary register and export folder (for AppTest)."""
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, empty_template: Path) -> Iterator[Path]:
+    """Point the app at a temporary register (empty, migrated; copy the demo over it to start from the demo)
+    and a temporary export folder (for AppTest)."""
     db_path = tmp_path / "app.duckdb"
+    shutil.copy(empty_template, db_path)
     monkeypatch.setenv("ROPA_DB", str(db_path))
     monkeypatch.setenv("ROPA_EXPORT_DIR", str(tmp_path / "exports"))
     monkeypatch.setenv("ROPA_AUTH_MODE", "local")
     yield db_path
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -93,51 +134,40 @@ def serve_app(tmp_path: Path, demo_template: Path) -> Callable[..., AbstractCont
     server's register is ``tmp_path / db_name``, so a test can change it behind the app's back.
     """
 
-    @contextmanager
-    def serve(db_name: str = "register.duckdb", **env: str) -> Iterator[str]:
-        port = _free_port()
+    def serve(db_name: str = "register.duckdb", **env: str) -> AbstractContextManager[str]:
         db = tmp_path / db_name
         shutil.copy(demo_template, db)
-        environment = {**os.environ, "ROPA_DB": str(db), "ROPA_EXPORT_DIR": str(tmp_path / "exports"),
-                       "ROPA_AUTH_MODE": "local", "PYTHONPATH": str(ROOT), **env}
-        log_path = tmp_path / f"server-{port}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
-                 "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-            )
-            url = f"http://127.0.0.1:{port}"
-            try:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                            if response.status == 200:
-                                break
-                    except OSError:
-                        if process.poll() is not None or time.monotonic() > deadline:
-                            raise RuntimeError(log_path.read_text()) from None
-                        time.sleep(0.3)
-                yield url
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=15)
+        return served_app(db, tmp_path, env)
 
     return serve
 
 
+@pytest.fixture(scope="module")
+def demo_app(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server over a copy of the demo for the tests of a module that only read it; yields its base URL.
+
+    Starting ``streamlit run`` costs seconds; a test that writes, or needs other settings, uses ``serve_app``.
+    """
+    workdir = tmp_path_factory.mktemp("app")
+    shutil.copy(demo_template, workdir / "register.duckdb")
+    with served_app(workdir / "register.duckdb", workdir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def soffice_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """LibreOffice's user folder for this test process: made on the first conversion (seconds), then reused.
+
+    Each pytest-xdist worker has its own, so parallel runs never share one.
+    """
+    return tmp_path_factory.mktemp("lo-profile")
+
+
 @pytest.fixture
-def soffice_convert(tmp_path: Path) -> Callable[..., list[Path]]:
+def soffice_convert(tmp_path: Path, soffice_profile: Path) -> Callable[..., list[Path]]:
     """Convert files with LibreOffice (``soffice --headless --convert-to``); skips when it is not installed.
 
-    Returns the converted files, in the order given. Each call uses a private profile, so
-    parallel runs never share LibreOffice's user folder.
+    Returns the converted files, in the order given; pass several files to convert them in one start.
     """
     soffice = shutil.which("soffice")
     if soffice is None:
@@ -145,7 +175,7 @@ def soffice_convert(tmp_path: Path) -> Callable[..., list[Path]]:
 
     def convert(sources: list[Path], target_format: str) -> list[Path]:
         out_dir = tmp_path / f"converted-{target_format.split(':')[0]}"
-        profile = tmp_path / "lo-profile"
+        profile = soffice_profile
         done = subprocess.run(
             [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target_format,
              "--outdir", str(out_dir), *map(str, sources)],

@@ -6,14 +6,20 @@ and the tests share one idea of a well-formed record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ropa.auth import Role, User
 from ropa.models import Activity, Entity, Recipient, Transfer
+from ropa.storage.database import Database
 
 DPO = User("dpo@example.test", Role.ADMIN, "Test DPO")
 EDITOR = User("editor@example.test", Role.EDITOR, "Test Editor")
 VIEWER = User("viewer@example.test", Role.VIEWER, "Test Viewer")
+
+Seeded = Callable[[Callable[[Database], Any], Path], Any]
+"""The ``seeded`` fixture: ``seeded(build, path)`` copies the register ``build`` made (once) to ``path``."""
 
 
 def make_entity(**overrides: Any) -> Entity:

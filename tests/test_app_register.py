@@ -9,14 +9,13 @@ from streamlit.testing.v1 import AppTest
 from ropa.storage.activities import create_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
-from tests.factories import DPO, make_activity, make_entity
+from tests.factories import DPO, Seeded, make_activity, make_entity
 from ui.nav import PRESET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _seed(app_env: Path) -> tuple[Database, dict[str, int]]:
-    db = open_database(app_env)
+def _build(db: Database) -> dict[str, int]:
     parent = create_entity(db, DPO, make_entity(name="Group plc"))
     child = create_entity(db, DPO, make_entity(name="Child Ltd", parent_id=parent.id))
     ids = {
@@ -25,7 +24,13 @@ def _seed(app_env: Path) -> tuple[Database, dict[str, int]]:
                                                           data_categories=["special.health"])).id,
         "cctv": create_activity(db, DPO, make_activity(child.id or 0, name="CCTV", status="draft")).id,
     }
-    return db, {k: int(v or 0) for k, v in ids.items()} | {"parent": int(parent.id or 0), "child": int(child.id or 0)}
+    return {k: int(v or 0) for k, v in ids.items()} | {"parent": int(parent.id or 0), "child": int(child.id or 0)}
+
+
+def _seed(app_env: Path, seeded: Seeded) -> tuple[Database, dict[str, int]]:
+    """The register of these tests at ``app_env`` (built once, copied), and its ids."""
+    ids: dict[str, int] = seeded(_build, app_env)
+    return open_database(app_env), ids
 
 
 def _register() -> AppTest:
@@ -36,8 +41,8 @@ def _names(at: AppTest) -> set[str]:
     return set(at.dataframe(key="register_table").value["name"])
 
 
-def test_search_narrows_the_table(app_env: Path) -> None:
-    _seed(app_env)
+def test_search_narrows_the_table(app_env: Path, seeded: Seeded) -> None:
+    _seed(app_env, seeded)
     at = _register().run()
     assert _names(at) == {"Customer billing", "Payroll", "CCTV"}
     at.text_input(key="register_search").set_value("PAYROLL").run()
@@ -45,8 +50,8 @@ def test_search_narrows_the_table(app_env: Path) -> None:
     assert at.metric[0].value == "1"
 
 
-def test_filters_combine_and_an_entity_includes_its_subsidiaries(app_env: Path) -> None:
-    _, ids = _seed(app_env)
+def test_filters_combine_and_an_entity_includes_its_subsidiaries(app_env: Path, seeded: Seeded) -> None:
+    _, ids = _seed(app_env, seeded)
     at = _register().run()
     at.selectbox(key="register_entity").set_value(ids["child"]).run()
     assert _names(at) == {"Payroll", "CCTV"}
@@ -59,8 +64,8 @@ def test_filters_combine_and_an_entity_includes_its_subsidiaries(app_env: Path) 
     assert _names(at) == {"CCTV"}
 
 
-def test_no_match_says_so_instead_of_an_empty_table(app_env: Path) -> None:
-    _seed(app_env)
+def test_no_match_says_so_instead_of_an_empty_table(app_env: Path, seeded: Seeded) -> None:
+    _seed(app_env, seeded)
     at = _register().run()
     at.text_input(key="register_search").set_value("'); DROP TABLE activities;--").run()
     assert not at.exception
@@ -73,8 +78,8 @@ def test_an_empty_register_explains_how_to_start(app_env: Path) -> None:
     assert "The register is empty" in at.info[0].value
 
 
-def test_a_preset_from_the_dashboard_shows_only_those_activities_until_cleared(app_env: Path) -> None:
-    _, ids = _seed(app_env)
+def test_a_preset_from_the_dashboard_shows_only_those_activities_until_cleared(app_env: Path, seeded: Seeded) -> None:
+    _, ids = _seed(app_env, seeded)
     at = _register()
     at.session_state[PRESET_KEY] = {"activity_ids": [ids["billing"], ids["cctv"]], "label": "the <b>bar</b> chart"}
     at.run()
@@ -85,8 +90,8 @@ def test_a_preset_from_the_dashboard_shows_only_those_activities_until_cleared(a
     assert PRESET_KEY not in at.session_state
 
 
-def test_editors_get_a_new_activity_button(app_env: Path) -> None:
-    _seed(app_env)
+def test_editors_get_a_new_activity_button(app_env: Path, seeded: Seeded) -> None:
+    _seed(app_env, seeded)
     at = _register().run()
     assert "register_new" in {b.key for b in at.button}
 
@@ -97,8 +102,8 @@ def _app_with_selection(selection: dict[str, list[object]]) -> AppTest:
     return at.run()
 
 
-def test_clicking_an_activitys_name_opens_it(app_env: Path) -> None:
-    _, ids = _seed(app_env)
+def test_clicking_an_activitys_name_opens_it(app_env: Path, seeded: Seeded) -> None:
+    _, ids = _seed(app_env, seeded)
     at = _app_with_selection({"cells": [[1, "name"]]})
     assert not at.exception
     shown = at.title[0].value.replace("\\", "")
@@ -106,15 +111,15 @@ def test_clicking_an_activitys_name_opens_it(app_env: Path) -> None:
     assert int(at.query_params["id"]) in ids.values()
 
 
-def test_clicking_another_cell_does_not_open_the_activity(app_env: Path) -> None:
-    _seed(app_env)
+def test_clicking_another_cell_does_not_open_the_activity(app_env: Path, seeded: Seeded) -> None:
+    _seed(app_env, seeded)
     at = _app_with_selection({"cells": [[1, "owner"]]})
     assert not at.exception
     assert at.title[0].value == "Register of processing activities"
 
 
-def test_one_ticked_row_offers_open_on_enter(app_env: Path) -> None:
-    _, ids = _seed(app_env)
+def test_one_ticked_row_offers_open_on_enter(app_env: Path, seeded: Seeded) -> None:
+    _, ids = _seed(app_env, seeded)
     at = _app_with_selection({"rows": [0]})
     assert not at.exception and at.title[0].value == "Register of processing activities"
     opener = at.button(key="register_open")
@@ -124,8 +129,8 @@ def test_one_ticked_row_offers_open_on_enter(app_env: Path) -> None:
     assert int(at.query_params["id"]) in ids.values()
 
 
-def test_several_ticked_rows_offer_no_single_open(app_env: Path) -> None:
-    _seed(app_env)
+def test_several_ticked_rows_offer_no_single_open(app_env: Path, seeded: Seeded) -> None:
+    _seed(app_env, seeded)
     at = _app_with_selection({"rows": [0, 1]})
     assert not at.exception
     assert "register_open" not in {b.key for b in at.button}

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from ropa.backups import backup, restore
 from ropa.errors import BackupRefused, PermissionDenied, RopaError
 from ropa.export import ExportOptions, export_register
 from ropa.models import Entity
 from ropa.storage.activities import create_activity, load_activities
-from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, make_activity, make_entity, make_transfer

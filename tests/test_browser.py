@@ -1,7 +1,8 @@
 """End to end in a real browser: the app served by ``streamlit run`` and driven in headless Chromium.
 
-Each test starts its own server on a free port with a private copy of the
-demo register, and always stops it. Every request the page makes is recorded
+A test that changes the register starts its own server on a free port with a
+private copy of the demo; the tests that only read share one per module
+(``demo_app``). Servers are always stopped. Every request the page makes is recorded
 to prove the app works offline (nothing but the app's own host is contacted),
 and console errors are collected. Screenshots of each page are saved to
 ``artifacts/screenshots/`` for a person to look at.
@@ -197,10 +198,11 @@ def _pdf_text(path: Path) -> str:
 
 
 @pytest.mark.skipif(not Path("/usr/bin/pdftotext").exists(), reason="poppler-utils is not installed")
-def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: Any) -> None:
+def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, demo_app: str) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, chromium() as session:
+    url = demo_app
+    with chromium() as session:
         page = session.page
         page.goto(f"{url}/activity?id=1")
         page.locator("h1").first.wait_for(timeout=30_000)
@@ -235,10 +237,11 @@ def test_download_the_record_and_one_activity_as_pdf(tmp_path: Path, serve_app: 
         assert_offline_and_clean(session)
 
 
-def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(serve_app: Any) -> None:
+def test_open_an_activity_by_its_name_or_by_enter_on_a_ticked_row(demo_app: str) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, chromium() as session:
+    url = demo_app
+    with chromium() as session:
         page = session.page
         page.goto(url)
         heading(page, "Register of processing activities")
@@ -288,10 +291,11 @@ def test_bulk_edit_ticked_activities_in_a_realchromium(tmp_path: Path, serve_app
     assert (owners, audited) == (2, 2)
 
 
-def test_a_finding_shows_beside_its_field_and_fix_opens_the_form_there(serve_app: Any) -> None:
+def test_a_finding_shows_beside_its_field_and_fix_opens_the_form_there(demo_app: str) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, chromium() as session:
+    url = demo_app
+    with chromium() as session:
         page = session.page
         page.set_viewport_size({"width": 1400, "height": 900})
         page.goto(f"{url}/activity?id=51")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ropa.auth import Role, User
+from ropa.backups import backup, restore
 from ropa.config import Config, load_config
 from ropa.errors import PermissionDenied
 from ropa.models import Entity
@@ -36,7 +37,6 @@ from ropa.storage.activities import (
     transition,
     update_activity,
 )
-from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, set_entity_archived, update_entity
 from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity

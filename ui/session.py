@@ -19,7 +19,8 @@ from streamlit.errors import StreamlitAuthError
 from ropa.auth import User
 from ropa.config import Config, load_config
 from ropa.signin import NotSignedIn, SignInError, check_mode, load_roles, local_user, oidc_user, proxy_user
-from ropa.storage.database import Database, open_database
+from ropa.storage.database import Database as Database  # the register handle, for the pages
+from ropa.storage.database import open_database
 from ui.nav import page_for_script
 from ui.render import md
 

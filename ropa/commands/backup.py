@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ropa.storage.backup import backup
+    from ropa.backups import backup
 
     result = backup(database(args), cli_user(args.user), args.out)
     counts = ", ".join(f"{k} {v}" for k, v in result["tables"].items())

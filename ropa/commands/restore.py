@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ropa.storage.backup import restore
+    from ropa.backups import restore
 
     counts = restore(database(args), cli_user(args.user), args.path)
     print("restored " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 
 from ropa.auth import Role, User, require
-from ropa.errors import BackupRefused, RopaError, ValidationFailed
+from ropa.errors import BackupRefused, FieldError, RopaError, ValidationFailed
 from ropa.models import parse_activity, parse_entity
 from ropa.reference import load_reference
 from ropa.storage import audit
@@ -49,6 +49,12 @@ _NOT_BACKED_UP = {"schema_migrations"}
 _TRAILS = ("audit_log", "export_log", "import_log")
 _REGISTER_TABLES = ("entities", "activities", "recipients", "transfers")
 _MAX_REPORTED = 20
+AcceptanceCheck = Callable[[str, int | None, int | None, str, str, date, date], list[FieldError]]
+"""What is wrong with one accepted risk (rule, activity id, entity id, subject, justification, expires on, as of).
+
+The rule catalogue it needs sits above storage, so the domain hands the check
+in (``ropa.backups.restore``) and storage stays below the analysis.
+"""
 _REFERENCES = (
     # (table, column, referenced table, what a reader calls the link)
     ("entities", "parent_id", "entities", "parent entity"),
@@ -245,10 +251,8 @@ def _dicts(stage: Connection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _invalid_records(stage: Connection) -> list[str]:
+def _invalid_records(stage: Connection, acceptance_problems: AcceptanceCheck) -> list[str]:
     """Entities, activities and accepted risks through the validation the forms and the Gaps page use."""
-    from ropa.gaps.acceptance import _validate as acceptance_problems
-
     problems: list[str] = []
     for row in _dicts(stage, "SELECT * FROM entities ORDER BY id"):
         try:
@@ -281,7 +285,7 @@ def _invalid_records(stage: Connection) -> list[str]:
 
 
 @contextmanager
-def _staged(document: dict[str, Any]) -> Iterator[Connection]:
+def _staged(document: dict[str, Any], acceptance_problems: AcceptanceCheck) -> Iterator[Connection]:
     """The backup loaded into a private in-memory database, brought to this version and checked."""
     stage = duckdb.connect(":memory:")
     try:
@@ -302,7 +306,7 @@ def _staged(document: dict[str, Any]) -> Iterator[Connection]:
         for name, sql in MIGRATIONS:
             if name not in own:
                 stage.execute(sql)
-        problems = _dangling(stage, set(_tables(stage))) or _invalid_records(stage)
+        problems = _dangling(stage, set(_tables(stage))) or _invalid_records(stage, acceptance_problems)
         if problems:
             raise _refuse(problems)
         yield stage
@@ -337,13 +341,17 @@ def _trail_ids(rows: object) -> dict[str, Any]:
     return {"rows": len(ids), "first_id": min(numbers, default=None), "last_id": max(numbers, default=None)}
 
 
-def restore(db: Database, user: User, path: str | Path) -> dict[str, int]:
-    """Replace the register with a backup, all or nothing; audited with the file's SHA-256."""
+def restore(db: Database, user: User, path: str | Path, *, acceptance_problems: AcceptanceCheck) -> dict[str, int]:
+    """Replace the register with a backup, all or nothing; audited with the file's SHA-256.
+
+    ``acceptance_problems`` checks each accepted risk against the rule catalogue (``ropa.backups`` passes
+    the Gaps page's own check).
+    """
     require(user, Role.ADMIN, "restore a backup")
     document = read_backup(path)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     backup_trail = _trail_ids(document["tables"].get("audit_log"))
-    with _staged(document) as stage, db.transaction() as con:
+    with _staged(document, acceptance_problems) as stage, db.transaction() as con:
         present = set(_tables(con))
         staged = set(_tables(stage))
         if staged != present:

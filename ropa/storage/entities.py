@@ -9,6 +9,7 @@ from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
 from ropa.models import Entity, parse_entity
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
+from ropa.storage.records import one_by_id
 
 ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
 
@@ -24,11 +25,7 @@ def list_entities(db: Database, *, include_archived: bool = False) -> list[Entit
 
 
 def get_entity(db: Database, entity_id: int) -> Entity:
-    with db.connect() as con:
-        found = _load(con, "id = ?", [entity_id])
-    if not found:
-        raise NotFound(f"There is no entity with id {entity_id}.")
-    return found[0]
+    return one_by_id(db, _load, entity_id, "entity")
 
 
 def find_entity(db: Database, name_or_id: str) -> Entity:

@@ -27,6 +27,7 @@ from ropa.storage import audit
 from ropa.storage.activities import load_activities
 from ropa.storage.bulk import write_versions
 from ropa.storage.database import Connection, Database, utcnow
+from ropa.storage.records import one_by_id
 
 VENDOR_COLUMNS = ("id", "name", "country", "contract_ref", "sub_processors", "notes", "version", "updated_at",
                   "updated_by")
@@ -51,11 +52,7 @@ def list_vendors(db: Database) -> list[Vendor]:
 
 
 def get_vendor(db: Database, vendor_id: int) -> Vendor:
-    with db.connect() as con:
-        found = _load(con, "id = ?", [vendor_id])
-    if not found:
-        raise NotFound(f"There is no vendor with id {vendor_id}.")
-    return found[0]
+    return one_by_id(db, _load, vendor_id, "vendor")
 
 
 def _check_name(con: Connection, vendor: Vendor) -> None:
