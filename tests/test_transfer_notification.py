@@ -10,13 +10,13 @@ from unittest.mock import patch
 
 import pytest
 
+from ropa.backups import backup, restore
 from ropa.export import ExportOptions, export_register
 from ropa.gaps.engine import empty_findings
 from ropa.ingest import apply_import, plan_import
 from ropa.models import Activity
 from ropa.serialise import TRANSFER_FIELDS
 from ropa.storage.activities import create_activity, get_activity, load_activities
-from ropa.storage.backup import backup, restore
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity, make_transfer
