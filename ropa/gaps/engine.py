@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -164,15 +164,32 @@ def _macros() -> list[str]:
     ]
 
 
+@cache
+def _static_tables() -> dict[str, pa.Table]:
+    """The reference frames as Arrow tables, converted once per process: registering a pandas frame
+    converts it on every call, and the analysis registers seven of them."""
+    return {name: pa.Table.from_pandas(frame, preserve_index=False) for name, frame in static_frames().items()}
+
+
+@lru_cache(maxsize=64)
+def _lawful_bases_table(day: date) -> pa.Table:
+    return pa.Table.from_pandas(lawful_bases_frame(day), preserve_index=False)
+
+
+@cache
+def _macro_script() -> str:
+    """Every helper macro in one script: one round trip to DuckDB instead of one per macro."""
+    return ";\n".join(_macros())
+
+
 def prepare(con: Connection, day: date) -> None:
     """Register the reference frames and helper macros the rule SQL uses on ``con``."""
-    for name, frame in static_frames().items():
-        con.register(name, frame)
+    for name, table in _static_tables().items():
+        con.register(name, table)
     register_verdicts(con, day)
     register_location_countries(con, day)
-    con.register("gap_lawful_bases", lawful_bases_frame(day))
-    for statement in _macros():
-        con.execute(statement)
+    con.register("gap_lawful_bases", _lawful_bases_table(day))
+    con.execute(_macro_script())
 
 
 def entity_filter(entity_ids: list[int] | None) -> str:
@@ -307,7 +324,16 @@ def run_findings(con: Connection, day: date, entity_ids: list[int] | None, inclu
     if entity_ids is not None and not entity_ids:
         return empty_findings()
     materialise(con, day, entity_ids)
+    if not in_scope(con):
+        return empty_findings()
     return query_findings(con, day, include_accepted, rules)
+
+
+def in_scope(con: Connection) -> bool:
+    """Whether the materialised ``ents`` holds an entity: every finding belongs to one (the findings query
+    joins ``ents``), so with none there is nothing to find, and planning the 62 rules costs more than the
+    rest of an analysis of a small register."""
+    return bool(con.execute("SELECT EXISTS (SELECT 1 FROM ents)").fetchall()[0][0])
 
 
 def analyse(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None,
@@ -320,5 +346,15 @@ def analyse(db: Database, as_of: date | None = None, entity_ids: list[int] | Non
     """
     day = as_of or date.today()
     with db.connect() as con:
+        if not _any_entity(con, entity_ids):
+            return empty_findings()
         prepare(con, day)
         return run_findings(con, day, entity_ids, include_accepted)
+
+
+def _any_entity(con: Connection, entity_ids: list[int] | None) -> bool:
+    """Whether any live entity is in scope, asked before preparing: an empty register has nothing to find."""
+    if entity_ids is not None and not entity_ids:
+        return False
+    sql = f"SELECT EXISTS (SELECT 1 FROM entities e WHERE NOT e.archived AND {entity_filter(entity_ids)})"
+    return bool(con.execute(sql, bound(sql, {"entity_ids": list(entity_ids or [])})).fetchall()[0][0])
