@@ -310,12 +310,48 @@ def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
 
 def query_findings(con: Connection, day: date, include_accepted: bool, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
     """The findings of ``rules`` on ``con``, whose base tables ``materialise`` has built for ``day``."""
+    months = review_interval_months()
+    rules = rules_with_input(con, rules)
+    if not rules:
+        return empty_findings()
     sql = findings_sql(rules, include_accepted)
-    params = bound(sql, {"as_of": day, "review_months": review_interval_months()})
+    params = bound(sql, {"as_of": day, "review_months": months})
     table = with_catalogue(_arrow(con, sql, params))
     # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
     table = table.sort_by([(key, "ascending") for key in ("_rank", "entity", "_activity", "_position", "subject")])
     return as_findings(table.to_pandas())
+
+
+DERIVED_FROM: dict[str, str] = {"signals": "acts", "screen": "acts", "art9_10": "cats", "dpia": "acts"}
+"""The DPIA views (``DPIA_VIEWS``), by the base table they are empty with."""
+
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _rule_reads(rule: Rule, relations: frozenset[str]) -> frozenset[str]:
+    """The register relations among ``relations`` that ``rule``'s SQL names (a word in a message only adds one)."""
+    words = set(_WORD.findall(rule.sql.lower()))
+    return frozenset(DERIVED_FROM.get(w, w) for w in words if w in relations or w in DERIVED_FROM)
+
+
+def rules_with_input(con: Connection, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """``rules`` less those whose every register relation is empty on ``con``.
+
+    Such a rule cannot find anything: a finding's entity comes from a register
+    row, and the findings query keeps only those of an entity in ``ents``.
+    Planning a rule costs a few milliseconds even over empty tables, and a
+    small register (no transfers, no recipients) leaves a third of them idle.
+    """
+    stored = {str(r[0]) for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    relations = frozenset(stored | {name for name, _ in BASE_TABLES})
+    reads = {rule.id: _rule_reads(rule, relations) for rule in rules}
+    named = sorted(set().union(*reads.values()))
+    if not named:
+        return rules
+    found = con.execute("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {name})" for name in named)).fetchall()[0]
+    filled = {name for name, has_rows in zip(named, found, strict=True) if has_rows}
+    return tuple(rule for rule in rules if not reads[rule.id] or reads[rule.id] & filled)
 
 
 def run_findings(con: Connection, day: date, entity_ids: list[int] | None, include_accepted: bool,
@@ -345,6 +381,7 @@ def analyse(db: Database, as_of: date | None = None, entity_ids: list[int] | Non
     those entities (pass ``descendant_ids`` to include subsidiaries).
     """
     day = as_of or date.today()
+    review_interval_months()  # a bad setting is reported whatever the register holds
     with db.connect() as con:
         if not _any_entity(con, entity_ids):
             return empty_findings()
