@@ -27,8 +27,9 @@ import pycountry
 
 from ropa.charts.activities import NO_BASIS_LABEL, PROCESSOR_BASIS_LABEL
 from ropa.charts.palette import RETENTION_KIND_LABELS, TRANSFER_STATE_LABELS, TRANSFER_STATES
-from ropa.gaps import SEVERITIES, analyse, completeness
+from ropa.gaps import SEVERITIES
 from ropa.gaps.catalogue import load_catalogue
+from ropa.gaps.scoring import findings_and_completeness
 from ropa.legal.transfers import destination_name, register_verdicts, transfer_verdicts_sql
 from ropa.reference import load_reference
 from ropa.review import interval_months, review_state_sql
@@ -464,16 +465,16 @@ def gap_results(db: Database, as_of: date, entity_ids: Sequence[int] | None = No
     """
     started = time.perf_counter()
     ids = list(entity_ids) if entity_ids is not None else None
-    findings = analyse(db, as_of=as_of, entity_ids=ids)
-    per_activity = completeness(db, as_of=as_of, entity_ids=ids)
+    findings, per_activity = findings_and_completeness(db, as_of, ids)
     return GapResults(findings, per_activity, time.perf_counter() - started)
 
 
 def load_dashboard(db: Database, filters: Filters, gaps: GapResults | None = None) -> DashboardData:
     """Every frame and KPI of the dashboard for ``filters``: the gap analysis (unless ``gaps`` is
     given, for the same as-of date and entities), then one connection for every chart query."""
-    gap = gaps if gaps is not None else gap_results(db, filters.as_of, filters.entity_ids)
+    # One open of the register file for the analysis and the charts (opening it starts a DuckDB instance).
     with db.connect() as con:
+        gap = gaps if gaps is not None else gap_results(db, filters.as_of, filters.entity_ids)
         started = time.perf_counter()
         sql, params = _scope_sql(filters)
         con.execute(sql, params)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ropa.gaps.catalogue import SEVERITIES, SEVERITY_WEIGHTS
 from ropa.gaps.defects import with_defects
-from ropa.gaps.engine import empty_findings, materialise, prepare, query_findings
+from ropa.gaps.engine import empty_findings, in_scope, materialise, prepare, query_findings
 from ropa.storage.database import Connection, Database
 
 CONTROLLER_ITEMS: tuple[tuple[str, str], ...] = (
@@ -165,7 +165,7 @@ def scores(db: Database, as_of: date | None = None, entity_ids: list[int] | None
         activities = _completeness(analysed)
         entities = _entities(analysed)
         if findings is None:
-            findings = empty_findings() if analysed is None else query_findings(analysed, day, False)
+            findings = _open_findings(analysed, day)
     counts = _penalties(findings)
     entity_counts = counts[counts["activity_id"] == -1].drop(columns="activity_id")
     activity_counts = counts[counts["activity_id"] != -1].drop(columns="entity_id")
@@ -199,6 +199,20 @@ def scores(db: Database, as_of: date | None = None, entity_ids: list[int] | None
         completeness=float(merged["completeness"].mean()) if has_activities else None,
         compliance=float(merged["compliance"].mean()) if has_activities else None,
     )
+
+
+def _open_findings(analysed: Connection | None, day: date) -> pd.DataFrame:
+    """``analyse``'s open findings, read from the base tables already built on ``analysed``."""
+    return empty_findings() if analysed is None or not in_scope(analysed) else query_findings(analysed, day, False)
+
+
+def findings_and_completeness(db: Database, as_of: date, entity_ids: list[int] | None = None,
+                              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``analyse`` and ``completeness`` for the same day and entities from one build of the base tables,
+    on one connection: each alone prepares and materialises the register, the fixed cost of an analysis."""
+    with db.connect() as con:
+        analysed = _analysed(con, as_of, entity_ids)
+        return _open_findings(analysed, as_of), _completeness(analysed)
 
 
 def completeness(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None) -> pd.DataFrame:

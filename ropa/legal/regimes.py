@@ -14,6 +14,7 @@ from functools import cache
 from typing import Literal, cast, get_args
 
 import pandas as pd
+import pyarrow as pa
 
 from ropa.models import Entity
 from ropa.reference import Regime, all_countries, load_reference
@@ -116,10 +117,13 @@ LEFT JOIN legal_regimes g ON g.regime = coalesce(e.regime, d.regime, 'none')
 """One row per entity with its effective regime; needs ``register_regime_frames`` on the connection."""
 
 
-def regime_frames() -> dict[str, pd.DataFrame]:
-    """The frames ``ENTITY_REGIME_SQL`` reads, by the name it reads them under."""
-    return {"legal_default_regimes": default_regimes_frame(), "legal_regimes": regimes_frame(),
-            "gap_law_changes": law_changes_frame()}
+@cache
+def regime_frames() -> dict[str, pa.Table]:
+    """The frames ``ENTITY_REGIME_SQL`` reads, by the name it reads them under, as Arrow tables converted
+    once per process (every analysis and every register query registers them)."""
+    frames = {"legal_default_regimes": default_regimes_frame(), "legal_regimes": regimes_frame(),
+              "gap_law_changes": law_changes_frame()}
+    return {name: pa.Table.from_pandas(frame, preserve_index=False) for name, frame in frames.items()}
 
 
 DERIVED_NOTE = " — derived from the country"

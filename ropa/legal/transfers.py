@@ -352,8 +352,17 @@ def register_verdicts(con: Connection, day: date) -> None:
         FROM recipients rc JOIN activities a ON a.id = rc.activity_id
         JOIN ({ENTITY_REGIME_SQL}) r ON r.entity_id = a.entity_id
         WHERE coalesce(rc.country, '') <> ''
-    """).df()
-    con.register("legal_verdicts", verdicts_frame(keys, day))
+        ORDER BY ALL
+    """).fetchall()
+    con.register("legal_verdicts", _verdicts_of(tuple(keys), day))
+
+
+@lru_cache(maxsize=32)
+def _verdicts_of(keys: tuple[tuple[object, ...], ...], day: date) -> pd.DataFrame:
+    """``verdicts_frame`` of the key rows, kept per process: the same register on the same day (every page
+    run, every query of the dashboard) has the same keys, and the verdicts depend only on them and the day.
+    The frame is only ever registered, never changed."""
+    return verdicts_frame(pd.DataFrame(list(keys), columns=list(KEY_COLUMNS)), day)
 
 
 def transfer_verdicts_sql() -> str:
