@@ -237,6 +237,7 @@ def _flows(con: Connection) -> pd.DataFrame:
         UNION ALL
         SELECT 'recipient', category, 'country', country, count(DISTINCT activity_id)::INTEGER
         FROM destinations GROUP BY ALL
+        ORDER BY 1, 2, 3, 4
     """)
     ref = load_reference()
     subjects = ref.vocabulary("data_subjects").labels() | {"(none)": "No data subjects recorded"}
@@ -368,7 +369,7 @@ def _findings(con: Connection, findings: pd.DataFrame, filters: Filters) -> dict
         "by_rule": _frame(con, f"SELECT rule, title, severity, count(*)::INTEGER AS findings, {ids} AS activity_ids "
                                "FROM open_findings GROUP BY ALL ORDER BY findings DESC, title"),
         "by_entity": _frame(con, f"SELECT entity_id, entity, severity, count(*)::INTEGER AS findings, "
-                                 f"{ids} AS activity_ids FROM open_findings GROUP BY ALL ORDER BY entity"),
+                                 f"{ids} AS activity_ids FROM open_findings GROUP BY ALL ORDER BY entity, entity_id, severity"),
         "now": _frame(con, f"SELECT severity, count(*)::INTEGER AS findings, {ids} AS activity_ids "
                            "FROM open_findings GROUP BY ALL"),
     }
