@@ -42,11 +42,12 @@ def _add_row_typing(page: Any, grid: Any, row: int, x_offset: int, text: str) ->
     page.wait_for_timeout(500)
     box = grid.bounding_box()
     page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + 35 * row + 17)
-    page.wait_for_timeout(500)
+    editor = page.locator(".gdg-growing-entry textarea").first  # the cell's editor, drawn over the canvas
+    editor.wait_for(state="visible", timeout=30_000)
     page.keyboard.type(text, delay=30)
-    page.wait_for_timeout(300)
     page.keyboard.press("Enter")
-    page.wait_for_timeout(500)
+    editor.wait_for(state="hidden", timeout=30_000)
+    settle(page)
 
 
 def _edit_first_activity(page: Any, url: str, register: Path) -> Activity:
