@@ -327,6 +327,7 @@ def _prepare_import(ctx: Context) -> Prepared:
 def _prepare_dashboard_browser(demo: bool) -> Any:
     def prepare(ctx: Context) -> Prepared:
         from bench import browser
+        from tests.serving import start_app
 
         if not browser.CHROMIUM.exists():
             raise NotAvailable(f"needs Chromium at {browser.CHROMIUM}")
@@ -344,17 +345,17 @@ def _prepare_dashboard_browser(demo: bool) -> Any:
         else:
             ctx.db()
             path = ctx.db_path
-        url, server = browser.serve(REPO, path, ctx.workdir)
+        server = start_app(path, ctx.workdir, repo=REPO)
         try:
-            open_once, close_browser = browser.dashboard_timer(url)
+            open_once, close_browser = browser.dashboard_timer(server.url)
             first = open_once()  # the server's first run of the page: imports and caches
         except BaseException:
-            browser.stop(server)
+            server.stop()
             raise
 
         def close() -> None:
             close_browser()
-            browser.stop(server)
+            server.stop()
 
         def run() -> ChildRun:
             seconds = open_once()

@@ -143,15 +143,22 @@ def serve_app(tmp_path: Path, demo_template: Path) -> Callable[..., AbstractCont
 
 
 @pytest.fixture(scope="module")
-def demo_app(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One server over a copy of the demo for the tests of a module that only read it; yields its base URL.
+def demo_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One server over a copy of the demo for the tests of a module that only read it: its base URL and its
+    register (so a test can show it left the register as it was).
 
     Starting ``streamlit run`` costs seconds; a test that writes, or needs other settings, uses ``serve_app``.
     """
     workdir = tmp_path_factory.mktemp("app")
     shutil.copy(demo_template, workdir / "register.duckdb")
     with served_app(workdir / "register.duckdb", workdir) as url:
-        yield url
+        yield url, workdir / "register.duckdb"
+
+
+@pytest.fixture(scope="module")
+def demo_app(demo_server: tuple[str, Path]) -> str:
+    """The base URL of the module's read-only demo server (``demo_server``)."""
+    return demo_server[0]
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -13,16 +15,29 @@ from ropa.models import Activity
 from ropa.storage.activities import add_months, create_activity, get_activity, transition, update_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
-from tests.factories import DPO, EDITOR, make_activity, make_entity
+from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity
 from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _seed(app_env: Path, **overrides: object) -> tuple[Database, Activity]:
+def _with_entity(db: Database) -> int:
+    return create_entity(db, DPO, make_entity()).id or 0
+
+
+@cache
+def _with_activity(**overrides: object) -> Callable[[Database], int]:
+    """One build per set of overrides, so ``seeded`` makes each register once per session."""
+    def build(db: Database) -> int:
+        return create_activity(db, DPO, make_activity(_with_entity(db), **overrides)).id or 0
+    return build
+
+
+def _seed(seeded: Seeded, app_env: Path, **overrides: object) -> tuple[Database, Activity]:
+    """The app's register holding one entity and one activity (``overrides`` on the factory's)."""
+    activity_id: int = seeded(_with_activity(**overrides), app_env)
     db = open_database(app_env)
-    entity = create_entity(db, DPO, make_entity())
-    return db, create_activity(db, DPO, make_activity(entity.id or 0, **overrides))
+    return db, get_activity(db, activity_id)
 
 
 def _open(activity_id: int | None = None, tab: str = "Edit", **params: str) -> AppTest:
@@ -61,10 +76,10 @@ def _unescape(text: str) -> str:
     return text.replace("\\", "")
 
 
-def test_create_an_activity_through_the_form(app_env: Path) -> None:
+def test_create_an_activity_through_the_form(app_env: Path, seeded: Seeded) -> None:
+    entity_id: int = seeded(_with_entity, app_env)
     db = open_database(app_env)
-    entity = create_entity(db, DPO, make_entity())
-    at = _open(new="1", entity=str(entity.id))
+    at = _open(new="1", entity=str(entity_id))
     assert at.title[0].value == "New processing activity"
     at.text_input(key=_k(at, "name")).set_value("Visitor Wi-Fi")
     at.text_area(key=_k(at, "purpose")).set_value("Give visitors internet access and keep the logs the law requires.")
@@ -81,10 +96,10 @@ def test_create_an_activity_through_the_form(app_env: Path) -> None:
     assert "Created activity" in _unescape(" ".join(_texts(at, "success")))
 
 
-def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Path) -> None:
+def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Path, seeded: Seeded) -> None:
+    entity_id: int = seeded(_with_entity, app_env)
     db = open_database(app_env)
-    entity = create_entity(db, DPO, make_entity())
-    at = _open(new="1", entity=str(entity.id))
+    at = _open(new="1", entity=str(entity_id))
     at.text_area(key=_k(at, "purpose")).set_value("Something")
     at.button(key="actform_save").click().run()
     assert "Name of the activity is required." in _unescape(" ".join(_texts(at, "error")))
@@ -92,8 +107,8 @@ def test_a_new_activity_without_a_name_is_refused_next_to_the_field(app_env: Pat
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 0
 
 
-def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("Bill customers monthly.")
     at.multiselect(key=_k(at, "data_categories")).set_value(["identity.name", "contact.address"])
@@ -109,8 +124,8 @@ def test_edit_saves_a_new_version_and_shows_it_in_the_history(app_env: Path) -> 
     assert set(categories["removed"]) == {"Email address", "Invoices, billing and payment history"}
 
 
-def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_input(key=_k(at, "name")).set_value("N" * 501)
     at.button(key="actform_save").click().run()
@@ -119,8 +134,8 @@ def test_over_long_input_is_refused_and_the_form_keeps_it(app_env: Path) -> None
     assert get_activity(db, activity.id or 0).version == 1
 
 
-def test_a_conflicting_save_is_refused_shows_their_change_and_keeps_mine(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_conflicting_save_is_refused_shows_their_change_and_keeps_mine(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     theirs = activity.model_copy(update={"owner": "Their owner"})
@@ -136,8 +151,8 @@ def test_a_conflicting_save_is_refused_shows_their_change_and_keeps_mine(app_env
     assert (stored.owner, stored.purpose, stored.version) == ("Their owner", activity.purpose, 2)
 
 
-def test_after_a_conflict_my_edits_can_be_applied_on_top_of_theirs(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_after_a_conflict_my_edits_can_be_applied_on_top_of_theirs(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
@@ -150,8 +165,8 @@ def test_after_a_conflict_my_edits_can_be_applied_on_top_of_theirs(app_env: Path
     assert (stored.owner, stored.purpose, stored.version) == ("Their owner", "My purpose", 3)
 
 
-def test_when_both_changed_the_same_field_the_clash_is_named(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_when_both_changed_the_same_field_the_clash_is_named(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Their purpose"}), 1)
@@ -161,8 +176,8 @@ def test_when_both_changed_the_same_field_the_clash_is_named(app_env: Path) -> N
     assert at.text_area(key=_k(at, "purpose")).value == "My purpose"
 
 
-def test_after_a_conflict_my_edits_can_be_discarded(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_after_a_conflict_my_edits_can_be_discarded(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("My purpose")
     update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Their purpose"}), 1)
@@ -172,8 +187,8 @@ def test_after_a_conflict_my_edits_can_be_discarded(app_env: Path) -> None:
     assert not at.error
 
 
-def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_recipients_and_transfers_are_edited_as_tables(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.session_state[_k(at, "recipients")] = {
         "edited_rows": {0: {"name": "Renamed Cloud Ltd"}},
@@ -200,8 +215,8 @@ def test_recipients_and_transfers_are_edited_as_tables(app_env: Path) -> None:
                  id="transfer-no-country"),
 ])
 def test_an_incomplete_row_is_refused_by_row_and_cell_and_nothing_is_saved(
-        app_env: Path, table: str, row: dict[str, str], message: str) -> None:
-    db, activity = _seed(app_env)
+        app_env: Path, seeded: Seeded, table: str, row: dict[str, str], message: str) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_input(key=_k(at, "owner")).set_value("Typed owner")
     at.session_state[_k(at, table)] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [row]}
@@ -212,10 +227,10 @@ def test_an_incomplete_row_is_refused_by_row_and_cell_and_nothing_is_saved(
     assert at.text_input(key=_k(at, "owner")).value == "Typed owner"
 
 
-def test_a_new_activity_with_an_incomplete_transfer_is_not_created(app_env: Path) -> None:
+def test_a_new_activity_with_an_incomplete_transfer_is_not_created(app_env: Path, seeded: Seeded) -> None:
+    entity_id: int = seeded(_with_entity, app_env)
     db = open_database(app_env)
-    entity = create_entity(db, DPO, make_entity())
-    at = _open(new="1", entity=str(entity.id))
+    at = _open(new="1", entity=str(entity_id))
     at.text_input(key=_k(at, "name")).set_value("US payroll")
     at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
                                              "added_rows": [{"recipient": "US Payroll Inc"}]}
@@ -231,9 +246,9 @@ def test_a_new_activity_with_an_incomplete_transfer_is_not_created(app_env: Path
     pytest.param("in_review", "activity_to_draft", "draft", id="return-to-draft"),
     pytest.param("approved", "activity_to_in_review", "in_review", id="reopen"),
 ])
-def test_review_workflow_moves_the_status_and_records_who(app_env: Path, start: str, button: str,
+def test_review_workflow_moves_the_status_and_records_who(app_env: Path, seeded: Seeded, start: str, button: str,
                                                           expected: str) -> None:
-    db, activity = _seed(app_env, status=start)
+    db, activity = _seed(seeded, app_env, status=start)
     at = _open(activity.id)
     at.button(key=button).click().run()
     assert not at.exception
@@ -243,18 +258,18 @@ def test_review_workflow_moves_the_status_and_records_who(app_env: Path, start: 
     assert "set by dpo@localhost" in _unescape(at.caption[0].value)
 
 
-def test_only_the_allowed_transitions_are_offered(app_env: Path) -> None:
-    _, activity = _seed(app_env, status="draft")
+def test_only_the_allowed_transitions_are_offered(app_env: Path, seeded: Seeded) -> None:
+    _, activity = _seed(seeded, app_env, status="draft")
     at = _open(activity.id)
     keys = {b.key for b in at.button}
     assert "activity_to_in_review" in keys
     assert not {"activity_to_approved", "activity_to_draft"} & keys
 
 
-def test_mark_reviewed_sets_last_review_and_next_due_from_config(app_env: Path,
+def test_mark_reviewed_sets_last_review_and_next_due_from_config(app_env: Path, seeded: Seeded,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROPA_REVIEW_INTERVAL_MONTHS", "6")
-    db, activity = _seed(app_env)
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.button(key="activity_mark_reviewed").click().run()
     saved = get_activity(db, activity.id or 0)
@@ -262,8 +277,8 @@ def test_mark_reviewed_sets_last_review_and_next_due_from_config(app_env: Path,
     assert saved.next_review_due == add_months(date.today(), 6)
 
 
-def test_archive_asks_first_then_archives_and_restore_brings_it_back_as_draft(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_archive_asks_first_then_archives_and_restore_brings_it_back_as_draft(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.button(key="activity_archive").click().run()
     assert get_activity(db, activity.id or 0).status == "approved"
@@ -275,8 +290,8 @@ def test_archive_asks_first_then_archives_and_restore_brings_it_back_as_draft(ap
     assert get_activity(db, activity.id or 0).status == "draft"
 
 
-def test_archive_of_a_record_changed_meanwhile_is_refused(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_archive_of_a_record_changed_meanwhile_is_refused(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.button(key="activity_archive").click().run()
     transition(db, EDITOR, activity.id or 0, 1, "in_review")
@@ -285,8 +300,8 @@ def test_archive_of_a_record_changed_meanwhile_is_refused(app_env: Path) -> None
     assert get_activity(db, activity.id or 0).status == "in_review"
 
 
-def test_duplicate_creates_a_draft_copy_and_opens_it(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_duplicate_creates_a_draft_copy_and_opens_it(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.button(key="activity_duplicate").click().run()
     at.button(key="activity_duplicate_confirm").click().run()
@@ -300,8 +315,8 @@ def test_duplicate_creates_a_draft_copy_and_opens_it(app_env: Path) -> None:
 HOSTILE = "<script>alert(1)</script> **bold** :red[x] $x$ [link](http://x) =HYPERLINK(\"http://x\")"
 
 
-def test_hostile_text_is_escaped_wherever_it_is_shown(app_env: Path) -> None:
-    _, activity = _seed(app_env, name=HOSTILE, purpose=HOSTILE, owner=HOSTILE)
+def test_hostile_text_is_escaped_wherever_it_is_shown(app_env: Path, seeded: Seeded) -> None:
+    _, activity = _seed(seeded, app_env, name=HOSTILE, purpose=HOSTILE, owner=HOSTILE)
     at = _open(activity.id, tab="Record")
     assert not at.exception
     assert _unescape(at.title[0].value) == HOSTILE.replace("\\", "")
@@ -315,8 +330,9 @@ def test_hostile_text_is_escaped_wherever_it_is_shown(app_env: Path) -> None:
     pytest.param("Edit", True, False, id="edit"),
     pytest.param("History", False, True, id="history"),
 ])
-def test_only_the_chosen_tab_is_built(app_env: Path, tab: str, form_drawn: bool, history_drawn: bool) -> None:
-    _, activity = _seed(app_env)
+def test_only_the_chosen_tab_is_built(app_env: Path, seeded: Seeded, tab: str, form_drawn: bool,
+                                      history_drawn: bool) -> None:
+    _, activity = _seed(seeded, app_env)
     at = _open(activity.id, tab=tab)
     assert not at.exception
     assert any(b.key == "actform_save" for b in at.button) is form_drawn
@@ -324,8 +340,8 @@ def test_only_the_chosen_tab_is_built(app_env: Path, tab: str, form_drawn: bool,
     assert any("Purpose" in m.value for m in at.markdown) is (tab == "Record")
 
 
-def test_the_chosen_tab_stays_open_when_another_activity_is_opened(app_env: Path) -> None:
-    db, first = _seed(app_env)
+def test_the_chosen_tab_stays_open_when_another_activity_is_opened(app_env: Path, seeded: Seeded) -> None:
+    db, first = _seed(seeded, app_env)
     second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
     at = _open(first.id, tab="History")
     at.query_params["id"] = str(second.id)
@@ -334,8 +350,8 @@ def test_the_chosen_tab_stays_open_when_another_activity_is_opened(app_env: Path
     assert any("field" in d.value.columns for d in at.dataframe)
 
 
-def test_the_form_starts_afresh_when_another_activity_is_opened(app_env: Path) -> None:
-    db, first = _seed(app_env)
+def test_the_form_starts_afresh_when_another_activity_is_opened(app_env: Path, seeded: Seeded) -> None:
+    db, first = _seed(seeded, app_env)
     second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
     at = _open(first.id)
     at.text_area(key=_k(at, "purpose")).set_value("typed but not saved")
@@ -345,8 +361,8 @@ def test_the_form_starts_afresh_when_another_activity_is_opened(app_env: Path) -
     assert at.text_area(key=_k(at, "purpose")).value == second.purpose
 
 
-def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     update_activity(db, EDITOR, activity.model_copy(update={"owner": "Their owner"}), 1)
     at.run()
@@ -359,8 +375,8 @@ def test_a_record_saved_elsewhere_refreshes_an_untouched_form(app_env: Path) -> 
     pytest.param("in_review", "activity_mark_reviewed", id="mark-reviewed"),
 ])
 def test_a_step_clicked_on_a_version_changed_meanwhile_is_refused_with_the_changes(
-        app_env: Path, start: str, button: str) -> None:
-    db, activity = _seed(app_env, status=start)
+        app_env: Path, seeded: Seeded, start: str, button: str) -> None:
+    db, activity = _seed(seeded, app_env, status=start)
     at = _open(activity.id, tab="Record")
     update_activity(db, EDITOR, activity.model_copy(update={"purpose": "Sell the data"}), 1)
     at.button(key=button).click().run()
@@ -372,14 +388,14 @@ def test_a_step_clicked_on_a_version_changed_meanwhile_is_refused_with_the_chang
     assert (stored.status, stored.last_reviewed, stored.version) == (start, activity.last_reviewed, 2)
 
 
-def test_local_mode_says_plainly_it_has_one_user_when_approving(app_env: Path) -> None:
-    _, activity = _seed(app_env, status="in_review")
+def test_local_mode_says_plainly_it_has_one_user_when_approving(app_env: Path, seeded: Seeded) -> None:
+    _, activity = _seed(seeded, app_env, status="in_review")
     at = _open(activity.id, tab="Record")
     assert any("Local mode has one user" in c.value for c in at.caption)
 
 
-def test_editing_an_approved_activity_makes_it_a_draft_and_says_so(app_env: Path) -> None:
-    db, activity = _seed(app_env, status="approved")
+def test_editing_an_approved_activity_makes_it_a_draft_and_says_so(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env, status="approved")
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("A changed purpose")
     at.button(key="actform_save").click().run()
@@ -387,8 +403,8 @@ def test_editing_an_approved_activity_makes_it_a_draft_and_says_so(app_env: Path
     assert get_activity(db, activity.id or 0).status == "draft"
 
 
-def test_unsaved_edits_survive_another_tab_and_are_said_to_be_kept(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_unsaved_edits_survive_another_tab_and_are_said_to_be_kept(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("Typed, not saved").run()
     at.session_state[_k(at, "transfers")] = {"edited_rows": {}, "deleted_rows": [],
@@ -404,8 +420,8 @@ def test_unsaved_edits_survive_another_tab_and_are_said_to_be_kept(app_env: Path
     assert get_activity(db, activity.id or 0).version == 1
 
 
-def test_unsaved_edits_survive_opening_another_activity_and_coming_back(app_env: Path) -> None:
-    db, first = _seed(app_env)
+def test_unsaved_edits_survive_opening_another_activity_and_coming_back(app_env: Path, seeded: Seeded) -> None:
+    db, first = _seed(seeded, app_env)
     second = create_activity(db, DPO, make_activity(first.entity_id, name="Second"))
     at = _open(first.id)
     at.text_area(key=_k(at, "purpose")).set_value("Typed on the first").run()
@@ -417,8 +433,8 @@ def test_unsaved_edits_survive_opening_another_activity_and_coming_back(app_env:
     assert at.text_area(key=_k(at, "purpose")).value == "Typed on the first"
 
 
-def test_discarding_kept_edits_is_explicit_and_restores_the_record(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_discarding_kept_edits_is_explicit_and_restores_the_record(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("Typed, not saved").run()
     _show(_show(at, "Record"), "Edit")
@@ -438,12 +454,12 @@ time.sleep(float(sys.argv[2]))
 
 
 def test_a_save_while_the_register_is_held_elsewhere_keeps_the_edit_and_says_why(
-        app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        app_env: Path, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
     import sys
 
     monkeypatch.setenv("ROPA_BUSY_TIMEOUT", "1")
-    db, activity = _seed(app_env)
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.text_area(key=_k(at, "purpose")).set_value("Typed while busy").run()
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app_env), "60"], stdout=subprocess.PIPE, text=True)
@@ -466,10 +482,10 @@ def test_a_save_while_the_register_is_held_elsewhere_keeps_the_edit_and_says_why
     pytest.param("off", True, id="one-person-team-relaxes-it"),
 ])
 def test_behind_the_proxy_the_submitter_cannot_approve_their_own_change(
-        app_env: Path, monkeypatch: pytest.MonkeyPatch, switch: str, approved: bool) -> None:
+        app_env: Path, seeded: Seeded, monkeypatch: pytest.MonkeyPatch, switch: str, approved: bool) -> None:
     import ui.session
 
-    db, activity = _seed(app_env, status="draft")
+    db, activity = _seed(seeded, app_env, status="draft")
     submitted = transition(db, EDITOR, activity.id or 0, 1, "in_review")
     monkeypatch.setenv("ROPA_AUTH_MODE", "proxy")
     monkeypatch.setenv("ROPA_FOUR_EYES", switch)
@@ -483,8 +499,8 @@ def test_behind_the_proxy_the_submitter_cannot_approve_their_own_change(
     assert submitted.version == 2
 
 
-def test_the_day_a_record_stopped_being_in_force_is_set_saved_and_read_back(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_the_day_a_record_stopped_being_in_force_is_set_saved_and_read_back(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     widget = at.date_input(key=_k(at, "superseded_on"))
     assert widget.value is None and widget.label == "No longer in force from"
@@ -500,8 +516,9 @@ def test_the_day_a_record_stopped_being_in_force_is_set_saved_and_read_back(app_
     assert "**No longer in force from:** 2024-03-31" in _unescape(" ".join(_texts(record, "markdown")))
 
 
-def test_the_day_the_authority_was_informed_is_a_transfer_column_saved_and_read_back(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_the_day_the_authority_was_informed_is_a_transfer_column_saved_and_read_back(
+        app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     at.session_state[_k(at, "transfers")] = {
         "edited_rows": {}, "deleted_rows": [],

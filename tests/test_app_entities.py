@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity, get_entity, list_entities, update_entity
-from tests.factories import DPO, make_entity
+from tests.factories import DPO, Seeded, make_entity
 from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,11 +19,17 @@ def _page() -> AppTest:
     return AppTest.from_file(str(ROOT / "screens" / "entities.py"), default_timeout=30)
 
 
-def _seed(app_env: Path) -> tuple[Database, Entity, Entity]:
-    db = open_database(app_env)
+def _group(db: Database) -> tuple[int, int]:
     parent = create_entity(db, DPO, make_entity(name="Group plc"))
     child = create_entity(db, DPO, make_entity(name="Child Ltd", parent_id=parent.id, country="IE"))
-    return db, parent, child
+    return parent.id or 0, child.id or 0
+
+
+def _seed(seeded: Seeded, app_env: Path) -> tuple[Database, Entity, Entity]:
+    """The app's register holding a parent and its subsidiary (built once per session, copied here)."""
+    parent_id, child_id = seeded(_group, app_env)
+    db = open_database(app_env)
+    return db, get_entity(db, parent_id), get_entity(db, child_id)
 
 
 def _key(at: AppTest, form: str, field: str) -> str:
@@ -44,16 +50,16 @@ def _errors(at: AppTest) -> str:
     return " ".join(e.value for e in at.error).replace("\\", "")
 
 
-def test_the_table_shows_subsidiaries_under_their_parent(app_env: Path) -> None:
-    _seed(app_env)
+def test_the_table_shows_subsidiaries_under_their_parent(app_env: Path, seeded: Seeded) -> None:
+    _seed(seeded, app_env)
     at = _page().run()
     assert list(at.dataframe[0].value["Entity"]) == ["Group plc", "↳ Child Ltd"]
     details = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "Subsidiaries:" in details and "- Child Ltd" in details
 
 
-def test_an_admin_creates_an_entity(app_env: Path) -> None:
-    db, parent, _ = _seed(app_env)
+def test_an_admin_creates_an_entity(app_env: Path, seeded: Seeded) -> None:
+    db, parent, _ = _seed(seeded, app_env)
     at = _page().run()
     at.text_input(key=_new(at, "name")).set_value("New Sub GmbH")
     at.selectbox(key=_new(at, "country")).set_value("DE")
@@ -66,8 +72,8 @@ def test_an_admin_creates_an_entity(app_env: Path) -> None:
     assert at.selectbox(key="ent_select").value == created.id
 
 
-def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path) -> None:
-    db, _, _ = _seed(app_env)
+def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path, seeded: Seeded) -> None:
+    db, _, _ = _seed(seeded, app_env)
     at = _page().run()
     at.text_input(key=_new(at, "name")).set_value("Group plc")
     at.button(key="entnew_save").click().run()
@@ -79,8 +85,8 @@ def test_a_bad_new_entity_is_refused_with_the_reason(app_env: Path) -> None:
     assert len(list_entities(db)) == 2
 
 
-def test_an_admin_edits_an_entity(app_env: Path) -> None:
-    db, parent, _ = _seed(app_env)
+def test_an_admin_edits_an_entity(app_env: Path, seeded: Seeded) -> None:
+    db, parent, _ = _seed(seeded, app_env)
     at = _page().run()
     at.text_input(key=_edit(at, "representative_name")).set_value("EU Rep BV")
     at.button(key="ent_save").click().run()
@@ -90,15 +96,15 @@ def test_an_admin_edits_an_entity(app_env: Path) -> None:
     assert "Saved Group plc (version 2)" in at.success[0].value.replace("\\", "")
 
 
-def test_a_parent_that_would_make_a_cycle_is_refused(app_env: Path) -> None:
-    db, parent, child = _seed(app_env)
+def test_a_parent_that_would_make_a_cycle_is_refused(app_env: Path, seeded: Seeded) -> None:
+    db, parent, child = _seed(seeded, app_env)
     at = _page().run()
     assert child.id not in at.selectbox(key=_edit(at, "parent_id")).options
     assert get_entity(db, parent.id or 0).parent_id is None
 
 
-def test_an_entity_conflict_shows_their_change_and_keeps_my_edit(app_env: Path) -> None:
-    db, parent, _ = _seed(app_env)
+def test_an_entity_conflict_shows_their_change_and_keeps_my_edit(app_env: Path, seeded: Seeded) -> None:
+    db, parent, _ = _seed(seeded, app_env)
     at = _page().run()
     at.text_input(key=_edit(at, "phone")).set_value("+44 1")
     update_entity(db, DPO, parent.model_copy(update={"dpo_name": "New DPO"}), 1)
@@ -113,8 +119,8 @@ def test_an_entity_conflict_shows_their_change_and_keeps_my_edit(app_env: Path) 
     assert (saved.dpo_name, saved.phone, saved.version) == ("New DPO", "+44 1", 3)
 
 
-def test_archive_and_restore_an_entity_after_confirming(app_env: Path) -> None:
-    db, _, child = _seed(app_env)
+def test_archive_and_restore_an_entity_after_confirming(app_env: Path, seeded: Seeded) -> None:
+    db, _, child = _seed(seeded, app_env)
     at = _page().run()
     at.selectbox(key="ent_select").set_value(child.id).run()
     at.button(key="ent_archive").click().run()
@@ -128,8 +134,8 @@ def test_archive_and_restore_an_entity_after_confirming(app_env: Path) -> None:
     assert not get_entity(db, child.id or 0).archived
 
 
-def test_entity_history_lists_field_changes(app_env: Path) -> None:
-    db, parent, _ = _seed(app_env)
+def test_entity_history_lists_field_changes(app_env: Path, seeded: Seeded) -> None:
+    db, parent, _ = _seed(seeded, app_env)
     update_entity(db, DPO, parent.model_copy(update={"phone": "+44 2"}), 1)
     at = _page().run()
     history = next(d.value for d in at.dataframe if "field" in d.value.columns)
@@ -137,8 +143,9 @@ def test_entity_history_lists_field_changes(app_env: Path) -> None:
     assert (change["field"], change["before"], change["after"]) == ("Phone", "+44 20 7946 0000", "+44 2")
 
 
-def test_unsaved_entity_edits_survive_choosing_another_entity_and_can_be_discarded(app_env: Path) -> None:
-    db, parent, child = _seed(app_env)
+def test_unsaved_entity_edits_survive_choosing_another_entity_and_can_be_discarded(
+        app_env: Path, seeded: Seeded) -> None:
+    db, parent, child = _seed(seeded, app_env)
     at = _page().run()
     at.selectbox(key="ent_select").set_value(parent.id).run()
     at.text_input(key=_edit(at, "phone")).set_value("+44 1 typed").run()
@@ -152,8 +159,9 @@ def test_unsaved_entity_edits_survive_choosing_another_entity_and_can_be_discard
     assert get_entity(db, parent.id or 0).version == 1
 
 
-def test_an_admin_records_the_fee_exemption_and_art30_5_reliance_and_reads_them_back(app_env: Path) -> None:
-    db, parent, _ = _seed(app_env)
+def test_an_admin_records_the_fee_exemption_and_art30_5_reliance_and_reads_them_back(
+        app_env: Path, seeded: Seeded) -> None:
+    db, parent, _ = _seed(seeded, app_env)
     at = _page().run()
     fee = at.text_area(key=_edit(at, "fee_exemption"))
     assert "DPA 2018 s.137" in (fee.help or "") and "Charges and Information" in (fee.help or "")

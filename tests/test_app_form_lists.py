@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -11,18 +12,33 @@ from ropa.storage.activities import create_activity, get_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from ropa.storage.vendors import add_term, create_vendor, list_terms, update_vendor
-from tests.factories import DPO, make_activity, make_entity, make_transfer
+from tests.factories import DPO, Seeded, make_activity, make_entity, make_transfer
 from ui.form_keys import field_key, generation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _seed(app_env: Path, **overrides: object) -> tuple[Database, Activity]:
-    db = open_database(app_env)
+def _build(db: Database, **overrides: object) -> int:
     entity = create_entity(db, DPO, make_entity())
     activity = create_activity(db, DPO, make_activity(entity.id or 0, **overrides))
     add_term(db, DPO, "business_functions", "Human Resources")
-    return db, activity
+    return activity.id or 0
+
+
+def _one_activity(db: Database) -> int:
+    return _build(db)
+
+
+def _one_activity_with_a_transfer(db: Database) -> int:
+    return _build(db, transfers=[make_transfer()])
+
+
+def _seed(seeded: Seeded, app_env: Path, build: Callable[[Database], int] = _one_activity
+          ) -> tuple[Database, Activity]:
+    """The app's register holding one activity and a managed business function (built once, copied here)."""
+    activity_id: int = seeded(build, app_env)
+    db = open_database(app_env)
+    return db, get_activity(db, activity_id)
 
 
 def _open(activity_id: int | None, tab: str = "Edit") -> AppTest:
@@ -57,8 +73,8 @@ def _term_rows(db: Database, name: str) -> list[str]:
     return [str(r[0]) for r in db.rows("SELECT term FROM managed_terms WHERE list = ? ORDER BY term", [name])]
 
 
-def test_business_function_and_systems_are_picked_from_the_managed_lists(app_env: Path) -> None:
-    _, activity = _seed(app_env)
+def test_business_function_and_systems_are_picked_from_the_managed_lists(app_env: Path, seeded: Seeded) -> None:
+    _, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     function = at.selectbox(key=_k(at, "business_function"))
     assert function.value == "Finance"
@@ -67,8 +83,9 @@ def test_business_function_and_systems_are_picked_from_the_managed_lists(app_env
     assert systems.value == ["Sage"] and "Sage" in systems.options
 
 
-def test_a_variant_of_a_listed_term_is_saved_as_the_listed_term_and_the_user_is_told(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_variant_of_a_listed_term_is_saved_as_the_listed_term_and_the_user_is_told(
+        app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     _type(at, "business_function", "human  resources").run()
     assert "'human  resources' is saved as 'Human Resources'" in _said(at)
@@ -80,8 +97,8 @@ def test_a_variant_of_a_listed_term_is_saved_as_the_listed_term_and_the_user_is_
     assert list_terms(db, "business_functions") == ["Human Resources"]
 
 
-def test_a_new_term_is_saved_and_added_to_its_managed_list(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_new_term_is_saved_and_added_to_its_managed_list(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     _type(at, "business_function", "Legal  and Compliance")
     _type(at, "systems", ["sage", "Workday"])
@@ -96,8 +113,8 @@ def test_a_new_term_is_saved_and_added_to_its_managed_list(app_env: Path) -> Non
     assert db.rows("SELECT count(*) FROM audit_log WHERE record_type = 'term'") == [(3,)]  # HR, Legal, Workday
 
 
-def test_a_refused_save_adds_no_term(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_refused_save_adds_no_term(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     _type(at, "business_function", "Treasury")
     at.text_input(key=_k(at, "name")).set_value("")
@@ -107,8 +124,8 @@ def test_a_refused_save_adds_no_term(app_env: Path) -> None:
     assert at.selectbox(key=_k(at, "business_function")).value == "Treasury"
 
 
-def test_a_new_unsaved_term_stays_in_the_draft_across_tabs(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_new_unsaved_term_stays_in_the_draft_across_tabs(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     at = _open(activity.id)
     _type(at, "business_function", "Treasury")
     _type(at, "systems", ["Sage", "Kyriba"]).run()
@@ -125,8 +142,8 @@ def _vendor(db: Database) -> Vendor:
     return create_vendor(db, DPO, Vendor(name="Acme Cloud Ltd", country="IE", contract_ref="DPA-9"))
 
 
-def test_a_recipient_linked_to_a_vendor_takes_it_and_the_record_shows_the_vendor(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_recipient_linked_to_a_vendor_takes_it_and_the_record_shows_the_vendor(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     vendor = _vendor(db)
     at = _open(activity.id)
     at.session_state[_k(at, "recipients")] = {"edited_rows": {0: {"vendor_id": vendor.id}}, "added_rows": [],
@@ -147,8 +164,9 @@ def test_a_recipient_linked_to_a_vendor_takes_it_and_the_record_shows_the_vendor
     assert list(table["Vendor"]) == ["Acme Cloud Ltd (contract DPA-10)"]
 
 
-def test_a_link_kept_through_an_unrelated_edit_and_an_unlinked_row_is_left_as_typed(app_env: Path) -> None:
-    db, activity = _seed(app_env)
+def test_a_link_kept_through_an_unrelated_edit_and_an_unlinked_row_is_left_as_typed(
+        app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env)
     vendor = _vendor(db)
     linked = create_activity(db, DPO, activity.model_copy(update={
         "id": None, "name": "Linked", "recipients": [activity.recipients[0].model_copy(
@@ -162,8 +180,8 @@ def test_a_link_kept_through_an_unrelated_edit_and_an_unlinked_row_is_left_as_ty
     assert get_activity(db, activity.id or 0).recipients[0].vendor_id is None
 
 
-def test_a_transfer_linked_to_a_vendor_names_it_on_the_record(app_env: Path) -> None:
-    db, activity = _seed(app_env, transfers=[make_transfer()])
+def test_a_transfer_linked_to_a_vendor_names_it_on_the_record(app_env: Path, seeded: Seeded) -> None:
+    db, activity = _seed(seeded, app_env, _one_activity_with_a_transfer)
     vendor = create_vendor(db, DPO, Vendor(name="Example Cloud Inc", country="US", contract_ref="SCC-3"))
     at = _open(activity.id)
     at.session_state[_k(at, "transfers")] = {"edited_rows": {0: {"vendor_id": vendor.id}}, "added_rows": [],

@@ -102,7 +102,7 @@ def test_create_find_edit_and_see_history_in_a_realchromium(tmp_path: Path, serv
         expect(page.get_by_text("Saved version 2")).to_be_visible(timeout=30_000)
         settle(page)
         click(page, "tab", "History")
-        page.wait_for_timeout(500)
+        settle(page)  # the chosen tab alone is built: wait for that run, not a fixed time
         history = grid_text(page, -1)
         assert "Purpose of processing" in history
         assert "keep the logs the law requires" in history

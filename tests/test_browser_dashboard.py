@@ -7,20 +7,19 @@ the page makes: the world map must come from the app itself, not a CDN.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
+from tests.browsing import CHROMIUM, chromium, settle
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "artifacts" / "screenshots" / "dashboard.png"
 CHARTS = 10
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 if not CHROMIUM.exists():
     pytest.skip("needs Chromium at /usr/bin/chromium", allow_module_level=True)
@@ -28,65 +27,51 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture
-def app_url(serve_app: Any) -> Iterator[str]:
-    with serve_app() as url:
-        yield url
-
-
-def test_dashboard_draws_every_chart_offline_without_console_errors(app_url: str) -> None:
-    requests: list[str] = []
+def test_dashboard_draws_every_chart_offline_without_console_errors(demo_app: str) -> None:
     errors: list[str] = []
     failed: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
-                    if response.status >= 400 else None)
-            # Arrive as a person does, from the app's home page through the sidebar (a deep link makes
-            # Streamlit probe /dashboard/_stcore/... for a base path first, which logs two 404s).
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.get_by_role("link", name="Dashboard").click(timeout=60_000)
-            page.wait_for_url("**/dashboard", timeout=30_000)
-            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {CHARTS}",
-                                   timeout=90_000)
-            # The map is drawn once its topojson has arrived: country shapes in the geo layer.
-            page.wait_for_function("document.querySelectorAll('.geo .choroplethlocation').length > 0",
-                                   timeout=60_000)
-            page.wait_for_timeout(1500)
-            plots = page.locator(".js-plotly-plot").count()
-            drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                                  ".filter(p => p.querySelector('.main-svg')).length")
-            # Streamlit scrolls inside its own container, so a tall window shows the whole page at once.
-            page.set_viewport_size({"width": 1500, "height": 7600})
-            page.wait_for_timeout(2500)
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
-            # Click-through: a bar of the first chart opens the register on its activities.
-            # (Plotly's drag layer lies over the bars, so click where the bar is, as a mouse would.)
-            box = page.locator(".js-plotly-plot").first.locator("g.point path").first.bounding_box()
-            assert box is not None
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            notice = page.get_by_text("activities from Dashboard, Activities by entity and business function")
-            notice.wait_for(timeout=60_000)
-            opened = page.url
-        finally:
-            browser.close()
+    with chromium() as session:
+        page = session.page
+        # Every console error and failed response, none excused (the session's own lists excuse base-path probes).
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+                if response.status >= 400 else None)
+        page.set_viewport_size({"width": 1500, "height": 1000})
+        # Arrive as a person does, from the app's home page through the sidebar (a deep link makes
+        # Streamlit probe /dashboard/_stcore/... for a base path first, which logs two 404s).
+        page.goto(demo_app, wait_until="domcontentloaded")
+        page.get_by_role("link", name="Dashboard").click(timeout=60_000)
+        page.wait_for_url("**/dashboard", timeout=30_000)
+        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {CHARTS}",
+                               timeout=90_000)
+        # The map is drawn once its topojson has arrived: country shapes in the geo layer.
+        page.wait_for_function("document.querySelectorAll('.geo .choroplethlocation').length > 0",
+                               timeout=60_000)
+        settle(page)
+        plots = page.locator(".js-plotly-plot").count()
+        drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                              ".filter(p => p.querySelector('.main-svg')).length")
+        # Streamlit scrolls inside its own container, so a tall window shows the whole page at once;
+        # the charts redraw at the new size before the picture is taken.
+        page.set_viewport_size({"width": 1500, "height": 7600})
+        settle(page)
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+        # Click-through: a bar of the first chart opens the register on its activities.
+        # (Plotly's drag layer lies over the bars, so click where the bar is, as a mouse would.)
+        box = page.locator(".js-plotly-plot").first.locator("g.point path").first.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        notice = page.get_by_text("activities from Dashboard, Activities by entity and business function")
+        notice.wait_for(timeout=60_000)
+        opened = page.url
+        requests = list(session.requests)
+        outside = session.foreign_requests()
     assert plots == CHARTS
     assert drawn == CHARTS
     assert not failed, failed
     assert not errors, errors
-    outside = sorted({urlparse(u).hostname or u for u in requests if urlparse(u).scheme in ("http", "https", "ws",
-                                                                                         "wss")}
-                     - LOCAL_HOSTS)
     assert not outside, f"requests left the machine: {outside}"
     assert any(u.endswith("/app/static/topojson/world_50m.json") for u in requests)
     assert urlparse(opened).path in ("/", "/register")  # the register is the app's default page
@@ -115,13 +100,9 @@ def test_downloaded_map_draws_from_a_file_with_the_network_cut_off(tmp_path: Pat
             requests.append(route.request.url)
             route.abort()
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.route("**/*", file_only)
-            page.goto(page_file.as_uri())
-            page.wait_for_function("document.querySelectorAll('.choroplethlocation').length > 0", timeout=30_000)
-        finally:
-            browser.close()
+    with chromium() as session:
+        session.page.route("**/*", file_only)
+        session.page.goto(page_file.as_uri())
+        session.page.wait_for_function("document.querySelectorAll('.choroplethlocation').length > 0",
+                                       timeout=30_000)
     assert requests == []

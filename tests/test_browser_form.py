@@ -1,6 +1,7 @@
 """The activity form in a real browser: an incomplete table row is reported, never silently dropped.
 
-The app is served by ``streamlit run`` over a copy of the demo and driven in
+The app is served by ``streamlit run`` over a copy of the demo, one server for
+the module (no test here saves: each shows the register unchanged), and driven in
 headless Chromium. Streamlit's table editor holds back a new row whose
 *required* columns are empty, so such a row used to vanish on save; these
 tests type an incomplete row the way a person does and check the form says
@@ -41,16 +42,17 @@ def _add_row_typing(page: Any, grid: Any, row: int, x_offset: int, text: str) ->
     page.wait_for_timeout(500)
     box = grid.bounding_box()
     page.mouse.dblclick(box["x"] + x_offset, box["y"] + 35 + 35 * row + 17)
-    page.wait_for_timeout(500)
+    editor = page.locator(".gdg-growing-entry textarea").first  # the cell's editor, drawn over the canvas
+    editor.wait_for(state="visible", timeout=30_000)
     page.keyboard.type(text, delay=30)
-    page.wait_for_timeout(300)
     page.keyboard.press("Enter")
-    page.wait_for_timeout(500)
+    editor.wait_for(state="hidden", timeout=30_000)
+    settle(page)
 
 
-def _edit_first_activity(page: Any, url: str, tmp_path: Path) -> Activity:
+def _edit_first_activity(page: Any, url: str, register: Path) -> Activity:
     """Open the first live activity of the served register on its Edit tab; returns it as stored."""
-    db = open_database(tmp_path / "register.duckdb")
+    db = open_database(register)
     activity = get_activity(db, int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0]))
     page.goto(f"{url}/activity?id={activity.id}")
     page.locator("h1").first.wait_for(timeout=30_000)
@@ -60,12 +62,13 @@ def _edit_first_activity(page: Any, url: str, tmp_path: Path) -> Activity:
     return activity
 
 
-def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_path: Path, serve_app: Any) -> None:
+def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(demo_server: tuple[str, Path]) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, chromium() as session:
+    url, register = demo_server
+    with chromium() as session:
         page = session.page
-        before = _edit_first_activity(page, url, tmp_path)
+        before = _edit_first_activity(page, url, register)
         activity_id = int(before.id or 0)
         transfers = page.locator('[data-testid="stDataFrame"]').nth(1)
         _add_row_typing(page, transfers, len(before.transfers), 200, "Payroll Inc")
@@ -78,16 +81,17 @@ def test_a_transfer_row_without_a_country_is_reported_and_nothing_is_saved(tmp_p
         assert page.get_by_text("No field changed").count() == 0
         assert page.get_by_test_id("stException").count() == 0
         assert_offline_and_clean(session)
-    after = get_activity(open_database(tmp_path / "register.duckdb"), activity_id)
+    after = get_activity(open_database(register), activity_id)
     assert (after.version, after.transfers) == (before.version, before.transfers)
 
 
-def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app: Any) -> None:
+def test_unsaved_edits_survive_switching_tab_and_page(demo_server: tuple[str, Path]) -> None:
     from playwright.sync_api import expect
 
-    with serve_app() as url, chromium() as session:
+    url, register = demo_server
+    with chromium() as session:
         page = session.page
-        activity_id = int(_edit_first_activity(page, url, tmp_path).id or 0)
+        activity_id = int(_edit_first_activity(page, url, register).id or 0)
         purpose = page.get_by_role("textbox", name="Purpose of processing")
         purpose.fill("Typed in the browser, not saved")
         purpose.press("Tab")
@@ -112,4 +116,4 @@ def test_unsaved_edits_survive_switching_tab_and_page(tmp_path: Path, serve_app:
             "Typed in the browser, not saved", timeout=30_000)
         expect(page.get_by_text("Unsaved edits: what you typed is kept")).to_be_visible()
         assert_offline_and_clean(session)
-    assert get_activity(open_database(tmp_path / "register.duckdb"), activity_id).version == 1
+    assert get_activity(open_database(register), activity_id).version == 1

@@ -10,8 +10,8 @@ import json
 import re
 import shutil
 import subprocess
-import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -20,44 +20,38 @@ import pytest
 from ropa.export import ExportOptions, export_register
 from ropa.ingest import apply_import, plan_import
 from ropa.storage.activities import load_activities
-from ropa.storage.database import Database, open_database
+from ropa.storage.database import Database
+from tests.conftest import copy_of
 from tests.factories import DPO
 
-SOFFICE = shutil.which("soffice")
+Convert = Callable[[list[Path], str], list[Path]]
 PDFTOPPM = shutil.which("pdftoppm")
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.libreoffice,
-    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; these tests need it"),
+    pytest.mark.skipif(shutil.which("soffice") is None,
+                       reason="LibreOffice (soffice) is not installed; these tests need it"),
 ]
 
 
-def _convert(source: Path, target_format: str, out_dir: Path) -> Path:
-    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"
-    try:
-        done = subprocess.run(
-            [str(SOFFICE), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", target_format,
-             "--outdir", str(out_dir), str(source)],
-            capture_output=True, text=True, timeout=300, check=False,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    assert done.returncode == 0, done.stderr
-    converted = out_dir / f"{source.stem}.{target_format.split(':')[0]}"
-    assert converted.is_file(), f"{done.stdout}\n{done.stderr}"
-    return converted
+@pytest.fixture(scope="module")
+def demo_register(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """A copy of the demo that the tests of this module only read."""
+    return copy_of(demo_template, tmp_path_factory.mktemp("demo") / "demo.duckdb")
 
 
-@pytest.fixture
-def exported(demo_db: Database, tmp_path: Path) -> Path:
-    path = tmp_path / "register.xlsx"
-    export_register(demo_db, DPO, "xlsx", path, ExportOptions(as_of=date(2026, 11, 1), all_organisations=True))
+@pytest.fixture(scope="module")
+def exported(demo_register: Database, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo exported once for the module: LibreOffice only reads the workbook."""
+    path = tmp_path_factory.mktemp("export") / "register.xlsx"
+    export_register(demo_register, DPO, "xlsx", path,
+                    ExportOptions(as_of=date(2026, 11, 1), all_organisations=True))
     return path
 
 
-def test_libreoffice_prints_the_export_to_pdf(exported: Path, tmp_path: Path) -> None:
-    pdf = _convert(exported, "pdf", tmp_path / "pdf")
+def test_libreoffice_prints_the_export_to_pdf(exported: Path, tmp_path: Path, soffice_convert: Convert) -> None:
+    [pdf] = soffice_convert([exported], "pdf")
     content = pdf.read_bytes()
     assert content.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", content)) > 5
     if PDFTOPPM is None:
@@ -76,11 +70,12 @@ def _contents(db: Database) -> Counter[str]:
                    for a in activities if a.status != "archived")
 
 
-def test_a_workbook_resaved_by_libreoffice_imports_to_the_same_activities(exported: Path, demo_db: Database,
-                                                                          tmp_path: Path) -> None:
-    resaved = _convert(exported, "xlsx", tmp_path / "resaved")
-    target = open_database(tmp_path / "copy.duckdb")
+def test_a_workbook_resaved_by_libreoffice_imports_to_the_same_activities(
+        exported: Path, demo_register: Database, empty_template: Path, tmp_path: Path, soffice_convert: Convert,
+) -> None:
+    [resaved] = soffice_convert([exported], "xlsx")
+    target = copy_of(empty_template, tmp_path / "copy.duckdb")
     plan = plan_import(target, resaved.read_bytes(), resaved.name)
     assert plan.ok, plan.issues[:5]
     apply_import(target, DPO, plan)
-    assert _contents(target) == _contents(demo_db)
+    assert _contents(target) == _contents(demo_register)
