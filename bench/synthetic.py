@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 from ropa.auth import SYSTEM
 from ropa.models import Activity, Entity
-from ropa.storage.activities import add_months, create_activities
+from ropa.storage.activities import add_activities, add_months
 from ropa.storage.database import Database
-from ropa.storage.entities import insert_entity
+from ropa.storage.entities import insert_entities, reserve_entity_ids
 
 T = TypeVar("T")
 
@@ -580,24 +580,14 @@ def generate_register(n_entities: int = 50, n_activities: int = 10_000, seed: in
     return entities, activities
 
 
-WRITE_BATCH = 2_000
-
-
 def write_register(db: Database, entities: Sequence[Entity], activities: Sequence[Activity]) -> None:
     """Insert a generated register in one transaction, mapping provisional entity ids to stored ones."""
     with db.transaction() as con:
-        id_map: dict[int, int] = {}
-        for entity in entities:
-            parent = None if entity.parent_id is None else id_map[entity.parent_id]
-            stored = insert_entity(con, SYSTEM, entity.model_copy(update={"id": None, "parent_id": parent}),
-                                   detail="synthetic")
-            id_map[entity.id or 0] = stored.id or 0
-        # In slices, still one transaction: the stored copies, their Arrow tables and audit JSON of
-        # 50,000 activities at once took 800 MB.
-        for start in range(0, len(activities), WRITE_BATCH):
-            mapped = [a.model_copy(update={"entity_id": id_map[a.entity_id]})
-                      for a in activities[start:start + WRITE_BATCH]]
-            create_activities(db, SYSTEM, mapped, con=con, detail="synthetic")
+        id_map = dict(zip([e.id or 0 for e in entities], reserve_entity_ids(con, len(entities)), strict=True))
+        insert_entities(con, SYSTEM, [e.model_copy(update={
+            "id": id_map[e.id or 0], "parent_id": None if e.parent_id is None else id_map[e.parent_id]})
+            for e in entities], detail="synthetic")
+        add_activities(con, SYSTEM, activities, detail="synthetic", entity_ids=id_map)
 
 
 def build_synthetic(db: Database, n_entities: int = 50, n_activities: int = 10_000, seed: int = 7,

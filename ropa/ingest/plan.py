@@ -53,7 +53,7 @@ from ropa.reference import load_reference, lookup_country
 from ropa.storage import audit
 from ropa.storage.activities import create_activities, load_activities, update_in
 from ropa.storage.database import Database
-from ropa.storage.entities import find_entity, insert_entity, list_entities
+from ropa.storage.entities import find_entity, insert_entities, list_entities, reserve_entity_ids
 from ropa.storage.import_log import insert_import, last_import_of
 from ropa.storage.mappings import find_profile
 
@@ -513,20 +513,20 @@ def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
     with gc_paused(), db.transaction() as con:
         ids: dict[int, int] = {}
         names: dict[str, int] = {}
+        fresh = iter(reserve_entity_ids(con, len(plan.new_entities)))
+        batch = []
         for planned in plan.entities:
-            if planned.id is not None:
-                ids[planned.placeholder] = planned.id
-                names[planned.name.lower()] = planned.id
-                continue
-            parent_id = names.get(planned.parent.lower()) if planned.parent else None
-            stored = insert_entity(con, user, planned.entity.model_copy(update={"parent_id": parent_id, "id": None}),
-                                   detail=detail)
-            ids[planned.placeholder] = int(stored.id or 0)
-            names[planned.name.lower()] = int(stored.id or 0)
+            new_id = planned.id if planned.id is not None else next(fresh)
+            if planned.id is None:
+                parent_id = names.get(planned.parent.lower()) if planned.parent else None
+                batch.append(planned.entity.model_copy(update={"parent_id": parent_id, "id": new_id}))
+            ids[planned.placeholder] = new_id
+            names[planned.name.lower()] = new_id
+        insert_entities(con, user, batch, detail=detail)
         actions = plan.actions or ["add"] * len(plan.activities)
-        activities = [a.model_copy(update={"entity_id": ids[a.entity_id]})
-                      for a, action in zip(plan.activities, actions, strict=True) if action == "add"]
-        stored_activities = create_activities(db, user, activities, detail=detail, con=con) if activities else []
+        activities = [a for a, action in zip(plan.activities, actions, strict=True) if action == "add"]
+        stored_activities = (create_activities(db, user, activities, detail=detail, con=con, entity_ids=ids)
+                             if activities else [])
         updated = _apply_updates(con, user, plan, actions, detail)
         audit.record(con, user, "import", "import", None, detail=json.dumps({
             "file": plan.file_name, "sha256": plan.sha256, "bytes": plan.size, "rows": plan.rows_read,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from ropa.auth import Role, User, require
@@ -67,19 +69,69 @@ def _check_name(con: Connection, entity: Entity) -> None:
         raise ValidationFailed([FieldError("Name", f"an entity named '{entity.name}' already exists")])
 
 
+def reserve_entity_ids(con: Connection, count: int) -> list[int]:
+    """Ids for entities about to be inserted together, so children can name parents of the same batch."""
+    rows = con.execute("SELECT nextval('entity_id_seq') FROM range(?)", [count]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def insert_entity(con: Connection, user: User, entity: Entity, *, detail: str = "") -> Entity:
     """Insert inside a caller's transaction (demo build, restore)."""
-    _check_name(con, entity)
-    _check_parent(con, entity)
+    return insert_entities(con, user, [entity], detail=detail)[0]
+
+
+def _check_batch(con: Connection, entities: Sequence[Entity]) -> None:
+    """The checks of ``_check_name`` and ``_check_parent`` for a batch of new entities, in two queries."""
+    seen: set[str] = set()
+    for entity in entities:
+        if entity.name.lower() in seen:
+            raise ValidationFailed([FieldError("Name", f"an entity named '{entity.name}' already exists")])
+        seen.add(entity.name.lower())
+    taken = {str(r[0]) for r in con.execute(
+        "SELECT lower(name) FROM entities WHERE list_contains(?, lower(name)) AND NOT list_contains(?, id)",
+        [sorted(seen), [e.id for e in entities if e.id is not None]]).fetchall()}
+    for entity in entities:
+        if entity.name.lower() in taken:
+            raise ValidationFailed([FieldError("Name", f"an entity named '{entity.name}' already exists")])
+    batch = {e.id: e.parent_id for e in entities if e.id is not None}
+    outside = sorted({e.parent_id for e in entities if e.parent_id is not None and e.parent_id not in batch})
+    stored = {int(r[0]) for r in con.execute("SELECT id FROM entities WHERE list_contains(?, id)",
+                                             [outside]).fetchall()}
+    for entity in entities:
+        if entity.parent_id is not None and entity.parent_id not in batch and entity.parent_id not in stored:
+            raise ValidationFailed([FieldError("Parent entity", f"there is no entity with id {entity.parent_id}")])
+    # New ids are nobody's parent outside the batch, so a circle can only close inside it.
+    for start in batch:
+        node, steps = batch[start], 0
+        while node in batch and steps <= len(batch):
+            if node == start:
+                raise ValidationFailed([FieldError("Parent entity", "would make the group structure circular")])
+            node, steps = batch[node], steps + 1
+
+
+def insert_entities(con: Connection, user: User, entities: Sequence[Entity], *, detail: str = "") -> list[Entity]:
+    """Insert new entities and their audit rows inside a caller's transaction, a statement per table.
+
+    An entity without an id gets the next one; a batch whose children name
+    parents of the same batch takes its ids from ``reserve_entity_ids`` first.
+    """
+    if not entities:
+        return []
+    fresh = iter(reserve_entity_ids(con, sum(1 for e in entities if e.id is None)))
     now = utcnow()
-    new_id = entity.id or int(con.execute("SELECT nextval('entity_id_seq')").fetchall()[0][0])
-    stored = entity.model_copy(update={"id": new_id, "version": 1, "created_at": now, "updated_at": now})
-    con.execute(
+    stored = [e.model_copy(update={"id": e.id or next(fresh), "version": 1, "created_at": now, "updated_at": now})
+              for e in entities]
+    _check_batch(con, stored)
+    con.executemany(
         f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTITY_COLUMNS))})",
-        [getattr(stored, c) for c in ENTITY_COLUMNS],
+        [[getattr(e, c) for c in ENTITY_COLUMNS] for e in stored],
     )
-    audit.record(con, user, "create", "entity", new_id, entity_id=new_id, version=1,
-                 after=stored.content(), detail=detail, at=now)
+    con.executemany(
+        "INSERT INTO audit_log (at_utc, actor, action, record_type, record_id, entity_id, version, before, after,"
+        " detail) VALUES (?, ?, 'create', 'entity', ?, ?, 1, NULL, ?, ?)",
+        [[now, user.email, e.id, e.id, json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str),
+          detail] for e in stored],
+    )
     return stored
 
 
