@@ -369,7 +369,8 @@ def _findings(con: Connection, findings: pd.DataFrame, filters: Filters) -> dict
         "by_rule": _frame(con, f"SELECT rule, title, severity, count(*)::INTEGER AS findings, {ids} AS activity_ids "
                                "FROM open_findings GROUP BY ALL ORDER BY findings DESC, title"),
         "by_entity": _frame(con, f"SELECT entity_id, entity, severity, count(*)::INTEGER AS findings, "
-                                 f"{ids} AS activity_ids FROM open_findings GROUP BY ALL ORDER BY entity, entity_id, severity"),
+                                 f"{ids} AS activity_ids FROM open_findings GROUP BY ALL "
+                                 "ORDER BY entity, entity_id, severity"),
         "now": _frame(con, f"SELECT severity, count(*)::INTEGER AS findings, {ids} AS activity_ids "
                            "FROM open_findings GROUP BY ALL"),
     }
