@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ropa.auth import User
-from ropa.gaps.acceptance import _validate as acceptance_problems
+from ropa.gaps.acceptance import acceptance_problems
 from ropa.storage import backup as stored
 from ropa.storage.backup import backup
 from ropa.storage.database import Database, utcnow

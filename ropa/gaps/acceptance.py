@@ -18,11 +18,13 @@ from ropa.models import SHORT_MAX, TEXT_MAX
 from ropa.storage.acceptances import Acceptance, acceptance_frame, delete_acceptance, store_acceptance
 from ropa.storage.database import Database
 
-__all__ = ["ACCEPTED_COLUMNS", "Acceptance", "accept_finding", "accepted_findings", "revoke_acceptance"]
+__all__ = ["ACCEPTED_COLUMNS", "Acceptance", "accept_finding", "acceptance_problems", "accepted_findings",
+           "revoke_acceptance"]
 
 
-def _validate(rule: str, activity_id: int | None, entity_id: int | None, subject: str, justification: str,
-              expires_on: date, today: date) -> list[FieldError]:
+def acceptance_problems(rule: str, activity_id: int | None, entity_id: int | None, subject: str, justification: str,
+                        expires_on: date, today: date) -> list[FieldError]:
+    """What is wrong with an acceptance; public because restore checks restored acceptances the same way."""
     errors = []
     found = RULES_BY_ID.get(rule)
     if found is None:
@@ -52,7 +54,8 @@ def accept_finding(db: Database, user: User, rule: str, activity_id: int | None,
     (None for an entity finding, then pass ``entity_id``) and subject.
     """
     require(user, Role.EDITOR, "accept gap findings as risks")
-    errors = _validate(rule, activity_id, entity_id, subject, justification, expires_on, today or date.today())
+    errors = acceptance_problems(rule, activity_id, entity_id, subject, justification, expires_on,
+                                 today or date.today())
     if errors:
         raise ValidationFailed(errors)
     return store_acceptance(db, user, rule, activity_id, entity_id, subject, justification, expires_on)
