@@ -185,3 +185,25 @@ def any_field_label(key: str) -> str:
         if key in table:
             return table[key]
     return key.replace("_", " ").capitalize()
+
+
+# Help shown under a field where the law decides what belongs in it; each text cites its source.
+FIELD_HELP: dict[str, str] = {
+    "superseded_on": (
+        "For a historical record only: the day this record stopped describing the processing (a new "
+        "record or a change of law replaced it). It is kept to show what was recorded when (Art. 5(2), "
+        "Art. 30(1)); the gap analysis judges it only on the days before this date."
+    ),
+    "fee_exemption": (
+        "Only for a UK controller that pays no data protection fee: which exemption it relies on. DPA "
+        "2018 s.137 and the Data Protection (Charges and Information) Regulations 2018, reg. 2: a "
+        "controller pays the fee unless all its processing is exempt processing (Schedule, para 2: e.g. "
+        "staff administration, its own advertising and marketing, accounts and records)."
+    ),
+    "art30_5_reliance": (
+        "Only if the entity keeps no full record under the Art. 30(5) exemption: why it applies. It "
+        "covers an organisation of fewer than 250 people whose processing is occasional, unlikely to "
+        "result in a risk to people's rights and freedoms, and includes no special category (Art. 9(1)) "
+        "or criminal offence data (Art. 10)."
+    ),
+}

@@ -19,7 +19,7 @@ from ropa.entities import (
 from ropa.errors import ConflictError, RopaError, ValidationFailed
 from ropa.forms import entity_from_form, message_text
 from ropa.history import history_frame
-from ropa.labels import field_label
+from ropa.labels import FIELD_HELP, field_label
 from ropa.legal.regimes import entity_regime, regime_citation
 from ropa.models import Entity
 from ropa.reference import country_name, load_reference
@@ -39,14 +39,6 @@ NEW = "entnew"  # form_keys name of the new-entity form
 PENDING = "ent_pending"  # the confirmation dialog the user asked for: archive or restore
 STATE = "entities_form"  # session key: the edit form's entity, version, draft, errors and conflict
 KEPT = "entities_kept"  # unsaved edits of entities the user moved away from, by entity id
-FEE_HELP = ("Only for a UK controller that pays no data protection fee: which exemption it relies on. DPA 2018 "
-            "s.137 and the Data Protection (Charges and Information) Regulations 2018, reg. 2: a controller pays "
-            "the fee unless all its processing is exempt processing (Schedule, para 2: e.g. staff administration, "
-            "its own advertising and marketing, accounts and records).")
-ART30_5_HELP = ("Only if the entity keeps no full record under the Art. 30(5) exemption: why it applies. It covers "
-                "an organisation of fewer than 250 people whose processing is occasional, unlikely to result in a "
-                "risk to people's rights and freedoms, and includes no special category (Art. 9(1)) or criminal "
-                "offence data (Art. 10).")
 
 
 def _structure(entities: list[Entity], counts: dict[int, int]) -> pd.DataFrame:
@@ -158,8 +150,8 @@ def _fields(db: Database, form: str, draft: dict[str, Any], entities: list[Entit
         for field in ("dpo_name", "dpo_email", "dpo_phone", "representative_name"):
             text(field)
         text("representative_contact", area=True)
-        text("fee_exemption", area=True, help=FEE_HELP)
-        text("art30_5_reliance", area=True, help=ART30_5_HELP)
+        text("fee_exemption", area=True, help=FIELD_HELP["fee_exemption"])
+        text("art30_5_reliance", area=True, help=FIELD_HELP["art30_5_reliance"])
         text("notes", area=True)
     return values
 

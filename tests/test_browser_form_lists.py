@@ -27,6 +27,21 @@ def _edit(page: Any, url: str, activity: Activity) -> None:
     settle(page)
 
 
+def _save_and_see(page: Any, message: str) -> None:
+    """Save the form and wait for the message the save must give."""
+    from playwright.sync_api import expect
+
+    click(page, "button", "Save changes")
+    settle(page)
+    expect(page.get_by_text(message).first).to_be_visible(timeout=30_000)
+
+
+def _clean(page: Any, session: Any) -> None:
+    """No traceback on the page, and no request left localhost."""
+    assert page.get_by_test_id("stException").count() == 0
+    assert_offline_and_clean(session)
+
+
 def _first_live(tmp_path: Path) -> Activity:
     db = open_database(tmp_path / "register.duckdb")
     return get_activity(db, int(db.rows("SELECT min(id) FROM activities WHERE status <> 'archived'")[0][0]))
@@ -47,11 +62,8 @@ def test_a_typed_variant_of_a_listed_business_function_is_saved_as_the_listed_on
         page.keyboard.press("Enter")
         settle(page)
         expect(page.get_by_text("is saved as 'Group company operations'").first).to_be_visible(timeout=30_000)
-        click(page, "button", "Save changes")
-        settle(page)
-        expect(page.get_by_text("the term the list already holds").first).to_be_visible(timeout=30_000)
-        assert page.get_by_test_id("stException").count() == 0
-        assert_offline_and_clean(session)
+        _save_and_see(page, "the term the list already holds")
+        _clean(page, session)
     saved = get_activity(open_database(tmp_path / "register.duckdb"), int(activity.id or 0))
     assert saved.business_function == "Group company operations"
 
@@ -76,14 +88,11 @@ def test_a_recipient_row_picks_a_vendor_and_the_record_names_it(tmp_path: Path, 
         page.wait_for_timeout(500)
         page.keyboard.press("Escape")
         settle(page)
-        click(page, "button", "Save changes")
-        settle(page)
-        expect(page.get_by_text("Recipient row 1 shows vendor 'Acme Cloud Ltd'").first).to_be_visible(timeout=30_000)
+        _save_and_see(page, "Recipient row 1 shows vendor 'Acme Cloud Ltd'")
         click(page, "tab", "Record")
         settle(page)
         expect(page.get_by_text("Acme Cloud Ltd (contract DPA-9)").first).to_be_attached(timeout=30_000)
-        assert page.get_by_test_id("stException").count() == 0
-        assert_offline_and_clean(session)
+        _clean(page, session)
     saved = get_activity(open_database(tmp_path / "register.duckdb"), int(activity.id or 0)).recipients[0]
     assert (saved.vendor_id, saved.name, saved.country, saved.contract_ref) == (vendor.id, "Acme Cloud Ltd", "IE",
                                                                                 "DPA-9")

@@ -31,7 +31,7 @@ from ropa.forms import (
     managed_values,
     table_rows,
 )
-from ropa.labels import RETENTION_KIND_LABELS, cell_label, count_text, field_label
+from ropa.labels import FIELD_HELP, RETENTION_KIND_LABELS, cell_label, count_text, field_label
 from ropa.models import Activity, Entity, Vendor
 from ropa.storage.activities import create_activity, get_activity, update_activity
 from ropa.storage.database import Database
@@ -68,9 +68,6 @@ MANAGED_HELP = ("Pick from the managed list of {list}, or type a new one: it is 
 _VENDOR_NAMES: ContextVar[dict[int, str] | None] = ContextVar("form_vendor_names", default=None)
 """The vendor inventory's names by id for this run's tables (set by ``render``; a context variable, so
 sessions running at once in their own threads never see each other's)."""
-SUPERSEDED_HELP = ("For a historical record only: the day this record stopped describing the processing (a new "
-                   "record or a change of law replaced it). It is kept to show what was recorded when (Art. 5(2), "
-                   "Art. 30(1)); the gap analysis judges it only on the days before this date.")
 
 
 def key(field: str) -> str:
@@ -403,7 +400,7 @@ def _fields(draft: dict[str, Any], entities: list[Entity], lists: dict[str, list
                 st.date_input(field_label("next_review_due"), value=_date(draft.get("next_review_due")),
                               key=key("next_review_due"), format="YYYY-MM-DD")
                 st.date_input(field_label("superseded_on"), value=_date(draft.get("superseded_on")),
-                              key=key("superseded_on"), format="YYYY-MM-DD", help=SUPERSEDED_HELP)
+                              key=key("superseded_on"), format="YYYY-MM-DD", help=FIELD_HELP["superseded_on"])
                 _text("notes", draft, area=True)
     _section_errors(GENERAL)
     return extra
