@@ -463,7 +463,7 @@ CASES: list[Case] = [
          "sheets, styled workbook and its hash (the record only, as a regulator gets it)", _prepare_export,
          warm=False, memory_target=MEMORY),
     Case("import", "Excel import", "ropa.ingest.import_file of that export into an empty register: "
-         "read, map, validate, plan and write", _prepare_import, Target(10.0), warm=False, memory_target=MEMORY),
+         "read, map, validate, plan and write", _prepare_import, Target(2.0), warm=False, memory_target=MEMORY),
     Case("import_floor", "Import floor", "python-calamine reading every sheet of that export (the import's "
          "yardstick)", _prepare_import_floor, warm=False),
     Case("cli_list", "CLI list (cold)", "python -m ropa list --format json, a new process",
