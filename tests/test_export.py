@@ -318,6 +318,22 @@ def test_every_export_is_logged_with_its_hashes_and_an_audit_row(group: object, 
     assert json.loads(detail)["sha256"] == result.file_sha256
 
 
+@pytest.mark.parametrize("with_gaps", [False, True], ids=["the-record-only", "with-gaps"])
+def test_workbook_export_reports_each_sheet_as_it_goes_up_to_done(group: object, db: Database, tmp_path: Path,
+                                                                  with_gaps: bool) -> None:
+    heard: list[tuple[str, float]] = []
+    export_register(db, DPO, "xlsx", tmp_path / "r.xlsx", ExportOptions(as_of=AS_OF, with_gaps=with_gaps,
+                                                                        all_organisations=True),
+                    progress=lambda text, done: heard.append((text, done)))
+    shares = [done for _, done in heard]
+    assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+    assert heard[-1][0] == "Export ready"
+    sheets = [CONTROLLER, PROCESSOR, TRANSFERS, *([GAPS] if with_gaps else []), ENTITIES, REFERENCE]
+    told = [text for text, _ in heard]
+    for sheet in sheets:
+        assert any(text.startswith(f"Writing sheet '{sheet}'") for text in told), sheet
+
+
 def test_export_to_a_missing_folder_is_a_clear_error(db: Database, tmp_path: Path) -> None:
     with pytest.raises(RopaError, match="does not exist"):
         export_register(db, DPO, "xlsx", tmp_path / "missing" / "r.xlsx", ExportOptions(as_of=AS_OF))
