@@ -161,6 +161,38 @@ def test_controller_sheet_rows_carry_readable_labels_with_articles(group: object
     assert sales[0] == "Child Ltd"
 
 
+def test_activities_are_listed_by_entity_then_name_by_code_point(db: Database, entity: Entity,
+                                                                  tmp_path: Path) -> None:
+    names = ["b", "Ä", "B", "a", "Z", "b"]
+    sister = create_entity(db, DPO, make_entity(name="Sister Ltd", parent_id=entity.id))
+    create_activities(db, DPO, [make_activity(sister.id or 0, name="A sister's")])
+    create_activities(db, DPO, [make_activity(entity.id or 0, name=n) for n in names])
+    _, _, *body = _rows(_export(db, tmp_path), CONTROLLER)
+    assert [r[1] for r in body] == ["B", "Z", "a", "b", "b", "Ä", "A sister's"]
+
+
+def test_records_share_one_copy_of_each_repeated_text(group: object, db: Database) -> None:
+    from ropa.export.data import load_records
+
+    with db.connect() as con:
+        first, second, *_ = load_records(con, None, include_archived=False)
+    assert first.status == second.status and first.status is second.status
+    assert first.data_subjects[0] is second.data_subjects[0]
+
+
+def test_activity_sheets_render_their_rows_on_every_pass_without_holding_them(group: object, db: Database) -> None:
+    from ropa.export.sheets import RenderedRows
+
+    sheets = {s.title: s for s in build_sheets(collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True)))}
+    for title in (CONTROLLER, PROCESSOR, TRANSFERS):
+        rows = sheets[title].rows
+        assert isinstance(rows, RenderedRows), title
+        passes = [list(rows), list(rows)]
+        assert passes[0] == passes[1] and len(passes[0]) == len(rows) and rows[0] == passes[0][0]
+        assert passes[0][0] is not passes[1][0]
+        assert {len(row) for row in passes[0]} <= {rows.width}
+
+
 def test_processor_activities_are_on_the_processor_sheet_only(group: object, db: Database, tmp_path: Path) -> None:
     path = _export(db, tmp_path)
     _, headings, *body = _rows(path, PROCESSOR)

@@ -46,7 +46,7 @@ from ropa.export.rowxml import (
     row_xml,
     wrapped_lines,
 )
-from ropa.export.sheets import Sheet, build_sheets
+from ropa.export.sheets import RenderedRows, Sheet, build_sheets
 from ropa.gcpause import gc_paused
 
 GENERATOR = "ropa"
@@ -276,7 +276,7 @@ def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation
     heights[header_row].height = row_height([c.heading for c in sheet.columns], [int(w * 0.8) for w in widths]) or 30
     ws.append([_header_cell(ws, c.heading, c.group, styles) for c in sheet.columns])
     per_line = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]
-    cells = max(map(len, sheet.rows), default=0)
+    cells = sheet.rows.width if isinstance(sheet.rows, RenderedRows) else max(map(len, sheet.rows), default=0)
     per_line += [MAY_OVERFLOW] * (cells - len(per_line))  # cells beyond the headings
     letters = [get_column_letter(i) for i in range(1, cells + 1)]
     dates = DateStyles(ws)
@@ -381,11 +381,12 @@ def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = 
     styles = _Styles()
     footer = f"Exported {data.generated_at:%Y-%m-%d %H:%M} UTC; as of {data.options.as_of.isoformat()}"
     try:
-        for sheet in sheets:
-            if sheet.is_table:
-                _write_table(workbook, sheet, styles, data.organisation, footer, report(sheet), raw_rows)
-            else:
-                _write_cover(workbook, sheet, styles, data.organisation, footer)
+        with gc_paused():  # the activity and transfer rows are rendered as they are written
+            for sheet in sheets:
+                if sheet.is_table:
+                    _write_table(workbook, sheet, styles, data.organisation, footer, report(sheet), raw_rows)
+                else:
+                    _write_cover(workbook, sheet, styles, data.organisation, footer)
     except BaseException:
         _abandon(workbook)
         raise
