@@ -259,6 +259,7 @@ def _export_file(ctx: Context) -> Path:
 def _prepare_export(ctx: Context) -> Prepared:
     import ropa.export  # noqa: F401  (imported before the clock starts)
 
+    ctx.db()  # built before the clock starts too, when the insert case did not run (--cases export)
     extra: dict[str, Any] = {}
 
     def run() -> None:
