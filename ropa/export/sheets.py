@@ -100,6 +100,7 @@ class RenderedRows(Sequence[Row]):
     def __getitem__(self, index: slice) -> list[Row]: ...
 
     def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        """Renders every row to pick some: for a look at a few rows, not for writing them."""
         return list(self)[index]
 
 
