@@ -161,6 +161,38 @@ def test_controller_sheet_rows_carry_readable_labels_with_articles(group: object
     assert sales[0] == "Child Ltd"
 
 
+def test_activities_are_listed_by_entity_then_name_by_code_point(db: Database, entity: Entity,
+                                                                  tmp_path: Path) -> None:
+    names = ["b", "Ä", "B", "a", "Z", "b"]
+    sister = create_entity(db, DPO, make_entity(name="Sister Ltd", parent_id=entity.id))
+    create_activities(db, DPO, [make_activity(sister.id or 0, name="A sister's")])
+    create_activities(db, DPO, [make_activity(entity.id or 0, name=n) for n in names])
+    _, _, *body = _rows(_export(db, tmp_path), CONTROLLER)
+    assert [r[1] for r in body] == ["B", "Z", "a", "b", "b", "Ä", "A sister's"]
+
+
+def test_records_share_one_copy_of_each_repeated_text(group: object, db: Database) -> None:
+    from ropa.export.data import load_records
+
+    with db.connect() as con:
+        first, second, *_ = load_records(con, None, include_archived=False)
+    assert first.status == second.status and first.status is second.status
+    assert first.data_subjects[0] is second.data_subjects[0]
+
+
+def test_activity_sheets_render_their_rows_on_every_pass_without_holding_them(group: object, db: Database) -> None:
+    from ropa.export.sheets import RenderedRows
+
+    sheets = {s.title: s for s in build_sheets(collect(db, DPO, ExportOptions(as_of=AS_OF, all_organisations=True)))}
+    for title in (CONTROLLER, PROCESSOR, TRANSFERS):
+        rows = sheets[title].rows
+        assert isinstance(rows, RenderedRows), title
+        passes = [list(rows), list(rows)]
+        assert passes[0] == passes[1] and len(passes[0]) == len(rows) and rows[0] == passes[0][0]
+        assert passes[0][0] is not passes[1][0]
+        assert {len(row) for row in passes[0]} <= {rows.width}
+
+
 def test_processor_activities_are_on_the_processor_sheet_only(group: object, db: Database, tmp_path: Path) -> None:
     path = _export(db, tmp_path)
     _, headings, *body = _rows(path, PROCESSOR)
@@ -316,6 +348,22 @@ def test_every_export_is_logged_with_its_hashes_and_an_audit_row(group: object, 
     assert logged["by"] == DPO.email and logged["format"] == "xlsx" and logged["activities"] == 4
     (detail,) = db.rows("SELECT detail FROM audit_log WHERE action = 'export'")[0]
     assert json.loads(detail)["sha256"] == result.file_sha256
+
+
+@pytest.mark.parametrize("with_gaps", [False, True], ids=["the-record-only", "with-gaps"])
+def test_workbook_export_reports_each_sheet_as_it_goes_up_to_done(group: object, db: Database, tmp_path: Path,
+                                                                  with_gaps: bool) -> None:
+    heard: list[tuple[str, float]] = []
+    export_register(db, DPO, "xlsx", tmp_path / "r.xlsx", ExportOptions(as_of=AS_OF, with_gaps=with_gaps,
+                                                                        all_organisations=True),
+                    progress=lambda text, done: heard.append((text, done)))
+    shares = [done for _, done in heard]
+    assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+    assert heard[-1][0] == "Export ready"
+    sheets = [CONTROLLER, PROCESSOR, TRANSFERS, *([GAPS] if with_gaps else []), ENTITIES, REFERENCE]
+    told = [text for text, _ in heard]
+    for sheet in sheets:
+        assert any(text.startswith(f"Writing sheet '{sheet}'") for text in told), sheet
 
 
 def test_export_to_a_missing_folder_is_a_clear_error(db: Database, tmp_path: Path) -> None:

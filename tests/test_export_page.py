@@ -52,6 +52,15 @@ def test_export_page_saves_offers_and_lists_the_export(app_env: Path, demo_templ
     assert list(listed["file"]) == [saved[0].name] and list(listed["format"]) == [fmt]
 
 
+def test_export_page_shows_the_export_s_progress_until_it_is_ready(app_env: Path, demo_template: Path) -> None:
+    _demo(app_env, demo_template)
+    at = _page().run()
+    at.button(key="FormSubmitter:export_form-Create export").click().run()
+    assert not at.exception
+    (bar,) = at.get("progress")
+    assert bar.value == 100 and bar.text == "Export ready"
+
+
 def test_export_page_exports_one_entity_with_its_subsidiaries(app_env: Path, demo_template: Path) -> None:
     _demo(app_env, demo_template)
     db = open_database(app_env)

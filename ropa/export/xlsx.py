@@ -2,9 +2,11 @@
 
 Speed: body cells are written as plain values (no per-cell style object);
 the workbook's default cell format wraps text and aligns it to the top, so
-every body cell still displays wrapped. ``write_floor`` writes the same cell
-values with bare write-only openpyxl, the floor the export is measured
-against.
+every body cell still displays wrapped. Body rows of plain values go into
+the sheet as XML text (``ropa.export.rowxml``), the characters openpyxl
+would write for them, without its per-cell objects. ``write_floor`` writes
+the same cell values with bare write-only openpyxl, the floor the export is
+measured against.
 
 Safety: text a spreadsheet would run (leading ``=``, ``+``, ``-``, ``@``,
 tab, carriage return, or an error literal like ``#N/A``) is stored as an
@@ -16,7 +18,6 @@ are written with the standard ``_xHHHH_`` escape (ECMA-376 ST_Xstring).
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -33,15 +34,24 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from ropa.columns import XML_ILLEGAL, CellValue, cell_text, escape_ooxml
 from ropa.errors import RopaError
 from ropa.export.data import ExportData
-from ropa.export.sheets import Sheet, build_sheets
+from ropa.export.rowxml import (
+    CAREFUL_FIRST,
+    EXCEL_CELL_LIMIT,
+    FORMULA_OR_ESCAPE,
+    MAY_OVERFLOW,
+    RAW_ROWS,
+    DateStyles,
+    XmlRowsWorksheet,
+    row_open,
+    row_xml,
+    wrapped_lines,
+)
+from ropa.export.sheets import RenderedRows, Sheet, build_sheets
 from ropa.gcpause import gc_paused
 
-EXCEL_CELL_LIMIT = 32_767
 GENERATOR = "ropa"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_CARE = re.compile(r"^[=+\-@\t\r#]|[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
-_MAY_OVERFLOW = EXCEL_CELL_LIMIT // 7  # escaping can make text up to seven times longer
 
 GROUP_FILLS = {"art30": "1F4E79", "ico_extra": "1E6B5C", "record": "595959", "plain": "1F4E79"}
 
@@ -78,15 +88,11 @@ def safe_row(ws: WriteOnlyWorksheet, values: Sequence[CellValue], styles: _Style
     """A body row ready for ``append``: plain values, except text that needs care."""
     row: list[object] = list(values)
     for i, value in enumerate(row):
-        if isinstance(value, str) and (_NEEDS_CARE.search(value) or len(value) > _MAY_OVERFLOW):
+        if isinstance(value, str) and (FORMULA_OR_ESCAPE.search(value) or len(value) > MAY_OVERFLOW):
             row[i] = _safe_text(ws, value, styles)
         elif isinstance(value, datetime):
             row[i] = value.replace(tzinfo=None)
     return row
-
-
-_CAREFUL_FIRST = frozenset("=+-@#")
-"""First characters that need a look (formulas, error literals); tab and carriage return are not printable."""
 
 
 def _body_row(ws: WriteOnlyWorksheet, values: Sequence[CellValue], per_line: Sequence[int],
@@ -104,12 +110,12 @@ def _body_row(ws: WriteOnlyWorksheet, values: Sequence[CellValue], per_line: Seq
         if value.__class__ is str:
             text: str = value
             if text and (len(text) > per_line[i] or not text.isprintable() or "_x" in text
-                         or text[0] in _CAREFUL_FIRST):
-                if _NEEDS_CARE.search(text) or len(text) > _MAY_OVERFLOW:
+                         or text[0] in CAREFUL_FIRST):
+                if FORMULA_OR_ESCAPE.search(text) or len(text) > MAY_OVERFLOW:
                     row[i] = _safe_text(ws, text, styles)
                 limit = per_line[i]
                 if len(text) > limit or "\n" in text:
-                    lines = max(lines, sum(max(1, -(-len(part) // limit)) for part in text.split("\n")))
+                    lines = max(lines, wrapped_lines(text, limit))
         elif value.__class__ is datetime:
             row[i] = value.replace(tzinfo=None)
     return row, lines
@@ -246,8 +252,10 @@ PROGRESS_EVERY = 2_000
 
 
 def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation: str, footer: str,
-                 report: Callable[[int], object]) -> None:
-    ws = workbook.create_sheet(sheet.title)
+                 report: Callable[[int], object], raw: bool = RAW_ROWS) -> None:
+    """A table sheet; ``raw`` writes the plain body rows as XML text (``ropa.export.rowxml``), else openpyxl does."""
+    ws: Any = XmlRowsWorksheet(parent=workbook, title=sheet.title)
+    workbook._add_sheet(ws)  # type: ignore[attr-defined]
     n_columns = len(sheet.columns)
     last = get_column_letter(max(n_columns, 1))
     _declare_dimension(ws, f"A1:{last}{(2 if any(c.article for c in sheet.columns) else 1) + len(sheet.rows)}")
@@ -268,13 +276,23 @@ def _write_table(workbook: Workbook, sheet: Sheet, styles: _Styles, organisation
     heights[header_row].height = row_height([c.heading for c in sheet.columns], [int(w * 0.8) for w in widths]) or 30
     ws.append([_header_cell(ws, c.heading, c.group, styles) for c in sheet.columns])
     per_line = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]
-    per_line += [_MAY_OVERFLOW] * (max(map(len, sheet.rows), default=0) - len(per_line))  # cells beyond the headings
+    cells = sheet.rows.width if isinstance(sheet.rows, RenderedRows) else max(map(len, sheet.rows), default=0)
+    per_line += [MAY_OVERFLOW] * (cells - len(per_line))  # cells beyond the headings
+    letters = [get_column_letter(i) for i in range(1, cells + 1)]
+    dates = DateStyles(ws)
     for number, values in enumerate(sheet.rows, start=header_row + 1):
-        row, lines = _body_row(ws, values, per_line, styles)
-        if lines > 1:
-            # A plain mapping is what the row writer reads; a RowDimension object per row costs a second at 10,000.
-            heights[number] = {"ht": str(min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)), "customHeight": "1"}
-        ws.append(row)
+        written = row_xml(number, values, letters, per_line, dates) if raw else None
+        if written is not None:
+            xml, lines = written
+            height = min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines) if lines > 1 else None
+            ws.append_xml(f"{row_open(number, height)}{xml}</row>")
+        else:
+            row, lines = _body_row(ws, values, per_line, styles)
+            if lines > 1:
+                # A plain mapping is what the row writer reads; a RowDimension object per row costs a second.
+                heights[number] = {"ht": str(min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)), "customHeight": "1"}
+            ws.append(row)
+            dates.learn(row)
         if not number % PROGRESS_EVERY:
             report(PROGRESS_EVERY)
     report(len(sheet.rows) % PROGRESS_EVERY)
@@ -334,8 +352,12 @@ def _no_progress(_: str, __: float) -> None:
 
 
 def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = None, *,
-               progress: Callable[[str, float], object] = _no_progress) -> None:
-    """Write the export workbook to ``path``; ``progress`` hears how many rows are written (0 to 1)."""
+               progress: Callable[[str, float], object] = _no_progress, raw_rows: bool = RAW_ROWS) -> None:
+    """Write the export workbook to ``path``; ``progress`` hears how many rows are written (0 to 1).
+
+    ``raw_rows=False`` has openpyxl write every body cell: the same file, five times slower (where lxml is
+    installed openpyxl serialises through it, and this is the only way).
+    """
     progress("Laying out the sheets", 0.0)
     if sheets is None:
         with gc_paused():
@@ -359,11 +381,12 @@ def write_xlsx(data: ExportData, path: str | Path, sheets: list[Sheet] | None = 
     styles = _Styles()
     footer = f"Exported {data.generated_at:%Y-%m-%d %H:%M} UTC; as of {data.options.as_of.isoformat()}"
     try:
-        for sheet in sheets:
-            if sheet.is_table:
-                _write_table(workbook, sheet, styles, data.organisation, footer, report(sheet))
-            else:
-                _write_cover(workbook, sheet, styles, data.organisation, footer)
+        with gc_paused():  # the activity and transfer rows are rendered as they are written
+            for sheet in sheets:
+                if sheet.is_table:
+                    _write_table(workbook, sheet, styles, data.organisation, footer, report(sheet), raw_rows)
+                else:
+                    _write_cover(workbook, sheet, styles, data.organisation, footer)
     except BaseException:
         _abandon(workbook)
         raise
