@@ -78,18 +78,21 @@ def _topojson_text(name: str) -> str:
 
 # Three cache levels, all keyed by the register's stamp so an edit is seen at once: the gap analysis
 # (the costly part; kept while only the function or status filter changes), the frames, and the
-# figures (read-only, so shared rather than copied on every rerun).
-@st.cache_data(ttl=300, max_entries=8, show_spinner="Running the gap analysis…")
+# figures (read-only, so shared rather than copied on every rerun). They are shared by every session
+# and kept until the register changes: the stamp only grows (the audit trail is append-only, a restore
+# adds its own row) and the as-of day is part of the filters, so an entry never goes stale, and
+# max_entries bounds the memory. The next manager to open the page, an hour later, waits for nothing.
+@st.cache_data(max_entries=8, show_spinner="Running the gap analysis…")
 def _gaps(path: str, as_of: date, entity_ids: tuple[int, ...] | None, stamp: tuple[int, int]) -> GapResults:
     return gap_results(get_db(), as_of, entity_ids)
 
 
-@st.cache_data(ttl=300, max_entries=16, show_spinner="Analysing the register…")
+@st.cache_data(max_entries=16, show_spinner="Analysing the register…")
 def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
     return load_dashboard(get_db(), filters, _gaps(path, filters.as_of, filters.entity_ids, stamp))
 
 
-@st.cache_resource(ttl=300, max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _figures(path: str, filters: Filters, stamp: tuple[int, int]) -> dict[str, tuple[Chart, go.Figure]]:
     """Each chart with the lean copy the browser draws (made once per register state, not per rerun)."""
     return {chart.key: (chart, chart.shown) for chart in _charts(_load(path, filters, stamp))}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,6 +24,7 @@ from ropa.charts.palette import (
     TRANSFER_STATE_COLOURS,
     colour_cycle,
 )
+from ropa.charts.topojson import point_count, simplify_arc, simplify_topology
 from ropa.gaps import SEVERITY_COLOURS as GAP_SEVERITY_COLOURS
 
 AS_OF = date(2026, 11, 1)
@@ -414,3 +417,49 @@ def test_html_export_of_the_map_embeds_the_world_topojson() -> None:
     assert 'window.PlotlyGeoAssets={topojson:{"world_50m":{"type":"Topology"' in page
     assert '"note":"<\\/script>"' in page
     assert page.index('window.PlotlyGeoAssets={topojson:{"') < page.index("<body>")
+
+
+# -- the shipped world map ------------------------------------------------------------------------------------
+
+WORLD_MAP = Path(__file__).resolve().parent.parent / "static" / "topojson" / f"{charts.WORLD_TOPOJSON}.json"
+
+
+def deltas(points: list[tuple[int, int]]) -> list[list[int]]:
+    """Absolute grid points as a topojson arc (the first point absolute, then differences)."""
+    return [list(points[0])] + [[x - px, y - py] for (px, py), (x, y) in zip(points, points[1:], strict=False)]
+
+
+@pytest.mark.parametrize(("points", "kept"), [
+    ([(0, 0), (1, 0), (2, 0), (3, 0)], [(0, 0), (3, 0)]),  # a straight line keeps its ends only
+    ([(0, 0), (5, 1), (10, 0)], [(0, 0), (10, 0)]),  # within the tolerance of the chord
+    ([(0, 0), (5, 4), (10, 0)], [(0, 0), (5, 4), (10, 0)]),  # beyond it: the corner stays
+    ([(0, 0), (7, 0)], [(0, 0), (7, 0)]),  # two points are already as simple as it gets
+    ([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)], [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]),  # a tiny island survives
+    ([(0, 0), (10, 0), (20, 0), (20, 10), (20, 20), (0, 20), (0, 0)], [(0, 0), (20, 0), (20, 20), (0, 20), (0, 0)]),
+], ids=["straight", "small bend", "corner", "two points", "tiny ring", "square ring"])
+def test_simplifying_an_arc_drops_only_points_the_map_cannot_show(points: list[tuple[int, int]],
+                                                                  kept: list[tuple[int, int]]) -> None:
+    # A grid step of 0.1 degree: 1 step is the tolerance, so (5, 1) is dropped and (5, 4) is not.
+    assert simplify_arc(deltas(points), (0.1, 0.1), 0.1) == deltas(kept)
+
+
+def test_simplifying_keeps_every_object_and_the_shared_borders() -> None:
+    topology = {"type": "Topology", "transform": {"scale": [0.1, 0.1], "translate": [0, 0]},
+                "objects": {"countries": {"type": "GeometryCollection", "geometries": [
+                    {"type": "Polygon", "id": "AAA", "arcs": [[0, 1]]},
+                    {"type": "Polygon", "id": "BBB", "arcs": [[~0, 2]]}]}},
+                "arcs": [deltas([(0, 0), (0, 5), (0, 10)]), deltas([(0, 10), (-9, 10), (-10, 0), (0, 0)]),
+                         deltas([(0, 0), (10, 0), (10, 10), (0, 10)])]}
+    thinned = simplify_topology(topology)
+    assert thinned["objects"] == topology["objects"]
+    assert thinned["arcs"][0] == deltas([(0, 0), (0, 10)])  # the border both countries draw, once
+    assert thinned["arcs"][1:] == topology["arcs"][1:]
+
+
+def test_the_shipped_world_map_is_thinned_and_keeps_the_small_states() -> None:
+    world = json.loads(WORLD_MAP.read_text(encoding="utf-8"))
+    countries = {g.get("id") for g in world["objects"]["countries"]["geometries"]}
+    assert {"SGP", "MLT", "JEY", "GGY", "IMN", "LIE", "MCO", "BHR", "HKG"} <= countries
+    assert len(countries) >= 230
+    assert point_count(world) < 35_000  # the 1:50m original has 122,526
+    assert all(len(arc) >= 2 for arc in world["arcs"])

@@ -125,6 +125,35 @@ def test_a_chart_selection_opens_the_register_on_those_activities(demo: Path) ->
     assert at.title[0].value == "Register of processing activities"
 
 
+def test_a_later_session_reuses_the_analysis_until_the_register_changes(demo: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caches are shared by sessions and never expire on their own: the register's stamp decides."""
+    import streamlit as st
+    from streamlit.runtime.caching import cache_utils
+
+    import ropa.dashboard
+    from ropa.storage.activities import archive_activity
+    from tests.factories import DPO
+
+    clock = [1_000.0]
+    monkeypatch.setattr(cache_utils, "TTLCACHE_TIMER", lambda: clock[0])
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    runs: list[date] = []
+    analyse = ropa.dashboard.gap_results
+    monkeypatch.setattr(ropa.dashboard, "gap_results", lambda db, as_of, *rest: runs.append(as_of) or analyse(
+        db, as_of, *rest))
+    assert not page().run().exception
+    clock[0] += 8 * 3600  # a working day later, another manager opens the page
+    assert not page().run().exception
+    assert len(runs) == 1
+    db = open_database(demo)
+    live, version = db.rows("SELECT id, version FROM activities WHERE status = 'approved' ORDER BY id LIMIT 1")[0]
+    archive_activity(db, DPO, int(live), int(version))
+    assert not page().run().exception
+    assert len(runs) == 2
+
+
 def test_the_app_serves_the_world_map_itself() -> None:
     """The map's topojson URL only works while Streamlit serves static/ (no CDN fallback)."""
     import tomllib

@@ -1,0 +1,104 @@
+"""The world map's outlines thinned to what the dashboard can show: fewer points, same countries, same borders.
+
+The 1:50m Natural Earth map keeps every small state the transfers map needs
+(Singapore, Malta, Jersey), but its 120,000 points are far finer than a
+1,400-pixel map can draw: one pixel spans about a quarter of a degree, and
+the browser spent most of the map's drawing time on points it could not
+show. Each arc of the topology is simplified on its own (Douglas-Peucker,
+endpoints kept), so neighbouring countries still share their border exactly
+and no country or island is dropped. The shipped
+``static/topojson/world_50m.json`` is the output of::
+
+    python -m ropa.charts.topojson ORIGINAL.json static/topojson/world_50m.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+TOLERANCE_DEGREES = 0.1
+"""Largest distance a dropped point may lie from the simplified line: well under a pixel on the dashboard."""
+
+MIN_RING_POINTS = 4
+"""A closed arc (an island's coast) keeps at least a triangle: three corners and the closing point."""
+
+Points = npt.NDArray[np.float64]
+
+
+def _kept(points: Points, tolerance: float) -> npt.NDArray[np.bool_]:
+    """Which points of an open line Douglas-Peucker keeps (always both ends)."""
+    keep = np.zeros(len(points), dtype=bool)
+    keep[0] = keep[-1] = True
+    spans = [(0, len(points) - 1)]
+    while spans:
+        first, last = spans.pop()
+        if last <= first + 1:
+            continue
+        start, direction = points[first], points[last] - points[first]
+        inner = points[first + 1:last]
+        length = float(np.hypot(*direction))
+        if length == 0:
+            distance = np.hypot(*(inner - start).T)
+        else:
+            distance = np.abs(direction[0] * (inner[:, 1] - start[1])
+                              - direction[1] * (inner[:, 0] - start[0])) / length
+        farthest = int(np.argmax(distance))
+        if distance[farthest] > tolerance:
+            middle = first + 1 + farthest
+            keep[middle] = True
+            spans += [(first, middle), (middle, last)]
+    return keep
+
+
+def _kept_ring(points: Points, tolerance: float) -> npt.NDArray[np.bool_]:
+    """A closed arc is split at its point farthest from the start, each half simplified as a line."""
+    far = int(np.argmax(np.hypot(*(points - points[0]).T)))
+    keep = np.zeros(len(points), dtype=bool)
+    keep[:far + 1] |= _kept(points[:far + 1], tolerance)
+    keep[far:] |= _kept(points[far:], tolerance)
+    if keep.sum() < MIN_RING_POINTS:
+        keep[np.linspace(0, len(points) - 1, MIN_RING_POINTS).round().astype(int)] = True
+    return keep
+
+
+def simplify_arc(arc: list[list[int]], scale: tuple[float, float], tolerance: float) -> list[list[int]]:
+    """One delta-encoded, quantised arc with the points within ``tolerance`` degrees of the line dropped."""
+    grid = np.cumsum(np.asarray(arc, dtype=np.int64), axis=0)
+    if len(grid) > 2:
+        degrees: Points = grid.astype(np.float64) * np.asarray(scale, dtype=np.float64)
+        closed = bool((grid[0] == grid[-1]).all())
+        grid = grid[(_kept_ring if closed else _kept)(degrees, tolerance)]
+    deltas = np.vstack([grid[:1], np.diff(grid, axis=0)])
+    return [[int(x), int(y)] for x, y in deltas.tolist()]
+
+
+def simplify_topology(topology: dict[str, Any], tolerance: float = TOLERANCE_DEGREES) -> dict[str, Any]:
+    """The topology with every arc simplified; objects, ids and properties are untouched."""
+    scale = topology["transform"]["scale"]
+    arcs = [simplify_arc(arc, (float(scale[0]), float(scale[1])), tolerance) for arc in topology["arcs"]]
+    return {**topology, "arcs": arcs}
+
+
+def point_count(topology: dict[str, Any]) -> int:
+    return sum(len(arc) for arc in topology["arcs"])
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m ropa.charts.topojson SOURCE.json TARGET.json", file=sys.stderr)
+        return 2
+    source = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    thinned = simplify_topology(source)
+    Path(argv[1]).write_text(json.dumps(thinned, separators=(",", ":")), encoding="utf-8")
+    print(f"{point_count(source):,} points -> {point_count(thinned):,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
