@@ -24,8 +24,21 @@ LIST_FIELDS: tuple[str, ...] = (
 )
 """The stable summary's keys: a contract with scripts; add, never rename."""
 
-# The fields of ``ropa.models.Recipient`` and ``Transfer``, in their order (a test holds them equal; this module
-# does not import the models, so the command line starts without pydantic).
+# The fields of ``ropa.models.Activity``, ``Recipient`` and ``Transfer``, in their order (a test holds them equal;
+# this module does not import the models, so the command line starts without pydantic).
+ACTIVITY_FIELDS: tuple[str, ...] = (
+    "id", "entity_id", "name", "business_function", "purpose", "role", "controller_served", "joint_controllers",
+    "joint_arrangement_ref", "lawful_bases", "legitimate_interest", "lia_ref", "consent_record_ref", "art9_conditions",
+    "art10_basis", "dpa_schedule1_condition", "data_subjects", "data_categories", "recipients", "transfers",
+    "retention_kind", "retention_months", "retention_trigger", "retention_rule", "retention_policy_ref",
+    "security_measures", "security_description", "systems", "data_location", "data_source", "rights_available", "adm",
+    "adm_description", "adm_basis", "dpia_required", "dpia_status", "dpia_ref", "dpia_criteria", "breach_ref",
+    "dpia_not_required_reason", "dpia_decided_by", "law_relied_on", "member_state_law", "consent_withdrawal",
+    "parental_consent", "adm_safeguards", "eprivacy_consent", "controller_contract_ref", "subprocessor_authorisation",
+    "appropriate_policy_ref", "retention_per_policy", "policy_deviation_reasons", "superseded_on", "owner", "status",
+    "last_reviewed", "next_review_due", "source_document", "source_section", "notes", "unmapped", "version",
+    "created_at", "created_by", "updated_at", "updated_by",
+)
 RECIPIENT_FIELDS: tuple[str, ...] = ("category", "name", "role", "country", "contract_ref", "vendor_id")
 TRANSFER_FIELDS: tuple[str, ...] = ("country", "recipient", "mechanism", "tia_ref", "safeguard_doc", "contract_date",
                                     "organisation", "vendor_id", "authority_informed_on")

@@ -105,8 +105,9 @@ def test_special_categories_read_without_the_models_match_the_reference_loader()
     assert "contact.email" not in keys
 
 
-def test_the_child_fields_written_by_duckdb_are_the_models_fields() -> None:
+def test_the_fields_written_by_duckdb_are_the_models_fields() -> None:
     from ropa.models import Recipient, Transfer
-    from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS
+    from ropa.serialise import ACTIVITY_FIELDS, RECIPIENT_FIELDS, TRANSFER_FIELDS
 
-    assert (RECIPIENT_FIELDS, TRANSFER_FIELDS) == (tuple(Recipient.model_fields), tuple(Transfer.model_fields))
+    assert (ACTIVITY_FIELDS, RECIPIENT_FIELDS, TRANSFER_FIELDS) == (
+        tuple(Activity.model_fields), tuple(Recipient.model_fields), tuple(Transfer.model_fields))
