@@ -61,15 +61,22 @@ def export_document(data: ExportData) -> dict[str, Any]:
 
 
 _SLOT = "\x00activities\x00"
+_BATCH = 1_024
 
 
 def write_json(data: ExportData, path: str | Path) -> None:
-    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are spliced in."""
+    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are streamed in.
+
+    The rest of the document is written around them: joining every entry into
+    one text, then splicing it in, held the document three times over.
+    """
     if not data.contents:
         Path(path).write_text(canonical_json(export_document(data)), encoding="utf-8")
         return
     # "activities" sorts first among the document's keys, so the first slot is this one.
-    text = canonical_json({**export_document(data), "activities": _SLOT})
-    slot = canonical_json(_SLOT)
-    activities = "[" + ",".join(c.entry for c in data.contents) + "]"
-    Path(path).write_text(text.replace(slot, activities, 1), encoding="utf-8")
+    head, tail = canonical_json({**export_document(data), "activities": _SLOT}).split(canonical_json(_SLOT), 1)
+    with Path(path).open("w", encoding="utf-8") as out:
+        out.write(head + "[")
+        for start in range(0, len(data.contents), _BATCH):
+            out.write(("," if start else "") + ",".join(c.entry for c in data.contents[start:start + _BATCH]))
+        out.write("]" + tail)
