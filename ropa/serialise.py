@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ropa.spool import Spool
 from ropa.storage.database import Connection
 
 LIST_FIELDS: tuple[str, ...] = (
@@ -243,14 +244,15 @@ def _compact_children(table: str, fields: Sequence[str], where: str) -> str:
             "GROUP BY activity_id")
 
 
-def content_sql(fields: Sequence[str], column_types: dict[str, str]) -> str:
+def content_sql(fields: Sequence[str], column_types: dict[str, str], condition: str) -> str:
     """Each activity's export entry (its content as canonical JSON, with the bookkeeping columns beside it)
-    and the length of that content, for the activities whose ids are in ``$ids``.
+    as UTF-8, and the content's size in bytes, for the activities ``condition`` selects whose ids are
+    between ``$low`` and ``$high``.
 
     ``fields`` are the content's activity columns; recipients, transfers and
     the entity's name are added. The content is canonical JSON (sorted keys,
     no spaces); the entry is the JSON export's activity object, ``content``
-    first. Rows come in the export's order (entity, name, id).
+    first.
     """
     rendered: dict[str, str] = {
         "recipients": "concat('[', array_to_string(coalesce(r.items, []), ','), ']')",
@@ -271,40 +273,48 @@ def content_sql(fields: Sequence[str], column_types: dict[str, str]) -> str:
         ("id", _number("id")), ("updated_at", _timestamp("updated_at")), ("updated_by", _text("updated_by")),
         ("version", _number("version")),
     ])
-    chosen = "activity_id IN (SELECT unnest($ids))"
+    chosen = "activity_id BETWEEN $low AND $high"
     return (
         f"WITH r AS ({_compact_children('recipients', RECIPIENT_FIELDS, chosen)}), "
         f"t AS ({_compact_children('transfers', TRANSFER_FIELDS, chosen)}), "
         f"rows AS (SELECT a.entity_id, a.name, a.id, a.version, a.created_at, a.created_by, a.updated_at, "
         f"a.updated_by, {content} AS raw FROM activities a LEFT JOIN entities e ON e.id = a.entity_id "
         f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id "
-        f"WHERE a.id IN (SELECT unnest($ids))), "
+        f"WHERE a.id BETWEEN $low AND $high AND {condition}), "
         f"fixed AS (SELECT *, {_lower_hex('raw')} AS c FROM rows) "
-        f"SELECT entity_id, {entry}, length(c) FROM fixed ORDER BY entity_id, name, id"
+        f"SELECT id, entity_id, encode({entry}), strlen(c) FROM fixed"
     )
 
 
-_ENTRY_HEAD = len('{"content":')
+_ENTRY_HEAD = len(b'{"content":')
 
 
 @dataclass(frozen=True, slots=True)
 class Content:
     """One activity as the JSON document lists it (``entry``), and the content the export hashes (``text``).
 
-    The content is kept once, inside the entry: at 50,000 activities a second
-    copy of every text cost 110 MB.
+    Both are read back from the spool the export rendered them into: the
+    content is the head of the entry, so it is stored once.
     """
 
     entity_id: int
-    entry: str
-    length: int
+    spool: Spool
+    offset: int
+    size: int
+    """Bytes of the entry in the spool."""
+    text_size: int
+    """Bytes of the content, which opens the entry."""
+
+    @property
+    def entry(self) -> str:
+        return self.spool.read(self.offset, self.size).decode()
 
     @property
     def text(self) -> str:
-        return self.entry[_ENTRY_HEAD:_ENTRY_HEAD + self.length]
+        return self.spool.read(self.offset + _ENTRY_HEAD, self.text_size).decode()
 
 
-CONTENT_BATCH = 8_192
+CONTENT_BATCH = 4_096
 """Activities rendered per query: DuckDB then holds one batch of texts, not the whole register's."""
 
 
@@ -312,7 +322,9 @@ def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence
                     include_archived: bool) -> list[Content]:
     """The canonical content of every exported activity, in the export's order: see ``content_sql``.
 
-    The order is read first, then the texts a batch at a time in that order.
+    The order is read first. The texts are rendered a range of ids at a time
+    (a range reads only its part of the tables, where a batch in the export's
+    order would read them whole each time) into one spool, and listed in order.
     """
     where = ["TRUE"]
     params: dict[str, Any] = {}
@@ -321,15 +333,30 @@ def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence
         params["entities"] = list(entity_ids)
     if not include_archived:
         where.append("a.status <> 'archived'")
+    condition = " AND ".join(where)
     ordered = [row[0] for row in con.execute(
-        f"SELECT a.id FROM activities a WHERE {' AND '.join(where)} ORDER BY entity_id, name, id", params).fetchall()]
+        f"SELECT a.id FROM activities a WHERE {condition} ORDER BY entity_id, name, id", params).fetchall()]
+    rank = {activity_id: i for i, activity_id in enumerate(ordered)}
+    by_id = sorted(ordered)
     column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
-    sql = content_sql(fields, column_types)
-    contents: list[Content] = []
-    for start in range(0, len(ordered), CONTENT_BATCH):
-        rows = con.execute(sql, {"ids": ordered[start:start + CONTENT_BATCH]}).fetchall()
-        contents.extend(Content(int(entity_id), str(entry), int(length)) for entity_id, entry, length in rows)
+    sql = content_sql(fields, column_types, condition)
+    spool = Spool()
+    contents: list[Any] = [None] * len(ordered)
+    for start in range(0, len(by_id), CONTENT_BATCH):
+        chunk = by_id[start:start + CONTENT_BATCH]
+        rows = con.execute(sql, {**params, "low": chunk[0], "high": chunk[-1]}).fetchall()
+        offset = spool.append(b"".join(row[2] for row in rows))
+        for activity_id, entity_id, entry, text_size in rows:
+            contents[rank[activity_id]] = Content(int(entity_id), spool, offset, len(entry), int(text_size))
+            offset += len(entry)
     return contents
+
+
+def write_entries(contents: Sequence[Content], write: Callable[[bytes], object], *, batch: int = 1_024) -> None:
+    """The entries joined by commas, as UTF-8, copied from their spool a batch at a time."""
+    for start in range(0, len(contents), batch):
+        write((b"," if start else b"") + b",".join(c.spool.read(c.offset, c.size)
+                                                  for c in contents[start:start + batch]))
 
 
 def special_category_keys() -> list[str]:

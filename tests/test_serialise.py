@@ -156,7 +156,6 @@ def test_json_export_in_batches_is_the_document_the_records_give(whole_register:
     from ropa.export.data import canonical_json
 
     monkeypatch.setattr(serialise, "CONTENT_BATCH", 7)  # many batches, the last one short
-    monkeypatch.setattr(jsonfile, "_BATCH", 5)
     options = ExportOptions(as_of=date(2026, 11, 1), all_organisations=True, include_archived=include_archived)
     path = tmp_path / "register.json"
     result = export_register(whole_register, DPO, "json", path, options, log=False)
@@ -166,3 +165,19 @@ def test_json_export_in_batches_is_the_document_the_records_give(whole_register:
     assert written == expected.replace(data.generated_at.isoformat(timespec="seconds"),
                                        json.loads(written)["exported_at_utc"])
     assert result.content_sha256 == data.content_sha256 and result.activity_count == len(data.records) > 20
+
+
+@pytest.mark.parametrize("pick", [slice(None), slice(1, None), slice(None, -1), slice(None, None, -1)],
+                         ids=["all", "without-the-first", "without-the-last", "reversed"])
+def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_whole_spool(
+        demo_db: Database, monkeypatch: pytest.MonkeyPatch, pick: slice) -> None:
+    from ropa import serialise
+    from ropa.export.data import CONTENT_COLUMNS
+
+    monkeypatch.setattr(serialise, "CONTENT_BATCH", 4)
+    with demo_db.connect() as con:
+        contents = serialise.record_contents(con, CONTENT_COLUMNS, None, include_archived=True)[pick]
+    written: list[bytes] = []
+    serialise.write_entries(contents, written.append)
+    assert b"".join(written).decode() == ",".join(c.entry for c in contents)
+    assert all(c.entry.startswith(f'{{"content":{c.text},"created_at":') for c in contents)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ropa.export.data import BOOKKEEPING, ExportData, canonical_json, record_content, transfer_validity
 from ropa.reference import load_reference
+from ropa.serialise import write_entries
 
 FORMAT = "ropa-article-30-export"
 FORMAT_VERSION = 1
@@ -61,11 +62,10 @@ def export_document(data: ExportData) -> dict[str, Any]:
 
 
 _SLOT = "\x00activities\x00"
-_BATCH = 1_024
 
 
 def write_json(data: ExportData, path: str | Path) -> None:
-    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are streamed in.
+    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are copied in.
 
     The rest of the document is written around them: joining every entry into
     one text, then splicing it in, held the document three times over.
@@ -75,8 +75,7 @@ def write_json(data: ExportData, path: str | Path) -> None:
         return
     # "activities" sorts first among the document's keys, so the first slot is this one.
     head, tail = canonical_json({**export_document(data), "activities": _SLOT}).split(canonical_json(_SLOT), 1)
-    with Path(path).open("w", encoding="utf-8") as out:
-        out.write(head + "[")
-        for start in range(0, len(data.contents), _BATCH):
-            out.write(("," if start else "") + ",".join(c.entry for c in data.contents[start:start + _BATCH]))
-        out.write("]" + tail)
+    with Path(path).open("wb") as out:
+        out.write((head + "[").encode())
+        write_entries(data.contents, out.write)
+        out.write(("]" + tail).encode())
