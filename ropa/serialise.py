@@ -341,15 +341,16 @@ def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence
     column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
     sql = content_sql(fields, column_types, condition)
     spool = Spool()
-    contents: list[Any] = [None] * len(ordered)
+    contents: list[Content | None] = [None] * len(ordered)
     for start in range(0, len(by_id), CONTENT_BATCH):
         chunk = by_id[start:start + CONTENT_BATCH]
         rows = con.execute(sql, {**params, "low": chunk[0], "high": chunk[-1]}).fetchall()
         offset = spool.append(b"".join(row[2] for row in rows))
         for activity_id, entity_id, entry, text_size in rows:
-            contents[rank[activity_id]] = Content(int(entity_id), spool, offset, len(entry), int(text_size))
+            if activity_id in rank:  # not one added by another session since the order was read
+                contents[rank[activity_id]] = Content(int(entity_id), spool, offset, len(entry), int(text_size))
             offset += len(entry)
-    return contents
+    return [c for c in contents if c is not None]  # without any archived meanwhile
 
 
 def write_entries(contents: Sequence[Content], write: Callable[[bytes], object], *, batch: int = 1_024) -> None:

@@ -181,3 +181,31 @@ def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_wh
     serialise.write_entries(contents, written.append)
     assert b"".join(written).decode() == ",".join(c.entry for c in contents)
     assert all(c.entry.startswith(f'{{"content":{c.text},"created_at":') for c in contents)
+
+
+class _WritesMeanwhile:
+    """A connection on which another session writes ``statements`` once the export's order has been read."""
+
+    def __init__(self, con: Any, statements: list[str]) -> None:
+        self.con, self.statements = con, statements
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if sql.startswith("DESCRIBE"):
+            for statement in self.statements:
+                self.con.execute(statement)
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+
+def test_activities_archived_or_restored_while_the_contents_are_read_are_left_out(demo_db: Database) -> None:
+    from ropa import serialise
+    from ropa.export.data import CONTENT_COLUMNS
+
+    with demo_db.connect() as con:
+        archived, restored = (con.execute(f"SELECT min(id) FROM activities WHERE {live}").fetchone()[0]  # type: ignore[index]
+                              for live in ("status <> 'archived'", "status = 'archived'"))
+        before = [json.loads(c.entry)["id"] for c in serialise.record_contents(con, CONTENT_COLUMNS, None, False)]
+        meanwhile = _WritesMeanwhile(con, [f"UPDATE activities SET status = 'archived' WHERE id = {archived}",
+                                           f"UPDATE activities SET status = 'draft' WHERE id = {restored}"])
+        after = [json.loads(c.entry)["id"] for c in serialise.record_contents(meanwhile, CONTENT_COLUMNS, None, False)]
+    assert restored not in before and archived in before
+    assert after == [i for i in before if i != archived]
