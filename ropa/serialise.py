@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ropa.spool import Spool
 from ropa.storage.database import Connection
 
 LIST_FIELDS: tuple[str, ...] = (
@@ -24,8 +25,21 @@ LIST_FIELDS: tuple[str, ...] = (
 )
 """The stable summary's keys: a contract with scripts; add, never rename."""
 
-# The fields of ``ropa.models.Recipient`` and ``Transfer``, in their order (a test holds them equal; this module
-# does not import the models, so the command line starts without pydantic).
+# The fields of ``ropa.models.Activity``, ``Recipient`` and ``Transfer``, in their order (a test holds them equal;
+# this module does not import the models, so the command line starts without pydantic).
+ACTIVITY_FIELDS: tuple[str, ...] = (
+    "id", "entity_id", "name", "business_function", "purpose", "role", "controller_served", "joint_controllers",
+    "joint_arrangement_ref", "lawful_bases", "legitimate_interest", "lia_ref", "consent_record_ref", "art9_conditions",
+    "art10_basis", "dpa_schedule1_condition", "data_subjects", "data_categories", "recipients", "transfers",
+    "retention_kind", "retention_months", "retention_trigger", "retention_rule", "retention_policy_ref",
+    "security_measures", "security_description", "systems", "data_location", "data_source", "rights_available", "adm",
+    "adm_description", "adm_basis", "dpia_required", "dpia_status", "dpia_ref", "dpia_criteria", "breach_ref",
+    "dpia_not_required_reason", "dpia_decided_by", "law_relied_on", "member_state_law", "consent_withdrawal",
+    "parental_consent", "adm_safeguards", "eprivacy_consent", "controller_contract_ref", "subprocessor_authorisation",
+    "appropriate_policy_ref", "retention_per_policy", "policy_deviation_reasons", "superseded_on", "owner", "status",
+    "last_reviewed", "next_review_due", "source_document", "source_section", "notes", "unmapped", "version",
+    "created_at", "created_by", "updated_at", "updated_by",
+)
 RECIPIENT_FIELDS: tuple[str, ...] = ("category", "name", "role", "country", "contract_ref", "vendor_id")
 TRANSFER_FIELDS: tuple[str, ...] = ("country", "recipient", "mechanism", "tia_ref", "safeguard_doc", "contract_date",
                                     "organisation", "vendor_id", "authority_informed_on")
@@ -224,18 +238,21 @@ def _sorted_text_object(expr: str) -> str:
             f"ELSE concat('{{', array_to_string({pairs}, ','), '}}') END")
 
 
-def _compact_children(table: str, fields: Sequence[str]) -> str:
+def _compact_children(table: str, fields: Sequence[str], where: str) -> str:
     obj = _compact_object([(f, _text(f)) for f in sorted(fields)])
-    return f"SELECT activity_id, list({obj} ORDER BY position) AS items FROM {table} GROUP BY activity_id"
+    return (f"SELECT activity_id, list({obj} ORDER BY position) AS items FROM {table} WHERE {where} "
+            "GROUP BY activity_id")
 
 
-def content_sql(fields: Sequence[str], column_types: dict[str, str], where: str) -> str:
-    """Each activity's content as canonical JSON (sorted keys, no spaces), and its export entry.
+def content_sql(fields: Sequence[str], column_types: dict[str, str], condition: str) -> str:
+    """Each activity's export entry (its content as canonical JSON, with the bookkeeping columns beside it)
+    as UTF-8, and the content's size in bytes, for the activities ``condition`` selects whose ids are
+    between ``$low`` and ``$high``.
 
     ``fields`` are the content's activity columns; recipients, transfers and
-    the entity's name are added. The entry is the JSON export's activity
-    object: the content with the bookkeeping columns beside it. Rows come in
-    the export's order (entity, name, id).
+    the entity's name are added. The content is canonical JSON (sorted keys,
+    no spaces); the entry is the JSON export's activity object, ``content``
+    first.
     """
     rendered: dict[str, str] = {
         "recipients": "concat('[', array_to_string(coalesce(r.items, []), ','), ']')",
@@ -256,39 +273,91 @@ def content_sql(fields: Sequence[str], column_types: dict[str, str], where: str)
         ("id", _number("id")), ("updated_at", _timestamp("updated_at")), ("updated_by", _text("updated_by")),
         ("version", _number("version")),
     ])
+    chosen = "activity_id BETWEEN $low AND $high"
     return (
-        f"WITH r AS ({_compact_children('recipients', RECIPIENT_FIELDS)}), "
-        f"t AS ({_compact_children('transfers', TRANSFER_FIELDS)}), "
+        f"WITH r AS ({_compact_children('recipients', RECIPIENT_FIELDS, chosen)}), "
+        f"t AS ({_compact_children('transfers', TRANSFER_FIELDS, chosen)}), "
         f"rows AS (SELECT a.entity_id, a.name, a.id, a.version, a.created_at, a.created_by, a.updated_at, "
         f"a.updated_by, {content} AS raw FROM activities a LEFT JOIN entities e ON e.id = a.entity_id "
-        f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id WHERE {where}), "
+        f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id "
+        f"WHERE a.id BETWEEN $low AND $high AND {condition}), "
         f"fixed AS (SELECT *, {_lower_hex('raw')} AS c FROM rows) "
-        f"SELECT entity_id, c, {entry} FROM fixed ORDER BY entity_id, name, id"
+        f"SELECT id, entity_id, encode({entry}), strlen(c) FROM fixed"
     )
 
 
-@dataclass(frozen=True)
+_ENTRY_HEAD = len(b'{"content":')
+
+
+@dataclass(frozen=True, slots=True)
 class Content:
-    """One activity as the export hashes it (``text``) and as its JSON document lists it (``entry``)."""
+    """One activity as the JSON document lists it (``entry``), and the content the export hashes (``text``).
+
+    Both are read back from the spool the export rendered them into: the
+    content is the head of the entry, so it is stored once.
+    """
 
     entity_id: int
-    text: str
-    entry: str
+    spool: Spool
+    offset: int
+    size: int
+    """Bytes of the entry in the spool."""
+    text_size: int
+    """Bytes of the content, which opens the entry."""
+
+    @property
+    def entry(self) -> str:
+        return self.spool.read(self.offset, self.size).decode()
+
+    @property
+    def text(self) -> str:
+        return self.spool.read(self.offset + _ENTRY_HEAD, self.text_size).decode()
+
+
+CONTENT_BATCH = 4_096
+"""Activities rendered per query: DuckDB then holds one batch of texts, not the whole register's."""
 
 
 def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence[int] | None,
                     include_archived: bool) -> list[Content]:
-    """The canonical content of every exported activity, in the export's order: see ``content_sql``."""
+    """The canonical content of every exported activity, in the export's order: see ``content_sql``.
+
+    The order is read first. The texts are rendered a range of ids at a time
+    (a range reads only its part of the tables, where a batch in the export's
+    order would read them whole each time) into one spool, and listed in order.
+    """
     where = ["TRUE"]
     params: dict[str, Any] = {}
     if entity_ids is not None:
-        where.append("list_contains($ids, a.entity_id)")
-        params["ids"] = list(entity_ids)
+        where.append("list_contains($entities, a.entity_id)")
+        params["entities"] = list(entity_ids)
     if not include_archived:
         where.append("a.status <> 'archived'")
+    condition = " AND ".join(where)
+    ordered = [row[0] for row in con.execute(
+        f"SELECT a.id FROM activities a WHERE {condition} ORDER BY entity_id, name, id", params).fetchall()]
+    rank = {activity_id: i for i, activity_id in enumerate(ordered)}
+    by_id = sorted(ordered)
     column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
-    rows = con.execute(content_sql(fields, column_types, " AND ".join(where)), params).fetchall()
-    return [Content(int(entity_id), str(text), str(entry)) for entity_id, text, entry in rows]
+    sql = content_sql(fields, column_types, condition)
+    spool = Spool()
+    contents: list[Content | None] = [None] * len(ordered)
+    for start in range(0, len(by_id), CONTENT_BATCH):
+        chunk = by_id[start:start + CONTENT_BATCH]
+        rows = con.execute(sql, {**params, "low": chunk[0], "high": chunk[-1]}).fetchall()
+        offset = spool.append(b"".join(row[2] for row in rows))
+        for activity_id, entity_id, entry, text_size in rows:
+            if activity_id in rank:  # not one added by another session since the order was read
+                contents[rank[activity_id]] = Content(int(entity_id), spool, offset, len(entry), int(text_size))
+            offset += len(entry)
+    return [c for c in contents if c is not None]  # without any archived meanwhile
+
+
+def write_entries(contents: Sequence[Content], write: Callable[[bytes], object], *, batch: int = 1_024) -> None:
+    """The entries joined by commas, as UTF-8, copied from their spool a batch at a time."""
+    for start in range(0, len(contents), batch):
+        write((b"," if start else b"") + b",".join(c.spool.read(c.offset, c.size)
+                                                  for c in contents[start:start + batch]))
 
 
 def special_category_keys() -> list[str]:

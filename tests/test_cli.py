@@ -221,3 +221,25 @@ def test_two_processes_writing_at_once_lose_nothing(db: Database, entity: Entity
         assert writer.returncode == 0, err
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 30
     assert db.rows("SELECT count(*) FROM audit_log WHERE record_type = 'activity'")[0][0] == 30
+
+
+COMMAND_PROBE = """
+import runpy, sys
+
+sys.argv = ["ropa", *sys.argv[1:]]
+try:
+    runpy.run_module("ropa", run_name="__main__")
+except SystemExit as done:
+    assert not done.code, done.code
+print(" ".join(sorted(m for m in ("pydantic", "pandas", "ropa.models", "ropa.reference") if m in sys.modules)),
+      file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("command", [["list", "--format", "json"], ["show", "1"], ["gaps", "--help"]],
+                         ids=["list-json", "show", "help"])
+def test_reading_commands_start_without_the_models_or_pandas(demo_db: Database, command: list[str]) -> None:
+    """Each command pays its imports on every run: pydantic and pandas cost a cold start more than its work."""
+    done = subprocess.run([sys.executable, "-c", COMMAND_PROBE, "--db", str(demo_db.path), *command],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout and done.stderr.strip() == "", done.stderr

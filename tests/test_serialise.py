@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,8 @@ from ropa.models import Activity, Entity
 from ropa.reference import load_reference
 from ropa.storage.activities import create_activity, get_activity, load_activities
 from ropa.storage.database import Database
-from tests.factories import EDITOR, make_activity, make_recipient, make_transfer
+from tests.conftest import copy_of
+from tests.factories import DPO, EDITOR, Seeded, make_activity, make_recipient, make_transfer
 
 HOSTILE = [
     pytest.param("plain text", id="plain"),
@@ -105,8 +108,104 @@ def test_special_categories_read_without_the_models_match_the_reference_loader()
     assert "contact.email" not in keys
 
 
-def test_the_child_fields_written_by_duckdb_are_the_models_fields() -> None:
+def test_the_fields_written_by_duckdb_are_the_models_fields() -> None:
     from ropa.models import Recipient, Transfer
-    from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS
+    from ropa.serialise import ACTIVITY_FIELDS, RECIPIENT_FIELDS, TRANSFER_FIELDS
 
-    assert (RECIPIENT_FIELDS, TRANSFER_FIELDS) == (tuple(Recipient.model_fields), tuple(Transfer.model_fields))
+    assert (ACTIVITY_FIELDS, RECIPIENT_FIELDS, TRANSFER_FIELDS) == (
+        tuple(Activity.model_fields), tuple(Recipient.model_fields), tuple(Transfer.model_fields))
+
+
+def _synthetic(db: Database) -> None:
+    from bench.synthetic import build_synthetic
+
+    build_synthetic(db, n_entities=6, n_activities=150, seed=11)
+
+
+@pytest.fixture(params=["demo", "synthetic"])
+def whole_register(request: pytest.FixtureRequest, demo_template: Path, seeded: Seeded, tmp_path: Path) -> Database:
+    """The demo register, or a seeded synthetic one: the records real use and the generator produce."""
+    if request.param == "demo":
+        return copy_of(demo_template, tmp_path / "demo.duckdb")
+    seeded(_synthetic, tmp_path / "synthetic.duckdb")
+    return Database(tmp_path / "synthetic.duckdb")
+
+
+def test_list_and_show_of_whole_registers_are_what_the_models_wrote(whole_register: Database,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    db = whole_register
+    with db.connect() as con:
+        activities = load_activities(con)
+        names = dict(con.execute("SELECT id, name FROM entities").fetchall())
+    assert len(activities) > 20
+    args = ["--db", str(db.path), "list", "--format", "json"]
+    assert _run(capsys, *args, "--include-archived") == _dumped(_models_list(activities, names))
+    assert _run(capsys, *args) == _dumped(_models_list([a for a in activities if a.status != "archived"], names))
+    for activity in activities[::9]:
+        expected = activity.model_dump(mode="json")
+        expected["entity"] = names.get(activity.entity_id, "")
+        assert _run(capsys, "--db", str(db.path), "show", str(activity.id)) == _dumped(expected)
+
+
+@pytest.mark.parametrize("include_archived", [False, True], ids=["live", "with-archived"])
+def test_json_export_in_batches_is_the_document_the_records_give(whole_register: Database, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 include_archived: bool) -> None:
+    from ropa import serialise
+    from ropa.export import ExportOptions, collect, export_register, jsonfile
+    from ropa.export.data import canonical_json
+
+    monkeypatch.setattr(serialise, "CONTENT_BATCH", 7)  # many batches, the last one short
+    options = ExportOptions(as_of=date(2026, 11, 1), all_organisations=True, include_archived=include_archived)
+    path = tmp_path / "register.json"
+    result = export_register(whole_register, DPO, "json", path, options, log=False)
+    data = collect(whole_register, DPO, options)
+    written = path.read_text(encoding="utf-8")
+    expected = canonical_json(jsonfile.export_document(data))
+    assert written == expected.replace(data.generated_at.isoformat(timespec="seconds"),
+                                       json.loads(written)["exported_at_utc"])
+    assert result.content_sha256 == data.content_sha256 and result.activity_count == len(data.records) > 20
+
+
+@pytest.mark.parametrize("pick", [slice(None), slice(1, None), slice(None, -1), slice(None, None, -1)],
+                         ids=["all", "without-the-first", "without-the-last", "reversed"])
+def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_whole_spool(
+        demo_db: Database, monkeypatch: pytest.MonkeyPatch, pick: slice) -> None:
+    from ropa import serialise
+    from ropa.export.data import CONTENT_COLUMNS
+
+    monkeypatch.setattr(serialise, "CONTENT_BATCH", 4)
+    with demo_db.connect() as con:
+        contents = serialise.record_contents(con, CONTENT_COLUMNS, None, include_archived=True)[pick]
+    written: list[bytes] = []
+    serialise.write_entries(contents, written.append)
+    assert b"".join(written).decode() == ",".join(c.entry for c in contents)
+    assert all(c.entry.startswith(f'{{"content":{c.text},"created_at":') for c in contents)
+
+
+class _WritesMeanwhile:
+    """A connection on which another session writes ``statements`` once the export's order has been read."""
+
+    def __init__(self, con: Any, statements: list[str]) -> None:
+        self.con, self.statements = con, statements
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if sql.startswith("DESCRIBE"):
+            for statement in self.statements:
+                self.con.execute(statement)
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+
+def test_activities_archived_or_restored_while_the_contents_are_read_are_left_out(demo_db: Database) -> None:
+    from ropa import serialise
+    from ropa.export.data import CONTENT_COLUMNS
+
+    with demo_db.connect() as con:
+        archived, restored = (con.execute(f"SELECT min(id) FROM activities WHERE {live}").fetchone()[0]  # type: ignore[index]
+                              for live in ("status <> 'archived'", "status = 'archived'"))
+        before = [json.loads(c.entry)["id"] for c in serialise.record_contents(con, CONTENT_COLUMNS, None, False)]
+        meanwhile = _WritesMeanwhile(con, [f"UPDATE activities SET status = 'archived' WHERE id = {archived}",
+                                           f"UPDATE activities SET status = 'draft' WHERE id = {restored}"])
+        after = [json.loads(c.entry)["id"] for c in serialise.record_contents(meanwhile, CONTENT_COLUMNS, None, False)]
+    assert restored not in before and archived in before
+    assert after == [i for i in before if i != archived]

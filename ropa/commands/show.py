@@ -17,12 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ropa.errors import NotFound
-    from ropa.models import Activity
-    from ropa.serialise import activity_json
+    from ropa.serialise import ACTIVITY_FIELDS, activity_json
 
     db = database(args)
     with db.connect() as con:
-        text = activity_json(con, args.id, tuple(Activity.model_fields))
+        text = activity_json(con, args.id, ACTIVITY_FIELDS)
     if text is None:
         raise NotFound(f"There is no activity with id {args.id}.")
     sys.stdout.write(text + "\n")

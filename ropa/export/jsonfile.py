@@ -16,6 +16,7 @@ from typing import Any
 
 from ropa.export.data import BOOKKEEPING, ExportData, canonical_json, record_content, transfer_validity
 from ropa.reference import load_reference
+from ropa.serialise import write_entries
 
 FORMAT = "ropa-article-30-export"
 FORMAT_VERSION = 1
@@ -64,12 +65,17 @@ _SLOT = "\x00activities\x00"
 
 
 def write_json(data: ExportData, path: str | Path) -> None:
-    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are spliced in."""
+    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are copied in.
+
+    The rest of the document is written around them: joining every entry into
+    one text, then splicing it in, held the document three times over.
+    """
     if not data.contents:
         Path(path).write_text(canonical_json(export_document(data)), encoding="utf-8")
         return
     # "activities" sorts first among the document's keys, so the first slot is this one.
-    text = canonical_json({**export_document(data), "activities": _SLOT})
-    slot = canonical_json(_SLOT)
-    activities = "[" + ",".join(c.entry for c in data.contents) + "]"
-    Path(path).write_text(text.replace(slot, activities, 1), encoding="utf-8")
+    head, tail = canonical_json({**export_document(data), "activities": _SLOT}).split(canonical_json(_SLOT), 1)
+    with Path(path).open("wb") as out:
+        out.write((head + "[").encode())
+        write_entries(data.contents, out.write)
+        out.write(("]" + tail).encode())
