@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -45,17 +46,29 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _vocab_check(vocabulary: str, what: str) -> AfterValidator:
+    # The keys are looked up once per loaded reference: an import checks a few hundred thousand values.
+    known: list[tuple[object, frozenset[str]]] = []
+
     def check(value: str) -> str:
-        vocab = load_reference().vocabulary(vocabulary)
-        if value not in vocab:
+        reference = load_reference()
+        if not known or known[0][0] is not reference:
+            known[:] = [(reference, frozenset(t.key for t in reference.vocabulary(vocabulary)))]
+        if value not in known[0][1]:
+            vocab = reference.vocabulary(vocabulary)
             raise ValueError(f"unknown {what} '{value}'; choose one of: {', '.join(vocab.keys())}")
         return value
 
     return AfterValidator(check)
 
 
+@lru_cache(maxsize=4096)
+def _known_country(code: str) -> bool:
+    """ISO 3166 codes do not change while the app runs; an import asks about the same few codes again and again."""
+    return is_country_code(code)
+
+
 def _country_check(value: str) -> str:
-    if not is_country_code(value):
+    if not _known_country(value):
         raise ValueError(f"'{value}' is not an ISO 3166 country code (e.g. GB, US, DE)")
     return value
 
