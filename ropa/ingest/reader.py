@@ -56,6 +56,13 @@ PART_CAPS: tuple[tuple[str, int], ...] = (
     ("", 16 * MB),
 )
 """The most each part may unpack to, by path prefix (first match wins)."""
+MAX_ROWS = 60_000
+"""Activity rows one sheet may hold: this app's own export of 50,000 activities (its largest sheet, the
+controller's, has about 42,000 rows) imports whole, with room to spare."""
+CSV_ROW_BYTES = 4 * 1024
+"""What one CSV line of a register may take on average: that 42,000-row sheet is 72 MB as CSV, 1.7 KB a line."""
+CSV_MEMBER_CAP = MAX_ROWS * CSV_ROW_BYTES
+"""The most one CSV file of a zip (this app's CSV export) may unpack to: as many rows as a sheet may hold."""
 CHUNK = 1 * MB
 
 Cell = str | int | float | bool | date | datetime | None
@@ -167,6 +174,8 @@ def _strip_markup_comments(xml: bytes) -> bytes:
 
 
 def _cap(name: str) -> int:
+    if name.casefold().endswith(".csv"):
+        return CSV_MEMBER_CAP
     return next(limit for prefix, limit in PART_CAPS if name.startswith(prefix))
 
 
