@@ -121,6 +121,10 @@ EntityKind = Literal["controller", "processor", "both"]
 RetentionKind = Literal["period", "rule", "unknown"]
 
 
+BOOKKEEPING = frozenset({"id", "version", "created_at", "created_by", "updated_at", "updated_by"})
+"""The fields of an activity the write sets, left out of its content (``Activity.content``)."""
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False, str_strip_whitespace=False)
 
@@ -267,10 +271,7 @@ class Activity(_Record):
 
     def content(self) -> dict[str, Any]:
         """The record's content without bookkeeping: what an audit diff compares."""
-        return self.model_dump(
-            mode="json",
-            exclude={"id", "version", "created_at", "created_by", "updated_at", "updated_by"},
-        )
+        return self.model_dump(mode="json", exclude=set(BOOKKEEPING))
 
     def has_special_category_data(self) -> bool:
         special = set(load_reference().special_category_keys())
