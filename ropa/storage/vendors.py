@@ -130,7 +130,8 @@ def update_vendor(db: Database, user: User, vendor: Vendor, expected_version: in
         stored = vendor.model_copy(update={"version": current.version + 1, "updated_at": now, "updated_by": user.email})
         audit.record(con, user, "update", "vendor", vendor.id, version=stored.version, before=current.content(),
                      after=stored.content(), at=now)
-        changed = _rewrite(con, user, _using(con, int(current.id or 0)), _follow(stored), f"vendor '{stored.name}' changed")
+        users = _using(con, int(current.id or 0))
+        changed = _rewrite(con, user, users, _follow(stored), f"vendor '{stored.name}' changed")
     return stored, len(changed)
 
 
