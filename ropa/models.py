@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -45,17 +46,29 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _vocab_check(vocabulary: str, what: str) -> AfterValidator:
+    # The keys are looked up once per loaded reference: an import checks a few hundred thousand values.
+    known: list[tuple[object, frozenset[str]]] = []
+
     def check(value: str) -> str:
-        vocab = load_reference().vocabulary(vocabulary)
-        if value not in vocab:
+        reference = load_reference()
+        if not known or known[0][0] is not reference:
+            known[:] = [(reference, frozenset(t.key for t in reference.vocabulary(vocabulary)))]
+        if value not in known[0][1]:
+            vocab = reference.vocabulary(vocabulary)
             raise ValueError(f"unknown {what} '{value}'; choose one of: {', '.join(vocab.keys())}")
         return value
 
     return AfterValidator(check)
 
 
+@lru_cache(maxsize=4096)
+def _known_country(code: str) -> bool:
+    """ISO 3166 codes do not change while the app runs; an import asks about the same few codes again and again."""
+    return is_country_code(code)
+
+
 def _country_check(value: str) -> str:
-    if not is_country_code(value):
+    if not _known_country(value):
         raise ValueError(f"'{value}' is not an ISO 3166 country code (e.g. GB, US, DE)")
     return value
 
@@ -106,6 +119,10 @@ Role = Literal["controller", "joint_controller", "processor"]
 Status = Literal["draft", "in_review", "approved", "archived"]
 EntityKind = Literal["controller", "processor", "both"]
 RetentionKind = Literal["period", "rule", "unknown"]
+
+
+BOOKKEEPING = frozenset({"id", "version", "created_at", "created_by", "updated_at", "updated_by"})
+"""The fields of an activity the write sets, left out of its content (``Activity.content``)."""
 
 
 class _Record(BaseModel):
@@ -254,10 +271,7 @@ class Activity(_Record):
 
     def content(self) -> dict[str, Any]:
         """The record's content without bookkeeping: what an audit diff compares."""
-        return self.model_dump(
-            mode="json",
-            exclude={"id", "version", "created_at", "created_by", "updated_at", "updated_by"},
-        )
+        return self.model_dump(mode="json", exclude=set(BOOKKEEPING))
 
     def has_special_category_data(self) -> bool:
         special = set(load_reference().special_category_keys())

@@ -11,12 +11,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from test_import import EXAMPLE_ROWS, ico_lines, ico_workbook
 
-from ropa.ingest import Limits, plan_import
-from ropa.ingest.files import ImportRejected, open_source
+from ropa.ingest import Limits, plan_import, reader
+from ropa.ingest.files import MB, ImportRejected, open_source
 from ropa.ingest.reader import scan_ods
+from ropa.ingest.sandbox import ChildBounds, read_in_child
 from ropa.storage.database import Database
 
 FILES = Path(__file__).parent / "files"
@@ -229,3 +230,28 @@ def test_hostile_files_are_refused_by_every_reader(db: Database, name: str, buil
     with pytest.raises(ImportRejected) as refused:
         plan_import(db, build(), name)
     assert str(refused.value).startswith(message), str(refused.value)
+
+
+def test_a_zip_of_csv_files_may_hold_a_csv_as_large_as_the_row_cap_needs() -> None:
+    # This app's CSV export of 50,000 activities holds a 72 MB controller sheet: more than any other part may be.
+    line = "Business activity," + "x" * 70_000 + "\r\n"
+    text = "Name,Purpose\r\n" + line * 300
+    assert len(text) > 16 * MB
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("01_register.csv", text)
+    sheets = reader.read(buffer.getvalue(), reader.Request("zip", "register.zip", 64 * MB, 100_000))
+    assert [(s.name, len(s.rows)) for s in sheets] == [("01_register.csv", 301)]
+
+
+def test_equal_texts_of_a_sheet_cross_from_the_reader_as_one_object() -> None:
+    # A register repeats its labels on every row: held once, the cells of 50,000 activities take a third.
+    workbook = Workbook()
+    for row in range(3):
+        workbook.active.append([f"Activity {row}", "Employees; Customers", "Payroll"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    [sheet] = read_in_child(buffer.getvalue(), "zip", "register.xlsx", 10 * MB, 100_000, ChildBounds())
+    first, *others = sheet.rows
+    assert [r[0] for r in sheet.rows] == ["Activity 0", "Activity 1", "Activity 2"]
+    assert all(r[1] is first[1] and r[2] is first[2] for r in others)

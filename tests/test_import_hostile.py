@@ -19,6 +19,7 @@ from test_import import EXAMPLE_ROWS, ICO_HEADINGS, ico_row, ico_workbook
 from ropa.config import DEFAULT_MAX_UPLOAD_MB
 from ropa.ingest import Limits, import_file, plan_import
 from ropa.ingest.files import MAX_ROWS, MB, ImportRejected
+from ropa.ingest.reader import CSV_MEMBER_CAP
 from ropa.ingest.sandbox import ChildBounds
 from ropa.models import Entity
 from ropa.storage.database import Database
@@ -323,6 +324,8 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
      "'register.xlsx' cannot be imported. Its part 'xl/styles.xml' unpacks to more than 16 MB"),
     ("comment-of-300-MB", lambda: _sheet_with_comment(300),
      "'register.xlsx' cannot be imported. Its part 'xl/worksheets/sheet1.xml' unpacks to more than 256 MB"),
+    ("csv-of-300-MB-in-a-zip", lambda: _zip_parts({"register.csv": Repeated(b"Name,Purpose\n", b"x" * MB, 300, b"")}),
+     f"'register.xlsx' cannot be imported. Its part 'register.csv' unpacks to more than {CSV_MEMBER_CAP // MB:,} MB"),
     ("shared-string-of-1.1-MB", _shared_string_of_1_1_mb,
      "A text in 'register.xlsx' (its shared strings) holds 1,100,000 characters; a cell may hold at most 100,000"),
     ("malformed-merge-reference", lambda: _edited_sheet(_merge("A10:")),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -38,7 +39,7 @@ from ropa.storage.entities import (
     set_entity_archived,
     update_entity,
 )
-from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_transfer
+from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 
 HOSTILE = [
     "'); DROP TABLE activities;--",
@@ -65,6 +66,20 @@ def test_hostile_text_is_stored_and_returned_byte_for_byte(db: Database, entity:
     assert loaded.purpose == text and loaded.name == text[:500] and loaded.systems == [text[:500]]
     assert loaded.transfers[0].recipient == text[:500]
     assert db.rows("SELECT count(*) FROM audit_log")[0][0] == 2  # entity + activity: nothing dropped
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"purpose": "\x01\x1f\x7f \\ \" \u2028", "unmapped": {"Zeta": "z", "Alpha": "ä\n"}},
+    {"transfers": [make_transfer(contract_date=date(2021, 9, 27), authority_informed_on=date(2022, 1, 2))],
+     "recipients": [make_recipient(name="Payroll Ltd", vendor_id=3)], "last_reviewed": date(2026, 1, 31),
+     "retention_kind": "period", "retention_months": 72, "dpia_required": False, "systems": ["b", "a"]},
+    *({"name": text[:500], "purpose": text} for text in HOSTILE),
+], ids=["defaults", "escapes", "children-and-dates", *(f"hostile-{n}" for n in range(len(HOSTILE)))])
+def test_the_audit_json_of_a_new_activity_is_its_content_with_sorted_keys(overrides: dict[str, Any]) -> None:
+    activity = make_activity(7, **overrides).model_copy(update={"id": 5, "version": 2, "created_by": "x"})
+    expected = json.dumps({**activity.content(), "entity_id": 12}, ensure_ascii=False, sort_keys=True)
+    assert store.content_json(activity, 12) == expected
 
 
 def test_create_writes_version_one_and_an_audit_row_in_the_same_transaction(db: Database, entity: Entity) -> None:

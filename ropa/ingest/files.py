@@ -16,14 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ropa.columns import CellValue, csv_unprotect
-from ropa.ingest.reader import MB, SheetData
+from ropa.ingest.reader import MAX_ROWS, MB, SheetData
 from ropa.ingest.sandbox import ChildBounds, ImportRejected, damaged, read_in_child
 
-__all__ = ["MB", "ImportRejected", "Limits", "SheetSource", "Source", "check_size", "open_source", "sniff"]
+__all__ = ["MAX_ROWS", "MB", "ImportRejected", "Limits", "SheetSource", "Source", "check_size", "open_source", "sniff"]
 
-MAX_ROWS = 60_000
-"""Activity rows one sheet may hold: this app's own export of 50,000 activities (its largest sheet, the
-controller's, has about 42,000 rows) imports whole, with room to spare."""
 MAX_CELL_CHARS = 100_000
 MAX_COLUMNS = 1_000
 BLANK_RUN_LIMIT = 5_000

@@ -56,6 +56,13 @@ PART_CAPS: tuple[tuple[str, int], ...] = (
     ("", 16 * MB),
 )
 """The most each part may unpack to, by path prefix (first match wins)."""
+MAX_ROWS = 60_000
+"""Activity rows one sheet may hold: this app's own export of 50,000 activities (its largest sheet, the
+controller's, has about 42,000 rows) imports whole, with room to spare."""
+CSV_ROW_BYTES = 4 * 1024
+"""What one CSV line of a register may take on average: that 42,000-row sheet is 72 MB as CSV, 1.7 KB a line."""
+CSV_MEMBER_CAP = MAX_ROWS * CSV_ROW_BYTES
+"""The most one CSV file of a zip (this app's CSV export) may unpack to: as many rows as a sheet may hold."""
 CHUNK = 1 * MB
 
 Cell = str | int | float | bool | date | datetime | None
@@ -167,6 +174,8 @@ def _strip_markup_comments(xml: bytes) -> bytes:
 
 
 def _cap(name: str) -> int:
+    if name.casefold().endswith(".csv"):
+        return CSV_MEMBER_CAP
     return next(limit for prefix, limit in PART_CAPS if name.startswith(prefix))
 
 
@@ -211,22 +220,29 @@ def check_archive(archive: zipfile.ZipFile, request: Request) -> list[str]:
     return [m.filename for m in members]
 
 
-def _cell(value: Any) -> Cell:
+def _cell(value: Any, texts: dict[str, str]) -> Cell:
     if value == "":
         return None
+    if value.__class__ is str:
+        return texts.setdefault(value, value)
     if isinstance(value, time | timedelta):
         return str(value)
     return value  # type: ignore[no-any-return]
 
 
 def _rows(raw: list[list[Any]]) -> list[Row]:
-    """Calamine's dense rows -> tuples without trailing empties (empty cells are None)."""
+    """Calamine's dense rows -> tuples without trailing empties (empty cells are None).
+
+    Equal texts become one object: the answer then sends each text of a sheet once and the parent holds
+    it once (a register repeats its vocabulary labels, owners and functions on every row).
+    """
     rows: list[Row] = []
+    texts: dict[str, str] = {}
     for values in raw:
         end = len(values)
         while end and values[end - 1] == "":
             end -= 1
-        rows.append(tuple(_cell(v) for v in values[:end]) if end else ())
+        rows.append(tuple(_cell(v, texts) for v in values[:end]) if end else ())
     while rows and not rows[-1]:
         rows.pop()
     return rows
@@ -740,10 +756,9 @@ def main(argv: list[str]) -> int:
         result = ("memory", "")
     except RecursionError:
         result = ("damaged", "nested too deeply")
-    # Streamed as it is built, and without the memo of every object written (the answer holds no object twice
-    # that must stay one object, and no cycle): at 50,000 activities that memo alone was 200 MB.
+    # Streamed as it is built, with the memo: a text repeated across a sheet's cells (one object, see _rows)
+    # is sent once and unpickled as one object.
     pickler = pickle.Pickler(sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
     pickler.dump(result)
     sys.stdout.buffer.flush()
     return 0

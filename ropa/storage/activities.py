@@ -16,12 +16,13 @@ from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
+from pydantic import BaseModel
 
 from ropa.auth import Role, User, require
 from ropa.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from ropa.four_eyes import four_eyes_required
 from ropa.labels import status_label
-from ropa.models import Activity, Recipient, Transfer, parse_activity
+from ropa.models import BOOKKEEPING, Activity, Recipient, Transfer, parse_activity
 from ropa.review import add_months as add_months  # re-exported: callers date reviews through storage
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
@@ -73,6 +74,29 @@ AUDIT_SCHEMA = pa.schema([("at_utc", pa.timestamp("us")), ("actor", pa.string())
 
 WRITE_CHUNK = 2_000
 """Activities built into Arrow tables and inserted per statement: bounds the Python side of a big write."""
+
+
+def _plain(value: object) -> object:
+    """What the JSON encoder cannot write itself, as ``Activity.content`` gives it: records as fields, dates as ISO."""
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not part of an activity's content")
+
+
+_encode_content = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_plain).encode
+
+
+def content_json(activity: Activity, entity_id: int) -> str:
+    """``json.dumps({**activity.content(), "entity_id": entity_id}, ensure_ascii=False, sort_keys=True)``.
+
+    Encoded from the record's own fields without building ``content()`` first: at 10,000 new
+    activities that dump was a third of the audit rows' cost.
+    """
+    fields = {name: value for name, value in activity.__dict__.items() if name not in BOOKKEEPING}
+    fields["entity_id"] = entity_id
+    return _encode_content(fields)
 
 
 def _activity_row(activity: Activity) -> dict[str, Any]:
@@ -255,8 +279,7 @@ def _insert_new_chunk(con: Connection, user: User, chunk: Sequence[Activity], id
     fixed: dict[str, list[Any]] = {"id": ids, "entity_id": owners, "version": [1] * n, "created_at": stamps,
                                    "created_by": actors, "updated_at": stamps, "updated_by": actors}
     # The content leaves out the bookkeeping the write sets, but names the stored entity.
-    after = [json.dumps({**a.content(), "entity_id": e}, ensure_ascii=False, sort_keys=True)
-             for a, e in zip(chunk, owners, strict=True)]
+    after = [content_json(a, e) for a, e in zip(chunk, owners, strict=True)]
     audit_rows = pa.Table.from_arrays(
         [pa.array(stamps, AUDIT_SCHEMA.field("at_utc").type), pa.array(actors, pa.string()),
          pa.array(["create"] * n, pa.string()), pa.array(["activity"] * n, pa.string()), pa.array(ids, pa.int32()),

@@ -11,7 +11,7 @@ from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
 from ropa.models import Entity, parse_entity
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
-from ropa.storage.records import one_by_id
+from ropa.storage.records import editing, one_by_id
 
 ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
 
@@ -144,13 +144,7 @@ def create_entity(db: Database, user: User, entity: Entity) -> Entity:
 def update_entity(db: Database, user: User, entity: Entity, expected_version: int, *, action: str = "update") -> Entity:
     """Save an edited entity; refused if someone saved it since ``expected_version``."""
     require(user, Role.ADMIN, "edit entities")
-    if entity.id is None:
-        raise NotFound("The entity has no id; create it first.")
-    with db.transaction() as con:
-        found = _load(con, "id = ?", [entity.id])
-        if not found:
-            raise NotFound(f"There is no entity with id {entity.id}.")
-        current = found[0]
+    with editing(db, _load, entity.id, "entity", "create") as (con, current):
         if current.version != expected_version:
             base = audit.snapshot(con, "entity", current.id or 0, expected_version) or {}
             changes = {c.field: (c.before, c.after) for c in audit.diff(base, current.content())}

@@ -27,7 +27,7 @@ from ropa.storage import audit
 from ropa.storage.activities import load_activities
 from ropa.storage.bulk import write_versions
 from ropa.storage.database import Connection, Database, utcnow
-from ropa.storage.records import one_by_id
+from ropa.storage.records import editing, one_by_id
 
 VENDOR_COLUMNS = ("id", "name", "country", "contract_ref", "sub_processors", "notes", "version", "updated_at",
                   "updated_by")
@@ -115,13 +115,7 @@ def _using(con: Connection, vendor_id: int) -> list[int]:
 def update_vendor(db: Database, user: User, vendor: Vendor, expected_version: int) -> tuple[Vendor, int]:
     """Save a changed vendor and bring every activity using it up to date; returns it and how many changed."""
     require(user, Role.EDITOR, "edit vendors")
-    if vendor.id is None:
-        raise NotFound("The vendor has no id; add it first.")
-    with db.transaction() as con:
-        found = _load(con, "id = ?", [vendor.id])
-        if not found:
-            raise NotFound(f"There is no vendor with id {vendor.id}.")
-        current = found[0]
+    with editing(db, _load, vendor.id, "vendor", "add") as (con, current):
         if current.version != expected_version:
             changes = {c.field: (c.before, c.after) for c in audit.diff(vendor.content(), current.content())}
             raise ConflictError(f"Vendor '{current.name}'", expected_version, current.version, current.updated_by,
@@ -136,7 +130,8 @@ def update_vendor(db: Database, user: User, vendor: Vendor, expected_version: in
         stored = vendor.model_copy(update={"version": current.version + 1, "updated_at": now, "updated_by": user.email})
         audit.record(con, user, "update", "vendor", vendor.id, version=stored.version, before=current.content(),
                      after=stored.content(), at=now)
-        changed = _rewrite(con, user, _using(con, vendor.id), _follow(stored), f"vendor '{stored.name}' changed")
+        users = _using(con, int(current.id or 0))
+        changed = _rewrite(con, user, users, _follow(stored), f"vendor '{stored.name}' changed")
     return stored, len(changed)
 
 
