@@ -116,3 +116,13 @@ def test_scores_of_an_empty_register(db: Database) -> None:
 def test_formulas_name_their_articles_and_weights() -> None:
     assert "Art. 30(1)(a)-(g)" in COMPLETENESS_FORMULA and "Art. 30(2)(a)-(d)" in COMPLETENESS_FORMULA
     assert all(f"{w} × {s}" in COMPLIANCE_FORMULA for s, w in SEVERITY_WEIGHTS.items())
+
+
+def test_completeness_of_an_empty_scope_has_the_columns_and_no_rows(db: Database, entity: Entity) -> None:
+    from ropa.gaps.scoring import COMPLETENESS_COLUMNS
+
+    assert entity.id is not None
+    create_activities(db, DPO, [make_activity(entity.id, **REVIEWED)])
+    frame = completeness(db, AS_OF, entity_ids=[])
+    assert frame.empty and tuple(frame.columns) == COMPLETENESS_COLUMNS
+    assert str(frame["activity_id"].dtype) == "Int64" and str(frame["items_present"].dtype) == "int64"

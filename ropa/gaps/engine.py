@@ -334,6 +334,17 @@ def _rule_reads(rule: Rule, relations: frozenset[str]) -> frozenset[str]:
     return frozenset(DERIVED_FROM.get(w, w) for w in words if w in relations or w in DERIVED_FROM)
 
 
+def filled_sql(relations: list[str]) -> str:
+    """The names among ``relations`` that hold a row, one ``LIMIT 1`` scan each.
+
+    A UNION ALL of limited scans, not one SELECT of EXISTS subqueries: DuckDB
+    plans the latter as joins of the whole relations (about 20 ms at 10,000
+    activities, against 1 ms).
+    """
+    return " UNION ALL ".join(f"SELECT {sql_literal(name)} AS name FROM (SELECT 1 FROM {name} LIMIT 1)"
+                              for name in relations)
+
+
 def rules_with_input(con: Connection, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
     """``rules`` less those whose every register relation is empty on ``con``.
 
@@ -349,8 +360,7 @@ def rules_with_input(con: Connection, rules: tuple[Rule, ...]) -> tuple[Rule, ..
     named = sorted(set().union(*reads.values()))
     if not named:
         return rules
-    found = con.execute("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {name})" for name in named)).fetchall()[0]
-    filled = {name for name, has_rows in zip(named, found, strict=True) if has_rows}
+    filled = {str(row[0]) for row in con.execute(filled_sql(named)).fetchall()}
     return tuple(rule for rule in rules if not reads[rule.id] or reads[rule.id] & filled)
 
 

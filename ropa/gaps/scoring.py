@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import pandas as pd
 
 from ropa.gaps.catalogue import SEVERITIES, SEVERITY_WEIGHTS
 from ropa.gaps.defects import with_defects
-from ropa.gaps.engine import empty_findings, in_scope, materialise, prepare, query_findings
+from ropa.gaps.engine import empty_findings, in_scope, materialise, prepare, query_findings, sql_literal
 from ropa.storage.database import Connection, Database
 
 CONTROLLER_ITEMS: tuple[tuple[str, str], ...] = (
@@ -70,7 +71,6 @@ SELECT a.id AS activity_id, a.name AS activity, a.entity_id, e.entity, a.role,
     a.retention_kind <> 'unknown' AS item_f,
     len(a.security_measures) > 0 OR NOT gap_blank(a.security_description) AS item_g
 FROM acts a JOIN ents e ON e.entity_id = a.entity_id
-ORDER BY e.entity, a.id
 """
 
 COMPLETENESS_COLUMNS = ("activity_id", "activity", "entity_id", "entity", "role", "items_present",
@@ -90,28 +90,53 @@ class Scores:
     compliance: float | None
 
 
+def _items_sql(items: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """SQL for the number of ``items`` present and the labels of those missing, '; '-separated in item order.
+
+    An item that is NULL counts as missing, as a blank does."""
+    present = " + ".join(f"CAST(coalesce({column}, false) AS BIGINT)" for column, _ in items)
+    missing = ", ".join(f"CASE WHEN NOT coalesce({column}, false) THEN {sql_literal(label)} END"
+                        for column, label in items)
+    return present, f"concat_ws('; ', {missing})"
+
+
+@cache
+def completeness_sql() -> str:
+    """Completeness per activity of the base tables, counted in SQL: the item labels are concatenated for the
+    few rows that miss an item, where a pandas pass over every item and row cost about 50 ms at 10,000."""
+    controller, controller_missing = _items_sql(CONTROLLER_ITEMS)
+    processor, processor_missing = _items_sql(PROCESSOR_ITEMS)
+    return f"""
+SELECT activity_id, activity, entity_id, entity, role,
+       CASE WHEN processor THEN {processor} ELSE {controller} END AS items_present,
+       CAST(CASE WHEN processor THEN {len(PROCESSOR_ITEMS)} ELSE {len(CONTROLLER_ITEMS)} END AS BIGINT) AS items_total,
+       CAST(items_present AS DOUBLE) / items_total AS completeness,
+       CASE WHEN processor THEN {processor_missing} ELSE {controller_missing} END AS missing
+FROM (SELECT *, coalesce(role = 'processor', false) AS processor FROM ({_ITEMS_SQL}))
+ORDER BY entity, activity_id
+"""
+
+
+def _no_activities() -> pd.DataFrame:
+    """The completeness frame of an empty scope (no entity in it)."""
+    names = {column: pd.Series([], dtype=float) for column in ("activity", "entity", "role")}
+    return pd.DataFrame({
+        "activity_id": pd.Series([], dtype="Int64"), "activity": names["activity"],
+        "entity_id": pd.Series([], dtype="Int64"), "entity": names["entity"], "role": names["role"],
+        "items_present": pd.Series([], dtype="int64"), "items_total": pd.Series([], dtype="int64"),
+        "completeness": pd.Series([], dtype=float), "missing": pd.Series([], dtype="str"),
+    })
+
+
 def _completeness(con: Connection | None) -> pd.DataFrame:
     """Completeness per activity of the base tables on ``con`` (see ``ropa.gaps.engine.materialise``);
     no activities when ``con`` is None (no entity in scope)."""
     if con is None:
-        frame = pd.DataFrame({c: [] for c in ("activity_id", "activity", "entity_id", "entity", "role")}
-                             | {item: pd.Series([], dtype=bool) for item, _ in CONTROLLER_ITEMS})
-    else:
-        frame = con.execute(_ITEMS_SQL).df()
-    processor = frame["role"] == "processor"
-    present = pd.Series(0, index=frame.index)
-    missing = pd.Series("", index=frame.index, dtype="str")
-    for items, applies in ((CONTROLLER_ITEMS, ~processor), (PROCESSOR_ITEMS, processor)):
-        for column, label in items:
-            gap = applies & ~frame[column].astype(bool)
-            present += (applies & ~gap).astype(int)
-            missing = missing.where(~gap, missing + label + "; ")
-    frame["items_present"] = present
-    frame["items_total"] = processor.map({True: len(PROCESSOR_ITEMS), False: len(CONTROLLER_ITEMS)}).astype(int)
-    frame["completeness"] = (frame["items_present"] / frame["items_total"]).astype(float)
-    frame["missing"] = missing.str.rstrip("; ")
+        return _no_activities()
+    frame = con.execute(completeness_sql()).df()
     frame["activity_id"] = frame["activity_id"].astype("Int64")
     frame["entity_id"] = frame["entity_id"].astype("Int64")
+    frame["missing"] = frame["missing"].astype("str")
     return frame.loc[:, list(COMPLETENESS_COLUMNS)].reset_index(drop=True)
 
 
