@@ -369,11 +369,8 @@ def special_category_keys() -> list[str]:
     enforces; a test keeps the two answers equal.
     """
     import tomllib
-    from pathlib import Path
 
-    # By path: importlib.resources would import the package, and with it the models.
-    text = (Path(__file__).parent / "reference" / "gdpr.toml").read_text(encoding="utf-8")
-    terms: list[dict[str, Any]] = tomllib.loads(text)["vocabulary"]["data_categories"]
+    terms: list[dict[str, Any]] = tomllib.loads(_reference_text())["vocabulary"]["data_categories"]
     parents = {str(t["key"]): t.get("parent") for t in terms}
     flagged = {str(t["key"]) for t in terms if t.get("special")}
 
@@ -385,3 +382,24 @@ def special_category_keys() -> list[str]:
         return False
 
     return [str(t["key"]) for t in terms if special(str(t["key"]))]
+
+
+def reference_meta() -> dict[str, str]:
+    """The reference file's ``version`` and ``as_of`` (ISO date), read from its ``[meta]`` table alone (no models).
+
+    A test keeps them equal to ``ropa.reference``'s.
+    """
+    import tomllib
+
+    text = _reference_text()
+    start = text.index("\n[meta]\n")
+    end = text.find("\n[", start + 1)
+    meta = tomllib.loads(text[start:end if end >= 0 else len(text)])["meta"]
+    return {"version": str(meta["version"]), "as_of": meta["as_of"].isoformat()}
+
+
+def _reference_text() -> str:
+    from pathlib import Path
+
+    # By path: importlib.resources would import the package, and with it the models.
+    return (Path(__file__).parent / "reference" / "gdpr.toml").read_text(encoding="utf-8")

@@ -236,10 +236,13 @@ print(" ".join(sorted(m for m in ("pydantic", "pandas", "ropa.models", "ropa.ref
 """
 
 
-@pytest.mark.parametrize("command", [["list", "--format", "json"], ["show", "1"], ["gaps", "--help"]],
-                         ids=["list-json", "show", "help"])
-def test_reading_commands_start_without_the_models_or_pandas(demo_db: Database, command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["list", "--format", "json"], ["show", "1"], ["gaps", "--help"],
+                                     ["export", "--format", "json", "--out", "{out}", "--all-organisations"]],
+                         ids=["list-json", "show", "help", "export-json"])
+def test_reading_commands_start_without_the_models_or_pandas(demo_db: Database, tmp_path: Path,
+                                                             command: list[str]) -> None:
     """Each command pays its imports on every run: pydantic and pandas cost a cold start more than its work."""
-    done = subprocess.run([sys.executable, "-c", COMMAND_PROBE, "--db", str(demo_db.path), *command],
+    argv = [part.replace("{out}", str(tmp_path / "register.json")) for part in command]
+    done = subprocess.run([sys.executable, "-c", COMMAND_PROBE, "--db", str(demo_db.path), *argv],
                           capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     assert done.stdout and done.stderr.strip() == "", done.stderr

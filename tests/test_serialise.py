@@ -116,6 +116,28 @@ def test_the_fields_written_by_duckdb_are_the_models_fields() -> None:
         tuple(Activity.model_fields), tuple(Recipient.model_fields), tuple(Transfer.model_fields))
 
 
+def test_the_reference_version_read_without_the_models_is_the_loaders() -> None:
+    from ropa.serialise import reference_meta
+
+    meta = load_reference().meta
+    assert reference_meta() == {"version": meta.version, "as_of": meta.as_of.isoformat()}
+
+
+def test_entity_rows_read_without_the_models_have_the_models_fields_and_content(demo_db: Database) -> None:
+    from ropa.export.entity_rows import ENTITY_FIELDS, load_entity_rows
+    from ropa.storage.entities import list_entities
+
+    with demo_db.connect() as con:
+        con.execute("UPDATE entities SET archived = true, dpo_required = NULL "
+                    "WHERE id = (SELECT max(id) FROM entities)")
+        rows = load_entity_rows(con)
+    models = list_entities(demo_db, include_archived=True)
+    assert ENTITY_FIELDS == tuple(Entity.model_fields)
+    assert [(r.id, r.name, r.parent_id, r.archived, r.content()) for r in rows] == [
+        (e.id, e.name, e.parent_id, e.archived, e.content()) for e in models]
+    assert any(e.archived for e in models) and any(e.parent_id for e in models)
+
+
 def _synthetic(db: Database) -> None:
     from bench.synthetic import build_synthetic
 

@@ -19,21 +19,22 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ropa.auth import User
 from ropa.errors import NotFound, RopaError
-from ropa.models import Activity, Entity
-from ropa.serialise import RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, record_contents
+from ropa.export.entity_rows import descendants, load_entity_rows
+from ropa.serialise import ACTIVITY_FIELDS, RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, record_contents
 from ropa.storage.database import Connection, Database, utcnow
-from ropa.storage.entities import descendant_ids, list_entities
 
 if TYPE_CHECKING:
     # pandas and the legal modules (which import it) are loaded only by the exports that need them:
-    # they cost the JSON export from the command line most of its start (about 0.8 s of CPU).
+    # they cost the JSON export from the command line most of its start (about 0.8 s of CPU). The models
+    # (pydantic and the reference data) are loaded only by the exports that build records.
     import pandas as pd
 
     from ropa.columns import Record, TransferRecord
     from ropa.legal.transfers import Verdict
+    from ropa.models import Entity
 
 BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
-ACTIVITY_COLUMNS: tuple[str, ...] = tuple(f for f in Activity.model_fields if f not in ("recipients", "transfers"))
+ACTIVITY_COLUMNS: tuple[str, ...] = tuple(f for f in ACTIVITY_FIELDS if f not in ("recipients", "transfers"))
 """The stored columns of an activity (``ropa.storage.activities.ACTIVITY_COLUMNS``; a test holds them equal)."""
 CONTENT_COLUMNS = tuple(c for c in ACTIVITY_COLUMNS if c not in BOOKKEEPING)
 
@@ -263,37 +264,49 @@ def collect(db: Database, user: User, options: ExportOptions, *, records: bool =
     ``records=False`` (the JSON document without the gap analysis) reads each
     activity's canonical content from DuckDB instead of building records.
     """
-    all_entities = list_entities(db, include_archived=True)
-    names = {int(e.id or 0): e.name for e in all_entities}
-    if options.entity_id is not None:
-        if options.entity_id not in names:
-            raise NotFound(f"There is no entity with id {options.entity_id}.")
-        ids: list[int] | None = descendant_ids(db, options.entity_id)
-        scope = f"{names[options.entity_id]} and its subsidiaries" if len(ids or []) > 1 else names[options.entity_id]
-    else:
-        ids = None
-        scope = "the whole group"
-        if not options.all_organisations:
-            _one_organisation(all_entities)
-    # The gap analysis is one DuckDB query that runs outside Python's lock: let it run while the
-    # records are read and hashed here.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-gaps") as pool:
-        findings = pool.submit(_findings if options.with_gaps else _no_findings, db, options, ids)
-        with db.connect() as con:
+    with db.connect() as con:
+        all_entities = _entities(db, con, records)
+        names = {int(e.id or 0): e.name for e in all_entities}
+        if options.entity_id is not None:
+            if options.entity_id not in names:
+                raise NotFound(f"There is no entity with id {options.entity_id}.")
+            ids: list[int] | None = descendants(con, options.entity_id)
+            scope = (f"{names[options.entity_id]} and its subsidiaries" if len(ids or []) > 1
+                     else names[options.entity_id])
+        else:
+            ids = None
+            scope = "the whole group"
+            if not options.all_organisations:
+                _one_organisation(all_entities)
+        # The gap analysis is one DuckDB query that runs outside Python's lock: let it run while the
+        # records are read and hashed here.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-gaps") as pool:
+            findings = pool.submit(_findings if options.with_gaps else _no_findings, db, options, ids)
             rows = load_records(con, ids, options.include_archived) if records else []
             contents = [] if records else record_contents(con, CONTENT_COLUMNS, ids, options.include_archived)
-        used = {r.entity_id for r in rows} | {c.entity_id for c in contents}
-        entities = _ordered([e for e in all_entities
-                             if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
-        roots = [e.name for e in entities if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
-        # The hash of the records is taken here in Python: DuckDB writes the same texts in half the CPU
-        # time, but held 100 MB more at 10,000 activities (500 MB at 50,000) to do it.
-        content_sha256 = (content_hash(entities, rows, names) if records
-                          else texts_hash(entities, (c.text for c in contents)))
-        return ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
-                          organisation=", ".join(roots) or scope, entities=entities, records=rows,
-                          entity_names=names, findings=findings.result(), content_sha256=content_sha256,
-                          contents=contents)
+            used = {r.entity_id for r in rows} | {c.entity_id for c in contents}
+            entities = _ordered([e for e in all_entities
+                                 if (ids is None or e.id in ids) and (not e.archived or e.id in used)])
+            roots = [e.name for e in entities
+                     if e.parent_id is None or e.parent_id not in {x.id for x in entities}]
+            # The hash of the records is taken here in Python: DuckDB writes the same texts in half the CPU
+            # time, but held 100 MB more at 10,000 activities (500 MB at 50,000) to do it.
+            content_sha256 = (content_hash(entities, rows, names) if records
+                              else texts_hash(entities, (c.text for c in contents)))
+            return ExportData(options=options, generated_at=utcnow(), user=user, scope=scope,
+                              organisation=", ".join(roots) or scope, entities=entities, records=rows,
+                              entity_names=names, findings=findings.result(), content_sha256=content_sha256,
+                              contents=contents)
+
+
+def _entities(db: Database, con: Connection, models: bool) -> list[Entity]:
+    """Every entity, archived ones included: validated models for the exports that build records, light row
+    records (the fields and ``content()`` the JSON document reads) for the one that does not."""
+    if models:
+        from ropa.storage.entities import list_entities
+
+        return list_entities(db, include_archived=True)  # a cursor of the file already open
+    return cast("list[Entity]", load_entity_rows(con))
 
 
 def organisations(entities: list[Entity]) -> list[Entity]:

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ropa.export.data import BOOKKEEPING, ExportData, canonical_json, record_content, transfer_validity
-from ropa.reference import load_reference
-from ropa.serialise import write_entries
+from ropa.serialise import reference_meta, write_entries
 
 FORMAT = "ropa-article-30-export"
 FORMAT_VERSION = 1
 
 
 def export_document(data: ExportData) -> dict[str, Any]:
-    ref = load_reference()
+    meta = reference_meta()
     names = data.entity_names
     with_gaps = data.options.with_gaps
     activities = []
@@ -52,7 +51,7 @@ def export_document(data: ExportData) -> dict[str, Any]:
         "organisation": data.organisation,
         "filters": data.options.filters(data.scope),
         "content_sha256": data.content_sha256,
-        "reference": {"version": ref.meta.version, "as_of": ref.meta.as_of.isoformat()},
+        "reference": {"version": meta["version"], "as_of": meta["as_of"]},
         "entities": [{"id": e.id, "parent": names.get(e.parent_id, "") if e.parent_id else "",
                       "content": e.content()} for e in data.entities],
         "activities": activities,
