@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -12,21 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 
 from ropa.auth import User
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests import properties  # noqa: F401  (loads the Hypothesis profile before any test module is read)
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_entity
 from tests.serving import served_app
-
-# Property tests: on CI the same examples every run (a red build is reproducible from its log); locally new
-# examples each run, remembered in .hypothesis/ so a failure found once is tried first next time. Each test's own
-# @settings (max_examples, deadline) holds in both. Choose with HYPOTHESIS_PROFILE=ci|dev.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("dev", print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)
