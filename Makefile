@@ -39,15 +39,17 @@ typecheck: $(VENV)/.installed
 # and LibreOffice files do not leave one core waiting at the end.
 PYTEST_ARGS ?= -n 2 --dist worksteal
 
+# Property tests try their full count of examples, the same every run (tests/properties.py says why).
 pytest: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: $(VENV)/.installed $(DB) lint typecheck pytest
 
 FAST_MARKERS := not browser and not libreoffice and not bench_smoke
 
+# Property tests try a fifth of their examples, new ones each run; `make test` tries them all.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(FAST_MARKERS)"
+	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(FAST_MARKERS)"
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(BENCH_ARGS)

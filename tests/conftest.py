@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -12,21 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 
 from ropa.auth import User
 from ropa.models import Entity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
+from tests import properties  # noqa: F401  (loads the Hypothesis profile before any test module is read)
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_entity
 from tests.serving import served_app
-
-# Property tests: on CI the same examples every run (a red build is reproducible from its log); locally new
-# examples each run, remembered in .hypothesis/ so a failure found once is tried first next time. Each test's own
-# @settings (max_examples, deadline) holds in both. Choose with HYPOTHESIS_PROFILE=ci|dev.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("dev", print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -114,16 +106,29 @@ def demo_db(demo_template: Path, tmp_path: Path) -> Database:
     return copy_of(demo_template, tmp_path / "demo.duckdb")
 
 
+def _point_the_app_at(monkeypatch: pytest.MonkeyPatch, folder: Path, template: Path) -> Path:
+    """A copy of ``template`` in ``folder`` as the app's register, with the export folder beside it."""
+    db_path = folder / "app.duckdb"
+    shutil.copy(template, db_path)
+    monkeypatch.setenv("ROPA_DB", str(db_path))
+    monkeypatch.setenv("ROPA_EXPORT_DIR", str(folder / "exports"))
+    monkeypatch.setenv("ROPA_AUTH_MODE", "local")
+    return db_path
+
+
 @pytest.fixture
 def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, empty_template: Path) -> Iterator[Path]:
     """Point the app at a temporary register (empty, migrated; copy the demo over it to start from the demo)
     and a temporary export folder (for AppTest)."""
-    db_path = tmp_path / "app.duckdb"
-    shutil.copy(empty_template, db_path)
-    monkeypatch.setenv("ROPA_DB", str(db_path))
-    monkeypatch.setenv("ROPA_EXPORT_DIR", str(tmp_path / "exports"))
-    monkeypatch.setenv("ROPA_AUTH_MODE", "local")
-    yield db_path
+    yield _point_the_app_at(monkeypatch, tmp_path, empty_template)
+
+
+@pytest.fixture(scope="module")
+def demo_app_env(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``app_env`` over a copy of the demo, once per module: for a module whose tests only read what one run of a
+    page drew (each AppTest run costs a second or two), so the first run can be shared."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield _point_the_app_at(patch, tmp_path_factory.mktemp("app"), demo_template)
 
 
 @pytest.fixture

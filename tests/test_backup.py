@@ -141,7 +141,8 @@ def test_only_an_admin_may_take_a_backup_and_a_refused_one_leaves_no_file(db: Da
 
 @pytest.fixture(scope="module")
 def saved_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A register with an activity, an accepted risk and an export, and its backup; built once."""
+    """A register with an activity, an accepted risk and an export, its backup, and an activity added after the
+    backup; built once."""
     from ropa.gaps import analyse
     from ropa.gaps.acceptance import accept_finding
 
@@ -154,6 +155,7 @@ def saved_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
                    date.today() + timedelta(days=90))
     export_register(db, DPO, "json", folder / "export.json", ExportOptions(as_of=date(2026, 11, 1)))
     backup(db, DPO, folder / "saved.json")
+    create_activity(db, EDITOR, make_activity(entity.id or 0, name="Added after the backup"))
     return db.path, folder / "saved.json"
 
 
@@ -163,9 +165,7 @@ def saved(saved_template: tuple[Path, Path], tmp_path: Path) -> tuple[Database, 
     register, saved = saved_template
     shutil.copy(register, tmp_path / "register.duckdb")
     shutil.copy(saved, tmp_path / "saved.json")
-    db = open_database(tmp_path / "register.duckdb")
-    create_activity(db, EDITOR, make_activity(1, name="Added after the backup"))
-    return db, tmp_path / "saved.json"
+    return open_database(tmp_path / "register.duckdb"), tmp_path / "saved.json"
 
 
 def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> Path:
@@ -177,9 +177,10 @@ def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> Path:
 
 
 def _state(db: Database) -> tuple[object, ...]:
-    return tuple(db.rows(f"SELECT count(*) FROM {t}")[0][0]
-                 for t in ("entities", "activities", "recipients", "transfers", "accepted_findings", "audit_log",
-                           "export_log"))
+    """The row count of each table, read in one statement (each statement opens the register anew)."""
+    counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in (
+        "entities", "activities", "recipients", "transfers", "accepted_findings", "audit_log", "export_log"))
+    return tuple(db.rows(f"SELECT {counts}")[0])
 
 
 def _set(table: str, field: str, value: object, row: int = 0) -> Callable[[dict[str, Any]], object]:

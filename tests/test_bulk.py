@@ -9,16 +9,18 @@ import pytest
 
 from ropa.auth import User
 from ropa.errors import PermissionDenied
-from ropa.models import Activity, Entity
+from ropa.models import Activity
 from ropa.storage.activities import create_activities, get_activity, update_activity
 from ropa.storage.audit import history_frame
 from ropa.storage.bulk import BulkChange, BulkRefused, bulk_update
 from ropa.storage.database import Database
-from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_recipient
+from ropa.storage.entities import create_entity
+from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_activity, make_entity, make_recipient
 
 
-@pytest.fixture
-def three(db: Database, entity: Entity) -> list[Activity]:
+def _three(db: Database) -> list[Activity]:
+    """Three drafts of one entity, sharing systems and a recipient written two ways."""
+    entity = create_entity(db, DPO, make_entity())
     return create_activities(db, DPO, [
         make_activity(entity.id or 0, name="Billing", status="draft", systems=["Sage"],
                       recipients=[make_recipient(name="Old Bureau Ltd")]),
@@ -27,6 +29,13 @@ def three(db: Database, entity: Entity) -> list[Activity]:
         make_activity(entity.id or 0, name="CCTV", status="draft", systems=[], security_measures=["encryption"],
                       last_reviewed=date(2026, 1, 1), next_review_due=date(2027, 1, 1)),
     ])
+
+
+@pytest.fixture
+def three(db: Database, seeded: Seeded) -> list[Activity]:
+    """``_three`` in the test's register (built once per session, copied over the empty one)."""
+    three: list[Activity] = seeded(_three, db.path)
+    return three
 
 
 def _seen(activities: list[Activity]) -> dict[int, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -26,9 +25,9 @@ HUES = {VERMILLION: "vermillion", ORANGE: "orange", BLUISH_GREEN: "bluish green"
 COLOUR_WORDS = re.compile(r"\b(red|orange|vermillion|green|bluish green|blue|yellow|purple|grey|gray)\b")
 
 
-@pytest.fixture
-def dashboard(app_env: Path, demo_template: Path) -> AppTest:
-    shutil.copy(demo_template, app_env)
+@pytest.fixture(scope="module")
+def dashboard(demo_app_env: Path) -> AppTest:
+    """The dashboard drawn once over the demo: every test here only reads what it shows."""
     return AppTest.from_file(str(ROOT / "screens" / "dashboard.py"), default_timeout=120).run()
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from ropa.auth import User
 from ropa.columns import RenderContext
 from ropa.errors import NotFound
 from ropa.export import ExportOptions, collect, export_register, list_exports
@@ -24,23 +23,22 @@ from ropa.models import Entity
 from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
-from tests.factories import DPO, VIEWER, make_activity, make_entity, make_recipient, make_transfer
+from tests.factories import DPO, VIEWER, Seeded, make_activity, make_entity, make_recipient, make_transfer
 
 AS_OF = date(2026, 11, 1)
 POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext", "pdfinfo"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftoppm, pdftotext) is not installed")
 
 
-@pytest.fixture
-def groups(db: Database, dpo: User) -> dict[str, Entity]:
+def _groups(db: Database) -> dict[str, Entity]:
     """Two controllers: a UK group (parent with an Irish subsidiary) and an unrelated company."""
-    parent = create_entity(db, dpo, make_entity(name="Parent plc", dpo_name="Dana Protection",
+    parent = create_entity(db, DPO, make_entity(name="Parent plc", dpo_name="Dana Protection",
                                                 representative_name="EU Rep GmbH",
                                                 representative_contact="Rue 1, Brussels"))
-    child = create_entity(db, dpo, make_entity(name="Child Ltd", country="IE", parent_id=parent.id,
+    child = create_entity(db, DPO, make_entity(name="Child Ltd", country="IE", parent_id=parent.id,
                                                dpo_name="Ciara DPO"))
-    other = create_entity(db, dpo, make_entity(name="Other Ltd", dpo_name="Olga Officer"))
-    create_activities(db, dpo, [
+    other = create_entity(db, DPO, make_entity(name="Other Ltd", dpo_name="Olga Officer"))
+    create_activities(db, DPO, [
         make_activity(parent.id or 0, name="Payroll", purpose="Pay the staff every month.",
                       transfers=[make_transfer(country="US", mechanism="uk_addendum")],
                       recipients=[make_recipient(name="Payroll Bureau Ltd", contract_ref="DPA-77")]),
@@ -50,6 +48,13 @@ def groups(db: Database, dpo: User) -> dict[str, Entity]:
         make_activity(other.id or 0, name="Other business", systems=["Ledger", "Mailer"]),
     ])
     return {"parent": parent, "child": child, "other": other}
+
+
+@pytest.fixture
+def groups(db: Database, seeded: Seeded) -> dict[str, Entity]:
+    """``_groups`` written into the test's register (built once per session, copied over the empty one)."""
+    groups: dict[str, Entity] = seeded(_groups, db.path)
+    return groups
 
 
 def _pdf(db: Database, tmp_path: Path, **options: object) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -39,7 +40,7 @@ from ropa.storage.activities import (
 )
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, set_entity_archived, update_entity
-from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity
+from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_activity, make_entity
 
 ROLES = parse_roles("""
 [roles]
@@ -198,14 +199,22 @@ ADMIN_WRITES: list[Any] = [
 ]
 
 
-def _seed(db: Database, tmp_path: Path) -> dict[str, Any]:
+def _world(db: Database) -> dict[str, Any]:
+    """An entity, a live and an archived activity, and a backup of them beside the register."""
     entity = create_entity(db, DPO, make_entity())
     activity = create_activity(db, DPO, make_activity(entity.id or 0))
     archived = create_activity(db, DPO, make_activity(entity.id or 0, name="Archived one"))
     archive_activity(db, DPO, archived.id or 0, 1)
-    path = tmp_path / "backup.json"
+    path = db.path.parent / "backup.json"
     backup(db, DPO, path)
     return {"entity": entity.id, "activity": activity.id, "archived": archived.id, "backup_path": path}
+
+
+def _seed(seeded: Seeded, db: Database, tmp_path: Path) -> dict[str, Any]:
+    """``_world`` (built once per session) copied into the test's register, its backup into ``tmp_path``."""
+    ids: dict[str, Any] = dict(seeded(_world, db.path))
+    ids["backup_path"] = Path(shutil.copy(ids["backup_path"], tmp_path / "backup.json"))
+    return ids
 
 
 def _audit_rows(db: Database) -> int:
@@ -213,8 +222,8 @@ def _audit_rows(db: Database) -> int:
 
 
 @pytest.mark.parametrize("write", ACTIVITY_WRITES + ADMIN_WRITES)
-def test_a_viewer_may_not_write_anything(db: Database, tmp_path: Path, write: Write) -> None:
-    ids = _seed(db, tmp_path)
+def test_a_viewer_may_not_write_anything(db: Database, seeded: Seeded, tmp_path: Path, write: Write) -> None:
+    ids = _seed(seeded, db, tmp_path)
     before = _audit_rows(db)
     with pytest.raises(PermissionDenied, match="is a viewer"):
         write(db, VIEWER, ids)
@@ -222,8 +231,9 @@ def test_a_viewer_may_not_write_anything(db: Database, tmp_path: Path, write: Wr
 
 
 @pytest.mark.parametrize("write", ADMIN_WRITES)
-def test_an_editor_may_not_change_entities_or_restore(db: Database, tmp_path: Path, write: Write) -> None:
-    ids = _seed(db, tmp_path)
+def test_an_editor_may_not_change_entities_or_restore(db: Database, seeded: Seeded, tmp_path: Path,
+                                                     write: Write) -> None:
+    ids = _seed(seeded, db, tmp_path)
     before = _audit_rows(db)
     with pytest.raises(PermissionDenied, match="needs the admin role"):
         write(db, EDITOR, ids)
@@ -231,8 +241,8 @@ def test_an_editor_may_not_change_entities_or_restore(db: Database, tmp_path: Pa
 
 
 @pytest.mark.parametrize("write", ACTIVITY_WRITES)
-def test_an_editor_may_change_activities(db: Database, tmp_path: Path, write: Write) -> None:
-    ids = _seed(db, tmp_path)
+def test_an_editor_may_change_activities(db: Database, seeded: Seeded, tmp_path: Path, write: Write) -> None:
+    ids = _seed(seeded, db, tmp_path)
     before = _audit_rows(db)
     write(db, EDITOR, ids)
     assert _audit_rows(db) == before + 1

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.errors import ConflictError, PermissionDenied, ValidationFailed
-from ropa.models import Activity, Entity, Vendor
+from ropa.models import Activity, Vendor
 from ropa.storage.activities import create_activities, get_activity
 from ropa.storage.audit import history_frame
 from ropa.storage.database import Database, open_database
@@ -24,14 +24,14 @@ from ropa.storage.vendors import (
     update_vendor,
     vendor_usage,
 )
-from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_recipient, make_transfer
+from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_activity, make_entity, make_recipient, make_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def used(db: Database, entity: Entity) -> tuple[Vendor, list[Activity]]:
+def _used(db: Database) -> tuple[Vendor, list[Activity]]:
     """A vendor recorded by name on two activities (one as a recipient, one as a transfer), not on a third."""
+    entity = create_entity(db, DPO, make_entity())
     vendor = create_vendor(db, DPO, Vendor(name="Payroll Bureau Ltd", country="GB", contract_ref="DPA-1",
                                            sub_processors=[{"name": "Print Co", "country": "IE"}]))  # type: ignore[list-item]
     activities = create_activities(db, DPO, [
@@ -42,6 +42,13 @@ def used(db: Database, entity: Entity) -> tuple[Vendor, list[Activity]]:
         make_activity(entity.id or 0, name="Billing", business_function="Finance", recipients=[]),
     ])
     return vendor, activities
+
+
+@pytest.fixture
+def used(db: Database, seeded: Seeded) -> tuple[Vendor, list[Activity]]:
+    """``_used`` in the test's register (built once per session, copied over the empty one)."""
+    used: tuple[Vendor, list[Activity]] = seeded(_used, db.path)
+    return used
 
 
 def test_linking_points_recipients_and_transfers_named_like_the_vendor_at_it(
