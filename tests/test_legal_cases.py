@@ -32,7 +32,7 @@ from ropa.record_view import transfer_status
 from ropa.register import register_frame
 from ropa.storage.activities import create_activities
 from ropa.storage.database import open_database
-from ropa.storage.entities import create_entity
+from ropa.storage.entities import create_entity, insert_entities
 from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 TODAY = date(2026, 12, 1)
@@ -199,12 +199,13 @@ def surfaces() -> dict[str, Surfaces]:
         names: dict[str, str] = {}
         activities = []
         entities = {}
-        for number, c in enumerate(CASES):
-            name = f"Case {number:03d}"
-            entity = create_entity(db, DPO, make_entity(name=name, country=c.exporter, regime=c.regime))
+        with db.transaction() as con:  # one write for every case's entity, not one per case
+            created = insert_entities(con, DPO, [make_entity(name=f"Case {number:03d}", country=c.exporter,
+                                                             regime=c.regime) for number, c in enumerate(CASES)])
+        for c, entity in zip(CASES, created, strict=True):
             assert entity.id is not None
             entities[c.id] = entity
-            names[c.id] = name
+            names[c.id] = entity.name
             extra = SPECIAL if c.special else {}
             activities.append(make_activity(entity.id, name=c.id, recipients=[],
                                             transfers=[make_transfer(**_transfer(c))], **extra))

@@ -23,6 +23,10 @@ from ropa.storage.database import Database
 from ropa.storage.entities import insert_entity
 from tests.conftest import copy_of
 from tests.factories import DPO, make_entity
+from tests.properties import examples
+
+SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
+"""Each example builds, exports and imports a whole register: slow and large by design."""
 
 REF = load_reference()
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "\tX", "\rX", "#N/A", "_x000D_", "'=x",
@@ -144,14 +148,14 @@ def _round_trip(fmt: str, file_name: str, register: tuple[list[dict[str, Any]], 
             assert a.execute(query).fetchall() == b.execute(query).fetchall()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=SLOW_DATA)
 @given(registers())
 def test_xlsx_export_then_import_gives_back_the_same_activities(
         empty_template: Path, register: tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]) -> None:
     _round_trip("xlsx", "register.xlsx", register, empty_template)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=SLOW_DATA)
 @given(registers())
 def test_csv_export_then_import_gives_back_the_same_activities(
         empty_template: Path, register: tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]) -> None:
