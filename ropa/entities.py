@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from ropa.storage.entities import (
     create_entity,
-    descendant_ids,
     get_entity,
     list_entities,
     set_entity_archived,
     update_entity,
 )
+from ropa.storage.entity_rows import descendant_ids
 
 __all__ = ["create_entity", "descendant_ids", "get_entity", "list_entities", "set_entity_archived", "update_entity"]

@@ -21,7 +21,7 @@ from ropa.review import DUE_SOON_DAYS as DUE_SOON_DAYS
 from ropa.review import REVIEW_LABELS as REVIEW_LABELS
 from ropa.review import ReviewFilter, interval_months, review_state_sql, state_sql_filter
 from ropa.storage.database import Database
-from ropa.storage.entities import descendant_ids
+from ropa.storage.entity_rows import descendant_ids
 
 _REVIEW_STATE = review_state_sql("a.last_reviewed", "a.next_review_due", "$review_months", "$as_of")
 """The one definition of when a review is due (ropa/review.py), over the register's columns."""

@@ -19,7 +19,8 @@ from ropa.dashboard import (
 from ropa.models import Activity, Entity
 from ropa.storage.activities import archive_activity, create_activities, restore_activity
 from ropa.storage.database import Database
-from ropa.storage.entities import create_entity, descendant_ids
+from ropa.storage.entities import create_entity
+from ropa.storage.entity_rows import descendant_ids
 from tests.factories import DPO, make_activity, make_entity, make_transfer
 
 TODAY = date(2026, 11, 1)

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from ropa.charts import Selection
 from ropa.storage.database import open_database
-from ropa.storage.entities import descendant_ids, list_entities
+from ropa.storage.entities import list_entities
+from ropa.storage.entity_rows import descendant_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = 10

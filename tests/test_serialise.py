@@ -124,8 +124,8 @@ def test_the_reference_version_read_without_the_models_is_the_loaders() -> None:
 
 
 def test_entity_rows_read_without_the_models_have_the_models_fields_and_content(demo_db: Database) -> None:
-    from ropa.export.entity_rows import ENTITY_FIELDS, load_entity_rows
     from ropa.storage.entities import list_entities
+    from ropa.storage.entity_rows import ENTITY_FIELDS, load_entity_rows
 
     with demo_db.connect() as con:
         con.execute("UPDATE entities SET archived = true, dpo_required = NULL "

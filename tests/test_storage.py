@@ -34,11 +34,11 @@ from ropa.storage import audit
 from ropa.storage.database import Database, open_database, storage_error
 from ropa.storage.entities import (
     create_entity,
-    descendant_ids,
     get_entity,
     set_entity_archived,
     update_entity,
 )
+from ropa.storage.entity_rows import descendant_ids
 from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 
 HOSTILE = [

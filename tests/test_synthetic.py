@@ -14,7 +14,8 @@ from ropa.models import Activity, Entity
 from ropa.reference import load_reference
 from ropa.storage.activities import load_activities
 from ropa.storage.database import Database
-from ropa.storage.entities import descendant_ids, list_entities
+from ropa.storage.entities import list_entities
+from ropa.storage.entity_rows import descendant_ids
 
 AS_OF = date(2026, 11, 1)
 

@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from ropa.export.safecsv import write_csv
     from ropa.gaps import SEVERITIES, analyse
     from ropa.gaps.defects import DEFECT_COUNTING, defects, with_defects
-    from ropa.storage.entities import descendant_ids, find_entity
+    from ropa.storage.entities import find_entity
+    from ropa.storage.entity_rows import descendant_ids
 
     as_of = parse_date(args.as_of) if args.as_of else None
     db = database(args)

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ropa.auth import User
 from ropa.errors import NotFound, RopaError
-from ropa.export.entity_rows import descendants, load_entity_rows
 from ropa.serialise import ACTIVITY_FIELDS, RECIPIENT_FIELDS, TRANSFER_FIELDS, Content, record_contents
 from ropa.storage.database import Connection, Database, utcnow
+from ropa.storage.entity_rows import descendant_ids, load_entity_rows
 
 if TYPE_CHECKING:
     # pandas and the legal modules (which import it) are loaded only by the exports that need them:
@@ -270,7 +270,7 @@ def collect(db: Database, user: User, options: ExportOptions, *, records: bool =
         if options.entity_id is not None:
             if options.entity_id not in names:
                 raise NotFound(f"There is no entity with id {options.entity_id}.")
-            ids: list[int] | None = descendants(con, options.entity_id)
+            ids: list[int] | None = descendant_ids(con, options.entity_id)
             scope = (f"{names[options.entity_id]} and its subsidiaries" if len(ids or []) > 1
                      else names[options.entity_id])
         else:

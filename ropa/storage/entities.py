@@ -11,6 +11,7 @@ from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
 from ropa.models import Entity, parse_entity
 from ropa.storage import audit
 from ropa.storage.database import Connection, Database, utcnow
+from ropa.storage.entity_rows import descendant_ids
 from ropa.storage.records import editing, one_by_id
 
 ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
@@ -37,20 +38,6 @@ def find_entity(db: Database, name_or_id: str) -> Entity:
     if not found:
         raise NotFound(f"There is no entity named '{name_or_id}'.")
     return found[0]
-
-
-def descendant_ids(db_or_con: Database | Connection, entity_id: int) -> list[int]:
-    """The entity and every subsidiary below it, however deep."""
-    sql = """
-        WITH RECURSIVE tree(id) AS (
-            SELECT id FROM entities WHERE id = ?
-            UNION
-            SELECT e.id FROM entities e JOIN tree t ON e.parent_id = t.id
-        ) SELECT id FROM tree ORDER BY id
-    """
-    rows = (db_or_con.rows(sql, [entity_id]) if isinstance(db_or_con, Database)
-            else db_or_con.execute(sql, [entity_id]).fetchall())
-    return [int(r[0]) for r in rows]
 
 
 def _check_parent(con: Connection, entity: Entity) -> None:

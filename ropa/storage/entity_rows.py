@@ -1,4 +1,4 @@
-"""Entities as the JSON export reads them: stored rows, not validated models.
+"""Entities as stored rows, not validated models: for the JSON export and the group tree.
 
 They were validated on the way in; building the models needs pydantic and the
 reference data, which cost a JSON export from the command line a fifth of its
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ropa.storage.database import Connection
+from ropa.storage.database import Connection, Database
 
 ENTITY_FIELDS: tuple[str, ...] = (
     "id", "name", "kind", "parent_id", "company_number", "ico_registration", "country", "address", "email",
@@ -50,10 +50,15 @@ def load_entity_rows(con: Connection) -> list[EntityRow]:
     return entities
 
 
-def descendants(con: Connection, entity_id: int) -> list[int]:
-    """The entity and every entity below it in the group, by id (recursive over ``parent_id``)."""
-    found = con.execute(
-        "WITH RECURSIVE below(id) AS (SELECT id FROM entities WHERE id = $root UNION "
-        "SELECT child.id FROM entities child, below WHERE child.parent_id = below.id) "
-        "SELECT id FROM below ORDER BY id", {"root": entity_id}).fetchall()
-    return [int(row[0]) for row in found]
+def descendant_ids(db_or_con: Database | Connection, entity_id: int) -> list[int]:
+    """The entity and every subsidiary below it, however deep."""
+    sql = """
+        WITH RECURSIVE tree(id) AS (
+            SELECT id FROM entities WHERE id = ?
+            UNION
+            SELECT e.id FROM entities e JOIN tree t ON e.parent_id = t.id
+        ) SELECT id FROM tree ORDER BY id
+    """
+    rows = (db_or_con.rows(sql, [entity_id]) if isinstance(db_or_con, Database)
+            else db_or_con.execute(sql, [entity_id]).fetchall())
+    return [int(r[0]) for r in rows]
