@@ -556,7 +556,19 @@ def _activity(entity: Entity, serial: int, rng: random.Random, as_of: date) -> A
         data["unmapped"] = {"Legacy category": "Misc. customer info"}
     if _chance(rng, 0.005):
         data["notes"] = rng.choice(HOSTILE_NOTES)
-    return Activity.model_validate(data)
+    return _compact(Activity.model_validate(data))
+
+
+def _compact(activity: Activity) -> Activity:
+    """The activity with each of its models' set of given field names copied at its smallest size.
+
+    Validation fills that set name by name, so it keeps the table it grew into: an
+    activity's 28 names hold 2.3 KB where a copy holds 1.2 KB. The generator keeps
+    every model it made, so at 50,000 activities that is about 60 MB.
+    """
+    for model in (activity, *activity.recipients, *activity.transfers):
+        object.__setattr__(model, "__pydantic_fields_set__", set(model.model_fields_set))
+    return activity
 
 
 def generate_register(n_entities: int = 50, n_activities: int = 10_000, seed: int = 7,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -169,3 +170,12 @@ def test_build_is_all_or_nothing_on_a_name_clash(db: Database) -> None:
     with pytest.raises(ValidationFailed, match="already exists"):
         build_synthetic(db, n_entities=2, n_activities=5, seed=3, as_of=AS_OF)
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 5
+
+
+def test_generated_models_keep_their_given_fields_in_sets_no_larger_than_a_copy(
+        register: tuple[list[Entity], list[Activity]]) -> None:
+    activities = register[1]
+    models = [m for a in activities for m in (a, *a.recipients, *a.transfers)]
+    assert all(sys.getsizeof(m.model_fields_set) == sys.getsizeof(set(m.model_fields_set)) for m in models)
+    again = [Activity.model_validate(a.model_dump(exclude_unset=True)) for a in activities[:50]]
+    assert [a.model_fields_set for a in activities[:50]] == [a.model_fields_set for a in again]
