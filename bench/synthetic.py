@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from ropa.auth import SYSTEM
 from ropa.models import Activity, Entity
-from ropa.storage.activities import add_activities, add_months
+from ropa.storage.activities import BULK_MEMORY_LIMIT, add_activities, add_months
 from ropa.storage.database import Database
 from ropa.storage.entities import insert_entities, reserve_entity_ids
 
@@ -592,13 +592,9 @@ def generate_register(n_entities: int = 50, n_activities: int = 10_000, seed: in
     return entities, activities
 
 
-WRITE_MEMORY_LIMIT = "128MB"
-"""DuckDB's memory while the register is written: the uncommitted rows spill to a temporary file beyond it."""
-
-
 def write_register(db: Database, entities: Sequence[Entity], activities: Sequence[Activity]) -> None:
     """Insert a generated register in one transaction, mapping provisional entity ids to stored ones."""
-    with db.transaction(memory_limit=WRITE_MEMORY_LIMIT) as con:
+    with db.transaction(memory_limit=BULK_MEMORY_LIMIT) as con:
         id_map = dict(zip([e.id or 0 for e in entities], reserve_entity_ids(con, len(entities)), strict=True))
         insert_entities(con, SYSTEM, [e.model_copy(update={
             "id": id_map[e.id or 0], "parent_id": None if e.parent_id is None else id_map[e.parent_id]})

@@ -75,6 +75,13 @@ AUDIT_SCHEMA = pa.schema([("at_utc", pa.timestamp("us")), ("actor", pa.string())
 WRITE_CHUNK = 2_000
 """Activities built into Arrow tables and inserted per statement: bounds the Python side of a big write."""
 
+BULK_MEMORY_LIMIT = "128MB"
+"""DuckDB's memory for a transaction writing many activities (``Database.transaction(memory_limit=...)``).
+
+Beyond it the uncommitted rows spill to a temporary file beside the register
+rather than stay in memory until the commit has written them.
+"""
+
 
 def _plain(value: object) -> object:
     """What the JSON encoder cannot write itself, as ``Activity.content`` gives it: records as fields, dates as ISO."""
