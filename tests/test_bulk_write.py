@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -93,3 +94,40 @@ def test_adding_activities_returns_their_new_ids_and_needs_an_editor(db: Databas
     with pytest.raises(PermissionDenied), db.transaction() as con:
         store.add_activities(con, VIEWER, [make_activity(entity.id or 0)])
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 3
+
+
+@pytest.mark.parametrize("text", [
+    "plain", "", "quote \" and backslash \\", "new\nline, tab\t, return\r, feed\f, bell\b",
+    "unit separator \x1f, vertical tab \x0b, escape \x1b, delete \x7f", "literal \\u001F and \\\\u000b",
+    "Ünïcödé — 数据 — ملاحظات, line separator \u2028, emoji \U0001f600", "</script>",
+], ids=["plain", "empty", "quote", "named-escapes", "control", "literal-escape", "unicode", "slash"])
+def test_a_bulk_create_audits_each_activity_as_the_json_of_its_content(
+        db: Database, entity: Entity, text: str) -> None:
+    given = make_activity(entity.id or 0, name=f"Activity {text}", notes=text, systems=[text, "CRM"],
+                          unmapped={text or "empty": text}, recipients=[make_recipient(name=text)],
+                          transfers=[make_transfer(recipient=text)])
+    stored = store.create_activities(db, DPO, [given, make_activity(entity.id or 0)])
+    assert [row[5] for row in _audit(db, "activity")] == [
+        json.dumps(a.content(), ensure_ascii=False, sort_keys=True) for a in stored]
+
+
+def _memory_limit(con: Any) -> str:
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["committed", "rolled-back"])
+def test_a_transaction_with_a_memory_limit_holds_it_until_the_end_then_resets_it(db: Database, fails: bool) -> None:
+    with db.connect() as con:
+        default = _memory_limit(con)
+        with pytest.raises(RuntimeError) if fails else contextlib.nullcontext(), \
+                db.transaction(memory_limit="96MB") as tx:
+            inside = _memory_limit(tx)
+            if fails:
+                raise RuntimeError("the work failed")
+        assert (inside, _memory_limit(con)) == ("91.5 MiB", default)
+
+
+@pytest.mark.parametrize("limit", ["", "96", "lots", "96MB'; DROP TABLE activities; --"])
+def test_a_transaction_refuses_a_memory_limit_that_is_not_a_size(db: Database, limit: str) -> None:
+    with pytest.raises(ValueError, match="not a memory size"), db.transaction(memory_limit=limit):
+        pass

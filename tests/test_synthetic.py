@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
+import duckdb
 import pytest
 
+from bench import synthetic
 from bench.synthetic import build_synthetic, generate_register
 from ropa.errors import ValidationFailed
 from ropa.models import Activity, Entity
 from ropa.reference import load_reference
-from ropa.storage.activities import load_activities
+from ropa.storage.activities import BULK_MEMORY_LIMIT, add_activities, load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import list_entities
 from ropa.storage.entity_rows import descendant_ids
@@ -169,3 +173,29 @@ def test_build_is_all_or_nothing_on_a_name_clash(db: Database) -> None:
     with pytest.raises(ValidationFailed, match="already exists"):
         build_synthetic(db, n_entities=2, n_activities=5, seed=3, as_of=AS_OF)
     assert db.rows("SELECT count(*) FROM activities")[0][0] == 5
+
+
+def test_generated_models_keep_their_given_fields_in_sets_no_larger_than_a_copy(
+        register: tuple[list[Entity], list[Activity]]) -> None:
+    activities = register[1]
+    models = [m for a in activities for m in (a, *a.recipients, *a.transfers)]
+    assert all(sys.getsizeof(m.model_fields_set) == sys.getsizeof(set(m.model_fields_set)) for m in models)
+    again = [Activity.model_validate(a.model_dump(exclude_unset=True)) for a in activities[:50]]
+    assert [a.model_fields_set for a in activities[:50]] == [a.model_fields_set for a in again]
+
+
+def test_build_writes_with_duckdb_memory_capped_for_a_bulk_write(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    def memory_limit(con: Any) -> str:
+        return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    seen: list[str] = []
+
+    def add(con: Any, *args: Any, **kwargs: Any) -> list[int]:
+        seen.append(memory_limit(con))
+        return add_activities(con, *args, **kwargs)
+
+    monkeypatch.setattr(synthetic, "add_activities", add)
+    build_synthetic(db, n_entities=2, n_activities=5, seed=3, as_of=AS_OF)
+    with duckdb.connect() as scratch, db.connect() as con:
+        scratch.execute(f"SET memory_limit = '{BULK_MEMORY_LIMIT}'")
+        assert (seen, memory_limit(con) != seen[0]) == ([memory_limit(scratch)], True)

@@ -61,6 +61,10 @@ _DAMAGED = ("not a valid duckdb database", "could not read enough bytes", "corru
             "serializ", "invalid database", "incompatible", "database has been invalidated")
 
 
+_MEMORY = re.compile(r"\d+(?:\.\d+)?\s*[KMGT]i?B")
+"""A memory size as DuckDB's ``memory_limit`` takes it (``128MB``, ``1.5GiB``)."""
+
+
 def is_write_conflict(error: BaseException) -> bool:
     """A real write-write conflict (another transaction changed the same rows), never a failed write."""
     text = str(error).lower()
@@ -218,18 +222,35 @@ class Database:
             yield
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One atomic unit of work: all of it is written, or none of it."""
+    def transaction(self, *, memory_limit: str | None = None) -> Iterator[Connection]:
+        """One atomic unit of work: all of it is written, or none of it.
+
+        ``memory_limit`` (such as ``"128MB"``) caps DuckDB's memory from the start
+        of the work through its commit, for a bulk write: DuckDB then keeps the
+        uncommitted rows in a temporary file beside the register instead of in
+        memory (an insert of 50,000 activities grew the process by 370 MB
+        without it, 155 MB with 128 MB). The cap is the instance's, so other
+        work of this process shares it meanwhile; it is reset afterwards.
+        """
+        if memory_limit is not None and not _MEMORY.fullmatch(memory_limit):
+            raise ValueError(f"not a memory size: {memory_limit!r}")
         with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
+            if memory_limit is not None:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
             try:
-                yield con
-            except BaseException:
-                # A failed statement may have ended the transaction already; the first error is the one to tell.
-                with suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    # A failed statement may have ended the transaction already; the first error is the one to tell.
+                    with suppress(duckdb.Error):
+                        con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                if memory_limit is not None:
+                    with suppress(duckdb.Error):
+                        con.execute("RESET memory_limit")
 
     def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """Query results as a DataFrame (pandas is loaded only when a frame is asked for)."""
