@@ -255,3 +255,58 @@ def test_equal_texts_of_a_sheet_cross_from_the_reader_as_one_object() -> None:
     first, *others = sheet.rows
     assert [r[0] for r in sheet.rows] == ["Activity 0", "Activity 1", "Activity 2"]
     assert all(r[1] is first[1] and r[2] is first[2] for r in others)
+
+
+# -- a workbook read by two processes side by side: the scan and the cells -------------------------
+
+def _blank_and_formula_xlsx() -> bytes:
+    """The merged register with a formula, and a cell holding only spaces as inline text (which calamine drops)."""
+    workbook = load_workbook(io.BytesIO(_merged_xlsx()))
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["AE12"] = "=1+1"
+    sheet["C11"] = "PLACEHOLDER"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source:
+        parts = {i.filename: source.read(i.filename) for i in source.infolist()}
+    sheet_part = parts["xl/worksheets/sheet1.xml"]
+    assert sheet_part.count(b"<t>PLACEHOLDER</t>") == 1
+    parts["xl/worksheets/sheet1.xml"] = sheet_part.replace(b"<t>PLACEHOLDER</t>", b"<t>   </t>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+SIDE_BY_SIDE = [
+    pytest.param(_blank_and_formula_xlsx, "register.xlsx", id="xlsx-merges-formula-blank-cell"),
+    pytest.param(lambda: _build("xlsm"), "register.xlsm", id="xlsm"),
+    pytest.param(lambda: _build("ods"), "register.ods", id="ods-spans"),
+    pytest.param(lambda: ico_workbook(EXAMPLE_ROWS), "register.xlsx", id="xlsx-plain"),
+]
+
+
+def _read_whole(data: bytes, name: str) -> list[reader.SheetData]:
+    return reader.read(data, reader.Request("zip", name, 10 * MB, 100_000))
+
+
+@pytest.mark.parametrize(("build", "name"), SIDE_BY_SIDE)
+def test_the_scan_and_the_cells_joined_are_what_one_reader_reads(build: Any, name: str) -> None:
+    data = build()
+    scans = reader.scan_zip(data, reader.Request("zip", name, 10 * MB, 100_000, "scan"))
+    cells = reader.read(data, reader.Request("zip", name, 10 * MB, 100_000, "cells"))
+    assert reader.with_scans(cells, scans, 100_000) == _read_whole(data, name)
+
+
+@pytest.mark.parametrize(("build", "name"), SIDE_BY_SIDE)
+def test_a_workbook_read_by_two_child_processes_is_what_one_reader_reads(build: Any, name: str) -> None:
+    data = build()
+    assert read_in_child(data, "zip", name, 10 * MB, 100_000, ChildBounds()) == _read_whole(data, name)
+
+
+def test_a_cell_holding_only_spaces_and_a_formula_are_seen_by_the_scan() -> None:
+    [sheet] = read_in_child(_blank_and_formula_xlsx(), "zip", "register.xlsx", 10 * MB, 100_000, ChildBounds())
+    assert sheet.rows[10][2] == "   "
+    assert sheet.has_formulas and sheet.merged == [(10, 13, 11, 13)]

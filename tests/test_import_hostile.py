@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import struct
 import time
 import zipfile
@@ -17,7 +18,7 @@ from openpyxl import Workbook
 from test_import import EXAMPLE_ROWS, ICO_HEADINGS, ico_row, ico_workbook
 
 from ropa.config import DEFAULT_MAX_UPLOAD_MB
-from ropa.ingest import Limits, import_file, plan_import
+from ropa.ingest import Limits, import_file, plan_import, sandbox
 from ropa.ingest.files import MAX_ROWS, MB, ImportRejected
 from ropa.ingest.reader import CSV_MEMBER_CAP
 from ropa.ingest.sandbox import ChildBounds
@@ -396,3 +397,35 @@ def test_a_read_that_takes_too_long_is_stopped_by_the_clock(db: Database) -> Non
     with pytest.raises(ImportRejected, match=r"^Reading 'register.xlsx' took longer than 0.001 seconds"):
         plan_import(db, ico_workbook(EXAMPLE_ROWS), "register.xlsx",
                     limits=Limits(bounds=ChildBounds(wall_seconds=0.001)))
+
+
+_SLOW_CELLS_CHILD = """
+import pickle, sys, time
+sys.stdin.buffer.read()
+if sys.argv[-1] == "scan":
+    pickle.dump(("refused", "The scan refused it."), sys.stdout.buffer)
+else:
+    time.sleep(60)
+"""
+
+
+def test_the_scans_refusal_decides_and_stops_the_cells_reader(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    child = tmp_path / "reader.py"
+    child.write_text(_SLOW_CELLS_CHILD)
+    monkeypatch.setattr(sandbox, "CHILD", child)
+    reading = sandbox.start_reading(b"PK", "zip", "register.xlsx", MB, 100_000, ChildBounds(wall_seconds=120))
+    started = time.monotonic()
+    with pytest.raises(ImportRejected, match=r"^The scan refused it\.$"):
+        reading.sheets()
+    assert time.monotonic() - started < 30
+    assert reading.cells.process.returncode == -signal.SIGKILL
+
+
+def test_a_read_no_longer_wanted_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    child = tmp_path / "reader.py"
+    child.write_text(_SLOW_CELLS_CHILD)
+    monkeypatch.setattr(sandbox, "CHILD", child)
+    reading = sandbox.start_reading(b"x", "csv", "register.csv", MB, 100_000, ChildBounds(wall_seconds=120))
+    reading.close()
+    assert reading.cells.process.returncode == -signal.SIGKILL

@@ -17,9 +17,10 @@ from pathlib import PurePath
 
 from ropa.columns import CellValue, csv_unprotect
 from ropa.ingest.reader import MAX_ROWS, MB, SheetData
-from ropa.ingest.sandbox import ChildBounds, ImportRejected, damaged, read_in_child
+from ropa.ingest.sandbox import ChildBounds, ImportRejected, Reading, damaged, start_reading
 
-__all__ = ["MAX_ROWS", "MB", "ImportRejected", "Limits", "SheetSource", "Source", "check_size", "open_source", "sniff"]
+__all__ = ["MAX_ROWS", "MB", "ImportRejected", "Limits", "OpeningSource", "SheetSource", "Source", "check_size",
+           "open_source", "sniff", "start_source"]
 
 MAX_CELL_CHARS = 100_000
 MAX_COLUMNS = 1_000
@@ -107,14 +108,37 @@ def sniff(data: bytes, file_name: str) -> str:
     )
 
 
-@contextmanager
-def open_source(data: bytes, file_name: str, limits: Limits) -> Iterator[Source]:
-    """The sheets of an uploaded file, read by a bounded child process."""
+@dataclass
+class OpeningSource:
+    """An uploaded file being read by its child processes: ``source()`` waits for the sheets."""
+
+    kind: str
+    reading: Reading
+
+    def source(self) -> Source:
+        sheets = self.reading.sheets()
+        return Source(sheets[0].kind if sheets else self.kind, [_sheet(s) for s in sheets], [])
+
+    def close(self) -> None:
+        self.reading.close()
+
+
+def start_source(data: bytes, file_name: str, limits: Limits) -> OpeningSource:
+    """Check and start reading an uploaded file (bounded child processes); the caller may work meanwhile."""
     check_size(len(data), file_name, limits)
     kind = sniff(data, file_name)
-    sheets = read_in_child(data, kind, PurePath(file_name).name, limits.max_bytes, limits.max_cell_chars,
-                           limits.bounds)
-    yield Source(sheets[0].kind if sheets else kind, [_sheet(s) for s in sheets], [])
+    return OpeningSource(kind, start_reading(data, kind, PurePath(file_name).name, limits.max_bytes,
+                                             limits.max_cell_chars, limits.bounds))
+
+
+@contextmanager
+def open_source(data: bytes, file_name: str, limits: Limits) -> Iterator[Source]:
+    """The sheets of an uploaded file, read by bounded child processes."""
+    opening = start_source(data, file_name, limits)
+    try:
+        yield opening.source()
+    finally:
+        opening.close()
 
 
 KIND_NAMES = {"xlsx": "Excel workbook", "xls": "Excel 97-2003 workbook", "ods": "OpenDocument spreadsheet",

@@ -22,7 +22,7 @@ from ropa.auth import Role, User, require
 from ropa.columns import CellValue, cell_text
 from ropa.errors import ConflictError, NotFound, RopaError
 from ropa.gcpause import gc_paused
-from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, open_source
+from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, start_source
 from ropa.ingest.headings import heading_key
 from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
 from ropa.ingest.mapping import IGNORE, NOTE, Mapping, signature
@@ -298,45 +298,49 @@ def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None
 def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None,
                  limits: Limits | None, mapping: Mapping | None) -> ImportPlan:
     limits = limits or Limits()
-    plan = ImportPlan(file_name=file_name, sha256=sha256_hex(data), size=len(data), kind="")
-    entities = _Entities(db, plan)
-    default: str | None = None
-    wanted: str | None = None  # an --entity the file's own contact block may create
-    if entity:
-        try:
-            default = find_entity(db, entity).name
-        except NotFound:
-            wanted = entity
-    matchers()  # build the synonym index before timing-sensitive work, and fail early if it is broken
+    opening = start_source(data, file_name, limits)  # the file is read by child processes meanwhile
+    try:
+        plan = ImportPlan(file_name=file_name, sha256=sha256_hex(data), size=len(data), kind="")
+        entities = _Entities(db, plan)
+        default: str | None = None
+        wanted: str | None = None  # an --entity the file's own contact block may create
+        if entity:
+            try:
+                default = find_entity(db, entity).name
+            except NotFound:
+                wanted = entity
+        matchers()  # build the synonym index before timing-sensitive work, and fail early if it is broken
+        source = opening.source()
+    finally:
+        opening.close()
     tables: list[Table] = []
     hidden: list[str] = []
     listed: list[str] = []  # entities of an entity table: part of the register even without activities
     related: list[Related] = []  # sheets that add to another sheet's activities (CISO Assistant's workbook)
-    with open_source(data, file_name, limits) as source:
-        plan.kind = KIND_NAMES.get(source.kind, source.kind)
-        for sheet in source.sheets:
-            if sheet.hidden:
-                hidden.append(sheet.name)
-                plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
-                continue
-            found = read_sheet(sheet, limits, mapping)
-            if found is None:
-                linked = read_related(sheet.name, list(sheet.read_rows(0))) if is_related_sheet(sheet.name) else None
-                if linked is not None:
-                    related.append(linked)
-                continue
-            if isinstance(found, Table):
-                tables.append(found)
-                plan.notes.extend(found.notes)
-            elif isinstance(found, EntityTable):
-                for number, record in found.rows:
-                    try:
-                        spec, parent = _entity_from_row(record)
-                    except RopaError as error:
-                        raise ImportRejected(f"Sheet '{found.sheet}' row {number}: entity "
-                                             f"'{record.get('name', '')}': {error}") from None
-                    entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
-                    listed.append(spec.name)
+    plan.kind = KIND_NAMES.get(source.kind, source.kind)
+    for sheet in source.sheets:
+        if sheet.hidden:
+            hidden.append(sheet.name)
+            plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
+            continue
+        found = read_sheet(sheet, limits, mapping)
+        if found is None:
+            linked = read_related(sheet.name, list(sheet.read_rows(0))) if is_related_sheet(sheet.name) else None
+            if linked is not None:
+                related.append(linked)
+            continue
+        if isinstance(found, Table):
+            tables.append(found)
+            plan.notes.extend(found.notes)
+        elif isinstance(found, EntityTable):
+            for number, record in found.rows:
+                try:
+                    spec, parent = _entity_from_row(record)
+                except RopaError as error:
+                    raise ImportRejected(f"Sheet '{found.sheet}' row {number}: entity "
+                                         f"'{record.get('name', '')}': {error}") from None
+                entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
+                listed.append(spec.name)
     tables = _combine_sheets(tables, related)
     if not tables:
         raise ImportRejected(

@@ -24,6 +24,7 @@ for its types and constants.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import pickle
 import posixpath
@@ -99,6 +100,9 @@ class Request:
     file_name: str
     max_bytes: int
     max_cell_chars: int
+    part: str = "all"
+    """"all"; or one of the two halves two processes run side by side on a zip file: "scan" (every check the
+    reader's own scanners make, and what they find) and "cells" (calamine's cells, without those scans)."""
 
 
 # -- shared helpers ------------------------------------------------------------------------------
@@ -220,29 +224,28 @@ def check_archive(archive: zipfile.ZipFile, request: Request) -> list[str]:
     return [m.filename for m in members]
 
 
-def _cell(value: Any, texts: dict[str, str]) -> Cell:
-    if value == "":
-        return None
-    if value.__class__ is str:
-        return texts.setdefault(value, value)
+def _value(value: Any) -> Cell:
+    """A cell that is neither text nor empty: times and durations as text, numbers and dates as they are."""
     if isinstance(value, time | timedelta):
         return str(value)
     return value  # type: ignore[no-any-return]
 
 
-def _rows(raw: list[list[Any]]) -> list[Row]:
+def _rows(raw: list[list[Any]], texts: dict[str, str]) -> list[Row]:
     """Calamine's dense rows -> tuples without trailing empties (empty cells are None).
 
-    Equal texts become one object: the answer then sends each text of a sheet once and the parent holds
-    it once (a register repeats its vocabulary labels, owners and functions on every row).
+    Equal texts become one object (``texts`` holds each once): the answer then sends each text of a sheet
+    once and the parent holds it once (a register repeats its vocabulary labels, owners and functions on
+    every row).
     """
     rows: list[Row] = []
-    texts: dict[str, str] = {}
+    one = texts.setdefault
     for values in raw:
         end = len(values)
         while end and values[end - 1] == "":
             end -= 1
-        rows.append(tuple(_cell(v, texts) for v in values[:end]) if end else ())
+        rows.append(tuple([None if v == "" else one(v, v) if v.__class__ is str else _value(v)
+                           for v in values[:end]]) if end else ())
     while rows and not rows[-1]:
         rows.pop()
     return rows
@@ -263,6 +266,8 @@ def _check_cells(sheet: str, rows: list[Row], max_chars: int) -> None:
 _REF = re.compile(rb"""\sr=["']([A-Za-z]*)([0-9]+)["']""")
 _MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\s[^>]*?ref=["']([^"']*)["']""")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_PLAIN_FORMULA = re.compile(rb"<f[\s>/]")
+_PREFIXED_FORMULA_END = re.compile(rb":f[\s>/]")
 _RANGE = re.compile(r"^\$?([A-Za-z]{1,10})\$?([0-9]{1,15})(?::\$?([A-Za-z]{1,10})\$?([0-9]{1,15}))?$")
 
 
@@ -333,7 +338,9 @@ def scan_xlsx_sheet(sheet: str, xml: bytes) -> _XlsxScan:
     _check_merges(sheet, merged)
     blanks = [(int(digits) - 1, column_number(letters.decode()) - 1, text.decode())
               for letters, digits, text in _BLANK_INLINE.findall(xml)] if _WHITESPACE_TEXT.search(xml) else []
-    formulas = (b"<f" in xml or b":f" in xml) and _FORMULA.search(xml) is not None  # the search only if it can match
+    # _FORMULA tries every tag; its two branches are looked for by what they start or end with first.
+    formulas = _PLAIN_FORMULA.search(xml) is not None or (
+        _PREFIXED_FORMULA_END.search(xml) is not None and _FORMULA.search(xml) is not None)
     return _XlsxScan(merged, formulas, blanks)
 
 
@@ -411,9 +418,8 @@ def _calamine(data: bytes) -> Any:
         raise Damaged(f"{type(error).__name__}: {str(error)[:120]}") from None
 
 
-def _calamine_sheets(data: bytes, request: Request, kind: str,
-                     scans: dict[str, _Scan] | None,
-                     calamine_merges: bool) -> list[SheetData]:
+def _calamine_sheets(data: bytes, request: Request, kind: str, calamine_merges: bool) -> list[SheetData]:
+    """Every sheet's cells as calamine reads them (merged ranges too if ``calamine_merges``: xls has no scan)."""
     from python_calamine import CalamineError, SheetTypeEnum, SheetVisibleEnum
 
     workbook = _calamine(data)
@@ -426,7 +432,6 @@ def _calamine_sheets(data: bytes, request: Request, kind: str,
         if meta.typ not in (SheetTypeEnum.WorkSheet,):
             continue
         hidden = meta.visible != SheetVisibleEnum.Visible
-        scanned = (scans or {}).get(meta.name)
         if hidden:
             sheets.append(SheetData(meta.name, True, [], kind=kind))
             continue
@@ -436,27 +441,22 @@ def _calamine_sheets(data: bytes, request: Request, kind: str,
             if end is not None:
                 _check_extent(meta.name, end[0] + 1, end[1] + 1,
                               f"{column_letters(end[1] + 1)}{end[0] + 1}")
-            raw = sheet.to_python(skip_empty_area=False)
-            for row, column, text in scanned[2] if scanned is not None else []:
-                raw.extend([] for _ in range(row + 1 - len(raw)))  # bounded: the scan checked the extent
-                raw[row].extend([""] * (column + 1 - len(raw[row])))
-                if raw[row][column] == "":
-                    raw[row][column] = text
-            rows = _rows(raw)
+            texts: dict[str, str] = {}
+            rows = _rows(sheet.to_python(skip_empty_area=False), texts)
             merged: list[tuple[int, int, int, int]] = []
-            if scanned is not None:
-                merged = scanned[0]
-            elif calamine_merges:
+            if calamine_merges:
                 merged = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in (sheet.merged_cell_ranges or [])]
                 _check_merges(meta.name, merged)
         except CalamineError as error:
             raise Damaged(f"sheet '{meta.name}': {type(error).__name__}") from None
-        _check_cells(meta.name, rows, request.max_cell_chars)
-        sheets.append(SheetData(meta.name, False, rows, merged, bool(scanned and scanned[1]), kind))
+        if any(len(text) > request.max_cell_chars for text in texts):  # each text once; then find the first cell
+            _check_cells(meta.name, rows, request.max_cell_chars)
+        sheets.append(SheetData(meta.name, False, rows, merged, False, kind))
     return sheets
 
 
-def read_xlsx(data: bytes, archive: zipfile.ZipFile, names: list[str], request: Request) -> list[SheetData]:
+def scan_xlsx(archive: zipfile.ZipFile, names: list[str], request: Request) -> dict[str, _Scan]:
+    """Each worksheet's scan; refuses what calamine must not be given (a part beyond its cap, a huge extent)."""
     scans: dict[str, _Scan] = {}
     for sheet, part in _workbook_parts(archive, names).items():
         if part in names:
@@ -467,7 +467,12 @@ def read_xlsx(data: bytes, archive: zipfile.ZipFile, names: list[str], request: 
             _read_part(archive, name)
         elif name.startswith("xl/sharedStrings.xml"):
             check_shared_strings(_read_part(archive, name), request)
-    return _calamine_sheets(data, request, "xlsx", scans, calamine_merges=False)
+    return scans
+
+
+def read_xlsx(data: bytes, archive: zipfile.ZipFile, names: list[str], request: Request) -> list[SheetData]:
+    scans = scan_xlsx(archive, names, request) if request.part == "all" else {}
+    return with_scans(_calamine_sheets(data, request, "xlsx", calamine_merges=False), scans, request.max_cell_chars)
 
 
 def _zip(data: bytes) -> zipfile.ZipFile:
@@ -573,14 +578,30 @@ def scan_ods(content: bytes) -> dict[str, _OdsTable]:
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
-def read_ods(data: bytes, archive: zipfile.ZipFile, names: list[str], request: Request) -> list[SheetData]:
+def scan_ods_file(archive: zipfile.ZipFile, names: list[str], request: Request) -> dict[str, _Scan]:
+    """The spreadsheet's tables as scanned; refuses an OpenDocument file that is no spreadsheet."""
     mimetype = _read_part(archive, "mimetype").strip() if "mimetype" in names else _ODS_MIMETYPE
     if not mimetype.startswith(_ODS_MIMETYPE) or mimetype.endswith(b"-template"):
         raise Refused(f"'{request.file_name}' is an OpenDocument file but not a spreadsheet "
                       f"({mimetype.decode('ascii', 'replace')[:80]}); upload the register's .ods, .xlsx or .csv.")
-    scans: dict[str, _Scan] = {name: (t.merged, t.has_formulas, [])
-                               for name, t in scan_ods(_read_part(archive, "content.xml")).items()}
-    return _calamine_sheets(data, request, "ods", scans, calamine_merges=False)
+    return {name: (t.merged, t.has_formulas, []) for name, t in scan_ods(_read_part(archive, "content.xml")).items()}
+
+
+def read_ods(data: bytes, archive: zipfile.ZipFile, names: list[str], request: Request) -> list[SheetData]:
+    scans = scan_ods_file(archive, names, request) if request.part == "all" else {}
+    return with_scans(_calamine_sheets(data, request, "ods", calamine_merges=False), scans, request.max_cell_chars)
+
+
+def scan_zip(data: bytes, request: Request) -> dict[str, _Scan]:
+    """The "scan" half of reading a zip file: every check but calamine's, and the merges, formulas and blank
+    cells found (a zip of CSV files has nothing to scan: its reading checks it)."""
+    with _zip(data) as archive:
+        names = check_archive(archive, request)
+        if "xl/workbook.xml" in names:
+            return scan_xlsx(archive, names, request)
+        if "content.xml" in names:
+            return scan_ods_file(archive, names, request)
+        return {}
 
 
 def read_zip(data: bytes, request: Request) -> list[SheetData]:
@@ -600,7 +621,7 @@ def read_zip(data: bytes, request: Request) -> list[SheetData]:
 
 
 def read_xls(data: bytes, request: Request) -> list[SheetData]:
-    return _calamine_sheets(data, request, "xls", None, calamine_merges=True)
+    return _calamine_sheets(data, request, "xls", calamine_merges=True)
 
 
 # -- csv -----------------------------------------------------------------------------------------
@@ -724,7 +745,11 @@ READERS = {"zip": read_zip, "xls": read_xls}
 
 
 def read(data: bytes, request: Request) -> list[SheetData]:
-    """Every sheet of the file, or ``Refused`` / ``Damaged``. Pure: the limits of the process are the caller's."""
+    """Every sheet of the file, or ``Refused`` / ``Damaged``. Pure: the limits of the process are the caller's.
+
+    With ``request.part == "cells"`` a workbook's sheets come without the scans (``scan_zip`` gives those, and
+    ``with_scans`` joins the two halves).
+    """
     if request.kind == "csv":
         return read_csv(data, request.file_name, request)
     if request.kind == "json":
@@ -738,16 +763,40 @@ def apply_limits(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 
 
+def with_scans(sheets: list[SheetData], scans: dict[str, _Scan], max_chars: int) -> list[SheetData]:
+    """The "cells" half joined with the "scan" half: what ``read`` gives for the whole file.
+
+    Whitespace-only inline cells (which calamine drops) are put back where the sheet has no value.
+    """
+    for sheet in sheets:
+        if sheet.hidden or sheet.name not in scans:
+            continue
+        sheet.merged, sheet.has_formulas, blanks = scans[sheet.name]
+        if blanks:
+            rows = [list(r) for r in sheet.rows]
+            for row, column, text in blanks:
+                rows.extend([] for _ in range(row + 1 - len(rows)))  # bounded: the scan checked the extent
+                rows[row].extend([None] * (column + 1 - len(rows[row])))
+                if rows[row][column] is None:
+                    rows[row][column] = text
+            sheet.rows = [tuple(r) for r in rows]
+            _check_cells(sheet.name, sheet.rows, max_chars)
+    return sheets
+
+
 def main(argv: list[str]) -> int:
-    """``reader.py KIND MAX_BYTES MAX_CELL_CHARS MEMORY_BYTES CPU_SECONDS FILE_NAME``; the file on stdin."""
-    kind, max_bytes, max_chars, memory, cpu, file_name = argv
+    """``reader.py KIND MAX_BYTES MAX_CELL_CHARS MEMORY_BYTES CPU_SECONDS FILE_NAME PART``; the file on stdin."""
+    kind, max_bytes, max_chars, memory, cpu, file_name, part = argv
     apply_limits(int(memory), int(cpu))
-    request = Request(kind, file_name, int(max_bytes), int(max_chars))
+    # Every row built is kept until the answer is sent and the process ends, and rows hold no cycles: the
+    # cyclic collector would only walk the growing heap again and again (a fifth of reading the cells).
+    gc.disable()
+    request = Request(kind, file_name, int(max_bytes), int(max_chars), part)
     data = sys.stdin.buffer.read(int(max_bytes) + 1)
     result: tuple[str, Any]
     try:
-        result = ("ok", [(s.name, s.hidden, s.rows, s.merged, s.has_formulas, s.kind)
-                           for s in read(data, request)])
+        result = ("ok", list(scan_zip(data, request).items()) if part == "scan" else
+                  [(s.name, s.hidden, s.rows, s.merged, s.has_formulas, s.kind) for s in read(data, request)])
     except Refused as refused:
         result = ("refused", str(refused))
     except Damaged as damaged:

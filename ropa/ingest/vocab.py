@@ -45,8 +45,12 @@ def _singular(token: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+@lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
-    """A phrase's comparable form: 'Art. 6(1)(f)' -> 'art 6 1 f', 'Legitimate Interests' -> 'legitimate interest'."""
+    """A phrase's comparable form: 'Art. 6(1)(f)' -> 'art 6 1 f', 'Legitimate Interests' -> 'legitimate interest'.
+
+    Remembered: a register repeats the same few hundred labels inside its multi-valued cells, in every row.
+    """
     folded = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
     folded = _ARTICLE.sub(" art ", folded)
     return " ".join(_singular(t) for t in _NON_WORD.sub(" ", folded).split())
