@@ -246,8 +246,7 @@ def _compact_children(table: str, fields: Sequence[str], where: str) -> str:
 
 def content_sql(fields: Sequence[str], column_types: dict[str, str], condition: str) -> str:
     """Each activity's export entry (its content as canonical JSON, with the bookkeeping columns beside it)
-    as UTF-8, and the content's size in bytes, for the activities ``condition`` selects whose ids are
-    between ``$low`` and ``$high``.
+    as UTF-8, and the content's size in bytes, for the activities ``condition`` selects.
 
     ``fields`` are the content's activity columns; recipients, transfers and
     the entity's name are added. The content is canonical JSON (sorted keys,
@@ -273,14 +272,13 @@ def content_sql(fields: Sequence[str], column_types: dict[str, str], condition: 
         ("id", _number("id")), ("updated_at", _timestamp("updated_at")), ("updated_by", _text("updated_by")),
         ("version", _number("version")),
     ])
-    chosen = "activity_id BETWEEN $low AND $high"
+    chosen = f"activity_id IN (SELECT a.id FROM activities a WHERE {condition})"
     return (
         f"WITH r AS ({_compact_children('recipients', RECIPIENT_FIELDS, chosen)}), "
         f"t AS ({_compact_children('transfers', TRANSFER_FIELDS, chosen)}), "
         f"rows AS (SELECT a.entity_id, a.name, a.id, a.version, a.created_at, a.created_by, a.updated_at, "
         f"a.updated_by, {content} AS raw FROM activities a LEFT JOIN entities e ON e.id = a.entity_id "
-        f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id "
-        f"WHERE a.id BETWEEN $low AND $high AND {condition}), "
+        f"LEFT JOIN r ON r.activity_id = a.id LEFT JOIN t ON t.activity_id = a.id WHERE {condition}), "
         f"fixed AS (SELECT *, {_lower_hex('raw')} AS c FROM rows) "
         f"SELECT id, entity_id, encode({entry}), strlen(c) FROM fixed"
     )
@@ -315,16 +313,19 @@ class Content:
 
 
 CONTENT_BATCH = 4_096
-"""Activities rendered per query: DuckDB then holds one batch of texts, not the whole register's."""
+"""Entries fetched at a time from the one content query, which DuckDB streams: it holds one batch of texts,
+not the whole register's."""
 
 
 def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence[int] | None,
                     include_archived: bool) -> list[Content]:
     """The canonical content of every exported activity, in the export's order: see ``content_sql``.
 
-    The order is read first. The texts are rendered a range of ids at a time
-    (a range reads only its part of the tables, where a batch in the export's
-    order would read them whole each time) into one spool, and listed in order.
+    The order is read first. The texts come from one query, streamed a batch
+    at a time into one spool (its order is DuckDB's), and are listed in the
+    export's order. One query reads each table once: a query per range of
+    ids, as before, cost twice the CPU time at 50,000 activities, each range
+    planning the query and aggregating the recipients and transfers again.
     """
     where = ["TRUE"]
     params: dict[str, Any] = {}
@@ -337,14 +338,11 @@ def record_contents(con: Connection, fields: Sequence[str], entity_ids: Sequence
     ordered = [row[0] for row in con.execute(
         f"SELECT a.id FROM activities a WHERE {condition} ORDER BY entity_id, name, id", params).fetchall()]
     rank = {activity_id: i for i, activity_id in enumerate(ordered)}
-    by_id = sorted(ordered)
     column_types = {name: kind for name, kind, *_ in con.execute("DESCRIBE activities").fetchall()}
-    sql = content_sql(fields, column_types, condition)
+    cursor = con.execute(content_sql(fields, column_types, condition), params)
     spool = Spool()
     contents: list[Content | None] = [None] * len(ordered)
-    for start in range(0, len(by_id), CONTENT_BATCH):
-        chunk = by_id[start:start + CONTENT_BATCH]
-        rows = con.execute(sql, {**params, "low": chunk[0], "high": chunk[-1]}).fetchall()
+    while rows := cursor.fetchmany(CONTENT_BATCH):
         offset = spool.append(b"".join(row[2] for row in rows))
         for activity_id, entity_id, entry, text_size in rows:
             if activity_id in rank:  # not one added by another session since the order was read
