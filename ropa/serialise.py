@@ -112,11 +112,19 @@ def _object(fields: Sequence[tuple[str, str]], indent: int) -> str:
     return f"concat({', '.join(parts)})"
 
 
+def _in_position(obj: str) -> str:
+    """The aggregate listing a child table's rendered objects in stored order.
+
+    Sorting each small list by position after the grouping costs a fifth less
+    than ``list(... ORDER BY position)``, which sorts the rows as it groups them.
+    """
+    return f"list_transform(list_sort(list(struct_pack(p := position, o := {obj}))), lambda x: x.o)"
+
+
 def _children(table: str, fields: Sequence[str], indent: int, where: str = "TRUE") -> str:
     """Per activity, its recipients or transfers as a list of rendered objects, in stored order."""
     obj = _object([(f, _text(f)) for f in fields], indent)
-    return (f"SELECT activity_id, list({obj} ORDER BY position) AS items FROM {table} WHERE {where} "
-            "GROUP BY activity_id")
+    return f"SELECT activity_id, {_in_position(obj)} AS items FROM {table} WHERE {where} GROUP BY activity_id"
 
 
 def list_sql(include_archived: bool) -> str:
@@ -240,8 +248,7 @@ def _sorted_text_object(expr: str) -> str:
 
 def _compact_children(table: str, fields: Sequence[str], where: str) -> str:
     obj = _compact_object([(f, _text(f)) for f in sorted(fields)])
-    return (f"SELECT activity_id, list({obj} ORDER BY position) AS items FROM {table} WHERE {where} "
-            "GROUP BY activity_id")
+    return f"SELECT activity_id, {_in_position(obj)} AS items FROM {table} WHERE {where} GROUP BY activity_id"
 
 
 def content_sql(fields: Sequence[str], column_types: dict[str, str], condition: str) -> str:
