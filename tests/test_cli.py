@@ -246,3 +246,19 @@ def test_reading_commands_start_without_the_models_or_pandas(demo_db: Database, 
     done = subprocess.run([sys.executable, "-c", COMMAND_PROBE, "--db", str(demo_db.path), *argv],
                           capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     assert done.stdout and done.stderr.strip() == "", done.stderr
+
+
+@pytest.mark.parametrize("command", [["list", "--format", "json"], ["list"], ["show", "1"],
+                                     ["export", "--format", "json", "--out", "{out}", "--all-organisations"]],
+                         ids=["list-json", "list-table", "show", "export-json"])
+def test_reading_commands_open_the_register_once(demo_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """Each open starts a DuckDB instance: the migration check and the work share one."""
+    from ropa.storage import database
+
+    opens: list[str] = []
+    connect = database.duckdb.connect
+    monkeypatch.setattr(database.duckdb, "connect", lambda path, *a, **k: opens.append(path) or connect(path, *a, **k))
+    argv = [part.replace("{out}", str(tmp_path / "register.json")) for part in command]
+    code, _, err = run_cli(capsys, "--db", str(demo_db.path), *argv)
+    assert code == 0 and opens == [str(demo_db.path)], err

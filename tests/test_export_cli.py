@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -45,6 +46,9 @@ def test_export_writes_the_file_and_logs_it(register: Database, tmp_path: Path, 
     logged = list_exports(register).to_dict(orient="records")
     by = f"auditor@example.test (os: {os_account()})"  # the CLI records the OS account beside the name given
     assert [(e["format"], e["by"], e["file"]) for e in logged] == [(fmt, by, out_path.name)]
+    # The JSON writer hashes the file as it writes it; the others' files are read back: the same hash.
+    file_sha256 = hashlib.sha256(out_path.read_bytes()).hexdigest()
+    assert logged[0]["file SHA-256"] == file_sha256 and out.rstrip().endswith(f"sha256 {file_sha256}")
     if fmt == "xlsx":
         assert load_workbook(out_path, read_only=True).sheetnames[1] == CONTROLLER
     elif fmt == "csv":

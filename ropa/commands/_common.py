@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,24 @@ def database(args: argparse.Namespace) -> Database:
     from ropa.storage.database import default_db_path, open_database
 
     return open_database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
+
+
+@contextmanager
+def opened(args: argparse.Namespace) -> Iterator[Database]:
+    """The register named by --db, migrated and held open for the whole command.
+
+    ``database`` opens the file to migrate it and the work opens it again:
+    each open starts a DuckDB instance (about 25 ms, a tenth of ``show``).
+    Here the migration check and the work share one. Only for commands that
+    read and write briefly: other programs wait for the file until it ends.
+    """
+    from ropa.config import load_config
+    from ropa.storage.database import Database, default_db_path
+
+    db = Database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
+    with db.kept_open():
+        db.migrate()
+        yield db
 
 
 def parse_date(text: str) -> date:

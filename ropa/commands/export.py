@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ropa.commands._common import database, parse_date
+from ropa.commands._common import opened, parse_date
 
 if TYPE_CHECKING:
     from ropa.storage.database import Database
@@ -36,11 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from ropa.cli import cli_user
     from ropa.export import ExportOptions, export_register
 
-    db = database(args)
     as_of = parse_date(args.as_of) if args.as_of else date.today()
-    # One open of the file for the whole command (each open starts a DuckDB instance, about 20 ms): reading,
-    # and logging the export once it is written.
-    with db.kept_open():
+    # One open of the file for the whole command (each open starts a DuckDB instance, about 25 ms): the
+    # migration check, reading, and logging the export once it is written.
+    with opened(args) as db:
         entity_id = _entity_id(db, args.entity) if args.entity else None
         options = ExportOptions(as_of=as_of, entity_id=entity_id, include_archived=args.include_archived,
                                 with_gaps=args.with_gaps, all_organisations=args.all_organisations)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ropa.commands._common import database
+from ropa.commands._common import opened
 
 if TYPE_CHECKING:
     from ropa.storage.database import Database
@@ -21,16 +21,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    db = database(args)
-    if args.format == "json":
-        from ropa.serialise import special_category_keys, write_activities_json
+    with opened(args) as db:
+        if args.format == "json":
+            from ropa.serialise import special_category_keys, write_activities_json
 
-        with db.connect() as con:
-            write_activities_json(con, special_category_keys(), sys.stdout.write,
-                                  include_archived=args.include_archived)
-        sys.stdout.write("\n")
-        return 0
-    return _table(db, args.include_archived)
+            with db.connect() as con:
+                write_activities_json(con, special_category_keys(), sys.stdout.write,
+                                      include_archived=args.include_archived)
+            sys.stdout.write("\n")
+            return 0
+        return _table(db, args.include_archived)
 
 
 def _table(db: Database, include_archived: bool) -> int:

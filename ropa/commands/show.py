@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ropa.commands._common import database
+from ropa.commands._common import opened
 
 NAME = "show"
 HELP = "show one processing activity in full (JSON)"
@@ -19,8 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from ropa.errors import NotFound
     from ropa.serialise import ACTIVITY_FIELDS, activity_json
 
-    db = database(args)
-    with db.connect() as con:
+    with opened(args) as db, db.connect() as con:
         text = activity_json(con, args.id, ACTIVITY_FIELDS)
     if text is None:
         raise NotFound(f"There is no activity with id {args.id}.")

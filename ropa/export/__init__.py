@@ -44,8 +44,9 @@ def _quiet(_: str, __: float) -> None:
     return None
 
 
-def write_file(data: ExportData, fmt: str, path: str | Path, progress: Progress = _quiet) -> None:
-    """Write already collected export data in ``fmt`` to ``path`` (the workbook reports its rows as it goes).
+def write_file(data: ExportData, fmt: str, path: str | Path, progress: Progress = _quiet) -> str | None:
+    """Write already collected export data in ``fmt`` to ``path`` (the workbook reports its rows as it goes);
+    returns the file's SHA-256 when the writer took it as it wrote (JSON), else None.
 
     Only the chosen writer is imported: openpyxl alone costs a JSON export a tenth of a second.
     """
@@ -60,13 +61,14 @@ def write_file(data: ExportData, fmt: str, path: str | Path, progress: Progress 
     elif fmt == "json":
         from ropa.export.jsonfile import write_json
 
-        write_json(data, path)
+        return write_json(data, path)
     elif fmt == "pdf":
         from ropa.export.pdf import write_pdf
 
         write_pdf(data, path)
     else:
         raise RopaError(f"Unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
+    return None
 
 
 WRITE_START, WRITE_END = 0.1, 0.95
@@ -98,10 +100,12 @@ def export_register(db: Database, user: User, fmt: str, path: str | Path, option
     with gc_paused():
         data = collect(db, user, options, records=fmt != "json" or options.with_gaps)
     progress(f"Writing {data.activity_count:,} activities as {fmt}", WRITE_START)
-    write_file(data, fmt, target, lambda text, done: progress(text, WRITE_START + done * (WRITE_END - WRITE_START)))
+    file_sha256 = write_file(data, fmt, target,
+                             lambda text, done: progress(text, WRITE_START + done * (WRITE_END - WRITE_START)))
     progress("Recording the export in the export log", WRITE_END)
     result = ExportResult(path=target, format=fmt, scope=data.scope, entity_id=options.entity_id,
-                          as_of=options.as_of, file_sha256=_sha256(target), content_sha256=data.content_sha256,
+                          as_of=options.as_of, file_sha256=file_sha256 or _sha256(target),
+                          content_sha256=data.content_sha256,
                           activity_count=data.activity_count, byte_size=target.stat().st_size)
     if log:
         log_export(db, user, result)

@@ -11,8 +11,12 @@ gap analysis is internal work, not the record: Art. 30(4)).
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ropa.export.data import BOOKKEEPING, ExportData, canonical_json, record_content, transfer_validity
 from ropa.serialise import reference_meta, write_entries
@@ -63,18 +67,51 @@ def export_document(data: ExportData) -> dict[str, Any]:
 _SLOT = "\x00activities\x00"
 
 
-def write_json(data: ExportData, path: str | Path) -> None:
-    """The document as canonical JSON; activities DuckDB already wrote (``data.contents``) are copied in.
+class _HashedOutput:
+    """A file written block by block, each block hashed by a worker thread while the next is produced.
+
+    hashlib lets go of the interpreter's lock on large blocks, so on a second
+    core the file's SHA-256 costs no time, and the file is not read back to
+    take it. At most one block waits for the hasher: memory stays one block.
+    """
+
+    def __init__(self, out: BinaryIO, pool: ThreadPoolExecutor) -> None:
+        self._out, self._pool = out, pool
+        self._digest = hashlib.sha256()
+        self._pending: Future[None] | None = None
+
+    def write(self, block: bytes) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._digest.update, block)
+        self._out.write(block)
+
+    def hexdigest(self) -> str:
+        if self._pending is not None:
+            self._pending.result()
+        return self._digest.hexdigest()
+
+
+@contextmanager
+def _hashed(path: str | Path) -> Iterator[_HashedOutput]:
+    with Path(path).open("wb") as out, ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-hash") as pool:
+        yield _HashedOutput(out, pool)
+
+
+def write_json(data: ExportData, path: str | Path) -> str:
+    """The document as canonical JSON, activities DuckDB already wrote (``data.contents``) copied in;
+    returns the file's SHA-256, taken as it is written.
 
     The rest of the document is written around them: joining every entry into
     one text, then splicing it in, held the document three times over.
     """
-    if not data.contents:
-        Path(path).write_text(canonical_json(export_document(data)), encoding="utf-8")
-        return
-    # "activities" sorts first among the document's keys, so the first slot is this one.
-    head, tail = canonical_json({**export_document(data), "activities": _SLOT}).split(canonical_json(_SLOT), 1)
-    with Path(path).open("wb") as out:
+    with _hashed(path) as out:
+        if not data.contents:
+            out.write(canonical_json(export_document(data)).encode())
+            return out.hexdigest()
+        # "activities" sorts first among the document's keys, so the first slot is this one.
+        head, tail = canonical_json({**export_document(data), "activities": _SLOT}).split(canonical_json(_SLOT), 1)
         out.write((head + "[").encode())
         write_entries(data.contents, out.write)
         out.write(("]" + tail).encode())
+        return out.hexdigest()
