@@ -80,7 +80,7 @@ def _topojson_text(name: str) -> str:
 
 # Three cache levels, all keyed by the register's stamp so an edit is seen at once: the gap analysis
 # (the costly part; kept while only the function or status filter changes), the frames, and the
-# figures (read-only, so shared rather than copied on every rerun). They are shared by every session
+# chart specs (read-only, so shared rather than copied on every rerun). They are shared by every session
 # and kept until the register changes: the stamp only grows (the audit trail is append-only, a restore
 # adds its own row) and the as-of day is part of the filters, so an entry never goes stale, and
 # max_entries bounds the memory. The next manager to open the page, an hour later, waits for nothing.
@@ -95,7 +95,7 @@ def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _figures(path: str, filters: Filters, stamp: tuple[int, int], world: str) -> dict[str, tuple[Chart, Spec]]:
+def _chart_specs(path: str, filters: Filters, stamp: tuple[int, int], world: str) -> dict[str, tuple[Chart, Spec]]:
     """Each chart with the lean copy the browser draws (made once per register state, not per rerun)."""
     return {chart.key: (chart, chart.shown) for chart in _charts(_load(path, filters, stamp), world)}
 
@@ -227,7 +227,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Retention and review", ("retention", "review")),
     ("Gap-analysis findings", ("findings_rule", "findings_entity", "trend")),
 )
-by_key = _figures(str(db.path), filters, stamp, _topojson_url() + f"{charts.WORLD_TOPOJSON}.json")
+by_key = _chart_specs(str(db.path), filters, stamp, _topojson_url() + f"{charts.WORLD_TOPOJSON}.json")
 for heading, keys in SECTIONS:
     st.subheader(heading, divider="gray")
     for key in keys:

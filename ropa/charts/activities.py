@@ -1,4 +1,4 @@
-"""Figures about the activities themselves: where they are, on what basis, how long kept, how reviewed."""
+"""Charts about the activities themselves: where they are, on what basis, how long kept, how reviewed."""
 
 from __future__ import annotations
 

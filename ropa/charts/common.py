@@ -1,4 +1,4 @@
-"""What every figure builder shares: top-N with "Other", heights, ids, layout.
+"""What every chart builder shares: top-N with "Other", heights, ids, the common spec and the click keys.
 
 A chart has to stay readable with 50 entities and dozens of categories, so
 long axes keep their largest members and fold the rest into one "Other" row
@@ -50,7 +50,7 @@ class Cell:
     """One segment of a chart: where it sits on the two axes, its count, and the id cells behind it.
 
     ``parts`` keeps the id cells of everything folded into the segment; they
-    are merged only when the figure is drawn.
+    are merged only when the chart is built.
     """
 
     axis: str
@@ -113,7 +113,7 @@ def fold(items: list[Cell], n: int, other: str, *, on_axis: bool = True) -> list
 
 
 def height_for(rows: int, *, row_height: int = ROW_HEIGHT, extra: int = 140) -> int:
-    """Figure height that gives every category row room for its label."""
+    """Chart height that gives every category row room for its label."""
     return max(MIN_HEIGHT, min(MAX_HEIGHT, rows * row_height + extra))
 
 

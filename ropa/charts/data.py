@@ -1,4 +1,4 @@
-"""Figures about the personal data: which categories each entity holds, and where data flows."""
+"""Charts about the personal data: which categories each entity holds, and where data flows."""
 
 from __future__ import annotations
 

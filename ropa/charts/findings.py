@@ -1,4 +1,4 @@
-"""Figures about gap-analysis findings: which rules fail, how severe, where, and the trend."""
+"""Charts about gap-analysis findings: which rules fail, how severe, where, and the trend."""
 
 from __future__ import annotations
 
