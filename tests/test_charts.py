@@ -341,25 +341,27 @@ def test_sankey_bands_fill_their_nodes_exactly() -> None:
     assert max(b["bottom"] for b in ends) == pytest.approx(finance["bottom"], abs=1e-3)
 
 
-def map_layers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    world, countries, markers = spec["layer"]
-    return world, countries, markers
+def map_layers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
+    countries, markers = spec["layer"]
+    return countries, markers
 
 
 def test_map_colours_each_country_by_its_worst_state_and_carries_ids() -> None:
     spec = charts.transfers_map(countries_frame(), AS_OF)
-    world, countries, markers = map_layers(spec)
-    lookup = countries["transform"][0]
+    countries, markers = map_layers(spec)
+    lookup = countries["transform"][1]
     assert lookup["lookup"] == "id"
     keyed = {r["iso3"]: r for r in lookup["from"]["data"]["values"]}
     assert keyed["USA"]["state"] == TRANSFER_STATE_LABELS["invalid"]
-    assert colours(countries["encoding"])[TRANSFER_STATE_LABELS["invalid"]] == TRANSFER_STATE_COLOURS["invalid"]
-    assert colours(countries["encoding"])[TRANSFER_STATE_LABELS["missing"]] == TRANSFER_STATE_COLOURS["missing"]
+    fill = countries["encoding"]["color"]
+    assert colours({"color": fill["condition"]})[TRANSFER_STATE_LABELS["invalid"]] == TRANSFER_STATE_COLOURS["invalid"]
+    assert colours({"color": fill["condition"]})[TRANSFER_STATE_LABELS["missing"]] == TRANSFER_STATE_COLOURS["missing"]
+    assert fill["value"] == "#F2F2F2"  # a country without transfers stays grey
     assert ids_of(spec, keyed["USA"]["key"]) == [1, 2]
     assert "Singapore" in keyed["SGP"]["label"]
     assert keyed["USA"]["size"] > keyed["SGP"]["size"]  # more transfers, a bigger marker
     assert markers["mark"]["type"] == "circle" and markers["transform"][0] == lookup
-    assert world["data"]["url"] == charts.WORLD_URL == "/app/static/topojson/world_50m.json"
+    assert countries["data"]["url"] == charts.WORLD_URL == "/app/static/topojson/world_50m.json"
     assert charts.WORLD_TOPOJSON == "world_50m"
     assert "1 November 2026" in charts.title_of(spec)
 

@@ -66,21 +66,22 @@ def transfers_map(frame: pd.DataFrame, as_of: date, *, world_url: str = WORLD_UR
                          "labelLimit": 260}}
     tooltip = [{"field": "label", "type": "nominal", "title": "Transfers"}]
     world = world_data(world_url)
-    keyed = [{"lookup": "id", "from": {"data": {"values": rows}, "key": "iso3",
-                                       "fields": ["key", "state", "label", "size"]}},
-             {"filter": "datum.key != null"}]
+    lookup = {"lookup": "id", "from": {"data": {"values": rows}, "key": "iso3",
+                                      "fields": ["key", "state", "label", "size"]}}
+    recorded = "datum.key != null"
     return clickable({
         **base(title, 520),
         "projection": {"type": "naturalEarth1"},
         "layer": [
-            {"data": world, "transform": [{"filter": "datum.id != 'ATA'"}],
-             "mark": {"type": "geoshape", "fill": "#F2F2F2", "stroke": "#BBBBBB", "strokeWidth": 0.5}},
-            # Countries and their markers each pick on their own (one selection cannot span two layers).
-            {"data": world, "transform": keyed, "params": [pick()],
-             "mark": {"type": "geoshape", "stroke": "white", "strokeWidth": 0.5, "cursor": "pointer"},
-             "encoding": {"color": colour, "opacity": highlight(), "tooltip": tooltip}},
+            # Every country in one layer (one set of shapes to draw): grey, or its state's colour.
+            {"data": world, "transform": [{"filter": "datum.id != 'ATA'"}, lookup], "params": [pick()],
+             "mark": {"type": "geoshape", "stroke": "#BBBBBB", "strokeWidth": 0.5, "cursor": "pointer"},
+             "encoding": {"color": {"condition": {"test": recorded, **colour}, "value": "#F2F2F2"},
+                          "opacity": highlight(),
+                          "tooltip": {"condition": {"test": recorded, **tooltip[0]}, "value": None}}},
             {"data": world, "params": [pick(name=f"{PICK}_marker")],
-             "transform": [*keyed, {"calculate": "datum.properties.ct[0]", "as": "longitude"},
+             "transform": [lookup, {"filter": recorded},
+                           {"calculate": "datum.properties.ct[0]", "as": "longitude"},
                            {"calculate": "datum.properties.ct[1]", "as": "latitude"}],
              "mark": {"type": "circle", "stroke": "white", "strokeWidth": 1, "opacity": 1, "cursor": "pointer"},
              "encoding": {"longitude": {"field": "longitude", "type": "quantitative"},
