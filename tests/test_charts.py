@@ -499,10 +499,12 @@ def test_the_browser_copy_leaves_the_activity_ids_on_the_server(name: str) -> No
 
 # -- offline HTML export --------------------------------------------------------------------------------------
 
-vl_convert = pytest.importorskip("vl_convert", reason="the HTML export needs vl-convert-python")
+def needs_vl_convert() -> None:
+    pytest.importorskip("vl_convert", reason="the HTML export needs vl-convert-python (requirements.txt)")
 
 
 def test_html_export_embeds_vega_and_fetches_nothing() -> None:
+    needs_vl_convert()
     page = charts.chart_html(charts.activities_by_entity(by_entity_frame()), title="Activities <by> entity")
     assert "<script src=" not in page
     assert "<title>Activities &lt;by&gt; entity</title>" in page
@@ -511,6 +513,7 @@ def test_html_export_embeds_vega_and_fetches_nothing() -> None:
 
 
 def test_html_export_of_the_map_embeds_the_world_topojson() -> None:
+    needs_vl_convert()
     topojson = '{"type":"Topology","objects":{"note":"</script>"},"arcs":[]}'
     page = charts.chart_html(charts.transfers_map(countries_frame(), AS_OF), title="Transfers",
                              topojson={charts.WORLD_TOPOJSON: topojson})
