@@ -4,13 +4,13 @@ The app is served by ``streamlit run`` on a free local port over the
 benchmark's register (``tests.serving.start_app``, as the browser tests
 serve it); each run opens the dashboard in a new page (a new Streamlit
 session) and a script installed before the page loads watches every
-animation frame until all the charts have drawn their SVG (the map
+animation frame until all the charts have drawn their marks (the map
 also its country shapes). The figure is that frame's ``performance.now()``:
 milliseconds since the navigation started.
 
 A first visit opens each page in a new browser context: an empty cache, so
-the browser downloads and compiles Streamlit's scripts and plotly.js (4.7 MB)
-every time, the worst case and the headline figure. A returning visitor
+the browser downloads and compiles Streamlit's scripts and its Vega-Lite
+chunk (vega-embed, 0.8 MB) every time, the worst case and the headline figure. A returning visitor
 keeps one context, whose cache holds those scripts (Streamlit serves them
 as immutable): what a manager who opened the dashboard before waits for.
 Both start a new Streamlit session on a server whose caches are warm.
@@ -27,7 +27,9 @@ from typing import Any
 from tests.browsing import CHROMIUM, CHROMIUM_ARGS
 
 CHARTS = 10
-"""Plotly charts on the dashboard (the browser test pins the same number)."""
+"""Vega-Lite charts on the dashboard (the browser test pins the same number)."""
+MAP_SHAPES = 100
+"""Country shapes the map must have drawn to count: the world's topojson has arrived and been projected."""
 
 _WATCH = """
 (() => {
@@ -40,30 +42,46 @@ _WATCH = """
       this.addEventListener('open', () => { marks.websocket_open ??= performance.now(); }, {once: true});
     }
   };
+  const painted = new WeakSet();
+  // A chart counts once Vega has drawn marks with content: SVG mark elements, or (for charts Streamlit
+  // switches to canvas) a canvas with at least one painted pixel.
+  const drawn = (chart) => {
+    if (painted.has(chart)) return true;
+    let done = chart.querySelector('svg.marks .role-mark > path, svg.marks .role-mark > text') !== null;
+    const canvas = chart.querySelector('canvas');
+    if (!done && canvas && canvas.width > 0 && canvas.height > 0) {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) { done = true; break; }
+    }
+    if (done) painted.add(chart);
+    return done;
+  };
   const tick = () => {
-    const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
-    const drawn = plots.filter(p => p.querySelector('.main-svg')).length;
-    if (drawn > 0) marks.first_chart ??= performance.now();
-    if (drawn >= want) marks.all_svg ??= performance.now();
-    const map = document.querySelectorAll('.geo .choroplethlocation').length > 0;
-    if (drawn >= want && map) { window.__allChartsDrawn = performance.now(); return; }
+    const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+    const count = charts.filter(drawn).length;
+    if (count > 0) marks.first_chart ??= performance.now();
+    if (count >= want) marks.all_drawn ??= performance.now();
+    // Looked for only once every chart has drawn, so the watch itself costs the page little.
+    const shapes = 'svg.marks .mark-shape.role-mark > path';
+    const map = count >= want && document.querySelectorAll(shapes).length >= MAP_SHAPES;
+    if (map) { window.__allChartsDrawn = performance.now(); return; }
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })();
-""".replace("CHARTS", str(CHARTS))
+""".replace("CHARTS", str(CHARTS)).replace("MAP_SHAPES", str(MAP_SHAPES))
 
 _PHASES = """() => {
   const marks = {...window.__ropaMarks};
-  const chunk = performance.getEntriesByType('resource').find(e => e.name.includes('/PlotlyChart.'));
-  if (chunk) { marks.plotly_requested = chunk.startTime; marks.plotly_received = chunk.responseEnd; }
+  const chunk = performance.getEntriesByType('resource').find(e => /\\/embed\\.[^/]*\\.js$/.test(e.name));
+  if (chunk) { marks.vega_requested = chunk.startTime; marks.vega_received = chunk.responseEnd; }
   const map = performance.getEntriesByType('resource').find(e => e.name.includes('/topojson/'));
   if (map) marks.map_received = map.responseEnd;
   return marks;
 }"""
-"""Milestones of one open, in milliseconds since navigation (``plotly_*`` absent when the script is cached)."""
+"""Milestones of one open, in milliseconds since navigation (``vega_*`` absent when the script is cached)."""
 
-PHASES = ("websocket_open", "plotly_requested", "plotly_received", "first_chart", "all_svg", "map_received")
+PHASES = ("websocket_open", "vega_requested", "vega_received", "first_chart", "all_drawn", "map_received")
 
 
 @dataclass(frozen=True)

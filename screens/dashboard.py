@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from ropa import charts
@@ -37,24 +37,26 @@ PENDING_KEY = "dashboard_open_register"
 TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "topojson"
 
 
+Spec = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Chart:
-    """One chart of the page: its key, the figure and the line that says how to read it."""
+    """One chart of the page: its key, the Vega-Lite spec and the line that says how to read it."""
 
     key: str
-    figure: go.Figure
+    spec: Spec
     caption: str
-    clickable: bool = True
 
     @property
-    def shown(self) -> go.Figure:
-        """What the browser gets: the figure without the ids the click-through finds in ``figure``."""
-        return charts.browser_copy(self.figure)
+    def shown(self) -> Spec:
+        """What the browser gets: the spec without the ids the click-through finds in ``spec``."""
+        return charts.browser_copy(self.spec)
 
 
-def _remember_selection(key: str, figure: go.Figure, name: str) -> None:
+def _remember_selection(key: str, spec: Spec, name: str) -> None:
     """Selection callback: note what to open; the page opens it at the start of the next run."""
-    selection = charts.selected(figure, st.session_state.get(key), name)
+    selection = charts.selected(spec, st.session_state.get(key), name)
     if selection is not None:
         st.session_state[PENDING_KEY] = selection
 
@@ -78,7 +80,7 @@ def _topojson_text(name: str) -> str:
 
 # Three cache levels, all keyed by the register's stamp so an edit is seen at once: the gap analysis
 # (the costly part; kept while only the function or status filter changes), the frames, and the
-# figures (read-only, so shared rather than copied on every rerun). They are shared by every session
+# chart specs (read-only, so shared rather than copied on every rerun). They are shared by every session
 # and kept until the register changes: the stamp only grows (the audit trail is append-only, a restore
 # adds its own row) and the as-of day is part of the filters, so an entry never goes stale, and
 # max_entries bounds the memory. The next manager to open the page, an hour later, waits for nothing.
@@ -93,9 +95,9 @@ def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _figures(path: str, filters: Filters, stamp: tuple[int, int]) -> dict[str, tuple[Chart, go.Figure]]:
+def _chart_specs(path: str, filters: Filters, stamp: tuple[int, int], world: str) -> dict[str, tuple[Chart, Spec]]:
     """Each chart with the lean copy the browser draws (made once per register state, not per rerun)."""
-    return {chart.key: (chart, chart.shown) for chart in _charts(_load(path, filters, stamp))}
+    return {chart.key: (chart, chart.shown) for chart in _charts(_load(path, filters, stamp), world)}
 
 
 def _filters(db: Database) -> Filters | None:
@@ -146,7 +148,7 @@ def _kpis(data: DashboardData) -> None:
     st.caption("Open findings by severity: " + breakdown)
 
 
-def _charts(data: DashboardData) -> list[Chart]:
+def _charts(data: DashboardData, world: str) -> list[Chart]:
     as_of = data.filters.as_of
     return [
         Chart("by_entity", charts.activities_by_entity(data.by_entity),
@@ -160,8 +162,8 @@ def _charts(data: DashboardData) -> list[Chart]:
               "data in vermillion need an Art. 9(2) condition and often a DPIA."),
         Chart("flows", charts.data_flows_sankey(data.flows),
               "Where personal data flows, from whom to whom and to which countries: wide bands to "
-              "third countries are where transfer safeguards matter most.", clickable=False),
-        Chart("transfers", charts.transfers_map(data.transfer_countries, as_of),
+              "third countries are where transfer safeguards matter most."),
+        Chart("transfers", charts.transfers_map(data.transfer_countries, as_of, world_url=world),
               f"Destination countries by the state of their transfer mechanism on {as_of.isoformat()}: vermillion "
               "(Invalid mechanism) and orange (No mechanism recorded) need a valid Chapter V tool."),
         Chart("retention", charts.retention_distribution(data.retention),
@@ -182,22 +184,22 @@ def _charts(data: DashboardData) -> list[Chart]:
 
 def _download(chart: Chart) -> Callable[[], bytes]:
     topojson = {charts.WORLD_TOPOJSON: _topojson_text(charts.WORLD_TOPOJSON)} if chart.key == "transfers" else None
-    title = str(chart.figure.layout.title.text or chart.key)
+    title = charts.title_of(chart.spec) or chart.key
 
     def build() -> bytes:
-        return charts.figure_html(chart.figure, title=title, topojson=topojson).encode("utf-8")
+        return charts.chart_html(chart.spec, title=title, topojson=topojson).encode("utf-8")
 
     return build
 
 
-def _show(chart: Chart, shown: go.Figure, config: dict[str, object]) -> None:
+def _show(chart: Chart, shown: Spec) -> None:
     key = f"dashboard_chart_{chart.key}"
-    name = str(chart.figure.layout.title.text or chart.key)
-    if chart.clickable:
-        st.plotly_chart(shown, key=key, on_select=partial(_remember_selection, key, chart.figure, name),
-                        selection_mode=("points", "box"), config=config, width="stretch")
+    name = charts.title_of(chart.spec) or chart.key
+    if charts.is_clickable(chart.spec):
+        st.vega_lite_chart(shown, key=key, on_select=partial(_remember_selection, key, chart.spec, name),
+                           width="stretch")
     else:
-        st.plotly_chart(shown, key=key, config=config, width="stretch")
+        st.vega_lite_chart(shown, key=key, width="stretch")
     caption, button = st.columns([6, 1], vertical_alignment="top")
     caption.caption(chart.caption)
     button.download_button("HTML", data=_download(chart), file_name=f"ropa-{chart.key}.html", mime="text/html",
@@ -217,10 +219,7 @@ _kpis(data)
 if data.kpis.activities == 0:
     st.info("No activities match these filters. Widen the filters, or add activities to the register.",
             icon=":material/inbox:")
-st.caption("Click a bar, cell or country (or drag a box) to open those activities in the register.")
-# The modebar's camera saves a PNG drawn in the browser (no server, no network).
-config: dict[str, object] = {"displaylogo": False, "topojsonURL": _topojson_url(),
-                             "toImageButtonOptions": {"format": "png", "scale": 2}}
+st.caption("Click a bar, cell or country (shift-click to add more) to open those activities in the register.")
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Where the processing happens", ("by_entity", "lawful_bases")),
     ("Personal data", ("categories", "flows")),
@@ -228,8 +227,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Retention and review", ("retention", "review")),
     ("Gap-analysis findings", ("findings_rule", "findings_entity", "trend")),
 )
-by_key = _figures(str(db.path), filters, stamp)
+by_key = _chart_specs(str(db.path), filters, stamp, _topojson_url() + f"{charts.WORLD_TOPOJSON}.json")
 for heading, keys in SECTIONS:
     st.subheader(heading, divider="gray")
     for key in keys:
-        _show(*by_key[key], config)
+        _show(*by_key[key])

@@ -215,8 +215,9 @@ def _defects_table(findings: pd.DataFrame, open_table: pd.DataFrame, user_can_ed
 
 
 def _breakdown(rule_frame: pd.DataFrame, entity_frame: pd.DataFrame, result: Scores) -> None:
-    st.plotly_chart(charts.findings_by_rule(rule_frame), key="gaps_by_rule")
-    st.plotly_chart(charts.findings_by_entity(entity_frame), key="gaps_by_entity")
+    st.vega_lite_chart(charts.browser_copy(charts.findings_by_rule(rule_frame)), key="gaps_by_rule", width="stretch")
+    st.vega_lite_chart(charts.browser_copy(charts.findings_by_entity(entity_frame)), key="gaps_by_entity",
+                       width="stretch")
     st.subheader("Scores by entity")
     st.dataframe(
         result.entities, key="gaps_entity_scores", hide_index=True,

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "artifacts" / "screenshots" / "dashboard.png"
 CHARTS = 10
+CHART = '[data-testid="stVegaLiteChart"]'
+DRAWN = f"{CHART} svg.marks:has(.role-mark > path, .role-mark > text)"
+"""A chart Vega has drawn: its SVG holds marks (bars, shapes, bands, or an empty chart's sentence)."""
+SHAPES = "svg.marks .mark-shape.role-mark > path"
 
 if not CHROMIUM.exists():
     pytest.skip("needs Chromium at /usr/bin/chromium", allow_module_level=True)
@@ -43,24 +47,21 @@ def test_dashboard_draws_every_chart_offline_without_console_errors(demo_app: st
         page.goto(demo_app, wait_until="domcontentloaded")
         page.get_by_role("link", name="Dashboard").click(timeout=60_000)
         page.wait_for_url("**/dashboard", timeout=30_000)
-        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {CHARTS}",
-                               timeout=90_000)
-        # The map is drawn once its topojson has arrived: country shapes in the geo layer.
-        page.wait_for_function("document.querySelectorAll('.geo .choroplethlocation').length > 0",
-                               timeout=60_000)
+        page.wait_for_function(f"document.querySelectorAll({DRAWN!r}).length >= {CHARTS}", timeout=90_000)
+        # The map is drawn once its topojson has arrived: country shapes in the map's geoshape marks.
+        page.wait_for_function(f"document.querySelectorAll({SHAPES!r}).length >= 100", timeout=60_000)
         settle(page)
-        plots = page.locator(".js-plotly-plot").count()
-        drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                              ".filter(p => p.querySelector('.main-svg')).length")
+        plots = page.locator(CHART).count()
+        drawn = page.locator(DRAWN).count()
         # Streamlit scrolls inside its own container, so a tall window shows the whole page at once;
         # the charts redraw at the new size before the picture is taken.
         page.set_viewport_size({"width": 1500, "height": 7600})
         settle(page)
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
-        # Click-through: a bar of the first chart opens the register on its activities.
-        # (Plotly's drag layer lies over the bars, so click where the bar is, as a mouse would.)
-        box = page.locator(".js-plotly-plot").first.locator("g.point path").first.bounding_box()
+        # Click-through: a bar of the first chart opens the register on its activities (clicked where the
+        # bar is, as a mouse would).
+        box = page.locator(CHART).first.locator("svg.marks .mark-rect.role-mark > path").first.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         notice = page.get_by_text("activities from Dashboard, Activities by entity and business function")
@@ -78,7 +79,8 @@ def test_dashboard_draws_every_chart_offline_without_console_errors(demo_app: st
 
 
 def test_downloaded_map_draws_from_a_file_with_the_network_cut_off(tmp_path: Path) -> None:
-    """The HTML download carries plotly.js and the world map inline: it opens on a plane."""
+    """The HTML download carries Vega-Lite and the world map inline: it opens on a plane."""
+    pytest.importorskip("vl_convert", reason="the HTML export needs vl-convert-python")
     from datetime import date
 
     import pandas as pd
@@ -89,8 +91,8 @@ def test_downloaded_map_draws_from_a_file_with_the_network_cut_off(tmp_path: Pat
                            "transfers": 2, "activities": 1, "activity_ids": [1], "detail": "2 × invalid"}])
     world = (ROOT / "static" / "topojson" / f"{charts.WORLD_TOPOJSON}.json").read_text(encoding="utf-8")
     page_file = tmp_path / "map.html"
-    page_file.write_text(charts.figure_html(charts.transfers_map(frame, date(2026, 1, 1)), title="Transfers",
-                                            topojson={charts.WORLD_TOPOJSON: world}), encoding="utf-8")
+    page_file.write_text(charts.chart_html(charts.transfers_map(frame, date(2026, 1, 1)), title="Transfers",
+                                           topojson={charts.WORLD_TOPOJSON: world}), encoding="utf-8")
     requests: list[str] = []
 
     def file_only(route: Any) -> None:
@@ -103,6 +105,10 @@ def test_downloaded_map_draws_from_a_file_with_the_network_cut_off(tmp_path: Pat
     with chromium() as session:
         session.page.route("**/*", file_only)
         session.page.goto(page_file.as_uri())
-        session.page.wait_for_function("document.querySelectorAll('.choroplethlocation').length > 0",
-                                       timeout=30_000)
+        session.page.wait_for_function(f"document.querySelectorAll({SHAPES!r}).length >= 100", timeout=30_000)
+        # The one country with a transfer is drawn in its state's colour.
+        fills = session.page.locator(SHAPES).evaluate_all("paths => paths.map(p => p.getAttribute('fill'))")
+        errors = list(session.console_errors)
     assert requests == []
+    assert charts.palette.TRANSFER_STATE_COLOURS["invalid"] in fills
+    assert not errors, errors

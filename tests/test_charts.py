@@ -1,4 +1,4 @@
-"""The dashboard's figure builders on small hand-made frames: traces, values, colours, ids, readability."""
+"""The dashboard's chart builders on small hand-made frames: marks, values, colours, ids, readability."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
+from altair.vegalite.v6.schema import core as vega_lite
 
 from ropa import charts
-from ropa.charts.common import Cell, fold, id_list, short
+from ropa.charts.common import TARGETS, Cell, fold, id_list, short
 from ropa.charts.palette import (
     CATEGORICAL,
     OTHER_COLOUR,
@@ -22,9 +23,11 @@ from ropa.charts.palette import (
     SEVERITY_COLOURS,
     SPECIAL_SCALE,
     TRANSFER_STATE_COLOURS,
+    TRANSFER_STATE_LABELS,
     colour_cycle,
+    scale_colour,
 )
-from ropa.charts.topojson import point_count, simplify_arc, simplify_topology
+from ropa.charts.topojson import point_count, rewind_topology, simplify_arc, simplify_topology
 from ropa.gaps import SEVERITY_COLOURS as GAP_SEVERITY_COLOURS
 
 AS_OF = date(2026, 11, 1)
@@ -131,7 +134,9 @@ def trend_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     return activities, findings
 
 
-BUILDERS: dict[str, Callable[[], go.Figure]] = {
+Spec = dict[str, Any]
+
+BUILDERS: dict[str, Callable[[], Spec]] = {
     "activities_by_entity": lambda: charts.activities_by_entity(by_entity_frame()),
     "lawful_bases_by_entity": lambda: charts.lawful_bases_by_entity(lawful_frame()),
     "categories_heatmap": lambda: charts.categories_heatmap(categories_frame()),
@@ -144,7 +149,7 @@ BUILDERS: dict[str, Callable[[], go.Figure]] = {
     "trend": lambda: charts.trend(*trend_frames()),
 }
 
-EMPTY_BUILDERS: dict[str, Callable[[], go.Figure]] = {
+EMPTY_BUILDERS: dict[str, Callable[[], Spec]] = {
     "activities_by_entity": lambda: charts.activities_by_entity(by_entity_frame().iloc[0:0]),
     "lawful_bases_by_entity": lambda: charts.lawful_bases_by_entity(lawful_frame().iloc[0:0]),
     "categories_heatmap": lambda: charts.categories_heatmap(categories_frame().iloc[0:0]),
@@ -157,25 +162,52 @@ EMPTY_BUILDERS: dict[str, Callable[[], go.Figure]] = {
     "trend": lambda: charts.trend(trend_frames()[0].iloc[0:0], trend_frames()[1].iloc[0:0]),
 }
 
+VEGA_LITE = jsonschema.Draft7Validator(vega_lite.load_schema())
+"""Vega-Lite's own JSON schema (shipped with Altair): it rejects any property Vega-Lite does not know."""
 
-def traces(fig: go.Figure, kind: str) -> list[Any]:
-    return [t for t in fig.data if t.type == kind]
+
+def rows(spec: Spec) -> list[dict[str, Any]]:
+    """The marks' data of a single-view chart (what the browser draws)."""
+    return list(spec["data"]["values"])
+
+
+def ids_of(spec: Spec, key: str) -> list[int]:
+    """The activity ids the server keeps behind a clickable key."""
+    return id_list(spec["usermeta"][TARGETS][key]["ids"])
+
+
+def colours(encoding: dict[str, Any]) -> dict[str, str]:
+    scale = encoding["color"]["scale"]
+    return dict(zip(scale["domain"], scale["range"], strict=True))
+
+
+def bars(spec: Spec) -> dict[str, list[dict[str, Any]]]:
+    """A bar chart's rows by series, in stack order."""
+    by_series: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted(rows(spec), key=lambda r: r["rank"]):
+        by_series.setdefault(row["series"], []).append(row)
+    return by_series
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
-def test_every_builder_returns_a_figure_plotly_accepts(name: str) -> None:
-    fig = BUILDERS[name]()
-    validated = go.Figure(fig.to_dict())  # raises on any property Plotly does not know
-    assert validated.data
-    assert validated.layout.title.text
+def test_every_builder_returns_a_spec_vega_lite_accepts(name: str) -> None:
+    spec = BUILDERS[name]()
+    assert not [error.message for error in VEGA_LITE.iter_errors(charts.browser_copy(spec))]
+    assert charts.title_of(spec)
+    assert charts.message(spec) is None
+    json.dumps(spec)  # plain JSON: nothing but dicts, lists, strings and numbers
+
+
+def test_the_schema_check_catches_a_misspelt_property() -> None:
+    assert list(VEGA_LITE.iter_errors({"mark": "bar", "encoding": {"x": {"feld": "a", "type": "nominal"}}}))
 
 
 @pytest.mark.parametrize("name", list(EMPTY_BUILDERS))
 def test_every_builder_says_so_when_there_is_nothing_to_show(name: str) -> None:
-    fig = EMPTY_BUILDERS[name]()
-    go.Figure(fig.to_dict())
-    assert not fig.data
-    assert fig.layout.annotations and fig.layout.annotations[0].text.startswith("No ")
+    spec = EMPTY_BUILDERS[name]()
+    assert not list(VEGA_LITE.iter_errors(spec))
+    assert (charts.message(spec) or "").startswith("No ")
+    assert not charts.is_clickable(spec)
 
 
 def test_severity_colours_are_the_gap_analysis_colours() -> None:
@@ -185,41 +217,40 @@ def test_severity_colours_are_the_gap_analysis_colours() -> None:
 
 
 def test_activities_by_entity_stacks_functions_with_ids_on_every_segment() -> None:
-    fig = charts.activities_by_entity(by_entity_frame())
-    bars = traces(fig, "bar")
-    assert [b.name for b in bars] == ["Finance", "HR"]
-    assert all(b.orientation == "h" for b in bars)
-    finance = bars[0]
-    assert list(finance.y) == ["Entity 01", "Entity 02"]
-    assert list(finance.x) == [1, 2]
-    assert [id_list(c) for c in finance.customdata] == [[1], [3, 4]]
-    assert finance.marker.color == CATEGORICAL[0]
-    assert fig.layout.barmode == "stack"
-    # Largest entity on top: the category array runs bottom to top.
-    assert list(fig.layout.yaxis.categoryarray) == ["Entity 01", "Entity 02"]
+    spec = charts.activities_by_entity(by_entity_frame())
+    series = bars(spec)
+    assert list(series) == ["Finance", "HR"]
+    finance = series["Finance"]
+    assert [r["axis"] for r in finance] == ["Entity 01", "Entity 02"]
+    assert [r["value"] for r in finance] == [1, 2]
+    assert [ids_of(spec, r["key"]) for r in finance] == [[1], [3, 4]]
+    assert colours(spec["encoding"])["Finance"] == CATEGORICAL[0]
+    assert spec["encoding"]["x"]["stack"] == "zero"
+    assert spec["encoding"]["y"]["type"] == "nominal"  # horizontal bars: entities down the side
+    # Largest entity on top: the sort runs top to bottom.
+    assert spec["encoding"]["y"]["sort"] == ["Entity 02", "Entity 01"]
 
 
 def test_fifty_entities_each_get_a_row_of_their_own() -> None:
-    fig = charts.activities_by_entity(by_entity_frame(50))
-    axis = list(fig.layout.yaxis.categoryarray)
+    spec = charts.activities_by_entity(by_entity_frame(50))
+    axis = spec["encoding"]["y"]["sort"]
     assert len(axis) == 50
     assert not any(a.startswith("Other") for a in axis)
-    assert fig.layout.height >= 50 * 20
+    assert spec["height"] >= 50 * 20
 
 
 def test_beyond_the_top_n_entities_the_rest_fold_into_other_with_all_their_ids() -> None:
     frame = by_entity_frame(60)
-    fig = charts.activities_by_entity(frame, top=15)
-    axis = list(fig.layout.yaxis.categoryarray)
+    spec = charts.activities_by_entity(frame, top=15)
+    axis = spec["encoding"]["y"]["sort"]
     assert len(axis) == 16
-    assert axis[0] == "Other entities (45)"
-    assert axis[-1] == "Entity 60"
+    assert axis[-1] == "Other entities (45)"
+    assert axis[0] == "Entity 60"
     folded = frame[~frame["entity"].isin(axis)]
-    other_ids = sorted(i for t in traces(fig, "bar") for y, c in zip(t.y, t.customdata, strict=True)
-                       if y == axis[0] for i in id_list(c))
+    other_ids = sorted(i for r in rows(spec) if r["axis"] == axis[-1] for i in ids_of(spec, r["key"]))
     assert other_ids == sorted(i for ids in folded["activity_ids"] for i in ids)
-    assert fig.layout.height <= 16 * 22 + 140
-    assert len(charts.activities_by_entity(frame).layout.yaxis.categoryarray) == 51
+    assert spec["height"] <= 16 * 22 + 140
+    assert len(charts.activities_by_entity(frame)["encoding"]["y"]["sort"]) == 51
 
 
 def test_folding_sums_counts_and_merges_ids_per_series() -> None:
@@ -239,119 +270,166 @@ def test_folding_series_keeps_the_axis() -> None:
         ("A", "big", 9, "1"), ("A", "Other (2)", 2, "2")]
 
 
-def test_lawful_bases_show_a_trace_per_basis_including_none_recorded() -> None:
-    fig = charts.lawful_bases_by_entity(lawful_frame())
-    assert {b.name for b in traces(fig, "bar")} == {"Contract", "Consent", "None recorded"}
+def test_lawful_bases_show_a_series_per_basis_including_none_recorded() -> None:
+    spec = charts.lawful_bases_by_entity(lawful_frame())
+    assert set(bars(spec)) == {"Contract", "Consent", "None recorded"}
+    assert colours(spec["encoding"])["None recorded"] == SEVERITY_COLOURS["critical"]
+
+
+def heat_layers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
+    cells, numbers = spec["layer"]
+    return cells, numbers
 
 
 def test_heatmap_puts_special_categories_on_their_own_vermillion_scale() -> None:
-    fig = charts.categories_heatmap(categories_frame())
-    ordinary, special = traces(fig, "heatmap")
-    assert list(ordinary.x) == ["identity"]
-    assert list(special.x) == ["special.health"]
-    assert [list(c) for c in special.colorscale] == [list(c) for c in SPECIAL_SCALE]
-    assert special.z == ([1], [1]) or [list(r) for r in special.z] == [[1], [1]]
-    health_tick = list(fig.layout.xaxis.ticktext)[list(fig.layout.xaxis.tickvals).index("special.health")]
-    assert "#D55E00" in health_tick and "Health" in health_tick
+    spec = charts.categories_heatmap(categories_frame())
+    fills = {(r["column"], r["entity"]): r["fill"] for r in rows(spec)}
+    assert fills[("Health", "Entity 01")] == str(SPECIAL_SCALE[-1][1])  # the largest special count: full vermillion
+    assert fills[("Identity", "Entity 01")] == "#0072B2"  # the largest ordinary count: full blue
+    assert spec["encoding"]["x"]["sort"] == ["Identity", "Health"]  # ordinary columns first, then special ones
+    label_colour = spec["encoding"]["x"]["axis"]["labelColor"]
+    assert label_colour["condition"]["value"] == "#D55E00"
+    assert '["Health"]' in label_colour["condition"]["test"]
+    assert heat_layers(spec)[1]["mark"]["type"] == "text"  # each cell shows its count
+
+
+@pytest.mark.parametrize(("share", "colour"), [(0.0, "#FBF1EA"), (1.0, "#D55E00"), (0.5, "#E8A875"), (2.0, "#D55E00")],
+                         ids=["empty", "full", "half", "beyond"])
+def test_heat_colours_mix_between_the_two_ends_of_the_scale(share: float, colour: str) -> None:
+    assert scale_colour(SPECIAL_SCALE, share) == colour
 
 
 def test_heatmap_cells_carry_their_activity_ids_for_click_through() -> None:
-    fig = charts.categories_heatmap(categories_frame())
-    (cells,) = traces(fig, "scatter")
-    pairs = {(x, y): id_list(c) for x, y, c in zip(cells.x, cells.y, cells.customdata, strict=True)}
-    assert pairs[("special.health", "Entity 02")] == [12]
-    assert pairs[("identity", "Entity 01")] == [1, 2]
+    spec = charts.categories_heatmap(categories_frame())
+    pairs = {(r["column"], r["entity"]): ids_of(spec, r["key"]) for r in rows(spec)}
+    assert pairs[("Health", "Entity 02")] == [12]
+    assert pairs[("Identity", "Entity 01")] == [1, 2]
+    assert "pick" in {p["name"] for p in heat_layers(spec)[0]["params"]}
 
 
 def test_heatmap_with_sixty_entities_shows_fifty_rows_and_other() -> None:
-    fig = charts.categories_heatmap(categories_frame(60))
-    rows = list(fig.layout.yaxis.categoryarray)
-    assert len(rows) == 51
-    assert rows[0] == "Other entities (10)"
-    assert fig.layout.height <= 1500
+    spec = charts.categories_heatmap(categories_frame(60))
+    entities = spec["encoding"]["y"]["sort"]
+    assert len(entities) == 51
+    assert entities[-1] == "Other entities (10)"
+    assert spec["height"] <= 1500
+
+
+def sankey_nodes(spec: Spec) -> list[dict[str, Any]]:
+    return list(spec["layer"][1]["data"]["values"])
 
 
 def test_sankey_links_the_four_layers_and_folds_small_nodes() -> None:
-    fig = charts.data_flows_sankey(flows_frame(n_subjects=15), top=10)
-    (sankey,) = traces(fig, "sankey")
-    labels = list(sankey.node.label)
-    assert "Other data subjects (5)" in labels
-    assert {"Finance", "Cloud hosting providers", "United States"} <= set(labels)
-    finance = labels.index("Finance")
-    into_finance = sum(v for t, v in zip(sankey.link.target, sankey.link.value, strict=True) if t == finance)
-    assert into_finance == sum(range(1, 16))
+    spec = charts.data_flows_sankey(flows_frame(n_subjects=15), top=10)
+    nodes = sankey_nodes(spec)
+    names = [n["name"] for n in nodes]
+    assert "Other data subjects (5)" in names
+    assert {"Finance", "Cloud hosting providers", "United States"} <= set(names)
+    assert sorted({n["x"] for n in nodes}) == [0.0, 1.0, 2.0, 3.0]  # one column per layer
+    finance = nodes[names.index("Finance")]
+    assert finance["value"] == sum(range(1, 16))
+    bands = spec["layer"][0]["data"]["values"]
+    into_finance = {b["link"]: b["value"] for b in bands if b["label"].endswith("→ Finance (business function)")}
+    assert sum(into_finance.values()) == sum(range(1, 16))
+
+
+def test_sankey_bands_fill_their_nodes_exactly() -> None:
+    spec = charts.data_flows_sankey(flows_frame(n_subjects=3))
+    finance = next(n for n in sankey_nodes(spec) if n["name"] == "Finance")
+    ends = [b for b in spec["layer"][0]["data"]["values"] if b["x"] == finance["x"]]
+    assert min(b["top"] for b in ends) == pytest.approx(finance["top"], abs=1e-3)
+    assert max(b["bottom"] for b in ends) == pytest.approx(finance["bottom"], abs=1e-3)
+
+
+def map_layers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
+    countries, markers = spec["layer"]
+    return countries, markers
 
 
 def test_map_colours_each_country_by_its_worst_state_and_carries_ids() -> None:
-    fig = charts.transfers_map(countries_frame(), AS_OF)
-    choropleths = traces(fig, "choropleth")
-    by_state = {t.legendgroup: t for t in choropleths}
-    assert list(by_state["invalid"].locations) == ["USA"]
-    assert by_state["invalid"].colorscale[0][1] == TRANSFER_STATE_COLOURS["invalid"]
-    assert by_state["missing"].colorscale[0][1] == TRANSFER_STATE_COLOURS["missing"]
-    assert id_list(by_state["invalid"].customdata[0]) == [1, 2]
-    markers = traces(fig, "scattergeo")
-    assert {t.legendgroup for t in markers} == set(by_state)
-    assert "Singapore" in markers[[t.legendgroup for t in markers].index("missing")].hovertext[0]
-    assert fig.layout.geo.resolution == 50
+    spec = charts.transfers_map(countries_frame(), AS_OF)
+    countries, markers = map_layers(spec)
+    lookup = countries["transform"][1]
+    assert lookup["lookup"] == "id"
+    keyed = {r["iso3"]: r for r in lookup["from"]["data"]["values"]}
+    assert keyed["USA"]["state"] == TRANSFER_STATE_LABELS["invalid"]
+    fill = countries["encoding"]["color"]
+    assert colours({"color": fill["condition"]})[TRANSFER_STATE_LABELS["invalid"]] == TRANSFER_STATE_COLOURS["invalid"]
+    assert colours({"color": fill["condition"]})[TRANSFER_STATE_LABELS["missing"]] == TRANSFER_STATE_COLOURS["missing"]
+    assert fill["value"] == "#F2F2F2"  # a country without transfers stays grey
+    assert ids_of(spec, keyed["USA"]["key"]) == [1, 2]
+    assert "Singapore" in keyed["SGP"]["label"]
+    assert keyed["USA"]["size"] > keyed["SGP"]["size"]  # more transfers, a bigger marker
+    assert markers["mark"]["type"] == "circle" and markers["transform"][0] == lookup
+    assert countries["data"]["url"] == charts.WORLD_URL == "/app/static/topojson/world_50m.json"
     assert charts.WORLD_TOPOJSON == "world_50m"
-    assert "1 November 2026" in fig.layout.title.text
+    assert "1 November 2026" in charts.title_of(spec)
+
+
+def test_map_reads_the_world_from_the_url_it_is_given() -> None:
+    spec = charts.transfers_map(countries_frame(), AS_OF, world_url="/ropa/app/static/topojson/world_50m.json")
+    assert {layer["data"]["url"] for layer in spec["layer"]} == {"/ropa/app/static/topojson/world_50m.json"}
 
 
 def test_retention_keeps_unknown_and_vague_as_bars_of_their_own() -> None:
-    fig = charts.retention_distribution(retention_frame())
-    bars = {b.name: b for b in traces(fig, "bar")}
-    assert list(bars["Unknown"].x) == ["Unknown"] and list(bars["Unknown"].y) == [2]
-    assert list(bars["Vague rule"].x) == ["Vague rule"]
-    assert bars["Unknown"].marker.color == RETENTION_KIND_COLOURS["unknown"]
-    assert list(fig.layout.xaxis.categoryarray) == ["Up to 6 months", "3-6 years", "Vague rule", "Unknown"]
+    spec = charts.retention_distribution(retention_frame())
+    by_bucket = {r["bucket"]: r for r in rows(spec)}
+    assert by_bucket["Unknown"]["value"] == 2 and by_bucket["Unknown"]["kind"] == "Unknown"
+    assert by_bucket["Vague rule"]["kind"] == "Vague rule"
+    assert colours(spec["encoding"])["Unknown"] == RETENTION_KIND_COLOURS["unknown"]
+    assert spec["encoding"]["x"]["sort"] == ["Up to 6 months", "3-6 years", "Vague rule", "Unknown"]
+    assert ids_of(spec, by_bucket["Unknown"]["key"]) == [5, 6]
 
 
 def test_review_status_shows_overdue_first_in_the_alarm_colour() -> None:
-    fig = charts.review_status_by_entity(review_frame())
-    bars = traces(fig, "bar")
-    assert bars[0].name == "Review overdue"
-    assert bars[0].marker.color == REVIEW_STATE_COLOURS["overdue"]
-    assert id_list(bars[0].customdata[0]) == [1, 2]
+    spec = charts.review_status_by_entity(review_frame())
+    series = bars(spec)
+    assert next(iter(series)) == "Review overdue"
+    assert colours(spec["encoding"])["Review overdue"] == REVIEW_STATE_COLOURS["overdue"]
+    assert ids_of(spec, series["Review overdue"][0]["key"]) == [1, 2]
 
 
 def test_findings_are_stacked_by_severity_in_severity_colours() -> None:
-    fig = charts.findings_by_rule(findings_rule_frame())
-    bars = traces(fig, "bar")
-    assert [b.name for b in bars] == ["Critical", "Medium"]
-    assert [b.marker.color for b in bars] == [SEVERITY_COLOURS["critical"], SEVERITY_COLOURS["medium"]]
-    assert list(bars[0].x) == [3]
+    spec = charts.findings_by_rule(findings_rule_frame())
+    series = bars(spec)
+    assert list(series) == ["Critical", "Medium"]
+    assert [colours(spec["encoding"])[s] for s in series] == [SEVERITY_COLOURS["critical"],
+                                                              SEVERITY_COLOURS["medium"]]
+    assert series["Critical"][0]["value"] == 3
 
 
 def test_entity_level_findings_count_but_carry_no_activity() -> None:
-    fig = charts.findings_by_entity(findings_entity_frame())
-    low = [b for b in traces(fig, "bar") if b.name == "Low"][0]
-    assert list(low.x) == [1]
-    assert id_list(low.customdata[0]) == []
+    spec = charts.findings_by_entity(findings_entity_frame())
+    (low,) = bars(spec)["Low"]
+    assert low["value"] == 1
+    assert ids_of(spec, low["key"]) == []
 
 
 def test_trend_stacks_statuses_over_month_ends_beside_findings_now() -> None:
-    fig = charts.trend(*trend_frames())
-    lines = traces(fig, "scatter")
-    assert [t.name for t in lines] == ["Approved", "Draft"]
-    assert list(lines[0].x) == ["2026-09-30", "2026-10-31"]
-    assert list(lines[0].y) == [3, 4]
-    assert all(t.stackgroup == "activities" for t in lines)
-    bars = traces(fig, "bar")
-    assert [(b.name, list(b.y)) for b in bars] == [("Critical", [2]), ("High", [0]), ("Medium", [0]),
-                                                     ("Low", [5])]
-    assert id_list(bars[0].customdata[0]) == [1, 2]
+    spec = charts.trend(*trend_frames())
+    over_time, now = spec["hconcat"]
+    history = over_time["data"]["values"]
+    approved = [r for r in history if r["status"] == "Approved"]
+    assert [r["month_end"] for r in approved] == ["2026-09-30", "2026-10-31"]
+    assert [r["value"] for r in approved] == [3, 4]
+    assert over_time["encoding"]["y"]["stack"] == "zero"
+    assert colours(over_time["encoding"]) == {"Approved": "#009E73", "Draft": "#999999"}
+    counts = [(r["severity"], r["value"]) for r in now["data"]["values"]]
+    assert counts == [("Critical", 2), ("High", 0), ("Medium", 0), ("Low", 5)]
+    assert ids_of(spec, "critical") == [1, 2]
 
 
-def test_user_text_is_shown_literally_not_as_markup() -> None:
+def test_user_text_is_kept_as_typed_and_drawn_as_plain_text() -> None:
     frame = by_entity_frame(1).assign(entity="<b onmouseover=x>Evil & Co</b>")
-    fig = charts.activities_by_entity(frame)
-    assert list(fig.layout.yaxis.categoryarray) == ["&lt;b onmouseover=x&gt;Evil &amp; Co&lt;/b&gt;"]
+    spec = charts.activities_by_entity(frame)
+    assert spec["encoding"]["y"]["sort"] == ["<b onmouseover=x>Evil & Co</b>"]
+    assert [r["label"] for r in rows(spec)] == ["Finance · <b onmouseover=x>Evil & Co</b>",
+                                                 "HR · <b onmouseover=x>Evil & Co</b>"]
 
 
-def test_short_cuts_long_labels_without_breaking_an_escaped_character() -> None:
-    assert short("Sales &amp; Marketing", 8) == "Sales &amp;…"
-    assert short("Sales &amp; Marketing", 40) == "Sales &amp; Marketing"
+def test_short_cuts_long_labels_with_an_ellipsis() -> None:
+    assert short("Sales & Marketing", 8) == "Sales &…"
+    assert short("Sales & Marketing", 40) == "Sales & Marketing"
 
 
 def test_colour_cycle_gives_other_the_neutral_colour() -> None:
@@ -362,61 +440,86 @@ def test_colour_cycle_gives_other_the_neutral_colour() -> None:
 
 # -- click-through ---------------------------------------------------------------------------------------------
 
+def picked(*keys: str, param: str = "pick") -> dict[str, Any]:
+    """A selection event as Streamlit reports it: the picked marks' fields per selection parameter."""
+    return {"selection": {param: [{"key": k} for k in keys]}}
+
+
+def key_of(spec: Spec, axis: str, series: str) -> str:
+    return next(str(r["key"]) for r in rows(spec) if r["axis"] == axis and r["series"] == series)
+
+
 def test_a_clicked_bar_maps_back_to_its_activity_ids_and_a_label() -> None:
-    fig = charts.activities_by_entity(by_entity_frame())
-    state = {"selection": {"points": [{"curve_number": 0, "point_index": 1, "x": 2, "y": "Entity 02"}]}}
-    chosen = charts.selected(fig, state, "Activities by entity")
+    spec = charts.activities_by_entity(by_entity_frame())
+    chosen = charts.selected(spec, picked(key_of(spec, "Entity 02", "Finance")), "Activities by entity")
     assert chosen == charts.Selection([3, 4], "Dashboard, Activities by entity: Finance · Entity 02")
 
 
-def test_a_box_selection_unions_the_ids_of_every_point() -> None:
-    fig = charts.activities_by_entity(by_entity_frame())
-    state = {"selection": {"points": [{"curveNumber": 0, "pointIndex": 0}, {"curveNumber": 1, "pointIndex": 1}]}}
-    chosen = charts.selected(fig, state, "Activities")
+def test_shift_clicked_bars_union_the_ids_of_every_mark() -> None:
+    spec = charts.activities_by_entity(by_entity_frame())
+    chosen = charts.selected(spec, picked(key_of(spec, "Entity 01", "Finance"), key_of(spec, "Entity 02", "HR")),
+                             "Activities")
     assert chosen is not None
     assert chosen.activity_ids == [1, 5]
     assert chosen.label == "Dashboard, Activities: 2 selections"
 
 
-def test_a_point_the_figure_does_not_know_falls_back_to_its_customdata() -> None:
-    fig = charts.transfers_map(countries_frame(), AS_OF)
-    state = {"selection": {"points": [{"customdata": "7,9", "hovertext": "Chile: 1 × adequacy"}]}}
-    assert charts.selected(fig, state, "Transfers") == charts.Selection([7, 9], "Dashboard, Transfers: Chile: 1 × "
-                                                                                "adequacy")
+@pytest.mark.parametrize("param", ["pick", "pick_marker"], ids=["country", "marker"])
+def test_a_clicked_country_or_its_marker_opens_its_activities(param: str) -> None:
+    spec = charts.transfers_map(countries_frame(), AS_OF)
+    usa = next(r for r in map_layers(spec)[1]["transform"][0]["from"]["data"]["values"] if r["iso3"] == "USA")
+    chosen = charts.selected(spec, picked(usa["key"], param=param), "Transfers")
+    assert chosen == charts.Selection([1, 2], "Dashboard, Transfers: United States: 2 × invalid mechanism, "
+                                              "1 × adequacy")
 
 
 def test_the_label_reads_as_the_user_typed_it() -> None:
     frame = by_entity_frame(1).assign(entity="Smith & Sons")
-    fig = charts.activities_by_entity(frame)
-    state = {"selection": {"points": [{"curve_number": 0, "point_index": 0}]}}
-    chosen = charts.selected(fig, state, "Activities")
+    spec = charts.activities_by_entity(frame)
+    chosen = charts.selected(spec, picked(key_of(spec, "Smith & Sons", "Finance")), "Activities")
     assert chosen is not None and chosen.label.endswith("Finance · Smith & Sons")
 
 
-@pytest.mark.parametrize("state", [None, {}, {"selection": {"points": []}},
-                                   {"selection": {"points": [{"curve_number": 9, "point_index": 0}]}}],
-                         ids=["no state", "empty state", "no points", "unknown curve"])
+@pytest.mark.parametrize("state", [None, {}, {"selection": {}}, {"selection": {"pick": []}}, picked("999"),
+                                   {"selection": {"other": [{"key": "0"}]}}],
+                         ids=["no state", "empty state", "no params", "nothing picked", "unknown key",
+                              "another parameter"])
 def test_nothing_selected_opens_nothing(state: dict[str, Any] | None) -> None:
     assert charts.selected(charts.activities_by_entity(by_entity_frame()), state, "x") is None
 
 
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_the_browser_copy_leaves_the_activity_ids_on_the_server(name: str) -> None:
+    spec = BUILDERS[name]()
+    shown = charts.browser_copy(spec)
+    assert TARGETS not in json.dumps(shown)
+    assert charts.is_clickable(spec) == (name != "data_flows_sankey")
+    assert {k: v for k, v in spec.items() if k != "usermeta"} == {k: v for k, v in shown.items() if k != "usermeta"}
+
+
 # -- offline HTML export --------------------------------------------------------------------------------------
 
-def test_html_export_embeds_plotly_and_fetches_nothing() -> None:
-    page = charts.figure_html(charts.activities_by_entity(by_entity_frame()), title="Activities <by> entity")
+def needs_vl_convert() -> None:
+    pytest.importorskip("vl_convert", reason="the HTML export needs vl-convert-python (requirements.txt)")
+
+
+def test_html_export_embeds_vega_and_fetches_nothing() -> None:
+    needs_vl_convert()
+    page = charts.chart_html(charts.activities_by_entity(by_entity_frame()), title="Activities <by> entity")
     assert "<script src=" not in page
     assert "<title>Activities &lt;by&gt; entity</title>" in page
-    assert 'window.PlotlyGeoAssets={topojson:{"' not in page
-    assert len(page) > 1_000_000  # plotly.js itself is inline
+    assert TARGETS not in page
+    assert len(page) > 500_000  # Vega, Vega-Lite and vega-embed are inline
 
 
 def test_html_export_of_the_map_embeds_the_world_topojson() -> None:
-    topojson = '{"type":"Topology","objects":{"note":"</script>"}}'
-    page = charts.figure_html(charts.transfers_map(countries_frame(), AS_OF), title="Transfers",
-                              topojson={charts.WORLD_TOPOJSON: topojson})
-    assert 'window.PlotlyGeoAssets={topojson:{"world_50m":{"type":"Topology"' in page
-    assert '"note":"<\\/script>"' in page
-    assert page.index('window.PlotlyGeoAssets={topojson:{"') < page.index("<body>")
+    needs_vl_convert()
+    topojson = '{"type":"Topology","objects":{"note":"</script>"},"arcs":[]}'
+    page = charts.chart_html(charts.transfers_map(countries_frame(), AS_OF), title="Transfers",
+                             topojson={charts.WORLD_TOPOJSON: topojson})
+    assert "world_50m.json" not in page
+    assert '"type":"Topology"' in page.replace(" ", "")
+    assert "</script>\"" not in page and page.count("</script>") == page.count("<script")
 
 
 # -- the shipped world map ------------------------------------------------------------------------------------
@@ -463,3 +566,21 @@ def test_the_shipped_world_map_is_thinned_and_keeps_the_small_states() -> None:
     assert len(countries) >= 230
     assert point_count(world) < 35_000  # the 1:50m original has 122,526
     assert all(len(arc) >= 2 for arc in world["arcs"])
+
+
+def test_rewinding_turns_a_backwards_ring_and_keeps_the_arcs() -> None:
+    square = deltas([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])  # anticlockwise: the globe less a square
+    topology = {"type": "Topology", "transform": {"scale": [1, 1], "translate": [0, 0]}, "arcs": [square],
+                "objects": {"countries": {"type": "GeometryCollection", "geometries": [
+                    {"type": "Polygon", "id": "AAA", "arcs": [[0]]},
+                    {"type": "MultiPolygon", "id": "BBB", "arcs": [[[~0]]]}]}}}
+    rewound = rewind_topology(topology)
+    shapes = rewound["objects"]["countries"]["geometries"]
+    assert [shapes[0]["arcs"], shapes[1]["arcs"]] == [[[~0]], [[[~0]]]]  # both now clockwise
+    assert rewound["arcs"] == topology["arcs"]
+    assert rewind_topology(rewound) == rewound
+
+
+def test_the_shipped_world_map_is_wound_the_way_the_browser_reads_it() -> None:
+    world = json.loads(WORLD_MAP.read_text(encoding="utf-8"))
+    assert rewind_topology(world) == world

@@ -1,14 +1,13 @@
-"""Figures about the activities themselves: where they are, on what basis, how long kept, how reviewed."""
+"""Charts about the activities themselves: where they are, on what basis, how long kept, how reviewed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from ropa.charts.bars import StackSpec, stacked_bars
-from ropa.charts.common import TOP_ENTITIES, empty_figure, figure, ids_text, layout
+from ropa.charts.common import TOP_ENTITIES, Target, base, clickable, empty_chart, highlight, ids_text, pick
 from ropa.charts.palette import (
     LAWFUL_BASIS_COLOURS,
     NO_BASIS_COLOUR,
@@ -23,7 +22,7 @@ from ropa.charts.palette import (
 from ropa.reference import load_reference
 
 
-def activities_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES, top_functions: int = 7) -> go.Figure:
+def activities_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES, top_functions: int = 7) -> dict[str, Any]:
     """Activities per entity, stacked by business function.
 
     ``frame``: entity, business_function, activities, activity_ids (one row per pair).
@@ -46,7 +45,7 @@ def lawful_basis_colours() -> dict[str, str]:
     return colours | {NO_BASIS_LABEL: NO_BASIS_COLOUR, PROCESSOR_BASIS_LABEL: PROCESSOR_BASIS_COLOUR}
 
 
-def lawful_bases_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> go.Figure:
+def lawful_bases_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> dict[str, Any]:
     """Activities per entity, stacked by Article 6 lawful basis (an activity with two bases counts in both).
 
     ``frame``: entity, basis (label), activities, activity_ids. Bases keep
@@ -60,7 +59,7 @@ def lawful_bases_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> g
     ))
 
 
-def review_status_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> go.Figure:
+def review_status_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> dict[str, Any]:
     """Activities per entity by review state, overdue first.
 
     ``frame``: entity, review_state (a key of ``REVIEW_STATES``), activities, activity_ids.
@@ -72,7 +71,7 @@ def review_status_by_entity(frame: pd.DataFrame, *, top: int = TOP_ENTITIES) -> 
     ))
 
 
-def retention_distribution(frame: pd.DataFrame) -> go.Figure:
+def retention_distribution(frame: pd.DataFrame) -> dict[str, Any]:
     """How long data is kept: structured periods in buckets, plus stated, vague and unknown rules.
 
     ``frame``: bucket (label), position (sort order), kind (a key of
@@ -81,26 +80,34 @@ def retention_distribution(frame: pd.DataFrame) -> go.Figure:
     """
     title = "Retention periods (Art. 5(1)(e), Art. 30(1)(f))"
     if frame.empty or frame["activities"].sum() == 0:
-        return empty_figure(title, "No activities match the filters.")
+        return empty_chart(title, "No activities match the filters.")
     data = frame.sort_values("position")
     order = list(dict.fromkeys(str(b) for b in data["bucket"]))
-    traces: list[dict[str, Any]] = []
-    for kind in RETENTION_KINDS:
-        part = data[data["kind"] == kind]
-        if part.empty:
-            continue
-        traces.append({
-            "type": "bar",
-            "x": [str(b) for b in part["bucket"]],
-            "y": [int(v) for v in part["activities"]],
-            "name": RETENTION_KIND_LABELS[kind],
-            "marker": {"color": RETENTION_KIND_COLOURS[kind]},
-            "customdata": [ids_text(ids) for ids in part["activity_ids"]],
-            "hovertext": [f"Retention: {b}" for b in part["bucket"]],
-            "hovertemplate": "%{hovertext}<br>%{y} activities<extra></extra>",
-        })
-    return figure(traces, layout(
-        title=title, height=400, barmode="stack",
-        xaxis={"categoryorder": "array", "categoryarray": order, "title": {"text": "Retention"}},
-        yaxis={"title": {"text": "Number of activities"}, "rangemode": "tozero"},
-    ))
+    kinds = [k for k in RETENTION_KINDS if (data["kind"] == k).any()]
+    rows: list[dict[str, Any]] = []
+    targets: dict[str, Target] = {}
+    for i, (bucket, kind, count, ids) in enumerate(zip(data["bucket"].tolist(), data["kind"].tolist(),
+                                                       data["activities"].tolist(), data["activity_ids"].tolist(),
+                                                       strict=True)):
+        key = str(i)
+        rows.append({"key": key, "bucket": str(bucket), "kind": RETENTION_KIND_LABELS[str(kind)],
+                     "value": int(count), "label": f"Retention: {bucket}"})
+        targets[key] = (ids_text(ids), f"Retention: {bucket}")
+    return clickable({
+        **base(title, 400),
+        "data": {"values": rows},
+        "params": [pick()],
+        "mark": {"type": "bar", "cursor": "pointer"},
+        "encoding": {
+            "x": {"field": "bucket", "type": "nominal", "sort": order, "title": "Retention",
+                  "axis": {"labelAngle": 0, "labelLimit": 140}},
+            "y": {"field": "value", "type": "quantitative", "stack": "zero", "title": "Number of activities"},
+            "color": {"field": "kind", "type": "nominal", "title": None,
+                      "scale": {"domain": [RETENTION_KIND_LABELS[k] for k in kinds],
+                                "range": [RETENTION_KIND_COLOURS[k] for k in kinds]},
+                      "legend": {"orient": "right"}},
+            "opacity": highlight(),
+            "tooltip": [{"field": "label", "type": "nominal", "title": "Bucket"},
+                        {"field": "value", "type": "quantitative", "title": "Activities"}],
+        },
+    }, targets)

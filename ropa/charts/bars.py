@@ -1,8 +1,8 @@
 """Stacked horizontal bars: the shape of most dashboard questions ("how many, where, of what kind").
 
 Categories run down the y axis (room for long entity names), the largest on
-top and "Other" at the bottom; each stack segment carries the ids of the
-activities it counts so a click opens exactly those in the register.
+top and "Other" at the bottom; each stack segment has a key whose activity
+ids the server keeps, so a click opens exactly those in the register.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from ropa.charts.common import Cell, cells, empty_figure, figure, fold, height_for, layout, safe_text, totals
+from ropa.charts.common import Cell, base, cells, clickable, empty_chart, fold, height_for, highlight, pick, totals
 from ropa.charts.palette import colour_cycle
 
 
@@ -44,10 +43,10 @@ def _is_other(name: str, other: str) -> bool:
 
 
 def _axis_order(items: list[Cell], spec: StackSpec) -> list[str]:
-    """Bottom-to-top order: "Other" first (bottom), then ascending totals so the largest is on top."""
+    """Top-to-bottom order: descending totals so the largest is on top, then "Other" at the bottom."""
     sums = totals(items)
     top_down = sorted((k for k in sums if not _is_other(k, spec.other_axis)), key=lambda k: (-sums[k], k))
-    return [k for k in sums if _is_other(k, spec.other_axis)] + top_down[::-1]
+    return top_down + [k for k in sums if _is_other(k, spec.other_axis)]
 
 
 def _series_order(items: list[Cell], spec: StackSpec) -> list[str]:
@@ -58,39 +57,44 @@ def _series_order(items: list[Cell], spec: StackSpec) -> list[str]:
     return sorted(sums, key=lambda k: (_is_other(k, spec.other_series), -sums[k], k))
 
 
-def stacked_bars(frame: pd.DataFrame, spec: StackSpec) -> go.Figure:
-    """Horizontal stacked bars of ``spec.value`` per ``spec.axis``, one trace per ``spec.series``."""
+def stacked_bars(frame: pd.DataFrame, spec: StackSpec) -> dict[str, Any]:
+    """Horizontal stacked bars of ``spec.value`` per ``spec.axis``, one colour per ``spec.series``."""
     if frame.empty or int(frame[spec.value].sum()) == 0:
-        return empty_figure(spec.title, spec.empty_message)
-    items = [Cell(safe_text(c.axis), c.series, c.value, c.parts)
-             for c in cells(frame, spec.axis, spec.series, spec.value)]
-    items = fold(items, spec.top_axis, spec.other_axis)
+        return empty_chart(spec.title, spec.empty_message)
+    items = fold(cells(frame, spec.axis, spec.series, spec.value), spec.top_axis, spec.other_axis)
     if spec.top_series is not None:
         items = fold(items, spec.top_series, spec.other_series, on_axis=False)
     axis_order = _axis_order(items, spec)
     series = _series_order(items, spec)
-    fallback = colour_cycle([safe_text(spec.series_labels.get(s, s)) for s in series])
-    by_series: dict[str, list[Cell]] = {}
-    for cell in items:
-        by_series.setdefault(cell.series, []).append(cell)
-    traces: list[dict[str, Any]] = []
-    for name in series:
-        part = by_series[name]
-        label = safe_text(spec.series_labels.get(name, name))
-        traces.append({
-            "type": "bar",
-            "orientation": "h",
-            "y": [c.axis for c in part],
-            "x": [c.value for c in part],
-            "name": label,
-            "marker": {"color": spec.colours.get(name, fallback[label])},
-            "customdata": [c.ids_text() for c in part],
-            "hovertext": [f"{label} · {c.axis}" for c in part],
-            "hovertemplate": f"%{{hovertext}}<br>%{{x}} {spec.unit}<extra></extra>",
-        })
-    return figure(traces, layout(
-        title=spec.title, height=height_for(len(axis_order)), legend_title=spec.legend_title, barmode="stack",
-        yaxis={"categoryorder": "array", "categoryarray": axis_order, "title": {"text": spec.axis_title},
-               "automargin": True},
-        xaxis={"title": {"text": f"Number of {spec.unit}"}, "rangemode": "tozero"},
-    ))
+    labels = [spec.series_labels.get(s, s) for s in series]
+    fallback = colour_cycle(labels)
+    rank = {name: i for i, name in enumerate(series)}
+    rows: list[dict[str, Any]] = []
+    targets: dict[str, tuple[str, str]] = {}  # key -> (activity ids, label)
+    for i, cell in enumerate(sorted(items, key=lambda c: rank[c.series])):
+        label = spec.series_labels.get(cell.series, cell.series)
+        key = str(i)
+        rows.append({"key": key, "axis": cell.axis, "series": label, "value": cell.value, "rank": rank[cell.series],
+                     "label": f"{label} · {cell.axis}"})
+        targets[key] = (cell.ids_text(), f"{label} · {cell.axis}")
+    unit = spec.unit.capitalize()
+    return clickable({
+        **base(spec.title, height_for(len(axis_order))),
+        "data": {"values": rows},
+        "params": [pick()],
+        "mark": {"type": "bar", "cursor": "pointer"},
+        "encoding": {
+            "y": {"field": "axis", "type": "nominal", "sort": axis_order, "title": spec.axis_title,
+                  "axis": {"labelLimit": 280}},
+            "x": {"field": "value", "type": "quantitative", "stack": "zero", "title": f"Number of {spec.unit}"},
+            "color": {"field": "series", "type": "nominal", "title": spec.legend_title or None,
+                      "scale": {"domain": labels,
+                                "range": [spec.colours.get(s, fallback[label]) for s, label in zip(
+                                    series, labels, strict=True)]},
+                      "legend": {"orient": "right", "labelLimit": 260}},
+            "order": {"field": "rank", "type": "quantitative"},
+            "opacity": highlight(),
+            "tooltip": [{"field": "label", "type": "nominal", "title": spec.axis_title},
+                        {"field": "value", "type": "quantitative", "title": unit}],
+        },
+    }, targets)

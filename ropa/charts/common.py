@@ -1,4 +1,4 @@
-"""What every figure builder shares: top-N with "Other", heights, ids, layout.
+"""What every chart builder shares: top-N with "Other", heights, ids, the common spec and the click keys.
 
 A chart has to stay readable with 50 entities and dozens of categories, so
 long axes keep their largest members and fold the rest into one "Other" row
@@ -7,14 +7,12 @@ whose click-through still carries every activity id it stands for.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 ROW_HEIGHT = 22
 MIN_HEIGHT = 320
@@ -52,7 +50,7 @@ class Cell:
     """One segment of a chart: where it sits on the two axes, its count, and the id cells behind it.
 
     ``parts`` keeps the id cells of everything folded into the segment; they
-    are merged only when the figure is drawn.
+    are merged only when the chart is built.
     """
 
     axis: str
@@ -114,62 +112,57 @@ def fold(items: list[Cell], n: int, other: str, *, on_axis: bool = True) -> list
     return kept + [Cell(a, s, count, tuple(parts)) for (a, s), (count, parts) in merged.items()]
 
 
-def safe_text(value: object) -> str:
-    """User text for a Plotly label: Plotly reads a few HTML tags in labels, so escape them."""
-    return html.escape(str(value), quote=False)
-
-
 def height_for(rows: int, *, row_height: int = ROW_HEIGHT, extra: int = 140) -> int:
-    """Figure height that gives every category row room for its label."""
+    """Chart height that gives every category row room for its label."""
     return max(MIN_HEIGHT, min(MAX_HEIGHT, rows * row_height + extra))
 
 
 def short(text: str, limit: int = 38) -> str:
-    """An axis label that fits: long names are cut with an ellipsis (full name in the hover).
+    """An axis label that fits: long names are cut with an ellipsis (the full name is in the tooltip)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
-    Works on escaped text (see ``safe_text``) without cutting an entity in half.
+
+PICK = "pick"
+"""The name of a chart's click selection (a chart with two clickable layers has one per layer)."""
+TARGETS = "ropa_targets"
+"""Where a spec keeps, for the server only, the activity ids and label behind each clickable key."""
+Target = tuple[str, str]
+
+
+def base(title: str, height: int) -> dict[str, Any]:
+    """What every dashboard chart shares: title at the left, the height its rows need, the house font.
+
+    Vega-Lite draws every string as plain text (no markup), so names users
+    typed need no escaping.
     """
-    plain = html.unescape(text)
-    if len(plain) <= limit:
-        return text
-    return safe_text(plain[: limit - 1].rstrip() + "…")
+    return {"title": {"text": title, "anchor": "start", "fontSize": 15}, "height": height,
+            "config": {"font": FONT, "view": {"stroke": None}}}
 
 
-def layout(*, title: str, height: int, legend_title: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The layout every dashboard figure uses: title, height, legend at the side.
-
-    Click and drag modes are left to ``st.plotly_chart``: with point selection
-    on, a click selects the point under it (and the modebar's box tool selects
-    many), which is what the click-through needs.
-    """
-    spec: dict[str, Any] = {
-        "title": {"text": title, "x": 0, "xanchor": "left"},
-        "height": height,
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
-        "font": {"family": FONT},
-        # "normal": the legend lists series in the order drawn (largest or most severe first).
-        "legend": {"title": {"text": legend_title or ""}, "tracegroupgap": 4, "traceorder": "normal"},
-        "hoverlabel": {"namelength": -1},
-    }
-    spec.update(extra)
-    return spec
+def pick(*, name: str = PICK) -> dict[str, Any]:
+    """The click selection on the ``key`` field: a click picks one mark, shift-click adds more."""
+    return {"name": name, "select": {"type": "point", "fields": ["key"], "on": "click",
+                                     "clear": "dblclick", "toggle": "event.shiftKey"}}
 
 
-def figure(data: list[dict[str, Any]], layout_spec: dict[str, Any]) -> go.Figure:
-    """The figure from plain trace and layout dicts.
-
-    Built without Plotly's per-property validation, which costs more than
-    the whole dashboard query at 10,000 activities; the tests validate every
-    builder's output (``go.Figure(fig.to_dict())``) instead.
-    """
-    return go.Figure({"data": data, "layout": layout_spec}, _validate=False)
+def highlight() -> dict[str, Any]:
+    """Opacity that dims the other marks while some are picked, so the user sees what the click chose."""
+    return {"condition": {"param": PICK, "value": 1, "empty": True}, "value": 0.45}
 
 
-def empty_figure(title: str, message: str) -> go.Figure:
-    """A figure that says there is nothing to show, instead of an empty axis."""
-    return figure([], layout(
-        title=title, height=MIN_HEIGHT,
-        annotations=[{"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
-                      "font": {"size": 14}}],
-        xaxis={"visible": False}, yaxis={"visible": False},
-    ))
+def clickable(spec: dict[str, Any], targets: dict[str, Target]) -> dict[str, Any]:
+    """The spec with the ids and label behind each clickable key (kept out of the browser's copy)."""
+    return {**spec, "usermeta": {TARGETS: {key: {"ids": ids, "label": label} for key, (ids, label) in targets.items()}}}
+
+
+def empty_chart(title: str, message: str) -> dict[str, Any]:
+    """A chart that says there is nothing to show, instead of an empty axis."""
+    return {**base(title, MIN_HEIGHT), "data": {"values": [{"message": message}]},
+            "mark": {"type": "text", "fontSize": 14, "color": "#555555"},
+            "encoding": {"text": {"field": "message", "type": "nominal"}}}
+
+
+def message(spec: dict[str, Any]) -> str | None:
+    """The sentence an empty chart shows (None for a chart with data)."""
+    values = spec.get("data", {}).get("values") or [{}]
+    return str(values[0]["message"]) if "message" in values[0] else None

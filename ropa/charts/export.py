@@ -1,44 +1,60 @@
-"""A figure as a self-contained HTML file that opens offline.
+"""A chart as a self-contained HTML file that opens offline.
 
-``include_plotlyjs=True`` embeds plotly.js itself; a map also needs the
-world topojson, which plotly.js would otherwise fetch from its CDN, so it is
-embedded too through ``window.PlotlyGeoAssets`` (the cache plotly.js reads
-before fetching anything).
+``vl-convert`` renders the page with Vega, Vega-Lite and vega-embed inline
+(no script is fetched). A map also needs the world topojson, which the app
+serves from its own static folder: it is put into the spec itself.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
-import plotly.graph_objects as go
-
-_HEAD = "<head>"
-
-
-def _geo_script(topojson: Mapping[str, str]) -> str:
-    # JSON text is a valid JS expression; "</" is escaped so it cannot close the script element.
-    entries = ",".join(f"{json.dumps(name)}:{_script_safe(text)}" for name, text in topojson.items())
-    return f'<script type="text/javascript">window.PlotlyGeoAssets={{topojson:{{{entries}}}}};</script>'
+from ropa.charts.selection import browser_copy
 
 
-def figure_html(fig: go.Figure, *, title: str, topojson: Mapping[str, str] | None = None) -> str:
-    """The figure as one HTML page with everything it needs inline.
+def _inline_maps(node: Any, topojson: Mapping[str, str]) -> Any:
+    """The spec with every data source read from ``<name>.json`` replaced by that file's content."""
+    if isinstance(node, list):
+        return [_inline_maps(item, topojson) for item in node]
+    if not isinstance(node, dict):
+        return node
+    url = node.get("url")
+    if isinstance(url, str):
+        for name, text in topojson.items():
+            if url.endswith(f"/{name}.json"):
+                return {"values": json.loads(text), "format": node.get("format", {"type": "topojson"})}
+    return {key: _inline_maps(value, topojson) for key, value in node.items()}
 
-    ``topojson`` maps plotly's topojson names (e.g. ``world_50m``) to the
-    file's JSON text; pass it for figures with a geo subplot.
+
+def chart_html(spec: Mapping[str, Any], *, title: str, topojson: Mapping[str, str] | None = None) -> str:
+    """The chart as one HTML page with everything it needs inline.
+
+    ``topojson`` maps map names (e.g. ``world_50m``) to the file's JSON text;
+    pass it for the transfers map.
     """
-    fig = go.Figure(fig)
-    fig.update_layout(dragmode="zoom", clickmode="event")
-    html = str(fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False}))
-    head = f"{_HEAD}<title>{_escape(title)}</title>"
-    if topojson and any(trace.type in ("choropleth", "scattergeo") for trace in fig.data):
-        head += _geo_script(topojson)
-    return html.replace(_HEAD, head, 1)
+    import vl_convert
+
+    page = browser_copy(spec)
+    if topojson:
+        page = _inline_maps(page, topojson)
+    page = {**page, "width": page.get("width", 1100)} if "hconcat" not in page else page
+    html = str(vl_convert.vegalite_to_html(page, bundle=True))
+    return _safe_spec(html, page).replace("<head>", f"<head><title>{_escape(title)}</title>", 1)
 
 
-def _script_safe(text: str) -> str:
-    return text.replace("</", "<\\/")
+_SPEC_START = "const spec = "
+_SPEC_END = ";\n    const opts"
+
+
+def _safe_spec(html: str, spec: Mapping[str, Any]) -> str:
+    """The page with its spec written so that no text in it (an entity called "</script>") ends the script."""
+    body = html.index("<body>")
+    start = html.index(_SPEC_START, body) + len(_SPEC_START)
+    end = html.index(_SPEC_END, start)
+    text = json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    return html[:start] + text + html[end:]
 
 
 def _escape(text: str) -> str:

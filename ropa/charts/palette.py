@@ -116,3 +116,12 @@ def colour_cycle(names: list[str]) -> dict[str, str]:
         colours[name] = CATEGORICAL[index % len(CATEGORICAL)]
         index += 1
     return colours
+
+
+def scale_colour(scale: list[list[float | str]], fraction: float) -> str:
+    """The colour at ``fraction`` (0 to 1) of a two-stop scale, mixed in RGB as a heat map does."""
+    low, high = str(scale[0][1]), str(scale[-1][1])
+    share = min(max(fraction, 0.0), 1.0)
+    mixed = [round(int(low[i:i + 2], 16) + (int(high[i:i + 2], 16) - int(low[i:i + 2], 16)) * share)
+             for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02X}" for c in mixed)

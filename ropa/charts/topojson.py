@@ -6,7 +6,8 @@ The 1:50m Natural Earth map keeps every small state the transfers map needs
 the browser spent most of the map's drawing time on points it could not
 show. Each arc of the topology is simplified on its own (Douglas-Peucker,
 endpoints kept), so neighbouring countries still share their border exactly
-and no country or island is dropped. The shipped
+and no country or island is dropped; then every ring is wound the way
+d3-geo (Vega's map code) reads it. The shipped
 ``static/topojson/world_50m.json`` is the output of::
 
     python -m ropa.charts.topojson ORIGINAL.json static/topojson/world_50m.json
@@ -85,6 +86,51 @@ def simplify_topology(topology: dict[str, Any], tolerance: float = TOLERANCE_DEG
     return {**topology, "arcs": arcs}
 
 
+def _ring_points(ring: list[int], arcs: list[Points]) -> Points:
+    """The points of one ring of arc indices (a negative index ``~i`` is arc ``i`` backwards), in grid units."""
+    parts = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in ring]
+    return np.vstack([parts[0], *(part[1:] for part in parts[1:])])
+
+
+def _winding(points: Points) -> float:
+    """Twice the ring's signed area: negative clockwise; longitudes unwrapped so rings across 180° count right."""
+    x = np.rad2deg(np.unwrap(np.deg2rad(points[:, 0])))
+    y = points[:, 1]
+    return float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def rewind_topology(topology: dict[str, Any]) -> dict[str, Any]:
+    """The topology with every outer ring clockwise and every hole anticlockwise, as d3-geo (Vega) reads them.
+
+    A ring the other way round is the whole globe less that shape: thinning
+    leaves a few tiny islands wound backwards, and one such island painted
+    the map in its country's colour. Rings are reversed in their arc lists;
+    the arcs, shared by neighbours, stay as they are.
+    """
+    scale = np.asarray(topology["transform"]["scale"], dtype=np.float64)
+    shift = np.asarray(topology["transform"]["translate"], dtype=np.float64)
+    arcs = [np.cumsum(np.asarray(arc, dtype=np.float64), axis=0) * scale + shift for arc in topology["arcs"]]
+
+    def backwards(ring: list[int], outer: bool) -> bool:
+        winding = _winding(_ring_points(ring, arcs))
+        return winding > 0 if outer else winding < 0
+
+    def wound(polygon: list[list[int]]) -> list[list[int]]:
+        return [[~i for i in reversed(ring)] if backwards(ring, number == 0) else ring
+                for number, ring in enumerate(polygon)]
+
+    def geometry(item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("type") == "Polygon":
+            return {**item, "arcs": wound(item["arcs"])}
+        if item.get("type") == "MultiPolygon":
+            return {**item, "arcs": [wound(polygon) for polygon in item["arcs"]]}
+        if item.get("type") == "GeometryCollection":
+            return {**item, "geometries": [geometry(g) for g in item["geometries"]]}
+        return item
+
+    return {**topology, "objects": {name: geometry(item) for name, item in topology["objects"].items()}}
+
+
 def point_count(topology: dict[str, Any]) -> int:
     return sum(len(arc) for arc in topology["arcs"])
 
@@ -94,7 +140,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m ropa.charts.topojson SOURCE.json TARGET.json", file=sys.stderr)
         return 2
     source = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    thinned = simplify_topology(source)
+    thinned = rewind_topology(simplify_topology(source))
     Path(argv[1]).write_text(json.dumps(thinned, separators=(",", ":")), encoding="utf-8")
     print(f"{point_count(source):,} points -> {point_count(thinned):,}")
     return 0
