@@ -16,7 +16,7 @@ from typing import Any
 from bench.runner import REPO, Case, Ratio
 
 SCHEMA_VERSION = 1
-PACKAGES = ("duckdb", "streamlit", "pandas", "plotly", "openpyxl", "pydantic", "pyarrow")
+PACKAGES = ("duckdb", "streamlit", "pandas", "vl-convert-python", "openpyxl", "pydantic", "pyarrow")
 
 
 # -- machine ----------------------------------------------------------------------
