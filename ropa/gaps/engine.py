@@ -192,18 +192,13 @@ def _macro_script() -> str:
 
 
 def prepare(con: Connection, day: date) -> None:
-    """Register the reference frames and helper macros the rule SQL uses on ``con``."""
+    """Register the reference frames and helper macros the base tables use on ``con``; the location
+    countries, which only rules read, are registered while the base tables are built (``materialise``)."""
     for name, table in _static_tables().items():
         con.register(name, table)
     register_verdicts(con, day)
-    register_location_countries(con, day)
     con.register("gap_lawful_bases", _lawful_bases_table(day))
     con.execute(_macro_script())
-
-
-FROM_THE_REGISTER: tuple[str, ...] = ("legal_verdicts", "legal_location_countries")
-"""The frames ``prepare`` derives from the register's contents: copied into the workspace, where the other
-cursors of the analysis read them, rather than derived again on each."""
 
 
 def _join(cursor: Connection, search_path: str, day: date) -> None:
@@ -268,13 +263,49 @@ def base_table_sql(entity_ids: list[int] | None) -> list[tuple[str, str]]:
 
 def materialise(con: Connection, day: date, entity_ids: list[int] | None, into: str) -> None:
     """Build the base tables in the workspace ``into`` of ``con`` (already prepared for ``day``) for the
-    entities in scope, with the frames the other cursors need (``FROM_THE_REGISTER``)."""
+    entities in scope, with the frames derived from the register that the rules read.
+
+    Once ``acts`` is built, a second cursor registers the location countries and builds ``ASIDE`` while
+    this one builds the rest.
+    """
     values = {"as_of": day, "entity_ids": list(entity_ids or [])}
-    for name in FROM_THE_REGISTER:
-        con.execute(f"CREATE TABLE {into}.main.{name} AS SELECT * FROM {name}")
-    for name, body in base_table_sql(entity_ids):
-        sql = f"CREATE TABLE {into}.main.{name} AS {body}"
-        con.execute(sql, bound(sql, values))
+    # The verdicts are derived from the register by ``prepare``: copied for the second cursor, not derived again.
+    con.execute(f"CREATE TABLE {into}.main.legal_verdicts AS SELECT * FROM legal_verdicts")
+    statements = {name: f"CREATE TABLE {into}.main.{name} AS {body}" for name, body in base_table_sql(entity_ids)}
+    for name in BUILT_FIRST:
+        _run(con, statements.pop(name), values)
+    aside = [statements.pop(name) for name in ASIDE]
+    search_path = _search_path(con)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        built = pool.submit(_build_aside, con, search_path, day, into, aside, values)
+        for sql in statements.values():
+            _run(con, sql, values)
+        built.result()
+
+
+BUILT_FIRST: tuple[str, ...] = ("ents", "acts")
+"""The base tables every other one reads, built before the others start."""
+
+ASIDE: tuple[str, ...] = ("xfers",)
+"""The base tables the second cursor builds (``materialise``): the other big one next to ``recs``."""
+
+
+def _run(con: Connection, sql: str, values: dict[str, Any]) -> None:
+    con.execute(sql, bound(sql, values))
+
+
+def _build_aside(con: Connection, search_path: str, day: date, into: str, statements: list[str],
+                 values: dict[str, Any]) -> None:
+    with closing(con.cursor()) as cursor:
+        _join(cursor, search_path, day)
+        register_location_countries(cursor, day)
+        cursor.execute(f"CREATE TABLE {into}.main.legal_location_countries AS SELECT * FROM legal_location_countries")
+        for sql in statements:
+            _run(cursor, sql, values)
+
+
+def _search_path(con: Connection) -> str:
+    return str(con.execute("SELECT current_setting('search_path')").fetchall()[0][0])
 
 
 def _rule_select(rule: Rule) -> str:
@@ -417,7 +448,7 @@ def query_findings(con: Connection, day: date, include_accepted: bool, rules: tu
     if not theirs or not mine:
         found = _found(con, day, include_accepted, mine or theirs)
     else:
-        search_path = str(con.execute("SELECT current_setting('search_path')").fetchall()[0][0])
+        search_path = _search_path(con)
         with ThreadPoolExecutor(max_workers=1) as pool:
             aside = pool.submit(_found_aside, con, search_path, day, include_accepted, theirs)
             first = _found(con, day, include_accepted, mine)
