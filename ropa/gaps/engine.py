@@ -430,7 +430,7 @@ def halves(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]
     return tuple(r for r in rules if r.id in first), tuple(r for r in rules if r.id not in first)
 
 
-SCREENING_WEIGHT = 4
+SCREENING_WEIGHT = 3
 """How many ordinary rules' work a DPIA rule counts for in ``halves`` (its share of the screening views)."""
 
 
