@@ -801,16 +801,15 @@ def test_the_verdict_keeps_the_missing_assessment_of_an_invalid_tool(regime: str
 
 def test_rules_over_empty_relations_are_left_out_of_the_query(db: Database) -> None:
     from ropa.gaps.catalogue import RULES_BY_ID
-    from ropa.gaps.engine import materialise, prepare, rules_with_input
+    from ropa.gaps.engine import analysed, rules_with_input
 
     entity = create_entity(db, DPO, make_entity())
     assert entity.id is not None
     create_activity(db, DPO, make_activity(entity.id, recipients=[], transfers=[]))
     wanted = tuple(RULES_BY_ID[r] for r in ("purpose_missing", "processor_contract_missing",
                                             "transfer_mechanism_missing", "entity_contact_missing"))
-    with db.connect() as con:
-        prepare(con, AS_OF)
-        materialise(con, AS_OF, None)
-        kept = [r.id for r in rules_with_input(con, wanted)]
+    with db.connect() as con, analysed(con, AS_OF, None) as built:
+        assert built is not None
+        kept = [r.id for r in rules_with_input(built, wanted)]
     # The contract rule also reads acts, which holds a row; the transfer rule reads only the empty xfers.
     assert kept == ["purpose_missing", "processor_contract_missing", "entity_contact_missing"]

@@ -1,18 +1,25 @@
 """Run the rule catalogue over the register, set-based in DuckDB.
 
 The relations every rule reads (``ents``, ``acts``, ``cats``, ``recs``,
-``xfers``) are built once per analysis as temporary tables of the analysis's
-own connection, from the stored tables joined with the reference frames for
-the analysis date (``materialise``); the DPIA screening (``dpia``) is a view
-of the findings query. Each rule's SQL selects its findings from them and
-the findings are unioned in one query. The cost is a handful of scans
-whatever the register size, never a loop per activity.
+``xfers``) are built once per analysis as tables of an in-memory database
+attached for that analysis alone (``analysed``), from the stored tables joined
+with the reference frames for the analysis date (``materialise``); the DPIA
+screening (``dpia``) is a view of the findings queries. Each rule's SQL
+selects its findings from them; the rules are unioned in two queries that
+run at once on two cursors of the register's DuckDB instance (DuckDB plans
+each on the thread that runs it, and planning is a third of the work). The
+cost is a handful of scans whatever the register size, never a loop per
+activity.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager, suppress
 from datetime import date
 from functools import cache, lru_cache
 from typing import Any
@@ -23,7 +30,7 @@ import pyarrow as pa
 from ropa.gaps.catalogue import RULES, Rule, load_catalogue
 from ropa.gaps.tables import static_frames
 from ropa.legal.locations import register_location_countries
-from ropa.legal.regimes import ENTITY_REGIME_SQL, lawful_bases_frame
+from ropa.legal.regimes import ENTITY_REGIME_SQL, lawful_bases_frame, regime_frames
 from ropa.legal.transfers import destination_verdicts_sql, register_verdicts, transfer_verdicts_sql
 from ropa.review import MACROS as REVIEW_MACROS
 from ropa.review import interval_months as review_interval_months
@@ -91,7 +98,7 @@ BASE_TABLES: tuple[tuple[str, str], ...] = (
 )
 """The tables every rule reads, in the order they are built (each may read those before it).
 
-They are temporary tables of the analysis's own connection, built once per
+They are tables of the analysis's workspace (``analysed``), built once per
 analysis by ``materialise``: a rule scans only the columns it reads, and no
 rule re-derives a join another already made.
 """
@@ -140,8 +147,10 @@ DPIA_VIEWS: tuple[tuple[str, str], ...] = (
     WHERE a.is_controller
     """),
 )
-"""The DPIA screening, read by the DPIA rules only: common table expressions of the findings query, so the
-DuckDB scheduler builds them alongside the other rules' work instead of before it."""
+"""The DPIA screening, read by the DPIA rules only: common table expressions of the findings query that holds
+those rules, so the DuckDB scheduler builds them alongside the other rules' work instead of before it."""
+
+DPIA_VIEW_NAMES: frozenset[str] = frozenset(name for name, _ in DPIA_VIEWS)
 
 
 def sql_literal(text: str) -> str:
@@ -183,13 +192,62 @@ def _macro_script() -> str:
 
 
 def prepare(con: Connection, day: date) -> None:
-    """Register the reference frames and helper macros the rule SQL uses on ``con``."""
+    """Register the reference frames and helper macros the base tables use on ``con``; the location
+    countries, which only rules read, are registered while the base tables are built (``materialise``)."""
     for name, table in _static_tables().items():
         con.register(name, table)
     register_verdicts(con, day)
-    register_location_countries(con, day)
     con.register("gap_lawful_bases", _lawful_bases_table(day))
     con.execute(_macro_script())
+
+
+def _join(cursor: Connection, search_path: str, day: date) -> None:
+    """Make ``cursor`` see what ``prepare`` gave the analysis's connection: its search path (the workspace),
+    the reference frames (converted once per process) and the macros."""
+    cursor.execute(f"SET search_path = {sql_literal(search_path)}")
+    frames = {**_static_tables(), **regime_frames(), "gap_lawful_bases": _lawful_bases_table(day)}
+    for name, table in frames.items():
+        cursor.register(name, table)
+    cursor.execute(_macro_script())
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@contextmanager
+def workspace(con: Connection) -> Iterator[str]:
+    """An in-memory database attached for one analysis, behind the register on the search path of ``con``;
+    detached afterwards. Unlike temporary tables, its tables are seen by every cursor of the instance."""
+    register = str(con.execute("SELECT current_database()").fetchall()[0][0])
+    name = f"gap_work_{uuid.uuid4().hex}"
+    con.execute(f"ATTACH ':memory:' AS {name}")
+    try:
+        con.execute(f"SET search_path = {sql_literal(f'{_identifier(register)}.main,{name}.main')}")
+        yield name
+    except BaseException:
+        with suppress(Exception):  # the first error is the one to tell
+            _leave(con, name)
+        raise
+    _leave(con, name)
+
+
+def _leave(con: Connection, name: str) -> None:
+    con.execute("RESET search_path")
+    con.execute(f"DETACH {name}")
+
+
+@contextmanager
+def analysed(con: Connection, day: date, entity_ids: list[int] | None) -> Iterator[Connection | None]:
+    """``con`` prepared for ``day`` with the base tables built for the entities in scope (all when None), or
+    None when the scope is empty; the workspace holding the tables is dropped when the block ends."""
+    if entity_ids is not None and not entity_ids:
+        yield None
+        return
+    prepare(con, day)
+    with workspace(con) as name:
+        materialise(con, day, entity_ids, name)
+        yield con
 
 
 def entity_filter(entity_ids: list[int] | None) -> str:
@@ -203,12 +261,51 @@ def base_table_sql(entity_ids: list[int] | None) -> list[tuple[str, str]]:
     return [(name, body.format(**parts).strip()) for name, body in BASE_TABLES]
 
 
-def materialise(con: Connection, day: date, entity_ids: list[int] | None) -> None:
-    """Build the base tables on ``con`` (already prepared for ``day``) for the entities in scope."""
+def materialise(con: Connection, day: date, entity_ids: list[int] | None, into: str) -> None:
+    """Build the base tables in the workspace ``into`` of ``con`` (already prepared for ``day``) for the
+    entities in scope, with the frames derived from the register that the rules read.
+
+    Once ``acts`` is built, a second cursor registers the location countries and builds ``ASIDE`` while
+    this one builds the rest.
+    """
     values = {"as_of": day, "entity_ids": list(entity_ids or [])}
-    for name, body in base_table_sql(entity_ids):
-        sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {body}"
-        con.execute(sql, bound(sql, values))
+    # The verdicts are derived from the register by ``prepare``: copied for the second cursor, not derived again.
+    con.execute(f"CREATE TABLE {into}.main.legal_verdicts AS SELECT * FROM legal_verdicts")
+    statements = {name: f"CREATE TABLE {into}.main.{name} AS {body}" for name, body in base_table_sql(entity_ids)}
+    for name in BUILT_FIRST:
+        _run(con, statements.pop(name), values)
+    aside = [statements.pop(name) for name in ASIDE]
+    search_path = _search_path(con)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        built = pool.submit(_build_aside, con, search_path, day, into, aside, values)
+        for sql in statements.values():
+            _run(con, sql, values)
+        built.result()
+
+
+BUILT_FIRST: tuple[str, ...] = ("ents", "acts")
+"""The base tables every other one reads, built before the others start."""
+
+ASIDE: tuple[str, ...] = ("xfers",)
+"""The base tables the second cursor builds (``materialise``): the other big one next to ``recs``."""
+
+
+def _run(con: Connection, sql: str, values: dict[str, Any]) -> None:
+    con.execute(sql, bound(sql, values))
+
+
+def _build_aside(con: Connection, search_path: str, day: date, into: str, statements: list[str],
+                 values: dict[str, Any]) -> None:
+    with closing(con.cursor()) as cursor:
+        _join(cursor, search_path, day)
+        register_location_countries(cursor, day)
+        cursor.execute(f"CREATE TABLE {into}.main.legal_location_countries AS SELECT * FROM legal_location_countries")
+        for sql in statements:
+            _run(cursor, sql, values)
+
+
+def _search_path(con: Connection) -> str:
+    return str(con.execute("SELECT current_setting('search_path')").fetchall()[0][0])
 
 
 def _rule_select(rule: Rule) -> str:
@@ -224,13 +321,15 @@ def _rule_select(rule: Rule) -> str:
 def findings_sql(rules: tuple[Rule, ...], include_accepted: bool) -> str:
     """The findings of ``rules`` over the base tables (see ``materialise``), with their catalogue columns."""
     found = "found AS (\n" + "\nUNION ALL\n".join(_rule_select(r) for r in rules) + "\n)"
+    # The DPIA views only where a rule reads them: DuckDB binds a common table expression even when unused.
+    screened = any(_words(r) & DPIA_VIEW_NAMES for r in rules)
     # One row per accepted finding key, even if the table were to hold two.
     acc = """acc AS (
     SELECT rule, activity_id, entity_id, subject, record_version, min(id) AS id, max(expires_on) AS expires_on
     FROM accepted_findings WHERE expires_on >= $as_of GROUP BY ALL
 )"""
     accepted_filter = "" if include_accepted else "WHERE acc.id IS NULL"
-    views = "".join(f"{name} AS (\n{body.strip()}\n),\n" for name, body in DPIA_VIEWS)
+    views = "".join(f"{name} AS (\n{body.strip()}\n),\n" for name, body in DPIA_VIEWS) if screened else ""
     return "WITH " + views + found + ",\n" + acc + f"""
 SELECT f.activity_id, coalesce(a.name, '') AS activity, f.entity_id, e.entity, f.message, f.subject,
        acc.id IS NOT NULL AS accepted, acc.expires_on AS accepted_until, f.cause,
@@ -308,15 +407,53 @@ def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
         return con.to_arrow_table()
 
 
+def _found(con: Connection, day: date, include_accepted: bool, rules: tuple[Rule, ...]) -> pa.Table:
+    sql = findings_sql(rules, include_accepted)
+    return _arrow(con, sql, bound(sql, {"as_of": day, "review_months": review_interval_months()}))
+
+
+def _found_aside(con: Connection, search_path: str, day: date, include_accepted: bool,
+                 rules: tuple[Rule, ...]) -> pa.Table:
+    """``_found`` on a cursor of its own, for another thread."""
+    with closing(con.cursor()) as cursor:
+        _join(cursor, search_path, day)
+        return _found(cursor, day, include_accepted, rules)
+
+
+def halves(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """``rules`` in two parts of about equal work, each in catalogue order: the DPIA rules (whose screening
+    is the costliest view) and the first rules, then the rest."""
+    screening = [r for r in rules if _words(r) & DPIA_VIEW_NAMES]
+    rest = [r for r in rules if not _words(r) & DPIA_VIEW_NAMES]
+    cut = max(0, len(rules) // 2 - len(screening) * SCREENING_WEIGHT)
+    first = {r.id for r in (*screening, *rest[:cut])}
+    return tuple(r for r in rules if r.id in first), tuple(r for r in rules if r.id not in first)
+
+
+SCREENING_WEIGHT = 3
+"""How many ordinary rules' work a DPIA rule counts for in ``halves`` (its share of the screening views)."""
+
+
 def query_findings(con: Connection, day: date, include_accepted: bool, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
-    """The findings of ``rules`` on ``con``, whose base tables ``materialise`` has built for ``day``."""
-    months = review_interval_months()
+    """The findings of ``rules`` on ``con``, whose base tables ``materialise`` has built for ``day``.
+
+    Half the rules run on a second cursor in another thread: DuckDB releases
+    the GIL, and each query is planned on the thread that runs it.
+    """
+    review_interval_months()  # a bad setting fails here, before any thread starts
     rules = rules_with_input(con, rules)
     if not rules:
         return empty_findings()
-    sql = findings_sql(rules, include_accepted)
-    params = bound(sql, {"as_of": day, "review_months": months})
-    table = with_catalogue(_arrow(con, sql, params))
+    mine, theirs = halves(rules)
+    if not theirs or not mine:
+        found = _found(con, day, include_accepted, mine or theirs)
+    else:
+        search_path = _search_path(con)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            aside = pool.submit(_found_aside, con, search_path, day, include_accepted, theirs)
+            first = _found(con, day, include_accepted, mine)
+            found = pa.concat_tables([first, aside.result()])
+    table = with_catalogue(found)
     # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
     table = table.sort_by([(key, "ascending") for key in ("_rank", "entity", "_activity", "_position", "subject")])
     return as_findings(table.to_pandas())
@@ -328,10 +465,15 @@ DERIVED_FROM: dict[str, str] = {"signals": "acts", "screen": "acts", "art9_10": 
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
+@cache
+def _words(rule: Rule) -> frozenset[str]:
+    """The identifiers of ``rule``'s SQL (and any word of its messages), lower case."""
+    return frozenset(_WORD.findall(rule.sql.lower()))
+
+
 def _rule_reads(rule: Rule, relations: frozenset[str]) -> frozenset[str]:
     """The register relations among ``relations`` that ``rule``'s SQL names (a word in a message only adds one)."""
-    words = set(_WORD.findall(rule.sql.lower()))
-    return frozenset(DERIVED_FROM.get(w, w) for w in words if w in relations or w in DERIVED_FROM)
+    return frozenset(DERIVED_FROM.get(w, w) for w in _words(rule) if w in relations or w in DERIVED_FROM)
 
 
 def filled_sql(relations: list[str]) -> str:
@@ -364,17 +506,6 @@ def rules_with_input(con: Connection, rules: tuple[Rule, ...]) -> tuple[Rule, ..
     return tuple(rule for rule in rules if not reads[rule.id] or reads[rule.id] & filled)
 
 
-def run_findings(con: Connection, day: date, entity_ids: list[int] | None, include_accepted: bool,
-                 rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
-    """The findings on ``con`` (already prepared for ``day``) for the entities in scope (all when None)."""
-    if entity_ids is not None and not entity_ids:
-        return empty_findings()
-    materialise(con, day, entity_ids)
-    if not in_scope(con):
-        return empty_findings()
-    return query_findings(con, day, include_accepted, rules)
-
-
 def in_scope(con: Connection) -> bool:
     """Whether the materialised ``ents`` holds an entity: every finding belongs to one (the findings query
     joins ``ents``), so with none there is nothing to find, and planning the 62 rules costs more than the
@@ -395,8 +526,10 @@ def analyse(db: Database, as_of: date | None = None, entity_ids: list[int] | Non
     with db.connect() as con:
         if not _any_entity(con, entity_ids):
             return empty_findings()
-        prepare(con, day)
-        return run_findings(con, day, entity_ids, include_accepted)
+        with analysed(con, day, entity_ids) as built:
+            if built is None or not in_scope(built):
+                return empty_findings()
+            return query_findings(built, day, include_accepted)
 
 
 def _any_entity(con: Connection, entity_ids: list[int] | None) -> bool:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ropa.gaps.catalogue import SEVERITIES, SEVERITY_WEIGHTS
 from ropa.gaps.defects import with_defects
-from ropa.gaps.engine import empty_findings, in_scope, materialise, prepare, query_findings, sql_literal
+from ropa.gaps.engine import analysed, empty_findings, in_scope, query_findings, sql_literal
 from ropa.storage.database import Connection, Database
 
 CONTROLLER_ITEMS: tuple[tuple[str, str], ...] = (
@@ -129,7 +129,7 @@ def _no_activities() -> pd.DataFrame:
 
 
 def _completeness(con: Connection | None) -> pd.DataFrame:
-    """Completeness per activity of the base tables on ``con`` (see ``ropa.gaps.engine.materialise``);
+    """Completeness per activity of the base tables on ``con`` (see ``ropa.gaps.engine.analysed``);
     no activities when ``con`` is None (no entity in scope)."""
     if con is None:
         return _no_activities()
@@ -146,15 +146,6 @@ def _entities(con: Connection | None) -> pd.DataFrame:
     frame = con.execute("SELECT entity_id, entity FROM ents ORDER BY entity").df()
     frame["entity_id"] = frame["entity_id"].astype("Int64")
     return frame
-
-
-def _analysed(con: Connection, day: date, entity_ids: list[int] | None) -> Connection | None:
-    """``con`` with the base tables built for the entities in scope, or None when the scope is empty."""
-    if entity_ids is not None and not entity_ids:
-        return None
-    prepare(con, day)
-    materialise(con, day, entity_ids)
-    return con
 
 
 def _penalties(findings: pd.DataFrame) -> pd.DataFrame:
@@ -185,12 +176,11 @@ def scores(db: Database, as_of: date | None = None, entity_ids: list[int] | None
     avoid running the rules twice.
     """
     day = as_of or date.today()
-    with db.connect() as con:
-        analysed = _analysed(con, day, entity_ids)
-        activities = _completeness(analysed)
-        entities = _entities(analysed)
+    with db.connect() as con, analysed(con, day, entity_ids) as built:
+        activities = _completeness(built)
+        entities = _entities(built)
         if findings is None:
-            findings = _open_findings(analysed, day)
+            findings = _open_findings(built, day)
     counts = _penalties(findings)
     entity_counts = counts[counts["activity_id"] == -1].drop(columns="activity_id")
     activity_counts = counts[counts["activity_id"] != -1].drop(columns="entity_id")
@@ -226,25 +216,24 @@ def scores(db: Database, as_of: date | None = None, entity_ids: list[int] | None
     )
 
 
-def _open_findings(analysed: Connection | None, day: date) -> pd.DataFrame:
-    """``analyse``'s open findings, read from the base tables already built on ``analysed``."""
-    return empty_findings() if analysed is None or not in_scope(analysed) else query_findings(analysed, day, False)
+def _open_findings(built: Connection | None, day: date) -> pd.DataFrame:
+    """``analyse``'s open findings, read from the base tables already built on ``built``."""
+    return empty_findings() if built is None or not in_scope(built) else query_findings(built, day, False)
 
 
 def findings_and_completeness(db: Database, as_of: date, entity_ids: list[int] | None = None,
                               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``analyse`` and ``completeness`` for the same day and entities from one build of the base tables,
     on one connection: each alone prepares and materialises the register, the fixed cost of an analysis."""
-    with db.connect() as con:
-        analysed = _analysed(con, as_of, entity_ids)
-        return _open_findings(analysed, as_of), _completeness(analysed)
+    with db.connect() as con, analysed(con, as_of, entity_ids) as built:
+        return _open_findings(built, as_of), _completeness(built)
 
 
 def completeness(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None) -> pd.DataFrame:
     """Article 30 completeness per live activity (``COMPLETENESS_COLUMNS``; see ``COMPLETENESS_FORMULA``)."""
     day = as_of or date.today()
-    with db.connect() as con:
-        return _completeness(_analysed(con, day, entity_ids))
+    with db.connect() as con, analysed(con, day, entity_ids) as built:
+        return _completeness(built)
 
 
 def compliance_score(db: Database, as_of: date | None = None, entity_ids: list[int] | None = None,
