@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,9 @@ from ropa.models import Activity, Entity
 from ropa.reference import load_reference
 from ropa.storage.activities import create_activity, get_activity, load_activities
 from ropa.storage.database import Database
+from ropa.storage.entities import create_entity
 from tests.conftest import copy_of
-from tests.factories import DPO, EDITOR, Seeded, make_activity, make_recipient, make_transfer
+from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity, make_recipient, make_transfer
 
 HOSTILE = [
     pytest.param("plain text", id="plain"),
@@ -74,11 +77,27 @@ def _register(db: Database, entity: Entity, text: str) -> None:
         con.execute("UPDATE activities SET status = 'archived' WHERE id = ?", [archived.id])
 
 
+@cache
+def _hostile_register(text: str) -> Callable[[Database], Entity]:
+    """One build per text, so ``seeded`` makes each register once per session and every read copies it."""
+    def build(db: Database) -> Entity:
+        entity = create_entity(db, DPO, make_entity())
+        _register(db, entity, text)
+        return entity
+    return build
+
+
+def _hostile(seeded: Seeded, tmp_path: Path, text: str) -> tuple[Database, Entity]:
+    """A copy of ``_register``'s register for ``text`` (one entity, three activities), and its entity."""
+    entity: Entity = seeded(_hostile_register(text), tmp_path / "ropa.duckdb")
+    return Database(tmp_path / "ropa.duckdb"), entity
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("archived", [False, True], ids=["live", "with-archived"])
-def test_list_json_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entity, text: str, archived: bool,
+def test_list_json_is_byte_for_byte_what_the_models_wrote(seeded: Seeded, tmp_path: Path, text: str, archived: bool,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    _register(db, entity, text)
+    db, entity = _hostile(seeded, tmp_path, text)
     with db.connect() as con:
         activities = load_activities(con)
     kept = [a for a in activities if archived or a.status != "archived"]
@@ -88,9 +107,9 @@ def test_list_json_is_byte_for_byte_what_the_models_wrote(db: Database, entity: 
 
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("activity_id", [1, 2], ids=["with-children", "bare"])
-def test_show_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entity, text: str, activity_id: int,
+def test_show_is_byte_for_byte_what_the_models_wrote(seeded: Seeded, tmp_path: Path, text: str, activity_id: int,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    _register(db, entity, text)
+    db, entity = _hostile(seeded, tmp_path, text)
     expected = get_activity(db, activity_id).model_dump(mode="json")
     expected["entity"] = entity.name
     assert _run(capsys, "--db", str(db.path), "show", str(activity_id)) == _dumped(expected)
