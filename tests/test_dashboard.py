@@ -25,6 +25,8 @@ from ropa.storage.entity_rows import descendant_ids
 from tests.conftest import copy_of
 from tests.factories import DPO, make_activity, make_entity, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 TODAY = date(2026, 11, 1)
 
 

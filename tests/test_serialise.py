@@ -20,6 +20,8 @@ from ropa.storage.entities import create_entity
 from tests.conftest import copy_of
 from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity, make_recipient, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 HOSTILE = [
     pytest.param("plain text", id="plain"),
     pytest.param('quote " and backslash \\ and slash /', id="quote-backslash"),
