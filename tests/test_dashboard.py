@@ -181,11 +181,12 @@ def transfer_states(empty_template: Path, tmp_path_factory: pytest.TempPathFacto
                                               transfers=[make_transfer(**transfer)])
                                 for exporter, _, transfer, name in cases])
     states: dict[str, list[str]] = {}
-    for day in sorted({as_of for _, as_of, _, _ in cases}):
-        frame = load(db, as_of=day).transfers
-        for _, as_of, _, name in cases:
-            if as_of == day:
-                states[name] = [str(state) for state in frame.loc[frame["activity"] == name, "state"]]
+    with db.kept_open():
+        for day in sorted({as_of for _, as_of, _, _ in cases}):
+            frame = load(db, as_of=day).transfers
+            for _, as_of, _, name in cases:
+                if as_of == day:
+                    states[name] = [str(state) for state in frame.loc[frame["activity"] == name, "state"]]
     return states
 
 
