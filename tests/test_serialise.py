@@ -210,16 +210,26 @@ def test_json_export_in_batches_is_the_document_the_records_give(whole_register:
     assert result.content_sha256 == data.content_sha256 and result.activity_count == len(data.records) > 20
 
 
-@pytest.mark.parametrize("pick", [slice(None), slice(1, None), slice(None, -1), slice(None, None, -1)],
-                         ids=["all", "without-the-first", "without-the-last", "reversed"])
-def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_whole_spool(
-        demo_db: Database, monkeypatch: pytest.MonkeyPatch, pick: slice) -> None:
+@pytest.fixture(scope="module")
+def demo_contents(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """The demo's record contents read in batches of 4, once for every order they are written in."""
     from ropa import serialise
     from ropa.export.data import CONTENT_COLUMNS
 
+    db = copy_of(demo_template, tmp_path_factory.mktemp("contents") / "demo.duckdb")
+    with pytest.MonkeyPatch.context() as patch, db.connect() as con:
+        patch.setattr(serialise, "CONTENT_BATCH", 4)
+        return list(serialise.record_contents(con, CONTENT_COLUMNS, None, include_archived=True))
+
+
+@pytest.mark.parametrize("pick", [slice(None), slice(1, None), slice(None, -1), slice(None, None, -1)],
+                         ids=["all", "without-the-first", "without-the-last", "reversed"])
+def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_whole_spool(
+        demo_contents: list[Any], monkeypatch: pytest.MonkeyPatch, pick: slice) -> None:
+    from ropa import serialise
+
     monkeypatch.setattr(serialise, "CONTENT_BATCH", 4)
-    with demo_db.connect() as con:
-        contents = serialise.record_contents(con, CONTENT_COLUMNS, None, include_archived=True)[pick]
+    contents = demo_contents[pick]
     written: list[bytes] = []
     serialise.write_entries(contents, written.append)
     assert b"".join(written).decode() == ",".join(c.entry for c in contents)
