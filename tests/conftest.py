@@ -18,6 +18,7 @@ from ropa.storage.database import Connection, Database, open_database
 from ropa.storage.entities import create_entity
 from tests import properties  # noqa: F401  (loads the Hypothesis profile before any test module is read)
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_entity
+from tests.registers import HELD, copy_register
 from tests.serving import served_app
 
 
@@ -30,19 +31,6 @@ def _installed_components_scanned_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(manifest_scanner, "scan_component_manifests", cache(manifest_scanner.scan_component_manifests))
         yield
-
-
-_HELD: dict[Path, ExitStack] = {}
-"""The registers ``registers_kept_open`` holds open now, each with what closes it."""
-
-
-def copy_register(template: Path, path: Path) -> None:
-    """``template`` copied over ``path``, closing ``path`` first if it is held open (an open instance would go on
-    showing the register the copy replaced)."""
-    held = _HELD.pop(path.resolve(), None)
-    if held is not None:
-        held.close()
-    shutil.copy(template, path)
 
 
 def copy_of(template: Path, path: Path) -> Database:
@@ -235,9 +223,9 @@ def _registers_kept_open(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
 
     def connect(self: Database) -> AbstractContextManager[Connection]:
         path = self.path.resolve()
-        if path not in _HELD and path.is_relative_to(folder):
-            _HELD[path] = ExitStack()
-            _HELD[path].enter_context(original(self))
+        if path not in HELD and path.is_relative_to(folder):
+            HELD[path] = ExitStack()
+            HELD[path].enter_context(original(self))
         return original(self)
 
     monkeypatch.setattr(Database, "connect", connect)
@@ -245,5 +233,5 @@ def _registers_kept_open(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
         yield
     finally:
         monkeypatch.undo()
-        while _HELD:
-            _HELD.popitem()[1].close()
+        while HELD:
+            HELD.popitem()[1].close()
