@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,11 @@ import pytest
 
 from ropa.auth import User
 from ropa.models import Entity
-from ropa.storage.database import Database, open_database
+from ropa.storage.database import Connection, Database, open_database
 from ropa.storage.entities import create_entity
 from tests import properties  # noqa: F401  (loads the Hypothesis profile before any test module is read)
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_entity
+from tests.registers import HELD, copy_register
 from tests.serving import served_app
 
 
@@ -34,7 +35,7 @@ def _installed_components_scanned_once() -> Iterator[None]:
 
 def copy_of(template: Path, path: Path) -> Database:
     """A private register at ``path``, copied from a session's template (a third of the cost of migrating anew)."""
-    shutil.copy(template, path)
+    copy_register(template, path)
     return open_database(path)
 
 
@@ -64,7 +65,7 @@ def seeded(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Se
             template = tmp_path_factory.mktemp("seeded") / "register.duckdb"
             built[build] = (template, build(copy_of(empty_template, template)))
         template, made = built[build]
-        shutil.copy(template, path)
+        copy_register(template, path)
         return made
 
     return copy
@@ -109,7 +110,7 @@ def demo_db(demo_template: Path, tmp_path: Path) -> Database:
 def _point_the_app_at(monkeypatch: pytest.MonkeyPatch, folder: Path, template: Path) -> Path:
     """A copy of ``template`` in ``folder`` as the app's register, with the export folder beside it."""
     db_path = folder / "app.duckdb"
-    shutil.copy(template, db_path)
+    copy_register(template, db_path)
     monkeypatch.setenv("ROPA_DB", str(db_path))
     monkeypatch.setenv("ROPA_EXPORT_DIR", str(folder / "exports"))
     monkeypatch.setenv("ROPA_AUTH_MODE", "local")
@@ -199,3 +200,38 @@ def soffice_convert(tmp_path: Path, soffice_profile: Path) -> Callable[..., list
         return converted
 
     return convert
+
+
+
+@pytest.fixture(autouse=True)
+def _registers_kept_open(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Under ``@pytest.mark.keep_registers_open``, each register in the test's own folder stays open from its first
+    unit of work to the end of the test (``keep_registers_open(False)`` on a test turns it off again).
+
+    Opening a register starts a DuckDB instance (about 25 ms of CPU, closing it as much again), more than most
+    reads and writes of a small test register; held open, every later unit of work takes a cursor of it, as the
+    threads of one app process do. For modules whose tests do not depend on the file being released (no other
+    process, no copy of the file but ``copy_register``'s, no damage to it). Session templates are never held,
+    so copies of them stay whole.
+    """
+    marker = request.node.get_closest_marker("keep_registers_open")
+    if marker is None or not (marker.args[0] if marker.args else True):
+        yield
+        return
+    original = Database.connect
+    folder = request.getfixturevalue("tmp_path").resolve()
+
+    def connect(self: Database) -> AbstractContextManager[Connection]:
+        path = self.path.resolve()
+        if path not in HELD and path.is_relative_to(folder):
+            HELD[path] = ExitStack()
+            HELD[path].enter_context(original(self))
+        return original(self)
+
+    monkeypatch.setattr(Database, "connect", connect)
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        while HELD:
+            HELD.popitem()[1].close()

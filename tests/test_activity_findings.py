@@ -18,6 +18,8 @@ from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity
 from ui.activity_view import findings_by_section
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = '[roles]\n"viewer@example.com" = "viewer"\n'
 

@@ -21,6 +21,8 @@ from ropa.storage.entities import create_entity
 from ropa.storage.export_log import list_exports
 from tests.factories import DPO, VIEWER, make_activity, make_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2025, 6, 1)
 

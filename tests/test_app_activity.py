@@ -18,6 +18,8 @@ from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity
 from ui.form_keys import field_key, generation_key
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -453,6 +455,7 @@ time.sleep(float(sys.argv[2]))
 """
 
 
+@pytest.mark.keep_registers_open(False)  # another process must be able to take the file
 def test_a_save_while_the_register_is_held_elsewhere_keeps_the_edit_and_says_why(
         app_env: Path, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess

@@ -16,6 +16,8 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.models import Activity, Vendor
@@ -14,6 +15,8 @@ from ropa.storage.entities import create_entity
 from ropa.storage.vendors import add_term, create_vendor, list_terms, update_vendor
 from tests.factories import DPO, Seeded, make_activity, make_entity, make_transfer
 from ui.form_keys import field_key, generation_key
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 ROOT = Path(__file__).resolve().parent.parent
 

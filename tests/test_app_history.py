@@ -6,12 +6,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.storage.activities import create_activity, update_activity
 from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,6 +13,8 @@ from ropa.storage.database import open_database
 from ropa.storage.entities import list_entities
 from ui.nav import PAGES, pages_for
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 MY_PAGES = ["register", "activity", "entities", "history", "admin"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.storage.activities import create_activity
@@ -11,6 +12,8 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, Seeded, make_activity, make_entity
 from ui.nav import PRESET_KEY
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from ropa.storage.database import open_database
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = """
 [roles]

@@ -24,6 +24,8 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, make_activity, make_entity, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def _activities(db: Database) -> list[dict[str, object]]:
     with db.connect() as con:

@@ -17,6 +17,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_activity, make_entity, make_recipient
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def _three(db: Database) -> list[Activity]:
     """Three drafts of one entity, sharing systems and a recipient written two ways."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,10 @@ from ropa.storage.activities import archive_activity, create_activities, restore
 from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
 from ropa.storage.entity_rows import descendant_ids
+from tests.conftest import copy_of
 from tests.factories import DPO, make_activity, make_entity, make_transfer
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 TODAY = date(2026, 11, 1)
 
@@ -131,36 +135,65 @@ def test_every_data_category_has_a_heatmap_column() -> None:
     assert columns.loc["criminal.convictions", "category"] == "criminal"
 
 
-def transfer_state(db: Database, entity: Entity, as_of: date, **transfer: Any) -> str:
-    add(db, entity, make_activity(entity.id or 0, transfers=[make_transfer(**transfer)]))
-    frame = load(db, as_of=as_of).transfers
-    assert len(frame) == 1
-    return str(frame.iloc[0]["state"])
+TRANSFER_CASES = [
+    pytest.param("GB", date(2019, 6, 1), {"country": "US", "mechanism": "privacy_shield"}, "adequate",
+                 id="privacy shield 2019 (UK)"),
+    pytest.param("GB", TODAY, {"country": "US", "mechanism": "privacy_shield"}, "invalid",
+                 id="privacy shield today (UK)"),
+    pytest.param("DE", date(2019, 6, 1), {"country": "US", "mechanism": "privacy_shield"}, "adequate",
+                 id="privacy shield 2019 (EU)"),
+    pytest.param("DE", date(2020, 7, 16), {"country": "US", "mechanism": "privacy_shield"}, "invalid",
+                 id="privacy shield the day after Schrems II"),
+    pytest.param("GB", date(2019, 6, 1), {"country": "US", "mechanism": "eu_scc_2010"}, "safeguarded",
+                 id="old SCCs 2019"),
+    pytest.param("GB", TODAY, {"country": "US", "mechanism": "eu_scc_2010"}, "invalid", id="old SCCs today"),
+    pytest.param("GB", TODAY, {"country": "IN", "mechanism": "uk_idta"}, "safeguarded", id="IDTA from the UK"),
+    pytest.param("DE", TODAY, {"country": "IN", "mechanism": "uk_idta"}, "invalid", id="IDTA from the EU"),
+    pytest.param("DE", TODAY, {"country": "US", "mechanism": "dpf"}, "adequate", id="DPF from the EU"),
+    pytest.param("DE", TODAY, {"country": "US", "mechanism": None, "tia_ref": ""}, "missing",
+                 id="US without a mechanism"),
+    pytest.param("DE", TODAY, {"country": "JP", "mechanism": None, "tia_ref": ""}, "adequate",
+                 id="Japan, adequate, no mechanism"),
+    pytest.param("DE", TODAY, {"country": "FR", "mechanism": None, "tia_ref": ""}, "unrestricted",
+                 id="inside the EEA"),
+    pytest.param("GB", TODAY, {"country": "IN", "mechanism": "derogation_explicit_consent"}, "derogation",
+                 id="Art. 49 consent"),
+    pytest.param("GB", TODAY, {"country": "IN", "mechanism": "adequacy"}, "invalid",
+                 id="adequacy claimed for a country without it"),
+]
 
 
-@pytest.mark.parametrize(("exporter", "as_of", "transfer", "state"), [
-    ("GB", date(2019, 6, 1), {"country": "US", "mechanism": "privacy_shield"}, "adequate"),
-    ("GB", TODAY, {"country": "US", "mechanism": "privacy_shield"}, "invalid"),
-    ("DE", date(2019, 6, 1), {"country": "US", "mechanism": "privacy_shield"}, "adequate"),
-    ("DE", date(2020, 7, 16), {"country": "US", "mechanism": "privacy_shield"}, "invalid"),
-    ("GB", date(2019, 6, 1), {"country": "US", "mechanism": "eu_scc_2010"}, "safeguarded"),
-    ("GB", TODAY, {"country": "US", "mechanism": "eu_scc_2010"}, "invalid"),
-    ("GB", TODAY, {"country": "IN", "mechanism": "uk_idta"}, "safeguarded"),
-    ("DE", TODAY, {"country": "IN", "mechanism": "uk_idta"}, "invalid"),
-    ("DE", TODAY, {"country": "US", "mechanism": "dpf"}, "adequate"),
-    ("DE", TODAY, {"country": "US", "mechanism": None, "tia_ref": ""}, "missing"),
-    ("DE", TODAY, {"country": "JP", "mechanism": None, "tia_ref": ""}, "adequate"),
-    ("DE", TODAY, {"country": "FR", "mechanism": None, "tia_ref": ""}, "unrestricted"),
-    ("GB", TODAY, {"country": "IN", "mechanism": "derogation_explicit_consent"}, "derogation"),
-    ("GB", TODAY, {"country": "IN", "mechanism": "adequacy"}, "invalid"),
-], ids=["privacy shield 2019 (UK)", "privacy shield today (UK)", "privacy shield 2019 (EU)",
-        "privacy shield the day after Schrems II", "old SCCs 2019", "old SCCs today", "IDTA from the UK",
-        "IDTA from the EU", "DPF from the EU", "US without a mechanism", "Japan, adequate, no mechanism",
-        "inside the EEA", "Art. 49 consent", "adequacy claimed for a country without it"])
-def test_transfer_state_on_the_as_of_date(db: Database, exporter: str, as_of: date, transfer: dict[str, Any],
-                                          state: str) -> None:
-    entity = create_entity(db, DPO, make_entity(name=f"Exporter {exporter}", country=exporter))
-    assert transfer_state(db, entity, as_of, **transfer) == state
+def _case_name(exporter: str, as_of: date, transfer: dict[str, Any]) -> str:
+    return f"{exporter} {as_of} {sorted(transfer.items())}"
+
+
+@pytest.fixture(scope="module")
+def transfer_states(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Each case's transfer as the one transfer of its own activity, all in one register, and the states the
+    dashboard gives each activity's transfers on the case's as-of date: one dashboard load (and so one gap
+    analysis, most of its cost) per date rather than per case."""
+    db = copy_of(empty_template, tmp_path_factory.mktemp("transfers") / "ropa.duckdb")
+    cases = [(exporter, as_of, transfer, _case_name(exporter, as_of, transfer))
+             for exporter, as_of, transfer, _ in (case.values for case in TRANSFER_CASES)]
+    exporters = {exporter: create_entity(db, DPO, make_entity(name=f"Exporter {exporter}", country=exporter))
+                 for exporter in sorted({exporter for exporter, *_ in cases})}
+    create_activities(db, DPO, [make_activity(exporters[exporter].id or 0, name=name,
+                                              transfers=[make_transfer(**transfer)])
+                                for exporter, _, transfer, name in cases])
+    states: dict[str, list[str]] = {}
+    with db.kept_open():
+        for day in sorted({as_of for _, as_of, _, _ in cases}):
+            frame = load(db, as_of=day).transfers
+            for _, as_of, _, name in cases:
+                if as_of == day:
+                    states[name] = [str(state) for state in frame.loc[frame["activity"] == name, "state"]]
+    return states
+
+
+@pytest.mark.parametrize(("exporter", "as_of", "transfer", "state"), TRANSFER_CASES)
+def test_transfer_state_on_the_as_of_date(transfer_states: dict[str, list[str]], exporter: str, as_of: date,
+                                          transfer: dict[str, Any], state: str) -> None:
+    assert transfer_states[_case_name(exporter, as_of, transfer)] == [state]
 
 
 def test_map_frame_gives_each_country_its_worst_state_and_all_its_activities(db: Database, entity: Entity) -> None:

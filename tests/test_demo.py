@@ -17,6 +17,8 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import list_entities
 from tests.factories import VIEWER
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 SOURCES = Path(__file__).resolve().parent.parent / "docs" / "sources"
 OLD_POLICY = "000_f8513696735cefe4.txt"
 CURRENT_POLICY = "001_dd7cf82b0a94113a.txt"

@@ -19,6 +19,8 @@ from ropa.gaps import analyse
 from ropa.gaps.defects import defects
 from ropa.storage.database import Database, open_database
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 SC, SME, GMBH = "SmartComms SC Limited", "SMELECOM UK", "SmartComms GmbH"
 
 

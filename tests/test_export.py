@@ -27,6 +27,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 AS_OF = date(2026, 11, 1)
 ICO_CONTROLLER_HEADINGS = [
     "Business function", "Purpose of processing", "Name and contact details of joint controller (if applicable)",

@@ -21,6 +21,8 @@ from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database, open_database
 from tests.factories import DPO, make_activity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "\tX", "\rX"]
 HOSTILE = [*FORMULAS, "#N/A", "'=already quoted", "''+twice", "=", "a_x000D_b", "vertical\x0btab",
            "<script>alert(1)</script>", "'); DROP TABLE activities;--", "line\r\nbreak", " padded "]

@@ -12,6 +12,8 @@ from ropa.export import list_exports
 from ropa.storage.database import open_database
 from ropa.storage.entities import find_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -210,27 +210,29 @@ def surfaces() -> dict[str, Surfaces]:
             activities.append(make_activity(entity.id, name=c.id, recipients=[],
                                             transfers=[make_transfer(**_transfer(c))], **extra))
         create_activities(db, DPO, activities)
-        result = {}
-        # The export's content is read once; its transfers sheet is judged on each day's as-of date.
-        exported = collect(db, DPO, ExportOptions(as_of=TODAY, all_organisations=True, with_gaps=True))
-        no_completeness = pd.DataFrame({"activity_id": pd.Series([], dtype=int), "completeness": []})
-        for day in sorted({c.day for c in CASES}):
-            findings = analyse(db, as_of=day)
-            options = ExportOptions(as_of=day, all_organisations=True, with_gaps=True)
-            sheet = transfers_sheet(replace(exported, options=options))
-            headings = [col.heading for col in sheet.columns]
-            valid_at = headings.index(f"Valid on {day.isoformat()}?")
-            assessed_at = headings.index("Transfer impact assessment expected?")
-            export = {str(row[1]): (str(row[valid_at]), str(row[assessed_at])) for row in sheet.rows}
-            gaps = GapResults(findings, no_completeness, 0.0)
-            states = load_dashboard(db, Filters(as_of=day), gaps).transfers.set_index("activity")["state"]
-            register = register_frame(db, as_of=day).set_index("name")["third_country_transfers"]
-            for c in (c for c in CASES if c.day == day):
-                status = transfer_status(make_transfer(**_transfer(c)), entity_regime(entities[c.id]), day)
-                own = findings[(findings["entity"] == names[c.id]) & findings["rule"].isin(TRANSFER_RULES)]
-                result[c.id] = Surfaces(status.verdict.state, status.ok, frozenset(status.verdict.findings),
-                                        *export[c.id], status.verdict.assessment, frozenset(own["rule"]),
-                                        str(states[c.id]), bool(register[c.id]))
+        # Held open for every surface's reads: a unit of work then takes a cursor, not a new DuckDB instance.
+        with db.kept_open():
+            result = {}
+            # The export's content is read once; its transfers sheet is judged on each day's as-of date.
+            exported = collect(db, DPO, ExportOptions(as_of=TODAY, all_organisations=True, with_gaps=True))
+            no_completeness = pd.DataFrame({"activity_id": pd.Series([], dtype=int), "completeness": []})
+            for day in sorted({c.day for c in CASES}):
+                findings = analyse(db, as_of=day)
+                options = ExportOptions(as_of=day, all_organisations=True, with_gaps=True)
+                sheet = transfers_sheet(replace(exported, options=options))
+                headings = [col.heading for col in sheet.columns]
+                valid_at = headings.index(f"Valid on {day.isoformat()}?")
+                assessed_at = headings.index("Transfer impact assessment expected?")
+                export = {str(row[1]): (str(row[valid_at]), str(row[assessed_at])) for row in sheet.rows}
+                gaps = GapResults(findings, no_completeness, 0.0)
+                states = load_dashboard(db, Filters(as_of=day), gaps).transfers.set_index("activity")["state"]
+                register = register_frame(db, as_of=day).set_index("name")["third_country_transfers"]
+                for c in (c for c in CASES if c.day == day):
+                    status = transfer_status(make_transfer(**_transfer(c)), entity_regime(entities[c.id]), day)
+                    own = findings[(findings["entity"] == names[c.id]) & findings["rule"].isin(TRANSFER_RULES)]
+                    result[c.id] = Surfaces(status.verdict.state, status.ok, frozenset(status.verdict.findings),
+                                            *export[c.id], status.verdict.assessment, frozenset(own["rule"]),
+                                            str(states[c.id]), bool(register[c.id]))
     finally:
         shutil.rmtree(folder)
     return result

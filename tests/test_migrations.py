@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ropa.storage.database import open_database
 from ropa.storage.migrations import MIGRATIONS
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 
 def _old_register(path: Path) -> None:

@@ -15,6 +15,8 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 6, 1)
 ME = User("dpo@localhost", Role.ADMIN, "Dana Protection")

@@ -25,6 +25,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, VIEWER, Seeded, make_activity, make_entity, make_recipient, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 AS_OF = date(2026, 11, 1)
 POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext", "pdfinfo"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftoppm, pdftotext) is not installed")

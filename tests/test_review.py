@@ -16,6 +16,8 @@ from ropa.storage.activities import create_activity
 from ropa.storage.database import Database
 from tests.factories import DPO, make_activity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 TODAY = date(2026, 6, 15)
 
 CASES = [

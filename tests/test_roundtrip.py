@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from ropa.storage.entities import insert_entity
 from tests.conftest import copy_of
 from tests.factories import DPO, make_entity
 from tests.properties import examples
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
 """Each example builds, exports and imports a whole register: slow and large by design."""

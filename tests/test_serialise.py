@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,11 @@ from ropa.models import Activity, Entity
 from ropa.reference import load_reference
 from ropa.storage.activities import create_activity, get_activity, load_activities
 from ropa.storage.database import Database
+from ropa.storage.entities import create_entity
 from tests.conftest import copy_of
-from tests.factories import DPO, EDITOR, Seeded, make_activity, make_recipient, make_transfer
+from tests.factories import DPO, EDITOR, Seeded, make_activity, make_entity, make_recipient, make_transfer
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 HOSTILE = [
     pytest.param("plain text", id="plain"),
@@ -74,11 +79,27 @@ def _register(db: Database, entity: Entity, text: str) -> None:
         con.execute("UPDATE activities SET status = 'archived' WHERE id = ?", [archived.id])
 
 
+@cache
+def _hostile_register(text: str) -> Callable[[Database], Entity]:
+    """One build per text, so ``seeded`` makes each register once per session and every read copies it."""
+    def build(db: Database) -> Entity:
+        entity = create_entity(db, DPO, make_entity())
+        _register(db, entity, text)
+        return entity
+    return build
+
+
+def _hostile(seeded: Seeded, tmp_path: Path, text: str) -> tuple[Database, Entity]:
+    """A copy of ``_register``'s register for ``text`` (one entity, three activities), and its entity."""
+    entity: Entity = seeded(_hostile_register(text), tmp_path / "ropa.duckdb")
+    return Database(tmp_path / "ropa.duckdb"), entity
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("archived", [False, True], ids=["live", "with-archived"])
-def test_list_json_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entity, text: str, archived: bool,
+def test_list_json_is_byte_for_byte_what_the_models_wrote(seeded: Seeded, tmp_path: Path, text: str, archived: bool,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    _register(db, entity, text)
+    db, entity = _hostile(seeded, tmp_path, text)
     with db.connect() as con:
         activities = load_activities(con)
     kept = [a for a in activities if archived or a.status != "archived"]
@@ -88,9 +109,9 @@ def test_list_json_is_byte_for_byte_what_the_models_wrote(db: Database, entity: 
 
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("activity_id", [1, 2], ids=["with-children", "bare"])
-def test_show_is_byte_for_byte_what_the_models_wrote(db: Database, entity: Entity, text: str, activity_id: int,
+def test_show_is_byte_for_byte_what_the_models_wrote(seeded: Seeded, tmp_path: Path, text: str, activity_id: int,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    _register(db, entity, text)
+    db, entity = _hostile(seeded, tmp_path, text)
     expected = get_activity(db, activity_id).model_dump(mode="json")
     expected["entity"] = entity.name
     assert _run(capsys, "--db", str(db.path), "show", str(activity_id)) == _dumped(expected)
@@ -189,16 +210,26 @@ def test_json_export_in_batches_is_the_document_the_records_give(whole_register:
     assert result.content_sha256 == data.content_sha256 and result.activity_count == len(data.records) > 20
 
 
-@pytest.mark.parametrize("pick", [slice(None), slice(1, None), slice(None, -1), slice(None, None, -1)],
-                         ids=["all", "without-the-first", "without-the-last", "reversed"])
-def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_whole_spool(
-        demo_db: Database, monkeypatch: pytest.MonkeyPatch, pick: slice) -> None:
+@pytest.fixture(scope="module")
+def demo_contents(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """The demo's record contents read in batches of 4, once for every order they are written in."""
     from ropa import serialise
     from ropa.export.data import CONTENT_COLUMNS
 
+    db = copy_of(demo_template, tmp_path_factory.mktemp("contents") / "demo.duckdb")
+    with pytest.MonkeyPatch.context() as patch, db.connect() as con:
+        patch.setattr(serialise, "CONTENT_BATCH", 4)
+        return list(serialise.record_contents(con, CONTENT_COLUMNS, None, include_archived=True))
+
+
+@pytest.mark.parametrize("pick", [slice(None), slice(1, None), slice(None, -1), slice(None, None, -1)],
+                         ids=["all", "without-the-first", "without-the-last", "reversed"])
+def test_entries_are_written_in_the_order_given_whether_or_not_they_are_their_whole_spool(
+        demo_contents: list[Any], monkeypatch: pytest.MonkeyPatch, pick: slice) -> None:
+    from ropa import serialise
+
     monkeypatch.setattr(serialise, "CONTENT_BATCH", 4)
-    with demo_db.connect() as con:
-        contents = serialise.record_contents(con, CONTENT_COLUMNS, None, include_archived=True)[pick]
+    contents = demo_contents[pick]
     written: list[bytes] = []
     serialise.write_entries(contents, written.append)
     assert b"".join(written).decode() == ",".join(c.entry for c in contents)

@@ -42,6 +42,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, set_entity_archived, update_entity
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_activity, make_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROLES = parse_roles("""
 [roles]
 "Dpo@Example.com" = "admin"

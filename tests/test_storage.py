@@ -41,6 +41,8 @@ from ropa.storage.entities import (
 from ropa.storage.entity_rows import descendant_ids
 from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 HOSTILE = [
     "'); DROP TABLE activities;--",
     "<script>alert('x')</script>",
@@ -143,6 +145,7 @@ def _another_process_can_open(path: Path) -> bool:
     return subprocess.run([sys.executable, "-c", code, str(path)], timeout=60).returncode == 0
 
 
+@pytest.mark.keep_registers_open(False)  # counts the opens of the file itself
 def test_kept_open_opens_the_file_once_for_several_units_of_work(db: Database, entity: Entity,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
@@ -304,6 +307,7 @@ def _one_line(error: BaseException) -> str:
     return message
 
 
+@pytest.mark.keep_registers_open(False)  # another process must be able to take the file
 def test_a_register_held_by_another_process_past_the_timeout_is_register_busy(db: Database,
                                                                              entity: Entity) -> None:
     slow = Database(db.path, busy_timeout=0.3)
@@ -359,6 +363,7 @@ def filled(db: Database, entity: Entity) -> Database:
     return db
 
 
+@pytest.mark.keep_registers_open(False)  # the file is damaged behind the register's back
 @pytest.mark.parametrize(("damage", "message"), [
     pytest.param(_truncate, "is damaged or is not a register file (truncated or corrupt)", id="truncated"),
     pytest.param(_scribble, "is damaged or is not a register file (truncated or corrupt)", id="corrupt-blocks"),
@@ -377,6 +382,7 @@ def test_a_damaged_register_is_register_unavailable_on_read_and_write(
         assert message in _one_line(caught.value) and "Restore it from a backup" in str(caught.value), what
 
 
+@pytest.mark.keep_registers_open(False)  # the file is made read-only behind the register's back
 def test_a_read_only_register_is_register_unavailable_on_open_and_write(filled: Database) -> None:
     with _read_only(filled.path):
         for call in (lambda: open_database(filled.path),
@@ -405,6 +411,7 @@ except RopaError as error:
 """
 
 
+@pytest.mark.keep_registers_open(False)  # the full disk must show on the next open
 def test_a_full_disk_on_save_is_reported_as_such_never_as_a_conflict(db: Database, entity: Entity) -> None:
     store.create_activity(db, EDITOR, make_activity(entity.id))
     with db.connect() as con:

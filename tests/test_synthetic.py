@@ -21,6 +21,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import list_entities
 from ropa.storage.entity_rows import descendant_ids
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 AS_OF = date(2026, 11, 1)
 
 

@@ -21,6 +21,8 @@ from ropa.storage.database import Database, open_database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 INFORMED = date(2025, 3, 2)
 
 

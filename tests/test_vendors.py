@@ -26,6 +26,8 @@ from ropa.storage.vendors import (
 )
 from tests.factories import DPO, EDITOR, VIEWER, Seeded, make_activity, make_entity, make_recipient, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -21,6 +21,8 @@ from ropa.storage.activities import (
 from ropa.storage.database import Database
 from tests.factories import DPO, EDITOR, make_activity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 SECOND = User("second@example.test", Role.EDITOR, "Second Editor")
 
 
