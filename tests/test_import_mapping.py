@@ -103,3 +103,19 @@ def test_the_cli_takes_a_mapping_file_and_saves_it_as_a_profile(db: Database, en
     assert code == 0 and "imported 1 activities" in out
     code, _, err = run_cli(capsys, "--db", str(db.path), "import", str(register), "--mapping", str(tmp_path / "no"))
     assert code == 2 and err.strip().endswith("There is no mapping file at " + str(tmp_path / "no") + ".")
+
+
+@pytest.mark.parametrize("cells", [
+    ["Encryption; Access control", "Access control; Encryption", "Encryption"],
+    ["name, email and phone; Telepathy shields", "Telepathy shields; name, email and phone"],
+    ["Consent (Art. 6(1)(a))\nContract", "Contract", "Nothing that names a key"],
+], ids=["labels", "list-and-unknown", "loose-and-unmatched"])
+def test_a_cell_reads_the_same_when_its_parts_were_read_in_earlier_cells(cells: list[str]) -> None:
+    from ropa.ingest.vocab import Match, matchers, split_match
+
+    matcher = matchers()["security_measures"]
+    parts: dict[str, tuple[list[Match], list[str]]] = {}
+    for cell in cells:
+        remembered = split_match(cell, matcher.exact, matcher.near, parts)
+        assert remembered == split_match(cell, matcher.exact, matcher.near)
+    assert parts

@@ -94,6 +94,7 @@ class Mapper:
     def __init__(self) -> None:
         self.matchers = matchers()
         self._split: dict[tuple[str, str], tuple[list[Match], list[str]]] = {}
+        self._parts: dict[str, dict[str, tuple[list[Match], list[str]]]] = {}
         self._one: dict[tuple[str, str], Match | None] = {}
         self._mentioned: dict[tuple[str, str], list[Match]] = {}
         self.decisions: dict[tuple[str, str, str, str], Decision] = {}
@@ -101,11 +102,12 @@ class Mapper:
     def split(self, vocabulary: str, text: str) -> tuple[list[Match], list[str]]:
         cache_key = (vocabulary, text)
         if cache_key not in self._split:
+            parts = self._parts.setdefault(vocabulary, {})
             if vocabulary == "countries":
-                self._split[cache_key] = split_match(text, match_country)
+                self._split[cache_key] = split_match(text, match_country, parts=parts)
             else:
                 matcher = self.matchers[vocabulary]
-                self._split[cache_key] = split_match(text, matcher.exact, matcher.near)
+                self._split[cache_key] = split_match(text, matcher.exact, matcher.near, parts)
         return self._split[cache_key]
 
     def mentioned(self, vocabulary: str, text: str) -> list[Match]:
@@ -378,9 +380,19 @@ def _read_column(mapper: Mapper, sheet: str, step: Step, numbers: list[int], cel
     if any(o.decided for o in distinct):
         rows = Counter(map(id, outcomes))
         first = dict(zip(map(id, reversed(outcomes)), reversed(numbers), strict=True))
+        # Summed over the column's distinct cells first, so each decision is recorded once, not once a cell.
+        summed: dict[tuple[str, str, str, str], list[Any]] = {}
         for found in distinct:
+            count, row = rows[id(found)], first[id(found)]
             for heading, text, vocabulary, key, how in found.decided:
-                mapper.record(sheet, first[id(found)], heading, text, vocabulary, key, how, rows[id(found)])
+                seen = summed.get((heading, text, vocabulary, key))
+                if seen is None:
+                    summed[(heading, text, vocabulary, key)] = [how, count, row]
+                else:
+                    seen[1] += count
+                    seen[2] = min(seen[2], row)
+        for (heading, text, vocabulary, key), (how, count, row) in summed.items():
+            mapper.record(sheet, row, heading, text, vocabulary, key, how, count)
     return _ReadColumn(step, outcomes, distinct)
 
 

@@ -125,38 +125,46 @@ class Matcher:
 
 
 def split_match(text: str, exact: Callable[[str], Match | None],
-                near: Callable[[str], Match | None] | None = None) -> tuple[list[Match], list[str]]:
+                near: Callable[[str], Match | None] | None = None,
+                parts: dict[str, tuple[list[Match], list[str]]] | None = None) -> tuple[list[Match], list[str]]:
     """Every key a multi-valued cell names, and the parts that name none.
 
     The cell is split into lines and semicolon-separated parts; a part is
     tried whole (labels may contain commas: "Invoices, billing and payment
     history"), then as a list ("name, email and phone"), and only then
     loosely (without brackets or explanations), so a loose reading never
-    swallows a second value.
+    swallows a second value. ``parts`` remembers each part's reading: cells
+    combine the same few labels in thousands of orders.
     """
     found: list[Match] = []
     rest: list[str] = []
     for part in (p.strip() for p in _SEPARATORS.split(text)):
         if not part:
             continue
-        whole = exact(part)
-        if whole:
-            found.append(whole)
-            continue
-        pieces = [p.strip(" .-–") for p in _LIST_WORDS.split(part)]
-        pieces = [p for p in pieces if p]
-        if len(pieces) > 1:
-            matched = [(p, exact(p) or (near(p) if near else None)) for p in pieces]
-            if any(m for _, m in matched):
-                found.extend(m for _, m in matched if m)
-                rest.extend(p for p, m in matched if not m)
-                continue
-        loose = near(part) if near else None
-        if loose:
-            found.append(loose)
-        else:
-            rest.append(part)
+        reading = parts.get(part) if parts is not None else None
+        if reading is None:
+            reading = _split_part(part, exact, near)
+            if parts is not None:
+                parts[part] = reading
+        found.extend(reading[0])
+        rest.extend(reading[1])
     return found, rest
+
+
+def _split_part(part: str, exact: Callable[[str], Match | None],
+                near: Callable[[str], Match | None] | None) -> tuple[list[Match], list[str]]:
+    """The keys one part of a cell names, and what of it names none."""
+    whole = exact(part)
+    if whole:
+        return [whole], []
+    pieces = [p.strip(" .-–") for p in _LIST_WORDS.split(part)]
+    pieces = [p for p in pieces if p]
+    if len(pieces) > 1:
+        matched = [(p, exact(p) or (near(p) if near else None)) for p in pieces]
+        if any(m for _, m in matched):
+            return [m for _, m in matched if m], [p for p, m in matched if not m]
+    loose = near(part) if near else None
+    return ([loose], []) if loose else ([], [part])
 
 
 def _synonym_tables() -> dict[str, dict[str, object]]:
