@@ -42,7 +42,7 @@ PAGE_PATHS = [spec.url_path for spec in PAGES]
 ADMIN_PATHS = {"import", "admin"}
 # Streamlit serves the default page at / only, so its own name is as unknown as a made-up one.
 UNKNOWN_PATHS = ("/no-such-page", *(f"/{spec.url_path}" for spec in PAGES if spec.default))
-DATA_ELEMENTS = ("stDataFrame", "stPlotlyChart", "stDownloadButton", "stMetric", "stTable", "stDataEditor")
+DATA_ELEMENTS = ("stDataFrame", "stVegaLiteChart", "stDownloadButton", "stMetric", "stTable", "stDataEditor")
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def test_a_viewer_reads_the_register_and_is_told_why_admin_pages_are_closed(
         with chromium({"X-Forwarded-Email": "viewer@example.com"}) as session:
             page = session.page
             page.goto(f"{base}/dashboard")
-            page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60_000)
+            page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=60_000)
             settle(page)
             sidebar = str(page.get_by_test_id("stSidebar").inner_text())
             assert "Register" in sidebar and "Import" not in sidebar and "Settings and backup" not in sidebar
