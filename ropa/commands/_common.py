@@ -16,12 +16,19 @@ if TYPE_CHECKING:
     from ropa.storage.database import Database
 
 
-def database(args: argparse.Namespace) -> Database:
-    """The migrated register named by --db; imported lazily so `--help` starts fast."""
+def _register(args: argparse.Namespace) -> Database:
+    """The register named by --db, not yet opened; imported lazily so `--help` starts fast."""
     from ropa.config import load_config
-    from ropa.storage.database import default_db_path, open_database
+    from ropa.storage.database import Database, default_db_path
 
-    return open_database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
+    return Database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
+
+
+def database(args: argparse.Namespace) -> Database:
+    """The migrated register named by --db."""
+    db = _register(args)
+    db.migrate()
+    return db
 
 
 @contextmanager
@@ -33,10 +40,7 @@ def opened(args: argparse.Namespace) -> Iterator[Database]:
     Here the migration check and the work share one. Only for commands that
     read and write briefly: other programs wait for the file until it ends.
     """
-    from ropa.config import load_config
-    from ropa.storage.database import Database, default_db_path
-
-    db = Database(args.db or default_db_path(), busy_timeout=load_config().busy_timeout)
+    db = _register(args)
     with db.kept_open():
         db.migrate()
         yield db

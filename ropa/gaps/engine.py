@@ -407,17 +407,17 @@ def _arrow(con: Connection, sql: str, params: dict[str, Any]) -> pa.Table:
         return con.to_arrow_table()
 
 
-def _found(con: Connection, day: date, include_accepted: bool, rules: tuple[Rule, ...]) -> pa.Table:
+def _found(con: Connection, values: dict[str, Any], include_accepted: bool, rules: tuple[Rule, ...]) -> pa.Table:
     sql = findings_sql(rules, include_accepted)
-    return _arrow(con, sql, bound(sql, {"as_of": day, "review_months": review_interval_months()}))
+    return _arrow(con, sql, bound(sql, values))
 
 
-def _found_aside(con: Connection, search_path: str, day: date, include_accepted: bool,
+def _found_aside(con: Connection, search_path: str, values: dict[str, Any], include_accepted: bool,
                  rules: tuple[Rule, ...]) -> pa.Table:
     """``_found`` on a cursor of its own, for another thread."""
     with closing(con.cursor()) as cursor:
-        _join(cursor, search_path, day)
-        return _found(cursor, day, include_accepted, rules)
+        _join(cursor, search_path, values["as_of"])
+        return _found(cursor, values, include_accepted, rules)
 
 
 def halves(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
@@ -440,18 +440,19 @@ def query_findings(con: Connection, day: date, include_accepted: bool, rules: tu
     Half the rules run on a second cursor in another thread: DuckDB releases
     the GIL, and each query is planned on the thread that runs it.
     """
-    review_interval_months()  # a bad setting fails here, before any thread starts
+    # The setting is read here, before any thread starts, so a bad value fails once and plainly.
+    values = {"as_of": day, "review_months": review_interval_months()}
     rules = rules_with_input(con, rules)
     if not rules:
         return empty_findings()
     mine, theirs = halves(rules)
     if not theirs or not mine:
-        found = _found(con, day, include_accepted, mine or theirs)
+        found = _found(con, values, include_accepted, mine or theirs)
     else:
         search_path = _search_path(con)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            aside = pool.submit(_found_aside, con, search_path, day, include_accepted, theirs)
-            first = _found(con, day, include_accepted, mine)
+            aside = pool.submit(_found_aside, con, search_path, values, include_accepted, theirs)
+            first = _found(con, values, include_accepted, mine)
             found = pa.concat_tables([first, aside.result()])
     table = with_catalogue(found)
     # Sorted in Arrow rather than in SQL: sorting the keys beats sorting the wide rows twice over.
