@@ -166,7 +166,11 @@ class Database:
         while True:
             try:
                 con = duckdb.connect(str(self.path))
-                con.execute(f"SET checkpoint_threshold = '{DIRECT_COMMIT}'")
+                try:
+                    con.execute(f"SET checkpoint_threshold = '{DIRECT_COMMIT}'")
+                except duckdb.Error:
+                    con.close()  # not left holding the file
+                    raise
                 return con
             except duckdb.Error as error:
                 if not _is_lock_error(error):
