@@ -61,6 +61,17 @@ _DAMAGED = ("not a valid duckdb database", "could not read enough bytes", "corru
             "serializ", "invalid database", "incompatible", "database has been invalidated")
 
 
+DIRECT_COMMIT = "1MB"
+"""A commit larger than this goes straight into the register file (a checkpoint) instead of the write-ahead log.
+
+No unit of work outlives its connection, and closing the file checkpoints the
+log into it anyway. So a big write (an import, a restore) spent its commit
+writing and syncing a log (31 MB at 10,000 imported activities) only for the
+close to read it back into the file: 0.30 s of CPU against 0.19 s straight in.
+The commit still returns only once the change is on disk; edits of one record
+stay far below the size and keep the log.
+"""
+
 _MEMORY = re.compile(r"\d+(?:\.\d+)?\s*[KMGT]i?B")
 """A memory size as DuckDB's ``memory_limit`` takes it (``128MB``, ``1.5GiB``)."""
 
@@ -154,7 +165,13 @@ class Database:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path))
+                try:
+                    con.execute(f"SET checkpoint_threshold = '{DIRECT_COMMIT}'")
+                except duckdb.Error:
+                    con.close()  # not left holding the file
+                    raise
+                return con
             except duckdb.Error as error:
                 if not _is_lock_error(error):
                     failure = storage_error(self.path, error)
