@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -28,7 +28,11 @@ from ropa.gaps import SEVERITIES, SEVERITY_ICONS
 from ropa.history import change_stamp
 from ui.choices import entity_label, entity_tree, vocab_label
 from ui.nav import open_register
+from ui.render import chart_rows
 from ui.session import Database, get_db, page_user
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Before anything is read: who is this, and may their role open this page?
 user = page_user(__file__)
@@ -38,6 +42,8 @@ TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "topojson"
 
 
 Spec = dict[str, Any]
+Drawn = tuple[Spec, "pa.Table | None"]
+"""What the browser gets for one chart: the spec without its rows, and the rows as an Arrow table (or None)."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,9 @@ def _load(path: str, filters: Filters, stamp: tuple[int, int]) -> DashboardData:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _chart_specs(path: str, filters: Filters, stamp: tuple[int, int], world: str) -> dict[str, tuple[Chart, Spec]]:
-    """Each chart with the lean copy the browser draws (made once per register state, not per rerun)."""
-    return {chart.key: (chart, chart.shown) for chart in _charts(_load(path, filters, stamp), world)}
+def _chart_specs(path: str, filters: Filters, stamp: tuple[int, int], world: str) -> dict[str, tuple[Chart, Drawn]]:
+    """Each chart with the lean copy the browser draws, its rows already in Arrow (once per register state)."""
+    return {chart.key: (chart, chart_rows(chart.shown)) for chart in _charts(_load(path, filters, stamp), world)}
 
 
 def _filters(db: Database) -> Filters | None:
@@ -192,14 +198,15 @@ def _download(chart: Chart) -> Callable[[], bytes]:
     return build
 
 
-def _show(chart: Chart, shown: Spec) -> None:
+def _show(chart: Chart, drawn: Drawn) -> None:
     key = f"dashboard_chart_{chart.key}"
     name = charts.title_of(chart.spec) or chart.key
+    spec, rows = drawn
     if charts.is_clickable(chart.spec):
-        st.vega_lite_chart(shown, key=key, on_select=partial(_remember_selection, key, chart.spec, name),
+        st.vega_lite_chart(rows, spec, key=key, on_select=partial(_remember_selection, key, chart.spec, name),
                            width="stretch")
     else:
-        st.vega_lite_chart(shown, key=key, width="stretch")
+        st.vega_lite_chart(rows, spec, key=key, width="stretch")
     caption, button = st.columns([6, 1], vertical_alignment="top")
     caption.caption(chart.caption)
     button.download_button("HTML", data=_download(chart), file_name=f"ropa-{chart.key}.html", mime="text/html",
@@ -210,10 +217,12 @@ def _show(chart: Chart, shown: Spec) -> None:
 _open_pending()
 db = get_db()
 st.title("Dashboard")
-filters = _filters(db)
+# The filters' lists and the register's stamp are short reads: one open of the file for all of them.
+with db.kept_open():
+    filters = _filters(db)
+    stamp = change_stamp(db)
 if filters is None:
     st.stop()
-stamp = change_stamp(db)
 data = _load(str(db.path), filters, stamp)
 _kpis(data)
 if data.kpis.activities == 0:

@@ -168,3 +168,31 @@ def test_the_app_serves_the_world_map_itself() -> None:
     assert config["server"]["enableStaticServing"] is True
     world = (ROOT / "static" / "topojson" / "world_50m.json").read_text(encoding="utf-8")
     assert json.loads(world)["type"] == "Topology"
+
+
+ROWS = [{"key": "0", "axis": "Entity 01", "value": 3, "share": 0.5, "special": True},
+        {"key": "1", "axis": "Entity 02", "value": 1, "share": 0.25, "special": False}]
+
+
+@pytest.mark.parametrize(("spec", "split"), [
+    ({"title": "t", "data": {"values": ROWS}, "mark": "bar"}, True),
+    ({"title": "t", "data": {"values": []}, "mark": "bar"}, False),
+    ({"title": "t", "data": {"url": "/app/static/x.json"}, "mark": "geoshape"}, False),
+    ({"title": "t", "data": {"values": ROWS, "format": {"type": "json"}}, "mark": "bar"}, False),
+    ({"title": "t", "layer": [{"data": {"values": ROWS}, "mark": "bar"}]}, False),
+], ids=["top-level rows", "no rows", "a url", "rows with a format", "rows in a layer"])
+def test_the_page_sends_a_charts_rows_as_streamlit_would(spec: dict[str, Any], split: bool) -> None:
+    """The rows the page converts once are the table Streamlit itself builds from ``data.values``."""
+    import pyarrow as pa
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes
+
+    from ui.render import chart_rows
+
+    rest, rows = chart_rows(spec)
+    if not split:
+        assert (rest, rows) == (spec, None)
+        return
+    assert rest == {k: v for k, v in spec.items() if k != "data"}
+    assert rows is not None
+    expected = pa.ipc.open_stream(convert_anything_to_arrow_bytes(spec["data"]["values"])).read_all()
+    assert rows.equals(expected, check_metadata=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from PIL import Image, ImageDraw
 
@@ -103,3 +105,17 @@ def favicon() -> Image.Image:
     for top in (16, 28, 40):
         draw.rectangle((16, top, 48, top + 5), fill=(255, 255, 255, 255))
     return image
+
+
+def chart_rows(spec: Mapping[str, Any]) -> tuple[dict[str, Any], pa.Table | None]:
+    """A Vega-Lite spec split into the spec without its top-level rows, and those rows as an Arrow table.
+
+    Streamlit sends a chart's top-level ``data.values`` to the browser as an Arrow table, converting the
+    rows (through pandas, as here) on every run of every session. A page that keeps the table with the
+    spec converts each chart once. A spec without plain top-level rows is returned whole, with no table.
+    """
+    data = spec.get("data")
+    values = data.get("values") if isinstance(data, Mapping) and set(data) == {"values"} else None
+    if not isinstance(values, list) or not values or not all(isinstance(row, Mapping) for row in values):
+        return dict(spec), None
+    return {k: v for k, v in spec.items() if k != "data"}, pa.Table.from_pandas(pd.DataFrame(values))
