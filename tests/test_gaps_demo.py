@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from ropa.gaps import analyse, scores
 from ropa.storage.database import Database
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 NOTICE_000 = "000_f8513696735cefe4.txt"  # the SmartComms notice written under the Privacy Shield
 
