@@ -36,12 +36,15 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 # Two workers (the CI machine's cores); an idle worker takes tests from the other's queue, so the slow browser
-# and LibreOffice files do not leave one core waiting at the end.
+# and LibreOffice files do not leave one core waiting at the end. Compiled modules are kept between runs even
+# where the environment says not to write them (PYTHONDONTWRITEBYTECODE, set in many container images): each
+# worker would otherwise compile every module and rewrite every test module's asserts again, about 3 s of CPU.
 PYTEST_ARGS ?= -n 2 --dist worksteal
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 # Property tests try their full count of examples, the same every run (tests/properties.py says why).
 pytest: $(VENV)/.installed
-	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(PYTEST) $(PYTEST_ARGS)
 
 test: $(VENV)/.installed $(DB) lint typecheck pytest
 
@@ -49,7 +52,7 @@ FAST_MARKERS := not browser and not libreoffice and not bench_smoke
 
 # Property tests try a fifth of their examples, new ones each run; `make test` tries them all.
 test-fast: $(VENV)/.installed
-	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(FAST_MARKERS)"
+	HYPOTHESIS_PROFILE=dev $(PYTEST) $(PYTEST_ARGS) -m "$(FAST_MARKERS)"
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(BENCH_ARGS)

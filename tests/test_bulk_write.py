@@ -15,6 +15,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import insert_entities, list_entities, reserve_entity_ids
 from tests.factories import DPO, VIEWER, make_activity, make_entity, make_recipient, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def _audit(db: Database, record_type: str) -> list[tuple[Any, ...]]:
     return db.rows("SELECT record_id, entity_id, version, action, before, after, detail, actor FROM audit_log "

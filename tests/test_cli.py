@@ -17,6 +17,8 @@ from ropa.storage.activities import create_activity
 from ropa.storage.database import Database
 from tests.factories import EDITOR, make_activity, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 LIST_KEYS = ["id", "entity", "name", "business_function", "purpose", "role", "lawful_bases", "special_categories",
              "data_subjects", "data_categories", "recipients", "transfers", "retention", "status", "source", "version"]
 
@@ -146,6 +148,7 @@ def test_init_never_empties_a_register(db: Database, entity: Entity, capsys: pyt
     assert _trail(db) == trail and db.rows("SELECT count(*) FROM activities") == [(1,)]
 
 
+@pytest.mark.keep_registers_open(False)  # init moves the register's file aside
 def test_init_demo_force_keeps_the_old_register_and_its_audit_trail_beside_the_demo(
         db: Database, entity: Entity, capsys: pytest.CaptureFixture[str]) -> None:
     create_activity(db, EDITOR, make_activity(entity.id))
@@ -188,6 +191,7 @@ def _wait_for_holding(process: subprocess.Popen[str]) -> None:
     assert process.stdout.readline().strip() == "holding"
 
 
+@pytest.mark.keep_registers_open(False)  # another process holds the file
 def test_the_cli_waits_while_another_process_holds_the_register(db: Database, entity: Entity) -> None:
     with _python(HOLD.format(seconds=1.5), db.path) as holder:
         _wait_for_holding(holder)
@@ -199,6 +203,7 @@ def test_the_cli_waits_while_another_process_holds_the_register(db: Database, en
     assert json.loads(cli.stdout) == [] and time.monotonic() - started >= 0.5
 
 
+@pytest.mark.keep_registers_open(False)  # another process holds the file
 def test_the_cli_gives_up_with_a_clear_message_when_the_register_stays_busy(db: Database) -> None:
     with _python(HOLD.format(seconds=8), db.path) as holder:
         try:
@@ -213,6 +218,7 @@ def test_the_cli_gives_up_with_a_clear_message_when_the_register_stays_busy(db: 
     assert "is in use by another program; waited 1 s" in cli.stderr and "Traceback" not in cli.stderr
 
 
+@pytest.mark.keep_registers_open(False)  # other processes write the file
 def test_two_processes_writing_at_once_lose_nothing(db: Database, entity: Entity) -> None:
     writers = [_python(WRITE.format(who=who), db.path) for who in ("app", "cli")]
     for writer in writers:
@@ -236,6 +242,7 @@ print(" ".join(sorted(m for m in ("pydantic", "pandas", "ropa.models", "ropa.ref
 """
 
 
+@pytest.mark.keep_registers_open(False)  # each command runs in a new process
 @pytest.mark.parametrize("command", [["list", "--format", "json"], ["show", "1"], ["gaps", "--help"],
                                      ["export", "--format", "json", "--out", "{out}", "--all-organisations"]],
                          ids=["list-json", "show", "help", "export-json"])
@@ -248,6 +255,7 @@ def test_reading_commands_start_without_the_models_or_pandas(demo_db: Database, 
     assert done.stdout and done.stderr.strip() == "", done.stderr
 
 
+@pytest.mark.keep_registers_open(False)  # counts the opens of the file itself
 @pytest.mark.parametrize("command", [["list", "--format", "json"], ["list"], ["show", "1"],
                                      ["export", "--format", "json", "--out", "{out}", "--all-organisations"]],
                          ids=["list-json", "list-table", "show", "export-json"])

@@ -15,6 +15,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, update_entity
 from tests.factories import DPO, EDITOR, VIEWER, make_activity, make_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 AS_OF = date(2025, 6, 1)
 EXPIRES = date(2025, 12, 31)
 

@@ -15,6 +15,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 STABLE_KEYS = ["activity_id", "activity", "entity", "rule", "severity", "article", "message"]
 REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}
 

@@ -14,6 +14,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity
 from tests.factories import DPO, make_activity, make_entity, make_recipient, make_transfer
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 AS_OF = date(2025, 6, 1)
 REVIEWED = {"last_reviewed": date(2025, 3, 1), "next_review_due": date(2026, 3, 1)}
 SHIELD = make_transfer(mechanism="privacy_shield", recipient="Group Inc")

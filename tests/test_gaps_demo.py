@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ropa.gaps import analyse, scores
 from ropa.storage.database import Database
+from tests.conftest import copy_of
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 NOTICE_000 = "000_f8513696735cefe4.txt"  # the SmartComms notice written under the Privacy Shield
+
+Findings = Callable[..., pd.DataFrame]
+
+
+@pytest.fixture(scope="module")
+def findings_of(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Findings:
+    """``findings_of(as_of)``: the analysis of the demo on that day (default today), run once per day for the module.
+
+    These tests only read findings, and several read those of the same day (an analysis of the demo costs about a
+    quarter of a second of CPU); each caller gets its own copy of the frame."""
+    demo = copy_of(demo_template, tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    analysed = cache(lambda as_of: analyse(demo, as_of=as_of))
+    return lambda as_of=None: analysed(as_of).copy()
 
 
 def notice_000_ids(db: Database) -> set[int]:
@@ -20,9 +40,10 @@ def invalid_transfers(findings: pd.DataFrame) -> pd.DataFrame:
     return findings[findings["rule"] == "transfer_mechanism_invalid"]
 
 
-def test_notice_000_privacy_shield_transfers_were_critical_while_it_was_in_force(demo_db: Database) -> None:
+def test_notice_000_privacy_shield_transfers_were_critical_while_it_was_in_force(
+        demo_db: Database, findings_of: Findings) -> None:
     # Notice 000 is historical (superseded on 8 March 2023): judged on a day it was in force.
-    shield = invalid_transfers(analyse(demo_db, as_of=date(2021, 1, 1)))
+    shield = invalid_transfers(findings_of(date(2021, 1, 1)))
     shield = shield[shield["message"].str.contains("relies on EU-US Privacy Shield, invalid since 16 July 2020")]
     assert set(shield["severity"]) == {"critical"}
     with_recipients = {int(r[0]) for r in demo_db.rows(
@@ -31,18 +52,18 @@ def test_notice_000_privacy_shield_transfers_were_critical_while_it_was_in_force
     assert set(shield["activity_id"].astype(int)) == with_recipients <= notice_000_ids(demo_db)
 
 
-def test_the_current_register_asserts_no_privacy_shield_transfer(demo_db: Database) -> None:
-    assert not analyse(demo_db)["message"].str.contains("Privacy Shield").any()
+def test_the_current_register_asserts_no_privacy_shield_transfer(findings_of: Findings) -> None:
+    assert not findings_of()["message"].str.contains("Privacy Shield").any()
 
 
-def test_notice_000_privacy_shield_transfers_were_fine_on_1_january_2019(demo_db: Database) -> None:
-    messages = invalid_transfers(analyse(demo_db, as_of=date(2019, 1, 1)))["message"]
+def test_notice_000_privacy_shield_transfers_were_fine_on_1_january_2019(findings_of: Findings) -> None:
+    messages = invalid_transfers(findings_of(date(2019, 1, 1)))["message"]
     assert not messages.str.contains("Privacy Shield").any()
 
 
-def test_notice_000_old_sccs_to_australia_never_lapsed_while_the_notice_was_in_force(demo_db: Database) -> None:
+def test_notice_000_old_sccs_to_australia_never_lapsed_while_the_notice_was_in_force(findings_of: Findings) -> None:
     def old_sccs(as_of: date) -> pd.DataFrame:
-        found = invalid_transfers(analyse(demo_db, as_of=as_of))
+        found = invalid_transfers(findings_of(as_of))
         return found[found["message"].str.contains("Australia relies on EU Model Clauses")]
 
     # Valid for the UK exporter until 21 March 2024, and the records are historical from 8 March 2023.
@@ -50,28 +71,28 @@ def test_notice_000_old_sccs_to_australia_never_lapsed_while_the_notice_was_in_f
     assert old_sccs(date(2024, 6, 1)).empty
 
 
-def test_smelecom_activities_without_retention_are_flagged(demo_db: Database) -> None:
-    findings = analyse(demo_db)
+def test_smelecom_activities_without_retention_are_flagged(findings_of: Findings) -> None:
+    findings = findings_of()
     missing = findings[(findings["rule"] == "retention_missing") & (findings["entity"] == "SMELECOM UK")]
     assert len(missing) >= 5
     assert set(missing["severity"]) == {"high"}
 
 
-def test_as_long_as_necessary_retention_is_flagged_as_vague(demo_db: Database) -> None:
-    findings = analyse(demo_db)
+def test_as_long_as_necessary_retention_is_flagged_as_vague(findings_of: Findings) -> None:
+    findings = findings_of()
     vague = findings[findings["rule"] == "retention_vague"]
     assert vague["message"].str.contains("'as long as necessary' restates the storage-limitation principle").any()
 
 
-def test_demo_cctv_needs_a_dpia(demo_db: Database) -> None:
-    findings = analyse(demo_db)
+def test_demo_cctv_needs_a_dpia(findings_of: Findings) -> None:
+    findings = findings_of()
     cctv = findings[(findings["rule"] == "dpia_indicated") & findings["activity"].str.contains("CCTV")]
     assert len(cctv) >= 2 and cctv["message"].str.contains(r"Art. 35\(3\)\(c\)").all()
 
 
-def test_only_live_demo_activities_have_findings(demo_db: Database) -> None:
+def test_only_live_demo_activities_have_findings(demo_db: Database, findings_of: Findings) -> None:
     archived = {int(r[0]) for r in demo_db.rows("SELECT id FROM activities WHERE status = 'archived'")}
-    findings = analyse(demo_db)
+    findings = findings_of()
     assert not archived & set(findings["activity_id"].dropna().astype(int))
 
 
@@ -132,19 +153,20 @@ DEMO_TRANSFER_PINS: dict[date, dict[str, int]] = {
 }
 
 
-def test_demo_transfer_findings_are_pinned_with_their_reasons(demo_db: Database) -> None:
+def test_demo_transfer_findings_are_pinned_with_their_reasons(findings_of: Findings) -> None:
     for day, pinned in DEMO_TRANSFER_PINS.items():
-        assert transfer_counts(analyse(demo_db, as_of=day)) == pinned, day
+        assert transfer_counts(findings_of(day)) == pinned, day
 
 
-def test_demo_companies_outside_the_eu_and_uk_are_not_held_to_the_gdpr_by_default(demo_db: Database) -> None:
+def test_demo_companies_outside_the_eu_and_uk_are_not_held_to_the_gdpr_by_default(
+        demo_db: Database, findings_of: Findings) -> None:
     outside = {str(r[0]) for r in demo_db.rows("SELECT name FROM entities WHERE country IN ('AU', 'US', 'SG')")}
-    findings = analyse(demo_db)
+    findings = findings_of()
     assert outside and not (set(findings.loc[findings["rule"].isin(TRANSFER_RULES), "entity"]) & outside)
 
 
-def test_demo_uk_exporter_applied_eu_law_before_2021(demo_db: Database) -> None:
-    found = analyse(demo_db, as_of=date(2019, 1, 1))
+def test_demo_uk_exporter_applied_eu_law_before_2021(findings_of: Findings) -> None:
+    found = findings_of(date(2019, 1, 1))
     uk = found[(found["entity"] == "SmartComms SC Limited") & found["rule"].isin(TRANSFER_RULES)]
     swiss = uk[uk["subject"].str.contains("Switzerland")]
     assert set(swiss["rule"]) == {"transfer_mechanism_superseded_by_adequacy"}

@@ -9,6 +9,8 @@ import pytest
 from ropa.gaps import RULES, analyse, engine
 from ropa.storage.database import Database
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 DAYS = (date(2021, 1, 1), date(2026, 6, 19), date(2027, 3, 1))
 
 

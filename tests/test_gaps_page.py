@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ropa.gaps import SEVERITIES, analyse
 from ropa.gaps.defects import defects
 from ropa.storage.database import open_database
+from tests.registers import copy_register
+
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +23,7 @@ def page() -> AppTest:
 
 
 def demo(app_env: Path, demo_template: Path) -> Path:
-    shutil.copy(demo_template, app_env)
+    copy_register(demo_template, app_env)
     return app_env
 
 
