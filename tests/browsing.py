@@ -49,14 +49,14 @@ def base_path_probe(url: str) -> bool:
 
 
 @contextmanager
-def chromium(headers: dict[str, str] | None = None) -> Iterator[Browser]:
-    """A fresh browser profile (no cookies), sending ``headers`` with every request, websockets included."""
+def chromium() -> Iterator[Browser]:
+    """A fresh browser profile (no cookies). To arrive signed in behind a proxy, go through ``tests.proxying``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1600}, extra_http_headers=headers or {})
+            context = browser.new_context(viewport={"width": 1400, "height": 1600})
             page = context.new_page()
             session = Browser(page)
             page.on("request", lambda request: session.requests.append(request.url))

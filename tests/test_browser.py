@@ -29,6 +29,7 @@ from tests.browsing import (
     shot,
 )
 from tests.factories import EDITOR
+from tests.proxying import signing_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,9 +163,9 @@ def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_a
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES, encoding="utf-8")
     with serve_app(ROPA_AUTH_MODE="proxy", ROPA_ROLES_FILE=str(roles)) as url:
-        with chromium({"X-Forwarded-Email": "viewer@example.com"}) as session:
+        with signing_proxy(url, "viewer@example.com") as entry, chromium() as session:
             page = session.page
-            page.goto(url)
+            page.goto(entry)
             heading(page, "Register of processing activities")
             expect(page.get_by_text("role: viewer")).to_be_visible()
             assert page.get_by_role("button", name="New activity").count() == 0
@@ -172,7 +173,7 @@ def test_a_viewer_behind_the_proxy_sees_no_edit_controls(tmp_path: Path, serve_a
             assert nav.get_by_text("Import").count() == 0 and nav.get_by_text("Settings and backup").count() == 0
             shot(page, "proxy-viewer-register")
 
-            page.goto(f"{url}/activity?id=1")
+            page.goto(f"{entry}/activity?id=1")
             page.locator("h1").first.wait_for(timeout=30_000)
             settle(page)
             tabs = page.get_by_role("tab")

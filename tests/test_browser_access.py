@@ -9,7 +9,7 @@ activities) may appear, no table, chart or download may be drawn, and no request
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import pytest
 
 from ropa.storage.database import open_database
 from tests.browsing import Browser, chromium, needs_chromium, settle, shot
+from tests.proxying import signing_proxy
 from ui.nav import PAGES
 
 pytestmark = needs_chromium
@@ -49,20 +50,21 @@ DATA_ELEMENTS = ("stDataFrame", "stVegaLiteChart", "stDownloadButton", "stMetric
 class Visitor:
     """Who knocks, and what they should be told instead of the register."""
 
-    headers: dict[str, str]
+    email: str | None
+    """Whom the proxy in front of the app signs the visitor in as (None: no proxy, no identity)."""
     refusal: str
     viewer: bool = False
 
 
-NO_ONE = Visitor({}, "Not signed in")
+NO_ONE = Visitor(None, "Not signed in")
 SERVERS = {
     "proxy": ({"ROPA_AUTH_MODE": "proxy"}, {"no-header": NO_ONE}),
     "proxy-default-none": ({"ROPA_AUTH_MODE": "proxy", "ROPA_DEFAULT_ROLE": "none"}, {
         "no-header": NO_ONE,
-        "refused-identity": Visitor({"X-Forwarded-Email": HOSTILE_EMAIL}, "has no access to the register"),
-        "viewer": Visitor({"X-Forwarded-Email": "viewer@example.com"}, "is for admins", viewer=True),
+        "refused-identity": Visitor(HOSTILE_EMAIL, "has no access to the register"),
+        "viewer": Visitor("viewer@example.com", "is for admins", viewer=True),
     }),
-    "oidc-unconfigured": ({"ROPA_AUTH_MODE": "oidc"}, {"no-session": Visitor({}, "Sign-in is not configured")}),
+    "oidc-unconfigured": ({"ROPA_AUTH_MODE": "oidc"}, {"no-session": Visitor(None, "Sign-in is not configured")}),
     "oidc-configured": ({"ROPA_AUTH_MODE": "oidc", "STREAMLIT_SECRETS_FILES": "SECRETS"}, {"no-session": NO_ONE}),
 }
 
@@ -72,6 +74,16 @@ def _register_names(db_path: Path) -> list[str]:
     db = open_database(db_path)
     rows = db.rows("SELECT name FROM entities UNION SELECT name FROM activities")
     return sorted({str(name) for (name,) in rows if len(str(name)) >= 6})
+
+
+@contextmanager
+def _entrance(base: str, email: str | None) -> Iterator[str]:
+    """Where the visitor comes in: through the sign-in proxy if somebody is signed in, else straight to the app."""
+    if email is None:
+        yield base
+    else:
+        with signing_proxy(base, email) as entry:
+            yield entry
 
 
 def _visible_text(page: Any) -> str:
@@ -117,8 +129,8 @@ def test_no_page_shows_register_data_to_someone_not_allowed(
     with serve_app(ROPA_ROLES_FILE=str(roles), **env) as base:
         names = _register_names(tmp_path / "register.duckdb")
         for who, visitor in visitors.items():
-            with chromium(visitor.headers) as session:
-                visited = list(_visit_everything(session, base))
+            with _entrance(base, visitor.email) as entry, chromium() as session:
+                visited = list(_visit_everything(session, entry))
                 shot(session.page, f"access-{server}-{who}")
                 assert not session.foreign_requests(), session.foreign_requests()
                 assert not any("pixel.png" in url for url in session.requests)
@@ -141,14 +153,14 @@ def test_a_viewer_reads_the_register_and_is_told_why_admin_pages_are_closed(
     roles.write_text(ROLES, encoding="utf-8")
     with serve_app(ROPA_AUTH_MODE="proxy", ROPA_ROLES_FILE=str(roles)) as base:
         names = _register_names(tmp_path / "register.duckdb")
-        with chromium({"X-Forwarded-Email": "viewer@example.com"}) as session:
+        with signing_proxy(base, "viewer@example.com") as entry, chromium() as session:
             page = session.page
-            page.goto(f"{base}/dashboard")
+            page.goto(f"{entry}/dashboard")
             page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=60_000)
             settle(page)
             sidebar = str(page.get_by_test_id("stSidebar").inner_text())
             assert "Register" in sidebar and "Import" not in sidebar and "Settings and backup" not in sidebar
-            page.goto(f"{base}/admin")
+            page.goto(f"{entry}/admin")
             settle(page)
             text = _visible_text(page)
             assert "Settings and backup is for admins" in text and "viewer role" in text
