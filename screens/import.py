@@ -88,7 +88,7 @@ metrics = st.columns(5)
 metrics[0].metric("Rows read", f"{plan.rows_read:,}")
 metrics[1].metric("Activities ready", f"{len(plan.activities):,}")
 metrics[2].metric("New entities", len(plan.new_entities))
-metrics[3].metric("Texts kept unmapped", f"{sum(len(a.unmapped) for a in plan.activities):,}")
+metrics[3].metric("Texts kept unmapped", f"{plan.unmapped_count():,}")
 metrics[4].metric("Problems", f"{len(plan.issues):,}")
 st.caption(md(f"{plan.kind}, SHA-256 {plan.sha256}"))
 for note in plan.notes:

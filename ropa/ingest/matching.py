@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ropa.ingest.packed import PackedActivities
 from ropa.labels import any_field_label
 from ropa.models import Activity
 from ropa.storage.activities import load_activities
@@ -43,10 +44,14 @@ def _key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def find_existing(db: Database, activities: Sequence[Activity], refs: Sequence[str],
+def find_existing(db: Database, activities: PackedActivities, refs: Sequence[str],
                   provided: Sequence[frozenset[str]]) -> dict[int, Existing]:
-    """Position in ``activities`` -> its match in the register (set-based: one query, one load)."""
-    entity_ids = sorted({a.entity_id for a in activities if a.entity_id > 0})
+    """Position in ``activities`` -> its match in the register (set-based: one query, one load).
+
+    Only the matched activities are built as models: the others are matched by their entity and name alone.
+    """
+    owners: list[int] = activities.field("entity_id")
+    entity_ids = sorted({e for e in owners if e > 0})
     if not entity_ids:
         return {}
     with db.connect() as con:
@@ -59,15 +64,15 @@ def find_existing(db: Database, activities: Sequence[Activity], refs: Sequence[s
         for r in rows:
             names.setdefault((int(r[1]), _key(str(r[2]))), []).append(int(r[0]))
         found: dict[int, tuple[int, str]] = {}
-        for position, (activity, ref) in enumerate(zip(activities, refs, strict=True)):
-            if activity.entity_id <= 0:
+        for position, (owner, name, ref) in enumerate(zip(owners, activities.field("name"), refs, strict=True)):
+            if owner <= 0:
                 continue  # a new entity has no activities yet
             ref = ref.strip()
-            if ref.isdigit() and by_id.get(int(ref)) == activity.entity_id:
+            if ref.isdigit() and by_id.get(int(ref)) == owner:
                 found[position] = (int(ref), "record id")
-            elif ref and (activity.entity_id, _key(ref)) in by_ref:
-                found[position] = (by_ref[(activity.entity_id, _key(ref))], "reference")
-            elif len(same := names.get((activity.entity_id, _key(activity.name)), [])) == 1:
+            elif ref and (owner, _key(ref)) in by_ref:
+                found[position] = (by_ref[(owner, _key(ref))], "reference")
+            elif len(same := names.get((owner, _key(name)), [])) == 1:
                 found[position] = (same[0], "entity and name")
         stored = {a.id: a for a in load_activities(con, sorted({i for i, _ in found.values()}))} if found else {}
     result: dict[int, Existing] = {}

@@ -1,6 +1,6 @@
 """An import in two steps: a plan the user can read (nothing written), then one all-or-nothing transaction.
 
-The plan holds the validated activities, the entities that will be created,
+The plan holds the validated activities (packed: see ``packed.py``), the entities that will be created,
 every mapping decision (text -> key, with how many rows used it), the text
 kept unmapped, and every problem by sheet, row and column. Applying it is one
 transaction: the entities, the activities, their audit rows and one audit row
@@ -22,11 +22,12 @@ from ropa.auth import Role, User, require
 from ropa.columns import CellValue, cell_text
 from ropa.errors import ConflictError, NotFound, RopaError
 from ropa.gcpause import gc_paused
-from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, start_source
+from ropa.ingest.files import KIND_NAMES, ImportRejected, Limits, Source, start_source
 from ropa.ingest.headings import heading_key
 from ropa.ingest.layout import EntityTable, Table, contact_block, contact_heading, read_sheet
 from ropa.ingest.mapping import IGNORE, NOTE, Mapping, signature
 from ropa.ingest.matching import Action, Existing, default_action, find_existing
+from ropa.ingest.packed import PackedActivities
 from ropa.ingest.rows import (
     Decision,
     Issue,
@@ -51,7 +52,7 @@ from ropa.legal.regimes import regime_from_cell
 from ropa.models import SHORT_MAX, Activity, Entity, parse_entity, validation_failed
 from ropa.reference import load_reference, lookup_country
 from ropa.storage import audit
-from ropa.storage.activities import add_activities, load_activities, update_in
+from ropa.storage.activities import BULK_MEMORY_LIMIT, WRITE_CHUNK, add_activities, load_activities, update_in
 from ropa.storage.database import Database
 from ropa.storage.entities import find_entity, insert_entities, list_entities, reserve_entity_ids
 from ropa.storage.import_log import insert_import, last_import_of
@@ -82,7 +83,8 @@ class ImportPlan:
     sha256: str
     size: int
     kind: str
-    activities: list[Activity] = field(default_factory=list)
+    activities: PackedActivities = field(default_factory=PackedActivities)
+    """The validated activities, each built as a model when it is read."""
     origins: list[tuple[str, int]] = field(default_factory=list)
     entities: list[PlannedEntity] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
@@ -116,8 +118,9 @@ class ImportPlan:
         self.actions[position] = action
 
     def matches_frame(self) -> pd.DataFrame:
+        names = self.activities.field("name")
         rows = [{"position": i, "sheet": self.origins[i][0], "row": self.origins[i][1],
-                 "activity": self.activities[i].name, "matches": f"activity {m.activity_id} (by {m.how})",
+                 "activity": names[i], "matches": f"activity {m.activity_id} (by {m.how})",
                  "fields that would change": ", ".join(m.changes) or "(none)", "action": self.actions[i]}
                 for i, m in sorted(self.existing.items())]
         return pd.DataFrame(rows, columns=["position", "sheet", "row", "activity", "matches",
@@ -132,8 +135,9 @@ class ImportPlan:
         return [e for e in self.entities if e.new]
 
     def unmapped_frame(self) -> pd.DataFrame:
-        rows = [{"sheet": s, "row": r, "activity": a.name, "field": k, "text kept": v}
-                for a, (s, r) in zip(self.activities, self.origins, strict=True) for k, v in a.unmapped.items()]
+        rows = [{"sheet": s, "row": r, "activity": name, "field": k, "text kept": v}
+                for name, unmapped, (s, r) in zip(self.activities.field("name"), self.activities.field("unmapped"),
+                                                  self.origins, strict=True) for k, v in unmapped]
         return pd.DataFrame(rows, columns=["sheet", "row", "activity", "field", "text kept"])
 
     def issues_frame(self) -> pd.DataFrame:
@@ -149,17 +153,24 @@ class ImportPlan:
 
     def activities_frame(self) -> pd.DataFrame:
         names = {e.id if e.id is not None else e.placeholder: e.name for e in self.entities}
+        field = self.activities.field
         return pd.DataFrame(
-            [{"sheet": s, "row": r, "entity": names.get(a.entity_id, ""), "activity": a.name, "role": a.role,
-              "lawful bases": ", ".join(a.lawful_bases), "unmapped fields": ", ".join(a.unmapped)}
-             for a, (s, r) in zip(self.activities, self.origins, strict=True)],
+            [{"sheet": s, "row": r, "entity": names.get(entity_id, ""), "activity": name, "role": role,
+              "lawful bases": ", ".join(bases), "unmapped fields": ", ".join(k for k, _ in unmapped)}
+             for entity_id, name, role, bases, unmapped, (s, r) in zip(
+                 field("entity_id"), field("name"), field("role"), field("lawful_bases"), field("unmapped"),
+                 self.origins, strict=True)],
             columns=["sheet", "row", "entity", "activity", "role", "lawful bases", "unmapped fields"])
+
+    def unmapped_count(self) -> int:
+        """How many texts of the file are kept unmapped, over all activities."""
+        return sum(map(len, self.activities.field("unmapped")))
 
     def summary(self) -> str:
         created = len(self.new_entities)
         text = (f"{self.file_name}: {self.rows_read:,} rows read, {len(self.activities):,} activities ready, "
                 f"{created} new entit{'y' if created == 1 else 'ies'}, {len(self.decisions):,} mapping decisions, "
-                f"{sum(len(a.unmapped) for a in self.activities):,} texts kept unmapped")
+                f"{self.unmapped_count():,} texts kept unmapped")
         if self.issues:
             rows = len({(i.sheet, i.row) for i in self.issues if i.row is not None})
             text += f"; {len(self.issues):,} problems in {rows:,} rows - nothing will be imported"
@@ -313,35 +324,11 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
         source = opening.source()
     finally:
         opening.close()
-    tables: list[Table] = []
-    hidden: list[str] = []
-    listed: list[str] = []  # entities of an entity table: part of the register even without activities
-    related: list[Related] = []  # sheets that add to another sheet's activities (CISO Assistant's workbook)
+    del opening  # with it go the readers' answer as it crossed (pickled cells, as big again as the cells)
     plan.kind = KIND_NAMES.get(source.kind, source.kind)
-    for sheet in source.sheets:
-        if sheet.hidden:
-            hidden.append(sheet.name)
-            plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
-            continue
-        found = read_sheet(sheet, limits, mapping)
-        if found is None:
-            linked = read_related(sheet.name, list(sheet.read_rows(0))) if is_related_sheet(sheet.name) else None
-            if linked is not None:
-                related.append(linked)
-            continue
-        if isinstance(found, Table):
-            tables.append(found)
-            plan.notes.extend(found.notes)
-        elif isinstance(found, EntityTable):
-            for number, record in found.rows:
-                try:
-                    spec, parent = _entity_from_row(record)
-                except RopaError as error:
-                    raise ImportRejected(f"Sheet '{found.sheet}' row {number}: entity "
-                                         f"'{record.get('name', '')}': {error}") from None
-                entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
-                listed.append(spec.name)
-    tables = _combine_sheets(tables, related)
+    sheets = _read_sheets(plan, source, entities, limits, mapping)
+    del source  # from here the cells are held by the tables only, which let them go as each is planned
+    tables, hidden, listed = _combine_sheets(sheets.tables, sheets.related), sheets.hidden, sheets.listed
     if not tables:
         raise ImportRejected(
             f"No heading row found in '{file_name}': none of the first 20 rows of any visible sheet holds the ICO "
@@ -385,6 +372,48 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
         _note_duplicates(db, plan)
     plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
     return plan
+
+
+@dataclass
+class _Sheets:
+    """What the sheets of a file hold, before the activities are read from its tables."""
+
+    tables: list[Table] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)
+    """Entities of an entity table: part of the register even without activities."""
+    related: list[Related] = field(default_factory=list)
+    """Sheets that add to another sheet's activities (CISO Assistant's workbook)."""
+
+
+def _read_sheets(plan: ImportPlan, source: Source, entities: _Entities, limits: Limits,
+                 mapping: Mapping | None) -> _Sheets:
+    """Each visible sheet as a table of activities, a table of entities or a related sheet; notes in the plan."""
+    sheets = _Sheets()
+    for sheet in source.sheets:
+        if sheet.hidden:
+            sheets.hidden.append(sheet.name)
+            plan.notes.append(f"Sheet '{sheet.name}' is hidden and was not read; unhide it to import it.")
+            continue
+        found = read_sheet(sheet, limits, mapping)
+        if found is None:
+            linked = read_related(sheet.name, list(sheet.read_rows(0))) if is_related_sheet(sheet.name) else None
+            if linked is not None:
+                sheets.related.append(linked)
+            continue
+        if isinstance(found, Table):
+            sheets.tables.append(found)
+            plan.notes.extend(found.notes)
+        elif isinstance(found, EntityTable):
+            for number, record in found.rows:
+                try:
+                    spec, parent = _entity_from_row(record)
+                except RopaError as error:
+                    raise ImportRejected(f"Sheet '{found.sheet}' row {number}: entity "
+                                         f"'{record.get('name', '')}': {error}") from None
+                entities.offer(spec, parent, f"contact table on sheet '{found.sheet}'")
+                sheets.listed.append(spec.name)
+    return sheets
 
 
 def _combine_sheets(tables: list[Table], related: list[Related]) -> list[Table]:
@@ -434,6 +463,7 @@ def _plan_table(plan: ImportPlan, table: Table, entities: _Entities, default: st
             "column. Choose the controller: --entity NAME on the command line, or 'Controller' on the Import page."
         )
     plan.decisions.extend(mapper.decisions.values())
+    table.rows = []  # the cells are read: let them go before the next table, and before the write
 
 
 def _offer_row_contacts(table: Table, values: tuple[CellValue, ...], contacts: dict[int, tuple[str, str]],
@@ -478,7 +508,9 @@ def _validate(plan: ImportPlan, table: Table, parsed: ParsedRow, provided: dict[
 
 def _note_duplicates(db: Database, plan: ImportPlan) -> None:
     """Warn when the register already has an activity of the same name for the same entity."""
-    pairs = [(i, a.entity_id, a.name) for i, a in enumerate(plan.activities) if a.entity_id > 0]
+    pairs = [(i, entity_id, name) for i, (entity_id, name)
+             in enumerate(zip(plan.activities.field("entity_id"), plan.activities.field("name"), strict=True))
+             if entity_id > 0]
     if pairs:
         frame = pd.DataFrame(pairs, columns=["position", "entity_id", "name"])
         with db.connect() as con:
@@ -516,7 +548,8 @@ def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
     if not plan.activities:
         raise RopaError(f"'{plan.file_name}' holds no activities to import.")
     detail = f"imported from {plan.file_name} (sha256 {plan.sha256})"
-    with gc_paused(), db.transaction() as con:
+    # DuckDB's memory is capped meanwhile: beyond the cap the uncommitted rows wait in a file, not in memory.
+    with gc_paused(), db.transaction(memory_limit=BULK_MEMORY_LIMIT) as con:
         ids: dict[int, int] = {}
         names: dict[str, int] = {}
         fresh = iter(reserve_entity_ids(con, len(plan.new_entities)))
@@ -530,9 +563,11 @@ def apply_import(db: Database, user: User, plan: ImportPlan) -> ImportResult:
             names[planned.name.lower()] = new_id
         insert_entities(con, user, batch, detail=detail)
         actions = plan.actions or ["add"] * len(plan.activities)
-        activities = [a for a, action in zip(plan.activities, actions, strict=True) if action == "add"]
-        # Only the new ids are returned: a stored copy of every activity would cost a quarter of a second.
-        new_ids = add_activities(con, user, activities, detail=detail, entity_ids=ids) if activities else []
+        added = [i for i, action in enumerate(actions) if action == "add"]
+        # A chunk of models at a time (the plan holds them packed); only the new ids are returned: a stored copy
+        # of every activity would cost a quarter of a second.
+        new_ids = [new_id for chunk in plan.activities.chunks(added, WRITE_CHUNK)
+                   for new_id in add_activities(con, user, chunk, detail=detail, entity_ids=ids)]
         updated = _apply_updates(con, user, plan, actions, detail)
         audit.record(con, user, "import", "import", None, detail=json.dumps({
             "file": plan.file_name, "sha256": plan.sha256, "bytes": plan.size, "rows": plan.rows_read,
