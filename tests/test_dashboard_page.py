@@ -17,6 +17,8 @@ from ropa.storage.database import open_database
 from ropa.storage.entities import list_entities
 from ropa.storage.entity_rows import descendant_ids
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = 10
 

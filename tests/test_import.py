@@ -22,6 +22,8 @@ from ropa.storage.database import Database
 from ropa.storage.entities import create_entity, list_entities
 from tests.factories import VIEWER, make_entity
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ICO_HEADINGS = [c.heading for c in COLUMNS if c.ico is not None]
 CONTACT_BLOCK: list[list[Any]] = [
     ["Documentation of processing activities - requirements"],

@@ -12,6 +12,8 @@ from ropa.cli import main
 from ropa.models import Entity
 from ropa.storage.database import Database
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))

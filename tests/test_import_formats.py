@@ -20,6 +20,8 @@ from ropa.ingest.reader import scan_ods
 from ropa.ingest.sandbox import ChildBounds, read_in_child
 from ropa.storage.database import Database
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 FILES = Path(__file__).parent / "files"
 _ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
            'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '

@@ -26,6 +26,8 @@ from ropa.models import Entity
 from ropa.storage.database import Database
 from tests.factories import DPO
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def _workbook(fill: Callable[[Workbook], None]) -> bytes:
     workbook = Workbook()

@@ -22,6 +22,8 @@ from ropa.ingest import ImportPlan, plan_import
 from ropa.models import Activity, Entity
 from ropa.storage.database import Database
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def xlsx(sheets: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> bytes:
     workbook = Workbook()

@@ -18,6 +18,8 @@ from ropa.storage.database import Database
 from ropa.storage.mappings import get_profile, list_profiles, save_profile
 from tests.factories import DPO
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 OWN_HEADINGS = ["Activity", "Purpose", "Why we do it", "Who", "Internal code"]
 
 

@@ -14,6 +14,8 @@ from test_import_hostile import _cell_at_zzzzzz4, _edited_sheet, _merge, _merged
 from ropa.storage.database import open_database
 from ropa.storage.mappings import list_profiles
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROLES = '[roles]\n"dpo@example.com" = "admin"\n"ed@example.com" = "editor"\n'

@@ -15,6 +15,8 @@ from ropa.models import Entity
 from ropa.storage.database import Database
 from tests.factories import DPO
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def _one(db: Database, entity: Entity, **cells: str) -> Any:
     plan = plan_import(db, ico_workbook([ico_row(c1="Sales", c2="Selling things", **cells)], contact=False),

@@ -13,6 +13,8 @@ from ropa.storage.activities import load_activities, update_activity, update_in
 from ropa.storage.database import Database
 from tests.factories import DPO
 
+pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
+
 
 def _counts(db: Database) -> tuple[int, int]:
     return db.rows("SELECT (SELECT count(*) FROM activities), (SELECT count(*) FROM audit_log)")[0]
