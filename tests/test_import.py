@@ -319,7 +319,7 @@ def test_a_failure_during_the_write_leaves_nothing_behind(db: Database, dpo: Use
     def fail(*args: object, **kwargs: object) -> None:
         raise RopaError("disk full")
 
-    monkeypatch.setattr("ropa.ingest.plan.add_activities", fail)
+    monkeypatch.setattr("ropa.ingest.plan.add_activity_columns", fail)
     with pytest.raises(RopaError, match="disk full"):
         apply_import(db, dpo, plan)
     assert _counts(db) == before

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,17 @@ from ropa.errors import RopaError
 from ropa.ingest import apply_import, plan_import
 from ropa.ingest.packed import PackedActivities
 from ropa.models import Activity
-from ropa.storage.activities import load_activities
+from ropa.storage.activities import (
+    ActivityColumns,
+    activity_columns,
+    add_activities,
+    add_activity_columns,
+    load_activities,
+)
 from ropa.storage.database import Database
-from tests.factories import make_activity, make_recipient, make_transfer
+from ropa.storage.entities import create_entity
+from tests.conftest import copy_of
+from tests.factories import make_activity, make_entity, make_recipient, make_transfer
 from tests.test_import import ico_row, ico_workbook
 
 ACTIVITIES: list[tuple[str, Activity]] = [
@@ -73,17 +82,52 @@ def test_one_field_of_every_activity_is_read_without_building_them(name: str, ex
     assert PackedActivities(a for _, a in ACTIVITIES).field(name) == expected
 
 
+def _as_lists(columns: ActivityColumns) -> ActivityColumns:
+    """The columns with lists as lists: a packed plan holds them as tuples, which write the same."""
+    fields = {name: [list(v) if isinstance(v, tuple) else v for v in values] for name, values in columns.fields.items()}
+    return ActivityColumns(fields, list(map(list, columns.recipients)), list(map(list, columns.transfers)))
+
+
 @pytest.mark.parametrize(("positions", "size", "chunks"), [
     ([0, 1, 2, 3], 2, [[0, 1], [2, 3]]),
     ([0, 2, 3], 2, [[0, 2], [3]]),
     ([3], 5, [[3]]),
     ([], 2, []),
 ])
-def test_chunks_build_the_chosen_activities_a_few_at_a_time(positions: list[int], size: int,
-                                                           chunks: list[list[int]]) -> None:
+def test_columns_give_the_chosen_activities_values_a_few_at_a_time(positions: list[int], size: int,
+                                                                  chunks: list[list[int]]) -> None:
     activities = [a for _, a in ACTIVITIES]
-    got = list(PackedActivities(activities).chunks(positions, size))
-    assert got == [[activities[i] for i in chunk] for chunk in chunks]
+    got = [_as_lists(c) for c in PackedActivities(activities).columns(positions, size)]
+    assert got == [activity_columns([activities[i] for i in chunk]) for chunk in chunks]
+
+
+def _written(db: Database) -> list[list[tuple[Any, ...]]]:
+    """Every stored row of the activities, their records and their audit, but the time they were written."""
+    with db.connect() as con:
+        return [con.execute(sql).fetchall() for sql in (
+            "SELECT * EXCLUDE (created_at, updated_at) FROM activities ORDER BY id",
+            "SELECT * FROM recipients ORDER BY ALL", "SELECT * FROM transfers ORDER BY ALL",
+            "SELECT * EXCLUDE (at_utc) FROM audit_log ORDER BY id")]
+
+
+def _entities(db: Database, user: User, activities: Sequence[Activity]) -> dict[int, int]:
+    """An entity in ``db`` for each entity id of ``activities``: the stored id for each."""
+    owners = sorted({a.entity_id for a in activities})
+    return {e: create_entity(db, user, make_entity(name=f"Entity {e}")).id or 0 for e in owners}
+
+
+def test_packed_columns_write_the_rows_the_models_write(db: Database, dpo: User, empty_template: Path,
+                                                         tmp_path: Path) -> None:
+    activities = [a for _, a in ACTIVITIES] * 2
+    packed = copy_of(empty_template, tmp_path / "packed.duckdb")
+    owners = _entities(db, dpo, activities)
+    with db.transaction() as con:
+        add_activities(con, dpo, activities, detail="added", entity_ids=owners)
+    owners = _entities(packed, dpo, activities)
+    with packed.transaction() as con:
+        for chunk in PackedActivities(activities).columns(range(len(activities)), 3):
+            add_activity_columns(con, dpo, chunk, at=datetime(2026, 1, 2), detail="added", entity_ids=owners)
+    assert _written(packed) == _written(db)
 
 
 ROWS = [ico_row(c2="Human resources", c3=f"Pay staff {i}", c4="Employees", c5="Name; Bank details") for i in range(5)]
@@ -103,18 +147,29 @@ def test_a_write_in_several_chunks_stores_every_activity_in_order(db: Database, 
     assert _stored(db) == [(a.name, a.purpose) for a in plan.activities]
 
 
+def test_every_chunk_of_one_import_is_stamped_with_the_same_time(db: Database, dpo: User,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_module, "WRITE_CHUNK", 2)
+    apply_import(db, dpo, plan_import(db, ico_workbook(ROWS), "register.xlsx"))
+    with db.connect() as con:
+        assert con.execute("SELECT count(*), count(DISTINCT created_at), count(DISTINCT updated_at) "
+                           "FROM activities").fetchall() == [(5, 1, 1)]
+        assert con.execute("SELECT count(*), count(DISTINCT at_utc) FROM audit_log "
+                           "WHERE record_type = 'activity'").fetchall() == [(5, 1)]
+
+
 def test_a_failure_in_a_later_chunk_writes_nothing(db: Database, dpo: User, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    add = plan_module.add_activities
+    add = plan_module.add_activity_columns
 
-    def add_then_fail(con: Any, user: User, chunk: Sequence[Activity], **options: Any) -> list[int]:
+    def add_then_fail(con: Any, user: User, chunk: ActivityColumns, **options: Any) -> list[int]:
         calls.append(len(chunk))
         if len(calls) == 3:
             raise RopaError("the disk is full")
         return add(con, user, chunk, **options)
 
     monkeypatch.setattr(plan_module, "WRITE_CHUNK", 2)
-    monkeypatch.setattr(plan_module, "add_activities", add_then_fail)
+    monkeypatch.setattr(plan_module, "add_activity_columns", add_then_fail)
     plan = plan_import(db, ico_workbook(ROWS), "register.xlsx")
     with pytest.raises(RopaError, match="the disk is full"):
         apply_import(db, dpo, plan)

@@ -5,8 +5,8 @@ own set of given fields, a model per recipient and transfer); a file of 50,000
 activities made 400 MB of them. Here each activity is one tuple of its field
 values in field order (lists as tuples, nested records as tuples too) and a set
 of given fields shared with every activity from the same columns. A model is
-built again, exactly as validated, only when it is asked for: a match's update,
-one chunk of the write at a time.
+built again, exactly as validated, only when it is asked for (a match's update);
+the write reads the values a chunk of columns at a time, building none.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, get_args, get_origin, overload
 from pydantic import BaseModel
 
 from ropa.models import Activity
+from ropa.storage.activities import ActivityColumns
 
 _Packed = tuple[frozenset[str], tuple[Any, ...]]
 """A model's given fields and its field values in field order."""
@@ -158,8 +159,13 @@ class PackedActivities(Sequence[Activity]):
         at = _ACTIVITY.names.index(name)
         return [values[at] for _, values in self._rows]
 
-    def chunks(self, positions: Sequence[int], size: int) -> Iterator[list[Activity]]:
-        """The activities at ``positions`` as models, ``size`` at a time: one chunk alive while it is written."""
+    def columns(self, positions: Sequence[int], size: int) -> Iterator[ActivityColumns]:
+        """The activities at ``positions`` as columns of their values, ``size`` at a time, building no model."""
         for start in range(0, len(positions), size):
-            yield [_activity(self._rows[i]) for i in positions[start:start + size]]
-
+            values = [self._rows[i][1] for i in positions[start:start + size]]
+            fields = dict(zip(_ACTIVITY.names, map(list, zip(*values, strict=True)), strict=True))
+            for name in (_ACTIVITY.names[at] for at in _ACTIVITY.dicts):
+                fields[name] = list(map(dict, fields[name]))
+            records = {name: [tuple(record for _, record in packed) for packed in fields.pop(name)]
+                       for name in (_ACTIVITY.names[at] for at, _, _ in _ACTIVITY.records)}
+            yield ActivityColumns(fields, records["recipients"], records["transfers"])
