@@ -22,7 +22,7 @@ from ropa.storage.activities import create_activities
 from ropa.storage.database import Database
 from tests.factories import DPO, make_activity
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]  # it runs LibreOffice: `make test` only, not `make test-fast`
 
 HOSTILE = ["Travel\r=2*21", "Travel\n=2*21", "Travel\r\n+2*21", "=2*21", "+2*21", "-2*21", "@SUM(1)",
            "\t=2*21", "\r=2*21", "=cmd|' /C calc'!A0", "a,=2*21", 'q"=2*21']
