@@ -305,8 +305,8 @@ def add_activities(con: Connection, user: User, activities: Sequence[Activity], 
     For a big writer (the synthetic register) that needs no stored copy
     of each activity: a copy of 10,000 costs a quarter of a second.
     """
-    require(user, Role.EDITOR, "add processing activities")
-    return _create_activities(con, user, activity_columns(activities), detail, entity_ids, utcnow()).ids
+    return add_activity_columns(con, user, activity_columns(activities), at=utcnow(), detail=detail,
+                                entity_ids=entity_ids)
 
 
 def add_activity_columns(con: Connection, user: User, columns: ActivityColumns, *, at: datetime, detail: str = "",
