@@ -62,7 +62,7 @@ from ropa.storage.activities import (
 from ropa.storage.database import Database, utcnow
 from ropa.storage.entities import find_entity, insert_entities, list_entities, reserve_entity_ids
 from ropa.storage.import_log import insert_import, last_import_of
-from ropa.storage.mappings import find_profile
+from ropa.storage.mappings import MappingProfile, find_profile
 
 MAX_ISSUES_SHOWN = 1_000
 
@@ -302,18 +302,19 @@ def plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None
     file cannot be imported at all; row problems are collected in the plan.
     """
     with gc_paused():
-        plan = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=mapping)
-        if mapping is None and use_profiles and plan.signature:
-            profile = find_profile(db, plan.signature)
-            if profile is not None:
-                plan = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=profile.mapping)
-                plan.notes.insert(0, f"Mapping profile '{profile.name}' (saved by {profile.saved_by} on "
-                                     f"{profile.saved_at:%Y-%m-%d}) was applied: this file has the same headings.")
+        plan, profile = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=mapping,
+                                     use_profiles=mapping is None and use_profiles)
+        if profile is not None:
+            plan, _ = _plan_import(db, data, file_name, entity=entity, limits=limits, mapping=profile.mapping,
+                                   use_profiles=False)
+            plan.notes.insert(0, f"Mapping profile '{profile.name}' (saved by {profile.saved_by} on "
+                                 f"{profile.saved_at:%Y-%m-%d}) was applied: this file has the same headings.")
         return plan
 
 
-def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None,
-                 limits: Limits | None, mapping: Mapping | None) -> ImportPlan:
+def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | None, limits: Limits | None,
+                 mapping: Mapping | None, use_profiles: bool) -> tuple[ImportPlan, MappingProfile | None]:
+    """The plan, and the saved profile for files with its headings when ``use_profiles`` (to plan again with)."""
     limits = limits or Limits()
     opening = start_source(data, file_name, limits)  # the file is read by child processes meanwhile
     try:
@@ -372,12 +373,13 @@ def _plan_import(db: Database, data: bytes, file_name: str, *, entity: str | Non
     ignored = [k for k, v in plan.mapping.items() if v == IGNORE]
     if ignored:
         plan.notes.append(f"{len(ignored):,} source columns are ignored by the mapping and were not read.")
-    with db.kept_open():  # three short reads: one opening of the register file, not three
+    with db.kept_open():  # four short reads: one opening of the register file, not four
         plan.existing = find_existing(db, plan.activities, plan.refs, plan.provided)
         plan.actions = [default_action(plan.existing.get(i)) for i in range(len(plan.activities))]
         _note_duplicates(db, plan)
+        profile = find_profile(db, plan.signature) if use_profiles and plan.signature else None
     plan.decisions = sorted(plan.decisions, key=lambda d: (d.column, -d.rows, d.text))
-    return plan
+    return plan, profile
 
 
 @dataclass

@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # the XML parser is imported where an ods is scanned: a workbook's children never load it
@@ -289,27 +290,41 @@ _BLANK_INLINE = re.compile(
     rb"""<(?:\w+:)?c\s+r="([A-Z]{1,3})([0-9]{1,7})"[^>]*><(?:\w+:)?is><(?:\w+:)?t(?:\s[^>]*)?>([ \t\r\n]+)</""")
 
 
-_PLAIN_REF_LETTERS = re.compile(rb' r="([A-Za-z]*)[0-9]+"')
-_PLAIN_REF_DIGITS = re.compile(rb' r="[A-Za-z]*([0-9]+)"')
-_OTHER_REF_FORMS = ((b"\t", b"\tr="), (b"\n", b"\nr="), (b"\r", b"\rr="), (b"\x0b", b"\x0br="),
-                    (b"\x0c", b"\x0cr="), (b"'", b"r='"))
-"""How a reference attribute may be written other than ' r="...' (after a character that is looked for
-first, as most parts have none): if none occurs, the plain patterns see every reference."""
+_PLAIN_REF = re.compile(rb' r="([A-Za-z]*)([0-9]+)"')
+_OTHER_REF_FORM = re.compile(rb"r=(?:'|(?<=[\t\n\r\x0b\x0c]r=))")
+"""A reference attribute written other than ' r="...' (after a tab or line break, or in single quotes): if
+none occurs, the plain pattern sees every reference. One search, looking for ``r=`` alone first."""
 _WHITESPACE_TEXT = re.compile(rb">[ \t\r\n]+</")
+REF_SLICE = 4 * MB
+"""References are collected a slice of the part at a time: a tuple for each of 2.5 million cells would not fit."""
+
+
+def _ref_parts(xml: bytes, pattern: re.Pattern[bytes]) -> tuple[set[bytes], set[bytes]]:
+    """The column letters and the row digits that ``pattern``'s references name, each kept once.
+
+    The part is cut just before a ``<``, which no reference holds, so no reference is split between slices.
+    """
+    letters: set[bytes] = set()
+    digits: set[bytes] = set()
+    start = 0
+    while start < len(xml):
+        end = xml.find(b"<", start + REF_SLICE)
+        end = len(xml) if end < 0 else end
+        refs = pattern.findall(xml, start, end)
+        letters.update(map(itemgetter(0), refs))
+        digits.update(map(itemgetter(1), refs))
+        start = end
+    return letters, digits
 
 
 def _extent(xml: bytes) -> tuple[int, int] | None:
     """(last row, last column) the cell and row references name, or None when one is beyond Excel's grid.
 
     The letters and the digits are collected as two sets (a sheet repeats a
-    few dozen column letters and one row number per row), so the cost is two
-    scans of the part, not a Python step per cell.
+    few dozen column letters and one row number per row), so the cost is one
+    scan of the part, not a Python step per cell.
     """
-    if any(first in xml and form in xml for first, form in _OTHER_REF_FORMS):
-        refs = _REF.findall(xml)
-        letters, digits = {r[0] for r in refs}, {r[1] for r in refs}
-    else:
-        letters, digits = set(_PLAIN_REF_LETTERS.findall(xml)), set(_PLAIN_REF_DIGITS.findall(xml))
+    letters, digits = _ref_parts(xml, _REF if _OTHER_REF_FORM.search(xml) else _PLAIN_REF)
     last_column = max((column_number(x.decode()) for x in letters if x), default=1)
     last_row = max((int(d) if len(d) < 13 else 10**13 for d in digits), default=1)
     if last_column > EXCEL_COLUMNS or last_row > EXCEL_ROWS:
