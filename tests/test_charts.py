@@ -15,6 +15,7 @@ from altair.vegalite.v6.schema import core as vega_lite
 
 from ropa import charts
 from ropa.charts.common import TARGETS, Cell, fold, id_list, short
+from ropa.charts.data import BAND_POINTS
 from ropa.charts.palette import (
     CATEGORICAL,
     OTHER_COLOUR,
@@ -339,6 +340,17 @@ def test_sankey_bands_fill_their_nodes_exactly() -> None:
     ends = [b for b in spec["layer"][0]["data"]["values"] if b["x"] == finance["x"]]
     assert min(b["top"] for b in ends) == pytest.approx(finance["top"], abs=1e-3)
     assert max(b["bottom"] for b in ends) == pytest.approx(finance["bottom"], abs=1e-3)
+
+
+def test_sankey_bands_are_a_few_points_joined_by_a_smooth_curve() -> None:
+    spec = charts.data_flows_sankey(flows_frame(n_subjects=3))
+    bands = spec["layer"][0]
+    points: dict[int, list[float]] = {}
+    for row in bands["data"]["values"]:
+        points.setdefault(row["link"], []).append(row["x"])
+    assert bands["mark"]["interpolate"] == "monotone"
+    assert {len(xs) for xs in points.values()} == {BAND_POINTS + 1}
+    assert all(xs == sorted(xs) for xs in points.values())  # each band runs left to right
 
 
 def map_layers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
