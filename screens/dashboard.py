@@ -42,8 +42,9 @@ TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "topojson"
 
 
 Spec = dict[str, Any]
+# What the browser gets for one chart: the spec without its rows, and the rows as an Arrow table (or None).
+# A comment, not a string: in a page script Streamlit would draw a bare string on the page.
 Drawn = tuple[Spec, "pa.Table | None"]
-"""What the browser gets for one chart: the spec without its rows, and the rows as an Arrow table (or None)."""
 
 
 @dataclass(frozen=True)

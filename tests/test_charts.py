@@ -15,6 +15,7 @@ from altair.vegalite.v6.schema import core as vega_lite
 
 from ropa import charts
 from ropa.charts.common import TARGETS, Cell, fold, id_list, short
+from ropa.charts.data import BAND_POINTS
 from ropa.charts.palette import (
     CATEGORICAL,
     OTHER_COLOUR,
@@ -27,7 +28,7 @@ from ropa.charts.palette import (
     colour_cycle,
     scale_colour,
 )
-from ropa.charts.topojson import point_count, rewind_topology, simplify_arc, simplify_topology
+from ropa.charts.topojson import keep_objects, point_count, rewind_topology, simplify_arc, simplify_topology
 from ropa.gaps import SEVERITY_COLOURS as GAP_SEVERITY_COLOURS
 
 AS_OF = date(2026, 11, 1)
@@ -341,6 +342,17 @@ def test_sankey_bands_fill_their_nodes_exactly() -> None:
     assert max(b["bottom"] for b in ends) == pytest.approx(finance["bottom"], abs=1e-3)
 
 
+def test_sankey_bands_are_a_few_points_joined_by_a_smooth_curve() -> None:
+    spec = charts.data_flows_sankey(flows_frame(n_subjects=3))
+    bands = spec["layer"][0]
+    points: dict[int, list[float]] = {}
+    for row in bands["data"]["values"]:
+        points.setdefault(row["link"], []).append(row["x"])
+    assert bands["mark"]["interpolate"] == "monotone"
+    assert {len(xs) for xs in points.values()} == {BAND_POINTS + 1}
+    assert all(xs == sorted(xs) for xs in points.values())  # each band runs left to right
+
+
 def map_layers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
     countries, markers = spec["layer"]
     return countries, markers
@@ -559,6 +571,23 @@ def test_simplifying_keeps_every_object_and_the_shared_borders() -> None:
     assert thinned["arcs"][1:] == topology["arcs"][1:]
 
 
+def test_keeping_only_the_countries_drops_the_other_objects_and_their_arcs() -> None:
+    line = deltas([(0, 0), (0, 10)])
+    topology = {"type": "Topology", "transform": {"scale": [0.1, 0.1], "translate": [0, 0]},
+                "objects": {"rivers": {"type": "LineString", "arcs": [0]},
+                            "countries": {"type": "GeometryCollection", "geometries": [
+                                {"type": "Polygon", "id": "AAA", "arcs": [[1, ~2]]},
+                                {"type": "MultiPolygon", "id": "BBB", "arcs": [[[2, 3]]]},
+                                {"type": None, "id": "CCC"}]}},
+                "arcs": [line, deltas([(0, 0), (5, 5)]), deltas([(0, 0), (5, 0)]), deltas([(5, 0), (5, 5)])]}
+    kept = keep_objects(topology)
+    assert list(kept["objects"]) == ["countries"]
+    shapes = kept["objects"]["countries"]["geometries"]
+    assert [s.get("arcs") for s in shapes] == [[[0, ~1]], [[[1, 2]]], None]  # renumbered, direction kept
+    assert kept["arcs"] == topology["arcs"][1:]
+    assert kept["transform"] == topology["transform"]
+
+
 def test_the_shipped_world_map_is_thinned_and_keeps_the_small_states() -> None:
     world = json.loads(WORLD_MAP.read_text(encoding="utf-8"))
     countries = {g.get("id") for g in world["objects"]["countries"]["geometries"]}
@@ -566,6 +595,8 @@ def test_the_shipped_world_map_is_thinned_and_keeps_the_small_states() -> None:
     assert len(countries) >= 230
     assert point_count(world) < 35_000  # the 1:50m original has 122,526
     assert all(len(arc) >= 2 for arc in world["arcs"])
+    assert list(world["objects"]) == ["countries"]  # what the map draws, and nothing the browser would discard
+    assert keep_objects(world) == world  # every arc left is a country's
 
 
 def test_rewinding_turns_a_backwards_ring_and_keeps_the_arcs() -> None:

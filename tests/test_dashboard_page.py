@@ -70,6 +70,14 @@ def test_dashboard_shows_every_chart_with_its_caption_and_download(demo: Path) -
     assert sum(1 for c in captions if c.endswith(".") and len(c) > 40) >= CHARTS
 
 
+def test_the_page_shows_no_text_from_its_own_source(demo: Path) -> None:
+    """Everything the dashboard writes is a title, metric, caption, notice or chart: no bare Markdown, which
+    is what Streamlit makes of a string left standing in a page script."""
+    at = page().run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == []
+
+
 def test_map_is_told_to_load_its_world_from_the_app_itself(demo: Path) -> None:
     at = page().run()
     (world,) = [spec for spec in charts_shown(at) if spec["title"]["text"].startswith("International transfers")]

@@ -144,7 +144,9 @@ def _nodes(links: dict[Link, int]) -> list[tuple[str, str, int]]:
 
 NODE_WIDTH = 0.05
 NODE_GAP = 0.025
-BAND_POINTS = 14
+BAND_POINTS = 6
+"""Steps along each band's S-curve. The browser joins the points with a monotone curve, which draws the
+same band (within a pixel's shading) as 14 straight steps did, from half the rows to send and lay out."""
 Place = tuple[float, float, float]
 
 
@@ -235,7 +237,7 @@ def data_flows_sankey(frame: pd.DataFrame, *, top: int = 10) -> dict[str, Any]:
         **base(title, max(420, min(900, per_layer * 42 + 140))),
         "layer": [
             {"data": {"values": _bands(links, placed, unit)},
-             "mark": {"type": "area", "color": GREY, "opacity": 0.35},
+             "mark": {"type": "area", "color": GREY, "opacity": 0.35, "interpolate": "monotone"},
              "encoding": {"x": {"field": "x", **x}, "y": {"field": "top", **y}, "y2": {"field": "bottom"},
                           "detail": {"field": "link", "type": "nominal"}, "tooltip": tooltip}},
             {"data": {"values": node_rows}, "mark": {"type": "rect"},

@@ -4,11 +4,13 @@ The 1:50m Natural Earth map keeps every small state the transfers map needs
 (Singapore, Malta, Jersey), but its 120,000 points are far finer than a
 1,400-pixel map can draw: one pixel spans about a quarter of a degree, and
 the browser spent most of the map's drawing time on points it could not
-show. Each arc of the topology is simplified on its own (Douglas-Peucker,
-endpoints kept), so neighbouring countries still share their border exactly
-and no country or island is dropped; then every ring is wound the way
-d3-geo (Vega's map code) reads it. The shipped
-``static/topojson/world_50m.json`` is the output of::
+show. Only the countries are kept (the source also holds coastlines, land,
+lakes, rivers and subunits, which the map never draws but every visitor
+downloaded and parsed), with the arcs they use. Each arc of the topology is
+simplified on its own (Douglas-Peucker, endpoints kept), so neighbouring
+countries still share their border exactly and no country or island is
+dropped; then every ring is wound the way d3-geo (Vega's map code) reads it.
+The shipped ``static/topojson/world_50m.json`` is the output of::
 
     python -m ropa.charts.topojson ORIGINAL.json static/topojson/world_50m.json
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,9 @@ MIN_RING_POINTS = 4
 """A closed arc (an island's coast) keeps at least a triangle: three corners and the closing point."""
 
 Points = npt.NDArray[np.float64]
+
+DRAWN_OBJECTS = ("countries",)
+"""The topology's objects a chart draws (``ropa.charts.transfers.world_data``); the others are left out."""
 
 
 def _kept(points: Points, tolerance: float) -> npt.NDArray[np.bool_]:
@@ -131,6 +137,46 @@ def rewind_topology(topology: dict[str, Any]) -> dict[str, Any]:
     return {**topology, "objects": {name: geometry(item) for name, item in topology["objects"].items()}}
 
 
+def _arc_indices(arcs: Any) -> Iterator[int]:
+    """Every arc index in a geometry's (nested) arc lists, as written (``~i`` for arc ``i`` backwards)."""
+    if isinstance(arcs, int):
+        yield arcs
+    else:
+        for part in arcs:
+            yield from _arc_indices(part)
+
+
+def _renumbered(arcs: Any, new: dict[int, int]) -> Any:
+    """A geometry's (nested) arc lists with each arc's index replaced by its new one, direction kept."""
+    if isinstance(arcs, int):
+        return new[arcs] if arcs >= 0 else ~new[~arcs]
+    return [_renumbered(part, new) for part in arcs]
+
+
+def _geometries(item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if item.get("type") == "GeometryCollection":
+        for geometry in item["geometries"]:
+            yield from _geometries(geometry)
+    else:
+        yield item
+
+
+def keep_objects(topology: dict[str, Any], names: Iterable[str] = DRAWN_OBJECTS) -> dict[str, Any]:
+    """The topology with only the named objects and the arcs they use, in their original order."""
+    objects = {name: topology["objects"][name] for name in names}
+    used = sorted({i if i >= 0 else ~i for item in objects.values() for geometry in _geometries(item)
+                   for i in _arc_indices(geometry.get("arcs", []))})
+    new = {old: number for number, old in enumerate(used)}
+
+    def geometry(item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("type") == "GeometryCollection":
+            return {**item, "geometries": [geometry(g) for g in item["geometries"]]}
+        return {**item, "arcs": _renumbered(item["arcs"], new)} if "arcs" in item else item
+
+    return {**topology, "objects": {name: geometry(item) for name, item in objects.items()},
+            "arcs": [topology["arcs"][old] for old in used]}
+
+
 def point_count(topology: dict[str, Any]) -> int:
     return sum(len(arc) for arc in topology["arcs"])
 
@@ -140,7 +186,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m ropa.charts.topojson SOURCE.json TARGET.json", file=sys.stderr)
         return 2
     source = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    thinned = rewind_topology(simplify_topology(source))
+    thinned = rewind_topology(simplify_topology(keep_objects(source)))
     Path(argv[1]).write_text(json.dumps(thinned, separators=(",", ":")), encoding="utf-8")
     print(f"{point_count(source):,} points -> {point_count(thinned):,}")
     return 0
