@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -33,6 +34,28 @@ def _installed_components_scanned_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _page_scripts_compiled_once() -> Iterator[None]:
+    """``AppTest`` gives every run a new script cache, so each run parsed, rewrote (Streamlit's "magic") and
+    compiled its page again, about a tenth of a page test's CPU; a served app keeps one cache for the process.
+    Share one the same way, keyed on the file's size and modification time so an edited script is compiled anew."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    compiled: dict[tuple[str, int, int], Any] = {}
+    compile_script = ScriptCache.get_bytecode
+
+    def get_bytecode(self: ScriptCache, script_path: str) -> Any:
+        stat = os.stat(script_path)
+        key = (os.path.abspath(script_path), stat.st_mtime_ns, stat.st_size)
+        if key not in compiled:
+            compiled[key] = compile_script(self, script_path)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ScriptCache, "get_bytecode", get_bytecode)
+        yield
+
+
 def copy_of(template: Path, path: Path) -> Database:
     """A private register at ``path``, copied from a session's template (a third of the cost of migrating anew).
 
@@ -60,13 +83,18 @@ def db(empty_template: Path, tmp_path: Path) -> Database:
 def seeded(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """``seeded(build, path)``: a copy at ``path`` of the register ``build`` writes into an empty one, and what
     ``build`` returned (the ids). Each build runs once per session: a page test's few records cost a
-    transaction each, a copy costs one file. ``build`` must not depend on anything but the empty register."""
+    transaction each, a copy costs one file. ``build`` must not depend on anything but the empty register.
+
+    The template is held open while ``build`` writes it (each unit of work would otherwise start and close a DuckDB
+    instance of its own, more than its writes cost) and closed before the first copy, so every copy is whole."""
     built: dict[Callable[[Database], Any], tuple[Path, Any]] = {}
 
     def copy(build: Callable[[Database], Any], path: Path) -> Any:
         if build not in built:
             template = tmp_path_factory.mktemp("seeded") / "register.duckdb"
-            built[build] = (template, build(copy_of(empty_template, template)))
+            register = copy_of(empty_template, template)
+            with register.kept_open():
+                built[build] = (template, build(register))
         template, made = built[build]
         copy_register(template, path)
         return made
@@ -95,12 +123,12 @@ def entity(db: Database) -> Entity:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo register, built once per test session."""
+def demo_template(empty_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo register, built once per test session into a copy of the empty one (not migrated anew)."""
     from ropa.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(open_database(path))
+    build_demo(copy_of(empty_template, path))
     return path
 
 

@@ -576,8 +576,9 @@ def findings_of_every_case() -> dict[str, pd.DataFrame]:
     folder = Path(tempfile.mkdtemp(prefix="gap-cases-"))
     try:
         db = open_database(folder / "cases.duckdb")
-        entity_of = build_cases(db, CASES + EXAMPLES)
-        by_day = {day: analyse(db, as_of=day) for day in sorted({c.as_of for c in CASES + EXAMPLES})}
+        with db.kept_open():  # every analysis takes a cursor of one DuckDB instance, not an instance of its own
+            entity_of = build_cases(db, CASES + EXAMPLES)
+            by_day = {day: analyse(db, as_of=day) for day in sorted({c.as_of for c in CASES + EXAMPLES})}
     finally:
         shutil.rmtree(folder)
     # One split per analysis date, not one filter per case.
