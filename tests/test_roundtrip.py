@@ -23,7 +23,7 @@ from ropa.storage.activities import create_activities, load_activities
 from ropa.storage.database import Database
 from ropa.storage.entities import insert_entity
 from tests.conftest import copy_of
-from tests.factories import DPO, make_entity
+from tests.factories import DPO, make_activity, make_entity
 from tests.properties import examples
 
 pytestmark = pytest.mark.keep_registers_open  # tests/conftest.py says why and when
@@ -163,3 +163,17 @@ def test_xlsx_export_then_import_gives_back_the_same_activities(
 def test_csv_export_then_import_gives_back_the_same_activities(
         empty_template: Path, register: tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]) -> None:
     _round_trip("csv", "register.csv.zip", register, empty_template)
+
+
+WHITE_SPACE_ONLY = [" \x85", "\u3000 ", " \u2028 \n", "\xa0", "  ", "\t\u2003\t"]
+"""Texts of white space alone, Unicode's included: an xlsx reader trims the spaces, tabs and line breaks around
+such a text (" \\x85" came back as "\\x85"), so the reader puts back what the file holds."""
+
+
+@pytest.mark.parametrize("fmt, file_name", [("xlsx", "register.xlsx"), ("csv", "register.csv.zip")])
+@pytest.mark.parametrize("white", WHITE_SPACE_ONLY, ids=ascii)
+def test_a_text_of_white_space_alone_comes_back_as_it_was(empty_template: Path, fmt: str, file_name: str,
+                                                         white: str) -> None:
+    activity = make_activity(0, source_document=white, notes=white).model_dump(exclude={"id", "entity_id"})
+    _round_trip(fmt, file_name, ([{"name": "Acme Ltd", "country": "GB", "address": ""}], [(0, activity)]),
+                empty_template)
