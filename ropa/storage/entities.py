@@ -4,17 +4,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+
+import pyarrow as pa
 
 from ropa.auth import Role, User, require
 from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
 from ropa.models import Entity, parse_entity
 from ropa.storage import audit
+from ropa.storage.arrow_rows import creation_audit, insert_tables
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entity_rows import descendant_ids
 from ropa.storage.records import editing, one_by_id
 
 ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
+
+
+def _arrow_type(annotation: object) -> pa.DataType:
+    """The column type of an entity field (its annotation, ``| None`` or not): numbers, flags, stamps or text."""
+    if annotation in (int, int | None):
+        return pa.int32()
+    if annotation in (bool, bool | None):
+        return pa.bool_()
+    if annotation in (datetime, datetime | None):
+        return pa.timestamp("us")
+    return pa.string()
+
+
+ENTITY_SCHEMA = pa.schema([(name, _arrow_type(info.annotation)) for name, info in Entity.model_fields.items()])
 
 
 def _load(con: Connection, where: str = "TRUE", params: list[Any] | None = None) -> list[Entity]:
@@ -109,16 +127,14 @@ def insert_entities(con: Connection, user: User, entities: Sequence[Entity], *, 
     stored = [e.model_copy(update={"id": e.id or next(fresh), "version": 1, "created_at": now, "updated_at": now})
               for e in entities]
     _check_batch(con, stored)
-    con.executemany(
-        f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTITY_COLUMNS))})",
-        [[getattr(e, c) for c in ENTITY_COLUMNS] for e in stored],
-    )
-    con.executemany(
-        "INSERT INTO audit_log (at_utc, actor, action, record_type, record_id, entity_id, version, before, after,"
-        " detail) VALUES (?, ?, 'create', 'entity', ?, ?, 1, NULL, ?, ?)",
-        [[now, user.email, e.id, e.id, json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str),
-          detail] for e in stored],
-    )
+    ids = [e.id or 0 for e in stored]
+    insert_tables(con, {
+        "entities": pa.Table.from_arrays(
+            [pa.array([getattr(e, f.name) for e in stored], f.type) for f in ENTITY_SCHEMA], schema=ENTITY_SCHEMA),
+        "audit_log": creation_audit(
+            now, user.email, "entity", ids, ids,
+            [json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str) for e in stored], detail),
+    })
     return stored
 
 
