@@ -5,24 +5,27 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
-
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from ropa.auth import Role, User, require
 from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
 from ropa.models import Entity, parse_entity
 from ropa.storage import audit
-from ropa.storage.arrow_rows import creation_audit, insert_tables
 from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entity_rows import descendant_ids
 from ropa.storage.records import editing, one_by_id
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
 
 
 def _arrow_type(annotation: object) -> pa.DataType:
     """The column type of an entity field (its annotation, ``| None`` or not): numbers, flags, stamps or text."""
+    import pyarrow as pa
+
     if annotation in (int, int | None):
         return pa.int32()
     if annotation in (bool, bool | None):
@@ -32,7 +35,20 @@ def _arrow_type(annotation: object) -> pa.DataType:
     return pa.string()
 
 
-ENTITY_SCHEMA = pa.schema([(name, _arrow_type(info.annotation)) for name, info in Entity.model_fields.items()])
+@cache
+def _entity_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([(name, _arrow_type(info.annotation)) for name, info in Entity.model_fields.items()])
+
+
+def _entity_table(entities: Sequence[Entity]) -> pa.Table:
+    """The entities as an Arrow table; pyarrow is imported here, so `entity list` starts without it."""
+    import pyarrow as pa
+
+    schema = _entity_schema()
+    return pa.Table.from_arrays([pa.array([getattr(e, f.name) for e in entities], f.type) for f in schema],
+                                schema=schema)
 
 
 def _load(con: Connection, where: str = "TRUE", params: list[Any] | None = None) -> list[Entity]:
@@ -127,10 +143,11 @@ def insert_entities(con: Connection, user: User, entities: Sequence[Entity], *, 
     stored = [e.model_copy(update={"id": e.id or next(fresh), "version": 1, "created_at": now, "updated_at": now})
               for e in entities]
     _check_batch(con, stored)
+    from ropa.storage.arrow_rows import creation_audit, insert_tables  # with pyarrow, only when writing
+
     ids = [e.id or 0 for e in stored]
     insert_tables(con, {
-        "entities": pa.Table.from_arrays(
-            [pa.array([getattr(e, f.name) for e in stored], f.type) for f in ENTITY_SCHEMA], schema=ENTITY_SCHEMA),
+        "entities": _entity_table(stored),
         "audit_log": creation_audit(
             now, user.email, "entity", ids, ids,
             [json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str) for e in stored], detail),
