@@ -7,6 +7,7 @@ not, row by row); ``apply_import`` writes it in one transaction. See
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 from ropa.auth import User
@@ -41,10 +42,12 @@ def import_file(db: Database, user: User, path: str | Path, *, entity: str | Non
     if not file.is_file():
         raise ImportRejected(f"There is no file at {file}.")
     check_size(file.stat().st_size, file.name, limits)
-    plan = plan_import(db, file.read_bytes(), file.name, entity=entity, limits=limits, mapping=mapping)
-    if on_match != "update":
-        for position in plan.existing:
-            plan.choose(position, on_match)
-    if dry_run or not plan.ok:
-        return plan, None
-    return plan, apply_import(db, user, plan)
+    with ExitStack() as held:  # the register stays open from the plan's last check through the write
+        plan = plan_import(db, file.read_bytes(), file.name, entity=entity, limits=limits, mapping=mapping,
+                           keep_open=held)
+        if on_match != "update":
+            for position in plan.existing:
+                plan.choose(position, on_match)
+        if dry_run or not plan.ok:
+            return plan, None
+        return plan, apply_import(db, user, plan)

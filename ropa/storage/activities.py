@@ -25,6 +25,7 @@ from ropa.labels import status_label
 from ropa.models import Activity, Recipient, Transfer, parse_activity
 from ropa.review import add_months as add_months  # re-exported: callers date reviews through storage
 from ropa.storage import audit
+from ropa.storage.arrow_rows import creation_audit, insert_tables
 from ropa.storage.audit_text import content_texts
 from ropa.storage.database import Connection, Database, utcnow
 
@@ -67,11 +68,6 @@ TRANSFER_SCHEMA = pa.schema(
        for c in TRANSFER_COLUMNS]
 )
 
-
-AUDIT_SCHEMA = pa.schema([("at_utc", pa.timestamp("us")), ("actor", pa.string()), ("action", pa.string()),
-                          ("record_type", pa.string()), ("record_id", pa.int32()), ("entity_id", pa.int32()),
-                          ("version", pa.int32()), ("before", pa.string()), ("after", pa.string()),
-                          ("detail", pa.string())])
 
 WRITE_CHUNK = 2_000
 """Activities built into Arrow tables and inserted per statement: bounds the Python side of a big write."""
@@ -171,24 +167,12 @@ def _child_table(activity_ids: Sequence[int], children: Sequence[Sequence[tuple[
     return pa.Table.from_arrays([_column(c, f) for c, f in zip(columns, fields, strict=True)], schema=schema)
 
 
-def _insert_tables(con: Connection, tables: dict[str, pa.Table]) -> None:
-    """``INSERT ... SELECT`` each Arrow table into the table of its name: one statement per table.
-
-    Through a relation, not ``con.register``: a registered view, even
-    unregistered, keeps its Arrow table alive until the transaction commits
-    (6 MB per 2,000 activities, 150 MB of an insert of 50,000).
-    """
-    for name, table in tables.items():
-        view = f"new_{name}"
-        con.from_arrow(table).query(view, f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
-
-
 def insert_activities(con: Connection, activities: Sequence[Activity]) -> None:
     """Set-based insert of fully formed activities (ids and versions already set)."""
     for start in range(0, len(activities), WRITE_CHUNK):
         chunk = activity_columns(activities[start:start + WRITE_CHUNK])
         ids = [int(i or 0) for i in chunk.fields["id"]]
-        _insert_tables(con, {
+        insert_tables(con, {
             "activities": _activity_table(chunk, {}),
             "recipients": _child_table(ids, chunk.recipients, RECIPIENT_SCHEMA),
             "transfers": _child_table(ids, chunk.transfers, TRANSFER_SCHEMA),
@@ -331,13 +315,8 @@ def _insert_new_chunk(con: Connection, user: User, chunk: ActivityColumns, ids: 
                                    "created_by": actors, "updated_at": stamps, "updated_by": actors}
     # The content leaves out the bookkeeping the write sets, but names the stored entity.
     after = _content_jsons(chunk, owners)
-    audit_rows = pa.Table.from_arrays(
-        [pa.array(stamps, AUDIT_SCHEMA.field("at_utc").type), pa.array(actors, pa.string()),
-         pa.array(["create"] * n, pa.string()), pa.array(["activity"] * n, pa.string()), pa.array(ids, pa.int32()),
-         pa.array(owners, pa.int32()), pa.array([1] * n, pa.int32()), pa.nulls(n, pa.string()),
-         pa.array(after, pa.string()), pa.array([detail] * n, pa.string())],
-        schema=AUDIT_SCHEMA)
-    _insert_tables(con, {
+    audit_rows = creation_audit(now, user.email, "activity", ids, owners, after, detail)
+    insert_tables(con, {
         "activities": _activity_table(chunk, fixed),
         "recipients": _child_table(ids, chunk.recipients, RECIPIENT_SCHEMA),
         "transfers": _child_table(ids, chunk.transfers, TRANSFER_SCHEMA),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from ropa.auth import Role, User, require
 from ropa.errors import ConflictError, FieldError, NotFound, ValidationFailed
@@ -14,7 +16,39 @@ from ropa.storage.database import Connection, Database, utcnow
 from ropa.storage.entity_rows import descendant_ids
 from ropa.storage.records import editing, one_by_id
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 ENTITY_COLUMNS: tuple[str, ...] = tuple(Entity.model_fields)
+
+
+def _arrow_type(annotation: object) -> pa.DataType:
+    """The column type of an entity field (its annotation, ``| None`` or not): numbers, flags, stamps or text."""
+    import pyarrow as pa
+
+    if annotation in (int, int | None):
+        return pa.int32()
+    if annotation in (bool, bool | None):
+        return pa.bool_()
+    if annotation in (datetime, datetime | None):
+        return pa.timestamp("us")
+    return pa.string()
+
+
+@cache
+def _entity_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([(name, _arrow_type(info.annotation)) for name, info in Entity.model_fields.items()])
+
+
+def _entity_table(entities: Sequence[Entity]) -> pa.Table:
+    """The entities as an Arrow table; pyarrow is imported here, so `entity list` starts without it."""
+    import pyarrow as pa
+
+    schema = _entity_schema()
+    return pa.Table.from_arrays([pa.array([getattr(e, f.name) for e in entities], f.type) for f in schema],
+                                schema=schema)
 
 
 def _load(con: Connection, where: str = "TRUE", params: list[Any] | None = None) -> list[Entity]:
@@ -109,16 +143,15 @@ def insert_entities(con: Connection, user: User, entities: Sequence[Entity], *, 
     stored = [e.model_copy(update={"id": e.id or next(fresh), "version": 1, "created_at": now, "updated_at": now})
               for e in entities]
     _check_batch(con, stored)
-    con.executemany(
-        f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTITY_COLUMNS))})",
-        [[getattr(e, c) for c in ENTITY_COLUMNS] for e in stored],
-    )
-    con.executemany(
-        "INSERT INTO audit_log (at_utc, actor, action, record_type, record_id, entity_id, version, before, after,"
-        " detail) VALUES (?, ?, 'create', 'entity', ?, ?, 1, NULL, ?, ?)",
-        [[now, user.email, e.id, e.id, json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str),
-          detail] for e in stored],
-    )
+    from ropa.storage.arrow_rows import creation_audit, insert_tables  # with pyarrow, only when writing
+
+    ids = [e.id or 0 for e in stored]
+    insert_tables(con, {
+        "entities": _entity_table(stored),
+        "audit_log": creation_audit(
+            now, user.email, "entity", ids, ids,
+            [json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str) for e in stored], detail),
+    })
     return stored
 
 
