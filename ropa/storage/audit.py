@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _dumps(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+def text_of(state: dict[str, Any]) -> str:
+    """A record's state as the audit trail stores it: JSON, keys sorted, text as written."""
+    return json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def record(
@@ -40,7 +41,7 @@ def record(
         "INSERT INTO audit_log (at_utc, actor, action, record_type, record_id, entity_id, version,"
         " before, after, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [at or utcnow(), user.email, action, record_type, record_id, entity_id, version,
-         _dumps(before), _dumps(after), detail],
+         None if before is None else text_of(before), None if after is None else text_of(after), detail],
     )
 
 

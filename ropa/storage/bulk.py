@@ -32,13 +32,10 @@ from ropa.storage.activities import (
     TRANSITIONS,
     load_activities,
 )
+from ropa.storage.arrow_rows import AUDIT_SCHEMA
+from ropa.storage.audit import text_of
 from ropa.storage.database import Connection, Database, utcnow
 
-AUDIT_SCHEMA = pa.schema([
-    ("at_utc", pa.timestamp("us")), ("actor", pa.string()), ("action", pa.string()), ("record_type", pa.string()),
-    ("record_id", pa.int32()), ("entity_id", pa.int32()), ("version", pa.int32()), ("before", pa.string()),
-    ("after", pa.string()), ("detail", pa.string()),
-])
 BULK_STATUSES = ("draft", "in_review", "approved")
 """Statuses a batch may move activities to (archiving stays one by one, with its confirmation)."""
 
@@ -184,8 +181,7 @@ def write_versions(con: Connection, user: User, pairs: list[tuple[Activity, Acti
     # A status move is recorded as one (the activity's status line reads those rows), with the rest in its detail.
     audit = [{"at_utc": now, "actor": user.email, "action": "status" if old.status != new.status else "update",
               "record_type": "activity", "record_id": new.id, "entity_id": new.entity_id, "version": new.version,
-              "before": json.dumps(old.content(), ensure_ascii=False, sort_keys=True),
-              "after": json.dumps(new.content(), ensure_ascii=False, sort_keys=True),
+              "before": text_of(old.content()), "after": text_of(new.content()),
               "detail": f"{old.status} -> {new.status}; {detail}" if old.status != new.status else detail}
              for (old, _), new in zip(pairs, stored, strict=True)]
     tables = {"bulk_activities": pa.Table.from_pylist(rows, schema=ACTIVITY_SCHEMA),

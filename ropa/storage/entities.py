@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -150,7 +149,7 @@ def insert_entities(con: Connection, user: User, entities: Sequence[Entity], *, 
         "entities": _entity_table(stored),
         "audit_log": creation_audit(
             now, user.email, "entity", ids, ids,
-            [json.dumps(e.content(), ensure_ascii=False, sort_keys=True, default=str) for e in stored], detail),
+            [audit.text_of(e.content()) for e in stored], detail),
     })
     return stored
 
