@@ -312,3 +312,42 @@ def test_a_cell_holding_only_spaces_and_a_formula_are_seen_by_the_scan() -> None
     [sheet] = read_in_child(_blank_and_formula_xlsx(), "zip", "register.xlsx", 10 * MB, 100_000, ChildBounds())
     assert sheet.rows[10][2] == "   "
     assert sheet.has_formulas and sheet.merged == [(10, 13, 11, 13)]
+
+
+ODS_TAB_CELLS = [
+    pytest.param("<text:p>a<text:tab/>b</text:p>", "a\tb", id="tab-between-words"),
+    pytest.param("<text:p><text:s/><text:tab/> </text:p>", " \t ", id="white-space-with-a-tab"),
+    pytest.param('<text:p>x<text:tab/><text:span>y<text:tab/>z</text:span><text:s text:c="2"/></text:p>'
+                 "<text:p>w<text:line-break/>v</text:p>", "x\ty\tz  \nw\nv", id="tabs-spans-and-paragraphs"),
+]
+"""Cells as LibreOffice writes a text with a tab in it (``<text:tab/>``), which calamine reads without the tab."""
+
+
+def _ods_with_cell(cell: str) -> bytes:
+    """A one-sheet .ods whose second cell is ``cell``, written as it stands."""
+    data = ods_workbook([("A", [["before", "PLACE", "after"]])])
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        parts = {i.filename: source.read(i.filename) for i in source.infolist()}
+    parts["content.xml"] = parts["content.xml"].replace(
+        b'<table:table-cell office:value-type="string"><text:p>PLACE</text:p></table:table-cell>', cell.encode())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("xml", "text"), ODS_TAB_CELLS)
+def test_an_ods_cell_keeps_its_tabs_and_line_breaks(xml: str, text: str) -> None:
+    cell = f'<table:table-cell office:value-type="string" table:number-columns-repeated="2">{xml}</table:table-cell>'
+    [sheet] = read_in_child(_ods_with_cell(cell), "zip", "register.ods", 10 * MB, 100_000, ChildBounds())
+    assert sheet.rows[0] == ("before", text, text, "after")
+
+
+def test_an_ods_repeating_a_cell_with_a_tab_past_the_cap_is_refused(db: Database) -> None:
+    cell = ('<table:table-cell office:value-type="string" table:number-columns-repeated="1000">'
+            '<text:p>a<text:tab/>b</text:p></table:table-cell></table:table-row>'
+            '<table:table-row table:number-rows-repeated="200"><table:table-cell office:value-type="string" '
+            'table:number-columns-repeated="1000"><text:p>a<text:tab/>b</text:p></table:table-cell>')
+    with pytest.raises(ImportRejected, match="more than 100,000 cells with a tab or line break"):
+        plan_import(db, _ods_with_cell(cell), "register.ods")

@@ -71,7 +71,8 @@ CHUNK = 1 * MB
 
 Cell = str | int | float | bool | date | datetime | None
 Row = tuple[Cell, ...]
-_Scan = tuple[list[tuple[int, int, int, int]], bool, list[tuple[int, int, str]]]
+_Scan = tuple[list[tuple[int, int, int, int]], bool, list[tuple[int, int, str, str]]]
+"""Merges, formulas, and the texts calamine misreads: (row, column, the text, what calamine reads instead)."""
 """What the reader's own scan found in a sheet: merged ranges, whether it has formulas, whitespace-only cells."""
 
 
@@ -282,7 +283,7 @@ _RANGE = re.compile(r"^\$?([A-Za-z]{1,10})\$?([0-9]{1,15})(?::\$?([A-Za-z]{1,10}
 class _XlsxScan:
     merged: list[tuple[int, int, int, int]]
     has_formulas: bool
-    blanks: list[tuple[int, int, str]] = field(default_factory=list)
+    blanks: list[tuple[int, int, str, str]] = field(default_factory=list)
     """Inline cells holding only white space (row, column, text), 0-based: calamine drops or trims them."""
 
 
@@ -362,8 +363,10 @@ def scan_xlsx_sheet(sheet: str, xml: bytes) -> _XlsxScan:
         raise Refused(_too_many_merges(sheet, len(refs)))
     merged = [parse_range(sheet, ref.decode("utf-8", "replace")) for ref in refs]
     _check_merges(sheet, merged)
-    blanks = [(int(digits) - 1, column_number(letters.decode()) - 1, text.decode())
-              for letters, digits, text in _BLANK_INLINE.findall(xml)] if _WHITESPACE_TEXT.search(xml) else []
+    blanks = [(int(digits) - 1, column_number(letters.decode()) - 1, text, text.strip(" \t\r\n"))
+              for letters, digits, text in (
+                  (letters, digits, text.decode()) for letters, digits, text in _BLANK_INLINE.findall(xml))
+              ] if _WHITESPACE_TEXT.search(xml) else []
     # _FORMULA tries every tag; its two branches are looked for by what they start or end with first.
     formulas = _PLAIN_FORMULA.search(xml) is not None or (
         _PREFIXED_FORMULA_END.search(xml) is not None and _FORMULA.search(xml) is not None)
@@ -524,6 +527,44 @@ def _count(element: Element, name: str) -> int:
         return 1
 
 
+_X = f"{{{_TEXT_NS}}}"
+MAX_TAB_CELLS = 100_000
+"""Cells with a tab or line break an .ods file may have put back (repeats counted): beyond it the file is
+refused, not read with them lost."""
+MAX_SPACES = 32_767
+"""Spaces one ``<text:s text:c="n"/>`` gives at most: an Excel cell's length (the cell check refuses more)."""
+
+
+def _ods_inline_text(element: Element, dropped: str = "") -> str:
+    """The text of one paragraph or span as ODF writes it: ``<text:s text:c="n"/>`` is n spaces,
+    ``<text:tab/>`` a tab, ``<text:line-break/>`` a line break; other elements give their own text. With
+    ``dropped`` set, tabs and line breaks are written as it (calamine's reading: "")."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == f"{_X}s":
+            parts.append(" " * min(int(child.get(f"{_X}c", "1") or 1), MAX_SPACES))
+        elif child.tag == f"{_X}tab":
+            parts.append(dropped or "\t")
+        elif child.tag == f"{_X}line-break":
+            parts.append(dropped or "\n")
+        else:
+            parts.append(_ods_inline_text(child, dropped))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _ods_dropped_text(element: Element) -> tuple[str, str] | None:
+    """A string cell's text and calamine's reading of it, when the cell holds a tab or a line break inside a
+    paragraph, which calamine drops from .ods cells ("a<tab/>b" reads "ab"); None for every other cell
+    (calamine reads those whole, and a cell's office:string-value, when present, is the text itself)."""
+    if element.get(f"{{{_OFFICE_NS}}}string-value") is not None or (
+            element.find(f".//{_X}tab") is None and element.find(f".//{_X}line-break") is None):
+        return None
+    paragraphs = [p for p in element if p.tag == f"{_X}p"]
+    return ("\n".join(_ods_inline_text(p) for p in paragraphs),
+            "\n".join(_ods_inline_text(p, "\0") for p in paragraphs).replace("\0", ""))
+
+
 def _ods_cell_has_content(element: Element) -> bool:
     return element.get(f"{{{_OFFICE_NS}}}value-type") is not None or any(
         child.tag == f"{{{_TEXT_NS}}}p" for child in element)
@@ -536,6 +577,9 @@ class _OdsTable:
     last_column: int = 0
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     has_formulas: bool = False
+    tab_texts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    """(row, column, text, calamine's reading) of the cells holding a tab or line break, 0-based, repeats
+    expanded."""
 
 
 def scan_ods(content: bytes) -> dict[str, _OdsTable]:
@@ -590,6 +634,13 @@ def scan_ods(content: bytes) -> dict[str, _OdsTable]:
                     table.last_column = max(table.last_column, column + repeat)
                     _check_extent(table.name, table.last_row, table.last_column,
                                   f"{column_letters(min(table.last_column, 99_999_999))}{table.last_row}")
+                    texts = _ods_dropped_text(element)
+                    if texts is not None:
+                        if len(table.tab_texts) + repeat * row_repeat > MAX_TAB_CELLS:
+                            raise Refused(f"Sheet '{table.name}' has more than {MAX_TAB_CELLS:,} cells with a tab "
+                                          "or line break in them; save it as .xlsx or .csv and upload that.")
+                        table.tab_texts.extend((r, c, *texts) for r in range(row, row + row_repeat)
+                                               for c in range(column, column + repeat))
                 rows_spanned, columns_spanned = _count(element, "number-rows-spanned"), _count(
                     element, "number-columns-spanned")
                 if tag == f"{_T}table-cell" and (rows_spanned > 1 or columns_spanned > 1):
@@ -612,7 +663,8 @@ def scan_ods_file(archive: zipfile.ZipFile, names: list[str], request: Request) 
     if not mimetype.startswith(_ODS_MIMETYPE) or mimetype.endswith(b"-template"):
         raise Refused(f"'{request.file_name}' is an OpenDocument file but not a spreadsheet "
                       f"({mimetype.decode('ascii', 'replace')[:80]}); upload the register's .ods, .xlsx or .csv.")
-    return {name: (t.merged, t.has_formulas, []) for name, t in scan_ods(_read_part(archive, "content.xml")).items()}
+    tables = scan_ods(_read_part(archive, "content.xml"))
+    return {name: (t.merged, t.has_formulas, t.tab_texts) for name, t in tables.items()}
 
 
 def read_ods(data: bytes, archive: zipfile.ZipFile, names: list[str], request: Request) -> list[SheetData]:
@@ -795,7 +847,8 @@ def with_scans(sheets: list[SheetData], scans: dict[str, _Scan], max_chars: int)
     """The "cells" half joined with the "scan" half: what ``read`` gives for the whole file.
 
     Whitespace-only inline cells are put back where calamine dropped them (no value) or trimmed them (its
-    value is the text without its outer spaces, tabs and line breaks, as for " \\u3000").
+    value is the text without its outer spaces, tabs and line breaks, as for " \\u3000"), and an .ods
+    file's tabs and line breaks inside a paragraph where calamine dropped them.
     """
     for sheet in sheets:
         if sheet.hidden or sheet.name not in scans:
@@ -803,10 +856,10 @@ def with_scans(sheets: list[SheetData], scans: dict[str, _Scan], max_chars: int)
         sheet.merged, sheet.has_formulas, blanks = scans[sheet.name]
         if blanks:
             rows = [list(r) for r in sheet.rows]
-            for row, column, text in blanks:
+            for row, column, text, misread in blanks:
                 rows.extend([] for _ in range(row + 1 - len(rows)))  # bounded: the scan checked the extent
                 rows[row].extend([None] * (column + 1 - len(rows[row])))
-                if rows[row][column] is None or rows[row][column] == text.strip(" \t\r\n"):
+                if rows[row][column] is None or rows[row][column] == misread:
                     rows[row][column] = text
             sheet.rows = [tuple(r) for r in rows]
             _check_cells(sheet.name, sheet.rows, max_chars)
