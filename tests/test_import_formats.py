@@ -351,3 +351,10 @@ def test_an_ods_repeating_a_cell_with_a_tab_past_the_cap_is_refused(db: Database
             'table:number-columns-repeated="1000"><text:p>a<text:tab/>b</text:p></table:table-cell>')
     with pytest.raises(ImportRejected, match="more than 100,000 cells with a tab or line break"):
         plan_import(db, _ods_with_cell(cell), "register.ods")
+
+
+def test_an_ods_space_count_that_is_no_number_gets_the_damaged_file_message(db: Database) -> None:
+    cell = ('<table:table-cell office:value-type="string"><text:p>a<text:s text:c="many"/><text:tab/>b</text:p>'
+            "</table:table-cell>")
+    with pytest.raises(ImportRejected, match="cannot be read as an Excel workbook: the file is damaged"):
+        plan_import(db, _ods_with_cell(cell), "register.ods")

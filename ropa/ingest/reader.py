@@ -72,8 +72,8 @@ CHUNK = 1 * MB
 Cell = str | int | float | bool | date | datetime | None
 Row = tuple[Cell, ...]
 _Scan = tuple[list[tuple[int, int, int, int]], bool, list[tuple[int, int, str, str]]]
-"""Merges, formulas, and the texts calamine misreads: (row, column, the text, what calamine reads instead)."""
-"""What the reader's own scan found in a sheet: merged ranges, whether it has formulas, whitespace-only cells."""
+"""What the reader's own scan found in a sheet: merged ranges, whether it has formulas, and the texts calamine
+misreads, each (row, column, the text, what calamine reads instead)."""
 
 
 class Refused(Exception):
@@ -284,7 +284,8 @@ class _XlsxScan:
     merged: list[tuple[int, int, int, int]]
     has_formulas: bool
     blanks: list[tuple[int, int, str, str]] = field(default_factory=list)
-    """Inline cells holding only white space (row, column, text), 0-based: calamine drops or trims them."""
+    """Inline cells holding only white space (row, column, text, calamine's trimmed reading), 0-based: calamine
+    drops or trims them."""
 
 
 _SPACE = rb"(?:[ \t\r\n]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80)+"
@@ -363,10 +364,9 @@ def scan_xlsx_sheet(sheet: str, xml: bytes) -> _XlsxScan:
         raise Refused(_too_many_merges(sheet, len(refs)))
     merged = [parse_range(sheet, ref.decode("utf-8", "replace")) for ref in refs]
     _check_merges(sheet, merged)
-    blanks = [(int(digits) - 1, column_number(letters.decode()) - 1, text, text.strip(" \t\r\n"))
-              for letters, digits, text in (
-                  (letters, digits, text.decode()) for letters, digits, text in _BLANK_INLINE.findall(xml))
-              ] if _WHITESPACE_TEXT.search(xml) else []
+    found = [(int(digits) - 1, column_number(letters.decode()) - 1, text.decode())
+             for letters, digits, text in _BLANK_INLINE.findall(xml)] if _WHITESPACE_TEXT.search(xml) else []
+    blanks = [(row, column, text, text.strip(" \t\r\n")) for row, column, text in found]
     # _FORMULA tries every tag; its two branches are looked for by what they start or end with first.
     formulas = _PLAIN_FORMULA.search(xml) is not None or (
         _PREFIXED_FORMULA_END.search(xml) is not None and _FORMULA.search(xml) is not None)
@@ -519,8 +519,9 @@ _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _T = f"{{{_TABLE_NS}}}"
 
 
-def _count(element: Element, name: str) -> int:
-    raw = element.get(f"{_T}{name}", "1")
+def _count(element: Element, name: str, namespace: str = _T) -> int:
+    """A repeat or span count (``table:`` unless told), 1 where it is missing or not a whole number."""
+    raw = element.get(f"{namespace}{name}", "1")
     try:
         return max(1, int(raw))
     except ValueError:
@@ -528,6 +529,8 @@ def _count(element: Element, name: str) -> int:
 
 
 _X = f"{{{_TEXT_NS}}}"
+_DROPPED = (f"{_X}tab", f"{_X}line-break")
+"""The inline elements calamine leaves out of an .ods cell's text."""
 MAX_TAB_CELLS = 100_000
 """Cells with a tab or line break an .ods file may have put back (repeats counted): beyond it the file is
 refused, not read with them lost."""
@@ -542,7 +545,7 @@ def _ods_inline_text(element: Element, dropped: str = "") -> str:
     parts = [element.text or ""]
     for child in element:
         if child.tag == f"{_X}s":
-            parts.append(" " * min(int(child.get(f"{_X}c", "1") or 1), MAX_SPACES))
+            parts.append(" " * min(_count(child, "c", _X), MAX_SPACES))
         elif child.tag == f"{_X}tab":
             parts.append(dropped or "\t")
         elif child.tag == f"{_X}line-break":
@@ -557,8 +560,8 @@ def _ods_dropped_text(element: Element) -> tuple[str, str] | None:
     """A string cell's text and calamine's reading of it, when the cell holds a tab or a line break inside a
     paragraph, which calamine drops from .ods cells ("a<tab/>b" reads "ab"); None for every other cell
     (calamine reads those whole, and a cell's office:string-value, when present, is the text itself)."""
-    if element.get(f"{{{_OFFICE_NS}}}string-value") is not None or (
-            element.find(f".//{_X}tab") is None and element.find(f".//{_X}line-break") is None):
+    if element.get(f"{{{_OFFICE_NS}}}string-value") is not None or not any(
+            node.tag in _DROPPED for node in element.iter()):
         return None
     paragraphs = [p for p in element if p.tag == f"{_X}p"]
     return ("\n".join(_ods_inline_text(p) for p in paragraphs),
@@ -567,7 +570,7 @@ def _ods_dropped_text(element: Element) -> tuple[str, str] | None:
 
 def _ods_cell_has_content(element: Element) -> bool:
     return element.get(f"{{{_OFFICE_NS}}}value-type") is not None or any(
-        child.tag == f"{{{_TEXT_NS}}}p" for child in element)
+        child.tag == f"{_X}p" for child in element)
 
 
 @dataclass
@@ -853,10 +856,10 @@ def with_scans(sheets: list[SheetData], scans: dict[str, _Scan], max_chars: int)
     for sheet in sheets:
         if sheet.hidden or sheet.name not in scans:
             continue
-        sheet.merged, sheet.has_formulas, blanks = scans[sheet.name]
-        if blanks:
+        sheet.merged, sheet.has_formulas, misreads = scans[sheet.name]
+        if misreads:
             rows = [list(r) for r in sheet.rows]
-            for row, column, text, misread in blanks:
+            for row, column, text, misread in misreads:
                 rows.extend([] for _ in range(row + 1 - len(rows)))  # bounded: the scan checked the extent
                 rows[row].extend([None] * (column + 1 - len(rows[row])))
                 if rows[row][column] is None or rows[row][column] == misread:
